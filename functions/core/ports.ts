@@ -18,6 +18,8 @@ export interface AccountReader {
   listNodegroups(clusterName: string): Promise<string[]>;
   /** Throws NotFoundError when the nodegroup does not exist. */
   describeNodegroup(clusterName: string, nodegroupName: string): Promise<Nodegroup>;
+  /** Tags of Auto Scaling groups by name; groups that do not exist are absent. One call per 50 names. */
+  describeGroupTags(autoScalingGroupNames: string[]): Promise<Map<string, Record<string, string>>>;
   /** The live instances of the given Auto Scaling groups, with EC2 details (launch time, subnet, IPs). */
   describeGroupInstances(autoScalingGroupNames: string[]): Promise<Instance[]>;
   /** Subnets, route tables and NAT gateways of one VPC; cached per reader instance. */

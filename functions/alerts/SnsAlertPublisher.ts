@@ -1,0 +1,58 @@
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { AwsCallError } from '../core/errors.js';
+import { type AlertPublisher, type Log, silentLog } from '../core/ports.js';
+import type { NodegroupReport, Report } from '../core/types.js';
+import { formatAlert } from './formatAlert.js';
+
+export interface SnsAlertPublisherOptions {
+  client: SNSClient;
+  topicArn: string;
+  log?: Log;
+}
+
+/**
+ * Publishes one alert per nodegroup to an SNS topic, with a message per protocol (chat, email, SQS,
+ * Lambda). The cluster, nodegroup and severity travel as message attributes, so subscribers can filter
+ * (e.g. only critical alerts to the pager) without parsing the body.
+ */
+export class SnsAlertPublisher implements AlertPublisher {
+  readonly #client: SNSClient;
+  readonly #topicArn: string;
+  readonly #log: Log;
+
+  constructor(options: SnsAlertPublisherOptions) {
+    this.#client = options.client;
+    this.#topicArn = options.topicArn;
+    this.#log = options.log ?? silentLog;
+  }
+
+  async publish(report: Report, nodegroup: NodegroupReport): Promise<string | undefined> {
+    const alert = formatAlert(report, nodegroup);
+    const { cluster, nodegroup: nodegroupName, severity } = alert.attributes;
+    const { MessageId: messageId } = await this.#client
+      .send(
+        new PublishCommand({
+          TopicArn: this.#topicArn,
+          Subject: alert.subject,
+          Message: alert.message,
+          MessageStructure: 'json',
+          MessageAttributes: {
+            cluster: { DataType: 'String', StringValue: cluster },
+            nodegroup: { DataType: 'String', StringValue: nodegroupName },
+            severity: { DataType: 'String', StringValue: severity },
+          },
+        }),
+      )
+      .catch((error: unknown) => {
+        throw new AwsCallError('sns:Publish', error);
+      });
+    this.#log.info('alert published', {
+      topicArn: this.#topicArn,
+      cluster,
+      nodegroup: nodegroupName,
+      severity,
+      messageId,
+    });
+    return messageId;
+  }
+}

@@ -1,0 +1,208 @@
+import { type AutoScalingGroup, paginateDescribeAutoScalingGroups } from '@aws-sdk/client-auto-scaling';
+import {
+  paginateDescribeInstances,
+  paginateDescribeNatGateways,
+  paginateDescribeRouteTables,
+  paginateDescribeSubnets,
+} from '@aws-sdk/client-ec2';
+import { DescribeClusterCommand, DescribeNodegroupCommand, paginateListNodegroups } from '@aws-sdk/client-eks';
+import { AwsCallError, NotFoundError } from '../core/errors.js';
+import type { AccountReader } from '../core/ports.js';
+import type { Cluster, Instance, NetworkSnapshot, Nodegroup } from '../core/types.js';
+import type { AwsClients } from './clients.js';
+import { toInstance, toNatGateway, toRouteTable, toSubnet } from './mapEc2.js';
+
+/** Auto Scaling accepts at most 50 group names per DescribeAutoScalingGroups call. */
+const GROUP_NAMES_PER_CALL = 50;
+/** EC2 filter values per call: keeps request size well under the API limit. */
+const INSTANCE_IDS_PER_CALL = 200;
+
+/**
+ * Reads the account through the AWS SDK. One instance serves one invocation: it caches each VPC's
+ * network, so several nodegroups in one VPC cost one set of Describe calls.
+ */
+export class AwsAccountReader implements AccountReader {
+  readonly #clients: AwsClients;
+  readonly #networks = new Map<string, Promise<NetworkSnapshot>>();
+  readonly #clusters = new Map<string, Promise<Cluster>>();
+  /** undefined: looked up and not found. */
+  readonly #groups = new Map<string, AutoScalingGroup | undefined>();
+
+  constructor(clients: AwsClients) {
+    this.#clients = clients;
+  }
+
+  describeCluster(clusterName: string): Promise<Cluster> {
+    let cluster = this.#clusters.get(clusterName);
+    if (!cluster) {
+      cluster = this.#describeCluster(clusterName);
+      this.#clusters.set(clusterName, cluster);
+      cluster.catch(() => this.#clusters.delete(clusterName));
+    }
+    return cluster;
+  }
+
+  async #describeCluster(clusterName: string): Promise<Cluster> {
+    const region = await this.#clients.eks.config.region();
+    const response = await call('eks:DescribeCluster', () =>
+      this.#clients.eks.send(new DescribeClusterCommand({ name: clusterName })),
+      `cluster ${clusterName} not found in ${region}: check the cluster name and --region`,
+    );
+    const c = response.cluster;
+    const vpc = c?.resourcesVpcConfig;
+    return {
+      name: c?.name ?? clusterName,
+      arn: c?.arn,
+      region,
+      endpoint: c?.endpoint,
+      certificateAuthority: c?.certificateAuthority?.data,
+      vpcId: vpc?.vpcId,
+      endpointPublicAccess: vpc?.endpointPublicAccess ?? true,
+      endpointPrivateAccess: vpc?.endpointPrivateAccess ?? false,
+      publicAccessCidrs: vpc?.publicAccessCidrs ?? [],
+      tags: c?.tags ?? {},
+    };
+  }
+
+  async listNodegroups(clusterName: string): Promise<string[]> {
+    return call('eks:ListNodegroups', async () => {
+      const names: string[] = [];
+      for await (const page of paginateListNodegroups({ client: this.#clients.eks }, { clusterName })) {
+        names.push(...(page.nodegroups ?? []));
+      }
+      return names;
+    });
+  }
+
+  async describeNodegroup(clusterName: string, nodegroupName: string): Promise<Nodegroup> {
+    const response = await call(
+      'eks:DescribeNodegroup',
+      () => this.#clients.eks.send(new DescribeNodegroupCommand({ clusterName, nodegroupName })),
+      `nodegroup ${nodegroupName} not found in cluster ${clusterName}: list them with aws eks list-nodegroups --cluster-name ${clusterName}`,
+    );
+    const n = response.nodegroup;
+    return {
+      name: n?.nodegroupName ?? nodegroupName,
+      clusterName,
+      arn: n?.nodegroupArn,
+      status: n?.status ?? 'UNKNOWN',
+      subnetIds: n?.subnets ?? [],
+      autoScalingGroupNames: (n?.resources?.autoScalingGroups ?? []).map((g) => g.name).filter((g): g is string => !!g),
+      scaling: {
+        minSize: n?.scalingConfig?.minSize ?? 0,
+        maxSize: n?.scalingConfig?.maxSize ?? 0,
+        desiredSize: n?.scalingConfig?.desiredSize ?? 0,
+      },
+      tags: n?.tags ?? {},
+      healthIssues: (n?.health?.issues ?? []).map((i) => ({
+        code: i.code ?? 'Unknown',
+        message: i.message ?? '',
+        resourceIds: i.resourceIds ?? [],
+      })),
+    };
+  }
+
+  async describeGroupTags(autoScalingGroupNames: string[]): Promise<Map<string, Record<string, string>>> {
+    const groups = await this.#describeGroups(autoScalingGroupNames);
+    return new Map(
+      groups.map((g) => [
+        g.AutoScalingGroupName ?? '',
+        Object.fromEntries((g.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+      ]),
+    );
+  }
+
+  async describeGroupInstances(autoScalingGroupNames: string[]): Promise<Instance[]> {
+    const groups = await this.#describeGroups(autoScalingGroupNames);
+    const lifecycle = new Map(
+      groups.flatMap((g) =>
+        (g.Instances ?? []).map((i) => [i.InstanceId ?? '', { group: g.AutoScalingGroupName ?? '', state: i.LifecycleState }]),
+      ),
+    );
+    if (lifecycle.size === 0) return [];
+    return call('ec2:DescribeInstances', async () => {
+      const instances: Instance[] = [];
+      // A filter (not InstanceIds) so an instance terminated meanwhile is simply absent, not an error.
+      for (const ids of chunk([...lifecycle.keys()], INSTANCE_IDS_PER_CALL)) {
+        const pages = paginateDescribeInstances(
+          { client: this.#clients.ec2 },
+          { Filters: [{ Name: 'instance-id', Values: ids }] },
+        );
+        for await (const page of pages) {
+          for (const reservation of page.Reservations ?? []) {
+            for (const i of reservation.Instances ?? []) instances.push(toInstance(i, lifecycle.get(i.InstanceId ?? '')));
+          }
+        }
+      }
+      return instances;
+    });
+  }
+
+  /** Groups by name, each described once per reader: tag resolution and the check share one call. */
+  async #describeGroups(names: string[]): Promise<AutoScalingGroup[]> {
+    const missing = [...new Set(names)].filter((n) => !this.#groups.has(n));
+    if (missing.length > 0) {
+      const found = await call('autoscaling:DescribeAutoScalingGroups', async () => {
+        const all: AutoScalingGroup[] = [];
+        for (const batch of chunk(missing, GROUP_NAMES_PER_CALL)) {
+          const pages = paginateDescribeAutoScalingGroups({ client: this.#clients.autoScaling }, { AutoScalingGroupNames: batch });
+          for await (const page of pages) all.push(...(page.AutoScalingGroups ?? []));
+        }
+        return all;
+      });
+      for (const name of missing) this.#groups.set(name, undefined);
+      for (const group of found) this.#groups.set(group.AutoScalingGroupName ?? '', group);
+    }
+    return names.map((n) => this.#groups.get(n)).filter((g): g is AutoScalingGroup => g !== undefined);
+  }
+
+  readNetwork(vpcId: string): Promise<NetworkSnapshot> {
+    let network = this.#networks.get(vpcId);
+    if (!network) {
+      network = this.#readNetwork(vpcId);
+      this.#networks.set(vpcId, network);
+      network.catch(() => this.#networks.delete(vpcId));
+    }
+    return network;
+  }
+
+  async #readNetwork(vpcId: string): Promise<NetworkSnapshot> {
+    const client = { client: this.#clients.ec2 };
+    const inVpc = { Filters: [{ Name: 'vpc-id', Values: [vpcId] }] };
+    const [subnets, routeTables, natGateways] = await Promise.all([
+      call('ec2:DescribeSubnets', () => collect(paginateDescribeSubnets(client, inVpc), (p) => p.Subnets)),
+      call('ec2:DescribeRouteTables', () => collect(paginateDescribeRouteTables(client, inVpc), (p) => p.RouteTables)),
+      call('ec2:DescribeNatGateways', () => collect(paginateDescribeNatGateways(client, { Filter: inVpc.Filters }), (p) => p.NatGateways)),
+    ]);
+    return {
+      vpcId,
+      subnets: subnets.map(toSubnet),
+      routeTables: routeTables.map(toRouteTable),
+      natGateways: natGateways.map(toNatGateway),
+    };
+  }
+}
+
+/** Runs one AWS operation, turning SDK errors into errors that say what to do. */
+async function call<T>(operation: string, fn: () => Promise<T>, notFound?: string): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (notFound && (error as { name?: string }).name === 'ResourceNotFoundException') {
+      throw new NotFoundError(notFound, { cause: error });
+    }
+    throw new AwsCallError(operation, error);
+  }
+}
+
+async function collect<P, T>(pages: AsyncIterable<P>, items: (page: P) => T[] | undefined): Promise<T[]> {
+  const all: T[] = [];
+  for await (const page of pages) all.push(...(items(page) ?? []));
+  return all;
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}

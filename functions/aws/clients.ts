@@ -1,0 +1,37 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { SNSClient } from '@aws-sdk/client-sns';
+
+export interface AwsClients {
+  eks: EKSClient;
+  ec2: EC2Client;
+  autoScaling: AutoScalingClient;
+  sns: SNSClient;
+}
+
+/** Retries with client-side rate limiting: a burst of checks backs off instead of failing on throttling. */
+const CLIENT_CONFIG = { maxAttempts: 6, retryMode: 'adaptive' } as const;
+
+const byRegion = new Map<string, AwsClients>();
+
+/**
+ * One set of clients per region for the life of the process (or Lambda container): connections and
+ * credentials are reused across invocations. Region undefined: the SDK's own resolution (AWS_REGION,
+ * profile). AWS_ENDPOINT_URL is honoured by the SDK itself.
+ */
+export function awsClients(region?: string): AwsClients {
+  const key = region ?? '';
+  let clients = byRegion.get(key);
+  if (!clients) {
+    const config = { ...CLIENT_CONFIG, ...(region && { region }) };
+    clients = {
+      eks: new EKSClient(config),
+      ec2: new EC2Client(config),
+      autoScaling: new AutoScalingClient(config),
+      sns: new SNSClient(config),
+    };
+    byRegion.set(key, clients);
+  }
+  return clients;
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+import { readFile } from 'node:fs/promises';
+import { SnsAlertPublisher } from '../alerts/SnsAlertPublisher.js';
+import { AwsAccountReader } from '../aws/AwsAccountReader.js';
+import { awsClients } from '../aws/clients.js';
+import { parseConfig } from '../config.js';
+import { JoinRemediatorError, UsageError } from '../core/errors.js';
+import { exitCodeFor } from '../core/outcome.js';
+import { silentLog } from '../core/ports.js';
+import { runCheck } from '../core/runCheck.js';
+import { KubernetesNodeReader } from '../kubernetes/KubernetesNodeReader.js';
+import { formatText } from '../report/formatText.js';
+import { type Command, parseCommandLine, USAGE } from './parseCommandLine.js';
+
+/** The CLI: `check` for people, `invoke` to run the Lambda handler on an event file. */
+async function main(argv: string[]): Promise<number> {
+  const command = parseCommandLine(argv);
+  if (command.name === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (command.name === 'invoke') return invoke(command.eventFile);
+  return check(command);
+}
+
+async function check(command: Extract<Command, { name: 'check' }>): Promise<number> {
+  const config = parseConfig();
+  const clients = awsClients(command.region);
+  const topicArn = command.topicArn ?? config.alertTopicArn;
+  const result = await runCheck(
+    {
+      clusterName: command.cluster,
+      ...(command.nodegroups && { nodegroupNames: command.nodegroups }),
+      ...(command.policy && { policyOverride: command.policy }),
+      defaultPolicy: config.policy,
+      joinWindowSeconds: command.joinWindowSeconds ?? config.joinWindowSeconds,
+    },
+    {
+      account: new AwsAccountReader(clients),
+      membership: new KubernetesNodeReader({
+        credentials: clients.eks.config.credentials,
+        apiUrlOverride: config.kubernetesApiUrl,
+      }),
+      ...(topicArn && { alerts: new SnsAlertPublisher({ client: clients.sns, topicArn }) }),
+      clock: { now: () => new Date() },
+      log: silentLog,
+    },
+  );
+  process.stdout.write(command.json ? `${JSON.stringify(result.report, null, 2)}\n` : formatText(result.report));
+  for (const error of result.errors) process.stderr.write(`eks-join-remediator: ${error.message}\n`);
+  return exitCodeFor(result);
+}
+
+async function invoke(eventFile: string): Promise<number> {
+  let event: unknown;
+  try {
+    event = JSON.parse(await readFile(eventFile, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`cannot read event file ${eventFile}: ${(error as Error).message}`);
+  }
+  if (!isEventShape(event)) {
+    throw new UsageError(`${eventFile} is neither an EventBridge event (source, detail-type) nor an SQS event (Records)`);
+  }
+  // Logs go to stderr so stdout holds only the handler's result; the handler parses its config on import.
+  const { sendLogsToStderr } = await import('../logger.js');
+  sendLogsToStderr();
+  const { handler } = await import('../join-check/handler.js');
+  const result = await handler(event);
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  return 0;
+}
+
+function isEventShape(event: unknown): boolean {
+  if (typeof event !== 'object' || event === null) return false;
+  const e = event as Record<string, unknown>;
+  return Array.isArray(e.Records) || (typeof e.source === 'string' && typeof e['detail-type'] === 'string');
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const known = error instanceof JoinRemediatorError;
+    process.stderr.write(`eks-join-remediator: ${known ? error.message : (error as Error)?.message ?? String(error)}\n`);
+    process.exitCode = known ? error.exitCode : 3;
+  },
+);

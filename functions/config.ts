@@ -1,0 +1,87 @@
+import { ConfigError } from './core/errors.js';
+import { isPolicy } from './core/resolvePolicy.js';
+import type { Policy } from './core/types.js';
+
+export type RecycleStrategy = 'replace-unjoined' | 'scale-cycle';
+
+/** Everything the function reads from its environment, parsed and checked once. */
+export interface Config {
+  policy: Policy;
+  joinWindowSeconds: number;
+  alertTopicArn?: string;
+  recycleStrategy: RecycleStrategy;
+  allowMainRouteTable: boolean;
+  preflightPolicy: 'notify' | 'remediate';
+  stateTable?: string;
+  kubernetesApiUrl?: string;
+}
+
+export const DEFAULT_JOIN_WINDOW_SECONDS = 300;
+/** A day: a node that has not joined by then is long past any bootstrap timeout. */
+const MAX_JOIN_WINDOW_SECONDS = 86_400;
+
+type Env = Record<string, string | undefined>;
+
+/** Parses the configuration; throws a ConfigError that names the variable and what it accepts. */
+export function parseConfig(env: Env = process.env): Config {
+  const alertTopicArn = optional(env, 'ALERT_TOPIC_ARN');
+  if (alertTopicArn !== undefined) checkTopicArn(alertTopicArn, 'ALERT_TOPIC_ARN');
+  const kubernetesApiUrl = optional(env, 'KUBERNETES_API_URL');
+  if (kubernetesApiUrl !== undefined) checkUrl(kubernetesApiUrl);
+  return {
+    policy: oneOf(env, 'POLICY', ['off', 'notify', 'dry-run', 'remediate'], 'notify') as Policy,
+    joinWindowSeconds: parseJoinWindow(optional(env, 'JOIN_WINDOW_SECONDS'), 'JOIN_WINDOW_SECONDS'),
+    ...(alertTopicArn && { alertTopicArn }),
+    recycleStrategy: oneOf(env, 'RECYCLE_STRATEGY', ['replace-unjoined', 'scale-cycle'], 'replace-unjoined'),
+    allowMainRouteTable: oneOf(env, 'ALLOW_MAIN_ROUTE_TABLE', ['true', 'false'], 'false') === 'true',
+    preflightPolicy: oneOf(env, 'PREFLIGHT_POLICY', ['notify', 'remediate'], 'notify'),
+    ...(optional(env, 'STATE_TABLE') && { stateTable: optional(env, 'STATE_TABLE') }),
+    ...(kubernetesApiUrl && { kubernetesApiUrl }),
+  };
+}
+
+/** Shared by the environment and the CLI's --join-window. */
+export function parseJoinWindow(value: string | undefined, name: string): number {
+  if (value === undefined) return DEFAULT_JOIN_WINDOW_SECONDS;
+  if (!/^\d+$/.test(value) || Number(value) > MAX_JOIN_WINDOW_SECONDS) {
+    throw new ConfigError(`${name} must be a whole number of seconds from 0 to ${MAX_JOIN_WINDOW_SECONDS}, got '${value}'`);
+  }
+  return Number(value);
+}
+
+export function parsePolicy(value: string, name: string): Policy {
+  if (!isPolicy(value)) throw new ConfigError(`${name} must be one of off, notify, dry-run, remediate, got '${value}'`);
+  return value;
+}
+
+export function checkTopicArn(value: string, name: string): void {
+  if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/.test(value)) {
+    throw new ConfigError(`${name} must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME), got '${value}'`);
+  }
+}
+
+function checkUrl(value: string): void {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`KUBERNETES_API_URL must be an http(s) URL, got '${value}'`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`KUBERNETES_API_URL must be an http(s) URL, got '${value}'`);
+  }
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const value = optional(env, name);
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got '${value}'`);
+  }
+  return value as T;
+}

@@ -1,0 +1,110 @@
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { AwsAccountReader } from '../aws/AwsAccountReader.js';
+import { awsClients } from '../aws/clients.js';
+import { SnsAlertPublisher } from '../alerts/SnsAlertPublisher.js';
+import { parseConfig } from '../config.js';
+import type { CheckPorts } from '../core/runCheck.js';
+import { KubernetesNodeReader } from '../kubernetes/KubernetesNodeReader.js';
+import { log, logger } from '../logger.js';
+import { type IncomingEvent, type ProcessOutcome, processEvents } from './processEvents.js';
+
+/** Parsed once at cold start: a bad value fails the init with a message naming the variable. */
+const config = parseConfig();
+
+/** Per container and region: Kubernetes tokens and SDK connections are reused across invocations. */
+const membershipReaders = new Map<string, KubernetesNodeReader>();
+const publishers = new Map<string, SnsAlertPublisher>();
+
+export interface DirectResult {
+  checks: { cluster: string; nodegroup: string; findings: string[]; alerted: boolean; error?: string }[];
+  skipped: ProcessOutcome['skipped'];
+  failed: ProcessOutcome['failed'];
+}
+
+/**
+ * Entry point. From the queue (the normal path) it returns a partial batch response: malformed
+ * records and failed checks are reported, the rest of the batch is done. Invoked directly with an
+ * EventBridge event it returns a summary, and throws when the check failed so Lambda retries it.
+ */
+export async function handler(event: unknown, context?: Context): Promise<SQSBatchResponse | DirectResult> {
+  if (context) logger.addContext(context);
+  const fromQueue = isSqsEvent(event);
+  const incoming: IncomingEvent[] = fromQueue
+    ? event.Records.map((r) => ({ id: r.messageId, body: r.body }))
+    : [{ id: eventId(event), body: event }];
+
+  const outcome = await processEvents(
+    incoming,
+    { defaultPolicy: config.policy, joinWindowSeconds: config.joinWindowSeconds },
+    invocationPorts(),
+  );
+  for (const f of outcome.failed) log.warn('record failed', { messageId: f.id, reason: f.reason });
+  for (const s of outcome.skipped) log.info('record skipped', { messageId: s.id, reason: s.reason });
+
+  if (fromQueue) return { batchItemFailures: outcome.failed.map((f) => ({ itemIdentifier: f.id })) };
+  const checksFailed = outcome.checks.filter((c) => c.error && outcome.failed.some((f) => c.eventIds.includes(f.id)));
+  if (checksFailed.length > 0) throw new Error(checksFailed.map((c) => `${c.cluster}/${c.nodegroup}: ${c.error}`).join('; '));
+  return {
+    checks: outcome.checks.map(({ cluster, nodegroup, findings, alerted, error }) => ({
+      cluster,
+      nodegroup,
+      findings,
+      alerted,
+      ...(error && { error }),
+    })),
+    skipped: outcome.skipped,
+    failed: outcome.failed,
+  };
+}
+
+/** Ports for one invocation: the account reader caches reads for this invocation only. */
+function invocationPorts(): (region: string | undefined) => CheckPorts {
+  const byRegion = new Map<string, CheckPorts>();
+  return (region) => {
+    const key = region ?? '';
+    let ports = byRegion.get(key);
+    if (!ports) {
+      const clients = awsClients(region);
+      ports = {
+        account: new AwsAccountReader(clients),
+        membership: membershipReader(key, clients.eks.config.credentials),
+        ...(config.alertTopicArn && { alerts: publisher(key, clients.sns) }),
+        clock: { now: () => new Date() },
+        log,
+      };
+      byRegion.set(key, ports);
+    }
+    return ports;
+  };
+}
+
+function membershipReader(
+  key: string,
+  credentials: ConstructorParameters<typeof KubernetesNodeReader>[0]['credentials'],
+): KubernetesNodeReader {
+  let reader = membershipReaders.get(key);
+  if (!reader) {
+    reader = new KubernetesNodeReader({ credentials, apiUrlOverride: config.kubernetesApiUrl, log });
+    membershipReaders.set(key, reader);
+  }
+  return reader;
+}
+
+function publisher(key: string, client: ReturnType<typeof awsClients>['sns']): SnsAlertPublisher {
+  let found = publishers.get(key);
+  if (!found) {
+    found = new SnsAlertPublisher({ client, topicArn: config.alertTopicArn as string, log });
+    publishers.set(key, found);
+  }
+  return found;
+}
+
+function isSqsEvent(event: unknown): event is SQSEvent {
+  const records = (event as { Records?: unknown } | null)?.Records;
+  return Array.isArray(records) && records.every((r) => (r as { eventSource?: string })?.eventSource === 'aws:sqs');
+}
+
+function eventId(event: unknown): string {
+  const id = (event as { id?: unknown } | null)?.id;
+  return typeof id === 'string' ? id : 'direct-invocation';
+}

@@ -1,0 +1,258 @@
+/**
+ * Reads a nodegroup's Nodes from the cluster's Kubernetes API with an IAM-signed EKS token.
+ * Failures to reach or to be admitted by the API server are answers, not exceptions: they come back
+ * as `{ kind: 'unknown' }` so the check can say which access is missing.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { ConfigError, KubernetesCallError } from '../core/errors.js';
+import { type Log, type MembershipReader, silentLog } from '../core/ports.js';
+import type { Cluster, ClusterNode, Membership } from '../core/types.js';
+import { createEksToken } from './eksToken.js';
+
+export const NODEGROUP_LABEL = 'eks.amazonaws.com/nodegroup';
+const DEFAULT_TIMEOUT_MS = 5000;
+const DEFAULT_PAGE_SIZE = 500;
+/** Tokens are honoured for 15 minutes after signing; renewing after 10 leaves room for clock skew. */
+const TOKEN_REUSE_MS = 10 * 60 * 1000;
+/** How much of an unexpected response body to quote in a detail. */
+const QUOTED_BODY_CHARS = 200;
+
+export interface KubernetesNodeReaderOptions {
+  credentials: AwsCredentialIdentityProvider;
+  /** KUBERNETES_API_URL: replaces the cluster endpoint; the only way to use plain http (a local stub or proxy). */
+  apiUrlOverride?: string;
+  /** Per request, from connect to the last byte of the body. */
+  timeoutMs?: number;
+  /** `limit` of each list call; the reader follows `continue` until the list is complete. */
+  pageSize?: number;
+  log?: Log;
+}
+
+export interface ProviderId {
+  availabilityZone: string;
+  instanceId: string;
+}
+
+/** `aws:///us-west-2a/i-0123456789abcdef0` → its zone and instance id; other providers → undefined. */
+export function parseProviderId(providerId: string): ProviderId | undefined {
+  const match = /^aws:\/\/\/([a-z0-9-]+)\/(i-[0-9a-f]+)$/.exec(providerId);
+  return match ? { availabilityZone: match[1] as string, instanceId: match[2] as string } : undefined;
+}
+
+export class KubernetesNodeReader implements MembershipReader {
+  private readonly credentials: AwsCredentialIdentityProvider;
+  private readonly apiUrlOverride: string | undefined;
+  private readonly timeoutMs: number;
+  private readonly pageSize: number;
+  private readonly log: Log;
+  /** Keyed by region and cluster name; holds the promise so concurrent nodegroups share one signing. */
+  private readonly tokens = new Map<string, { token: Promise<string>; renewAt: number }>();
+
+  constructor(options: KubernetesNodeReaderOptions) {
+    if (options.apiUrlOverride !== undefined && !/^https?:\/\/[^/]/.test(options.apiUrlOverride)) {
+      throw new ConfigError(`KUBERNETES_API_URL must be an http(s) URL, got "${options.apiUrlOverride}"`);
+    }
+    this.credentials = options.credentials;
+    this.apiUrlOverride = options.apiUrlOverride;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+    this.log = options.log ?? silentLog;
+  }
+
+  async listNodes(cluster: Cluster, nodegroupName: string): Promise<Membership> {
+    const membership = await this.readNodes(cluster, nodegroupName);
+    if (membership.kind === 'unknown') {
+      this.log.warn('Could not list nodes', { cluster: cluster.name, nodegroup: nodegroupName, ...membership });
+    }
+    return membership;
+  }
+
+  private async readNodes(cluster: Cluster, nodegroupName: string): Promise<Membership> {
+    const endpoint = this.apiUrlOverride ?? cluster.endpoint;
+    if (!endpoint) {
+      return unreachable('', 'the cluster reports no API server endpoint (is it still being created?)');
+    }
+    if (!this.apiUrlOverride && !endpoint.startsWith('https://')) {
+      return unreachable(endpoint, 'refusing a non-https API server endpoint (plain http only via KUBERNETES_API_URL)');
+    }
+    const authorization = `Bearer ${await this.token(cluster)}`;
+    const ca = cluster.certificateAuthority
+      ? Buffer.from(cluster.certificateAuthority, 'base64').toString('utf8')
+      : undefined;
+    const selector = encodeURIComponent(`${NODEGROUP_LABEL}=${nodegroupName}`);
+    const nodes: ClusterNode[] = [];
+    let continueToken: string | undefined;
+    let pages = 0;
+    do {
+      const url =
+        `${endpoint.replace(/\/+$/, '')}/api/v1/nodes?labelSelector=${selector}&limit=${this.pageSize}` +
+        (continueToken ? `&continue=${encodeURIComponent(continueToken)}` : '');
+      let response: HttpResponse;
+      try {
+        response = await httpGet(url, { authorization, accept: 'application/json' }, ca, this.timeoutMs);
+      } catch (error) {
+        return unreachable(endpoint, describeRequestError(error));
+      }
+      if (response.status !== 200) {
+        // A rejected token may be stale or signed for the wrong identity: sign afresh next time.
+        if (response.status === 401) this.tokens.delete(tokenKey(cluster));
+        return refusal(endpoint, response);
+      }
+      const page = parseNodeList(response.body);
+      if ('malformed' in page) return unreachable(endpoint, `malformed NodeList response: ${page.malformed}`);
+      nodes.push(...page.nodes);
+      continueToken = page.continueToken;
+      pages += 1;
+    } while (continueToken);
+    this.log.debug('Listed nodes', { cluster: cluster.name, nodegroup: nodegroupName, nodes: nodes.length, pages });
+    return { kind: 'known', nodes };
+  }
+
+  private async token(cluster: Cluster): Promise<string> {
+    const key = tokenKey(cluster);
+    const cached = this.tokens.get(key);
+    if (cached && Date.now() < cached.renewAt) return cached.token;
+    const entry = {
+      token: createEksToken({ clusterName: cluster.name, region: cluster.region, credentials: this.credentials }),
+      renewAt: Date.now() + TOKEN_REUSE_MS,
+    };
+    this.tokens.set(key, entry);
+    try {
+      return await entry.token;
+    } catch (error) {
+      if (this.tokens.get(key) === entry) this.tokens.delete(key);
+      throw new KubernetesCallError(
+        `Could not sign an EKS token for cluster ${cluster.name}: ${(error as Error)?.message ?? String(error)}`,
+        { cause: error },
+      );
+    }
+  }
+}
+
+function tokenKey(cluster: Cluster): string {
+  return `${cluster.region}/${cluster.name}`;
+}
+
+function unreachable(endpoint: string, detail: string, status?: number): Membership {
+  return { kind: 'unknown', reason: 'unreachable', detail, endpoint, ...(status !== undefined && { status }) };
+}
+
+/**
+ * 401: the token is valid IAM but the identity has no access entry in the cluster.
+ * 403: the identity is admitted but RBAC does not let it list nodes.
+ * Anything else is the API server failing, which to the check is the same as not reaching it.
+ */
+function refusal(endpoint: string, { status, body }: HttpResponse): Membership {
+  const message = statusMessage(body);
+  if (status === 401 || status === 403) {
+    return { kind: 'unknown', reason: 'forbidden', status, detail: message ?? `HTTP ${status}`, endpoint };
+  }
+  const quoted = message ?? body.trim().slice(0, QUOTED_BODY_CHARS);
+  return unreachable(endpoint, `HTTP ${status}${quoted ? `: ${quoted}` : ''}`, status);
+}
+
+/** The message of a Kubernetes `Status` object, if the body is one. */
+function statusMessage(body: string): string | undefined {
+  try {
+    const parsed = JSON.parse(body) as { kind?: unknown; message?: unknown };
+    return parsed.kind === 'Status' && typeof parsed.message === 'string' ? parsed.message : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface NodeListPage {
+  nodes: ClusterNode[];
+  continueToken?: string;
+}
+
+/** The parts of a v1 Node this reader looks at, as they may arrive: nothing is trusted to be present. */
+interface RawNode {
+  metadata?: { name?: unknown; labels?: Record<string, unknown> };
+  spec?: { providerID?: unknown };
+  status?: { conditions?: { type?: unknown; status?: unknown }[] };
+}
+
+function parseNodeList(body: string): NodeListPage | { malformed: string } {
+  let list: { kind?: unknown; items?: unknown; metadata?: { continue?: unknown } };
+  try {
+    list = JSON.parse(body);
+  } catch (error) {
+    return { malformed: `not JSON (${(error as Error).message}): ${body.trim().slice(0, QUOTED_BODY_CHARS)}` };
+  }
+  if (list?.kind !== 'NodeList' || !Array.isArray(list.items)) {
+    return { malformed: `expected kind NodeList with an items array, got kind ${JSON.stringify(list?.kind)}` };
+  }
+  const nodes: ClusterNode[] = [];
+  for (const item of list.items as RawNode[]) {
+    const name = item?.metadata?.name;
+    if (typeof name !== 'string') return { malformed: 'a Node item has no metadata.name' };
+    nodes.push(toClusterNode(name, item));
+  }
+  const next = list.metadata?.continue;
+  return { nodes, ...(typeof next === 'string' && next && { continueToken: next }) };
+}
+
+function toClusterNode(name: string, item: RawNode): ClusterNode {
+  const providerId = typeof item.spec?.providerID === 'string' ? item.spec.providerID : undefined;
+  const instanceId = providerId ? parseProviderId(providerId)?.instanceId : undefined;
+  const nodegroup = item.metadata?.labels?.[NODEGROUP_LABEL];
+  const conditions = Array.isArray(item.status?.conditions) ? item.status.conditions : [];
+  return {
+    name,
+    ...(providerId && { providerId }),
+    ...(instanceId && { instanceId }),
+    ready: conditions.some((c) => c?.type === 'Ready' && c.status === 'True'),
+    ...(typeof nodegroup === 'string' && { nodegroup }),
+  };
+}
+
+interface HttpResponse {
+  status: number;
+  body: string;
+}
+
+/**
+ * One GET with a deadline covering connect, TLS and the whole body. With `ca` only that CA is
+ * trusted (the cluster's own), and the certificate and host name are always verified.
+ */
+function httpGet(url: string, headers: Record<string, string>, ca: string | undefined, timeoutMs: number) {
+  return new Promise<HttpResponse>((resolve, reject) => {
+    const target = new URL(url);
+    const client = target.protocol === 'https:' ? https : http;
+    const request = client.request(target, { method: 'GET', headers, ...(ca && { ca }) }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', fail);
+      response.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+    // Settles first; the errors the destroyed socket emits afterwards no longer change the outcome.
+    const timer = setTimeout(() => {
+      reject(Object.assign(new Error(`no response within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+      request.destroy();
+    }, timeoutMs);
+    function fail(error: Error) {
+      clearTimeout(timer);
+      reject(error);
+    }
+    request.on('error', fail);
+    request.end();
+  });
+}
+
+/** Names the error code first: it is what tells a closed port from a filtered one from a wrong CA. */
+function describeRequestError(error: unknown): string {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  const text = typeof message === 'string' ? message : String(error);
+  if (typeof code !== 'string') return text;
+  return isTlsError(code, text) ? `TLS ${code}: ${text}` : `${code}: ${text}`;
+}
+
+function isTlsError(code: string, message: string): boolean {
+  return /CERT|SIGNATURE|ISSUER|^ERR_TLS|^ERR_SSL|^EPROTO$/.test(code) || /certificate/i.test(message);
+}

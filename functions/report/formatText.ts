@@ -1,0 +1,83 @@
+import { describeRoute } from '../core/describeRoute.js';
+import { hasOpenProblem } from '../core/outcome.js';
+import type { Finding, InstanceVerdict, NodegroupReport, Report, RouteTable } from '../core/types.js';
+
+/**
+ * The human report of `check`: it reads like the manual investigation it replaces — nodegroup,
+ * instances, subnet, route table and its routes, verdict, fix.
+ */
+export function formatText(report: Report): string {
+  const lines = [
+    `Cluster ${report.cluster}${report.region ? ` (${report.region})` : ''} — checked ${report.checkedAt}, join window ${report.joinWindowSeconds ?? '?'} s`,
+  ];
+  for (const nodegroup of report.nodegroups) lines.push('', ...formatNodegroup(nodegroup));
+  const troubled = report.nodegroups.filter(hasOpenProblem).length;
+  lines.push(
+    '',
+    report.nodegroups.length === 0
+      ? 'No managed nodegroups.'
+      : `Summary: ${troubled} of ${report.nodegroups.length} nodegroup(s) with problems.`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+function formatNodegroup(nodegroup: NodegroupReport): string[] {
+  const lines = [`Nodegroup ${nodegroup.name} — ${nodegroup.status ?? 'status unknown'}, policy ${nodegroup.policy}`];
+  if (nodegroup.policy === 'off') return [...lines, '  Not checked (policy off).'];
+
+  const { instances } = nodegroup;
+  const joined = instances.filter((i) => i.joined === true).length;
+  const pending = instances.filter((i) => i.pending && i.joined !== true).length;
+  const notJoined = instances.filter((i) => i.joined === false && !i.pending).length;
+  lines.push(`  Instances: ${instances.length} (${joined} joined, ${pending} pending, ${notJoined} not joined)`);
+  for (const instance of instances) lines.push(`    ${formatInstance(instance)}`);
+
+  for (const table of nodegroup.routeTables ?? []) lines.push(...formatRouteTable(table, nodegroup.findings));
+
+  if (nodegroup.findings.length === 0) {
+    lines.push(`  Verdict: ${pending > 0 ? 'waiting — instances still inside the join window' : 'healthy'}`);
+  } else {
+    const worst = nodegroup.findings.some((f) => f.severity === 'critical') ? 'CRITICAL' : 'WARNING';
+    lines.push(`  Verdict: ${worst} — ${nodegroup.findings.map((f) => f.code).join(', ')}`);
+    for (const finding of nodegroup.findings) lines.push(...formatFinding(finding));
+  }
+  if (nodegroup.actions.length > 0) {
+    lines.push('  Actions:');
+    for (const a of nodegroup.actions) {
+      lines.push(`    ${a.type} ${a.resourceId}${a.target ? ` → ${a.target}` : ''}: ${a.status} — ${a.reason}`);
+      if (a.undo) lines.push(`      Undo: ${a.undo}`);
+    }
+  }
+  return lines;
+}
+
+function formatInstance(i: InstanceVerdict): string {
+  const where = `${i.subnetId ?? '?'}  ${i.availabilityZone ?? '?'}  launched ${i.launchedAt ?? '?'}`;
+  let status: string;
+  if (i.joined === true) status = `joined as ${i.nodeName ?? '?'}${i.ready === false ? ' (NotReady)' : ' (Ready)'}`;
+  else if (i.pending) status = 'pending (inside the join window)';
+  else if (i.joined === null) status = 'membership unknown';
+  else status = 'NOT JOINED';
+  return `${i.instanceId}  ${where}  ${status}`;
+}
+
+function formatRouteTable(table: RouteTable, findings: Finding[]): string[] {
+  const finding = findings.find((f) => f.routeTableId === table.routeTableId);
+  const subnets = [...new Set(findings.filter((f) => f.routeTableId === table.routeTableId).map((f) => f.subnetId))];
+  const how =
+    finding?.routeTableSource === 'main' || (!finding && table.main)
+      ? 'the VPC main route table'
+      : 'explicit association';
+  return [
+    `  Route table ${table.routeTableId} (${how}${subnets.length > 0 ? `, used by ${subnets.join(', ')}` : ''}):`,
+    ...table.routes.map((r) => `    ${describeRoute(r)}`),
+  ];
+}
+
+function formatFinding(f: Finding): string[] {
+  return [
+    `    [${f.code}] ${f.resourceId}: ${f.message}`,
+    '      Fix:',
+    ...f.fix.split('\n').map((line) => `        ${line}`),
+  ];
+}

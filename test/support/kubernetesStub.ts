@@ -1,0 +1,441 @@
+/**
+ * A local stand-in for an EKS cluster's Kubernetes API, just big enough for node membership:
+ * `GET /api/v1/nodes` with label selectors and `limit`/`continue` paging, real-shaped NodeList and
+ * Status bodies, and bearer tokens checked the way the EKS authenticator checks them, as far as that
+ * is possible offline (see `rejectToken`).
+ *
+ * Request handling is a pipeline (authenticate → mode → route), so later behaviour, such as nodes
+ * that only register once a condition holds, slots in without touching the others.
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentity } from '@smithy/types';
+
+export type StubMode = 'ok' | 'unauthorized' | 'forbidden' | 'error';
+
+export interface StubNode {
+  instanceId: string;
+  availabilityZone: string;
+  nodegroup: string;
+  /** Default true. */
+  ready?: boolean;
+  /** Default: the next free address in 10.42.0.0/16. */
+  privateIp?: string;
+}
+
+export interface StubRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  authorization?: string;
+  /** Why the stub answered 401 to a token: what a real API server only writes to its own log. */
+  tokenRejected?: string;
+}
+
+export interface KubernetesStub {
+  /** e.g. http://127.0.0.1:41234, or https:// when started with `tls`. */
+  url: string;
+  addNode(node: StubNode): void;
+  removeNode(instanceId: string): void;
+  setNodes(nodes: StubNode[]): void;
+  setMode(mode: StubMode): void;
+  /** Every request received, oldest first. */
+  requests: StubRequest[];
+  close(): Promise<void>;
+}
+
+export interface KubernetesStubOptions {
+  /**
+   * When given, a token must be presigned for this cluster. The cluster name travels only inside the
+   * signature, so checking it means recomputing the signature, as STS does: the stub then also
+   * needs the signer's secret, `credentials`.
+   */
+  clusterName?: string;
+  /** The identity the stub plays STS for when `clusterName` is set. Default STUB_CREDENTIALS. */
+  credentials?: AwsCredentialIdentity;
+  /** Serve https with this PEM key and certificate instead of http. */
+  tls?: { key: string; cert: string };
+}
+
+/** The static identity the moto harness gives the SDK, so a reader using that environment is admitted. */
+export const STUB_CREDENTIALS: AwsCredentialIdentity = {
+  accessKeyId: 'testing',
+  secretAccessKey: 'testing',
+  sessionToken: 'testing',
+};
+
+/** The identity named in the 403 message, as an assumed role looks in a real one. */
+export const STUB_CALLER_ARN = 'arn:aws:sts::123456789012:assumed-role/x/y';
+
+const TOKEN_PREFIX = 'k8s-aws-v1.';
+const MAX_TOKEN_LENGTH = 4096;
+const TOKEN_LIFETIME_MS = 15 * 60 * 1000;
+/** The only query parameters the EKS authenticator lets through to STS. */
+const ALLOWED_TOKEN_PARAMS = new Set([
+  'action',
+  'version',
+  'x-amz-algorithm',
+  'x-amz-credential',
+  'x-amz-date',
+  'x-amz-expires',
+  'x-amz-security-token',
+  'x-amz-signature',
+  'x-amz-signedheaders',
+]);
+const STS_HOST = /^sts(\.[a-z0-9-]+)?\.amazonaws\.com(\.cn)?$/;
+const KUBELET_VERSION = 'v1.31.4-eks-aeac579';
+
+export async function startKubernetesStub(options: KubernetesStubOptions = {}): Promise<KubernetesStub> {
+  const nodes = new Map<string, StoredNode>();
+  const requests: StubRequest[] = [];
+  let mode: StubMode = 'ok';
+  let resourceVersion = 1000;
+  let addressCounter = 0;
+
+  const store = (node: StubNode) => {
+    addressCounter += 1;
+    resourceVersion += 1;
+    nodes.set(node.instanceId, {
+      ...node,
+      privateIp: node.privateIp ?? `10.42.${Math.floor(addressCounter / 250)}.${(addressCounter % 250) + 4}`,
+      createdAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      uid: randomUUID(),
+      resourceVersion: String(resourceVersion),
+    });
+  };
+
+  async function handle(req: http.IncomingMessage): Promise<Reply> {
+    const url = new URL(req.url ?? '/', 'http://stub');
+    const record: StubRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      ...(req.headers.authorization !== undefined && { authorization: req.headers.authorization }),
+    };
+    requests.push(record);
+
+    const tokenRejected = await rejectToken(req.headers.authorization, options);
+    if (tokenRejected || mode === 'unauthorized') {
+      if (tokenRejected) record.tokenRejected = tokenRejected;
+      return statusReply(401, 'Unauthorized', 'Unauthorized');
+    }
+    if (mode === 'forbidden') {
+      return statusReply(
+        403,
+        'Forbidden',
+        `nodes is forbidden: User "${STUB_CALLER_ARN}" cannot list resource "nodes" in API group "" at the cluster scope`,
+        { kind: 'nodes' },
+      );
+    }
+    if (mode === 'error') {
+      return statusReply(500, 'InternalError', 'Internal error occurred: etcdserver: request timed out', {
+        causes: [{ message: 'etcdserver: request timed out' }],
+      });
+    }
+    if (url.pathname !== '/api/v1/nodes') {
+      return statusReply(404, 'NotFound', 'the server could not find the requested resource');
+    }
+    if (record.method !== 'GET') {
+      return statusReply(405, 'MethodNotAllowed', `${record.method} is not supported by this stub`);
+    }
+    return listNodes([...nodes.values()], url.searchParams, String(resourceVersion));
+  }
+
+  const listener: http.RequestListener = (req, res) => {
+    handle(req).then(
+      ({ status, body }) => {
+        res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-cache, private' });
+        res.end(JSON.stringify(body));
+      },
+      (error: unknown) => {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(`stub failure: ${String(error)}`);
+      },
+    );
+  };
+  const server = options.tls ? https.createServer(options.tls, listener) : http.createServer(listener);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    addNode: store,
+    removeNode(instanceId) {
+      if (nodes.delete(instanceId)) resourceVersion += 1;
+    },
+    setNodes(list) {
+      nodes.clear();
+      for (const node of list) store(node);
+    },
+    setMode(next) {
+      mode = next;
+    },
+    requests,
+    close() {
+      server.closeAllConnections();
+      return new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
+
+interface StoredNode extends StubNode {
+  privateIp: string;
+  createdAt: string;
+  uid: string;
+  resourceVersion: string;
+}
+
+interface Reply {
+  status: number;
+  body: unknown;
+}
+
+function statusReply(code: number, reason: string, message: string, details?: unknown): Reply {
+  return {
+    status: code,
+    body: {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message,
+      reason,
+      ...(details !== undefined && { details }),
+      code,
+    },
+  };
+}
+
+// --- Listing -------------------------------------------------------------------------------------
+
+/**
+ * Items come back in name order (etcd key order); a continue token carries the name to resume after,
+ * encoded the way the API server encodes its own.
+ */
+function listNodes(stored: StoredNode[], params: URLSearchParams, resourceVersion: string): Reply {
+  const selector = parseLabelSelector(params.get('labelSelector') ?? '');
+  if (typeof selector === 'string') return statusReply(400, 'BadRequest', selector);
+  let start = '';
+  const continueParam = params.get('continue');
+  if (continueParam) {
+    const decoded = decodeContinue(continueParam);
+    if (decoded === undefined) {
+      return statusReply(400, 'BadRequest', `continue key is not valid: ${continueParam}`);
+    }
+    start = decoded;
+  }
+  const matching = stored
+    .map(toNode)
+    .filter((node) => selector.every((requirement) => requirement(node.metadata.labels)))
+    .sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0))
+    .filter((node) => node.metadata.name >= start);
+  const limit = Number.parseInt(params.get('limit') ?? '', 10);
+  const page = limit > 0 ? matching.slice(0, limit) : matching;
+  const last = page.at(-1);
+  const more = page.length < matching.length && last !== undefined;
+  return {
+    status: 200,
+    body: {
+      kind: 'NodeList',
+      apiVersion: 'v1',
+      metadata: { resourceVersion, ...(more && { continue: encodeContinue(last.metadata.name, resourceVersion) }) },
+      items: page,
+    },
+  };
+}
+
+type LabelRequirement = (labels: Record<string, string>) => boolean;
+
+/** Equality-based selectors: `k=v`, `k==v`, `k!=v`, comma-separated (AND). Returns an error message otherwise. */
+function parseLabelSelector(selector: string): LabelRequirement[] | string {
+  const requirements: LabelRequirement[] = [];
+  for (const term of selector.split(',').filter((t) => t.trim())) {
+    const match = /^\s*([\w./-]+)\s*(!=|==|=)\s*([\w.-]*)\s*$/.exec(term);
+    if (!match) return `unable to parse requirement: ${term} (this stub supports only equality selectors)`;
+    const [, key = '', operator, value = ''] = match;
+    requirements.push(operator === '!=' ? (labels) => labels[key] !== value : (labels) => labels[key] === value);
+  }
+  return requirements;
+}
+
+function encodeContinue(lastName: string, resourceVersion: string): string {
+  const token = { v: 'meta.k8s.io/v1', rv: Number(resourceVersion), start: `${lastName}\u0000` };
+  return Buffer.from(JSON.stringify(token)).toString('base64');
+}
+
+function decodeContinue(token: string): string | undefined {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { v?: unknown; start?: unknown };
+    return parsed.v === 'meta.k8s.io/v1' && typeof parsed.start === 'string' ? parsed.start : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A v1 Node as an EKS managed nodegroup registers it (trimmed of capacity and images). */
+function toNode(node: StoredNode) {
+  const region = node.availabilityZone.replace(/[a-z]$/, '');
+  const domain = region === 'us-east-1' ? 'ec2.internal' : `${region}.compute.internal`;
+  const name = `ip-${node.privateIp.replaceAll('.', '-')}.${domain}`;
+  const ready = node.ready ?? true;
+  const since = node.createdAt;
+  const condition = (type: string, status: string, reason: string, message: string) => ({
+    type,
+    status,
+    lastHeartbeatTime: since,
+    lastTransitionTime: since,
+    reason,
+    message,
+  });
+  return {
+    metadata: {
+      name,
+      uid: node.uid,
+      resourceVersion: node.resourceVersion,
+      creationTimestamp: since,
+      labels: {
+        'beta.kubernetes.io/arch': 'amd64',
+        'beta.kubernetes.io/instance-type': 'm5.large',
+        'beta.kubernetes.io/os': 'linux',
+        'eks.amazonaws.com/capacityType': 'ON_DEMAND',
+        'eks.amazonaws.com/nodegroup': node.nodegroup,
+        'kubernetes.io/arch': 'amd64',
+        'kubernetes.io/hostname': name,
+        'kubernetes.io/os': 'linux',
+        'node.kubernetes.io/instance-type': 'm5.large',
+        'topology.kubernetes.io/region': region,
+        'topology.kubernetes.io/zone': node.availabilityZone,
+      } as Record<string, string>,
+      annotations: {
+        'alpha.kubernetes.io/provided-node-ip': node.privateIp,
+        'node.alpha.kubernetes.io/ttl': '0',
+        'volumes.kubernetes.io/controller-managed-attach-detach': 'true',
+      },
+    },
+    spec: { providerID: `aws:///${node.availabilityZone}/${node.instanceId}` },
+    status: {
+      conditions: [
+        condition('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
+        condition('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
+        condition('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
+        ready
+          ? condition('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status')
+          : condition(
+              'Ready',
+              'False',
+              'KubeletNotReady',
+              'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized',
+            ),
+      ],
+      addresses: [
+        { type: 'InternalIP', address: node.privateIp },
+        { type: 'InternalDNS', address: name },
+        { type: 'Hostname', address: name },
+      ],
+      nodeInfo: {
+        architecture: 'amd64',
+        bootID: node.uid,
+        containerRuntimeVersion: 'containerd://1.7.25',
+        kernelVersion: '6.1.127-135.201.amzn2023.x86_64',
+        kubeProxyVersion: KUBELET_VERSION,
+        kubeletVersion: KUBELET_VERSION,
+        machineID: node.uid.replaceAll('-', ''),
+        operatingSystem: 'linux',
+        osImage: 'Amazon Linux 2023.6.20250203',
+        systemUUID: node.uid,
+      },
+    },
+  };
+}
+
+// --- Authentication ------------------------------------------------------------------------------
+
+/**
+ * Checks a bearer token the way aws-iam-authenticator's verifier does before it calls STS, then,
+ * when the stub knows the cluster name, does STS's part too: recomputes the signature with the
+ * cluster name as `x-k8s-aws-id`. Returns why the token is rejected, or undefined when it is admitted.
+ */
+async function rejectToken(
+  authorization: string | undefined,
+  { clusterName, credentials = STUB_CREDENTIALS }: KubernetesStubOptions,
+): Promise<string | undefined> {
+  if (!authorization?.startsWith('Bearer ')) return 'no bearer token';
+  const token = authorization.slice('Bearer '.length);
+  if (token.length > MAX_TOKEN_LENGTH) return 'token is too large';
+  if (!token.startsWith(TOKEN_PREFIX)) return `token is missing the ${TOKEN_PREFIX} prefix`;
+  const encoded = token.slice(TOKEN_PREFIX.length);
+  if (!/^[A-Za-z0-9_-]+$/.test(encoded)) return 'token is not unpadded base64url';
+
+  let url: URL;
+  try {
+    url = new URL(Buffer.from(encoded, 'base64url').toString('utf8'));
+  } catch {
+    return 'token does not decode to a URL';
+  }
+  if (url.protocol !== 'https:') return `unexpected scheme ${url.protocol} in pre-signed URL`;
+  if (!STS_HOST.test(url.host)) return `unexpected hostname ${url.host} in pre-signed URL`;
+  if (url.pathname !== '/') return 'unexpected path in pre-signed URL';
+
+  const params = new Map<string, string>();
+  for (const key of new Set(url.searchParams.keys())) {
+    if (!ALLOWED_TOKEN_PARAMS.has(key.toLowerCase())) return `non-whitelisted query parameter ${key}`;
+    const values = url.searchParams.getAll(key);
+    if (values.length !== 1) return 'query parameter with multiple values not supported';
+    params.set(key.toLowerCase(), values[0] as string);
+  }
+  if (params.get('action') !== 'GetCallerIdentity') return 'unexpected action parameter in pre-signed URL';
+  const signedHeaders = (params.get('x-amz-signedheaders') ?? '').toLowerCase().split(';');
+  if (!signedHeaders.includes('x-k8s-aws-id')) return 'client did not sign the x-k8s-aws-id header';
+  if (!params.get('x-amz-signature')) return 'pre-signed URL has no X-Amz-Signature';
+  const expires = Number(params.get('x-amz-expires'));
+  if (!Number.isInteger(expires) || expires < 0 || expires > 900) return 'invalid X-Amz-Expires parameter';
+  const signedAt = parseAmzDate(params.get('x-amz-date') ?? '');
+  if (!signedAt) return 'X-Amz-Date parameter missing or malformed';
+  if (Date.now() > signedAt.getTime() + TOKEN_LIFETIME_MS) return 'X-Amz-Date parameter is expired';
+
+  if (clusterName === undefined) return undefined;
+  return rejectSignature(url, params, signedAt, expires, clusterName, credentials);
+}
+
+/** STS's part: the signature must match the one this identity would make for this cluster. */
+async function rejectSignature(
+  url: URL,
+  params: Map<string, string>,
+  signedAt: Date,
+  expires: number,
+  clusterName: string,
+  credentials: AwsCredentialIdentity,
+): Promise<string | undefined> {
+  const [accessKeyId, , region, service] = (params.get('x-amz-credential') ?? '').split('/');
+  if (accessKeyId !== credentials.accessKeyId) return `unknown access key ${accessKeyId}`;
+  if ((params.get('x-amz-security-token') ?? '') !== (credentials.sessionToken ?? '')) {
+    return 'security token does not match the access key';
+  }
+  const signer = new SignatureV4({ credentials, region: region ?? '', service: service ?? '', sha256: Sha256 });
+  const expected = await signer.presign(
+    {
+      method: 'GET',
+      protocol: 'https:',
+      hostname: url.hostname,
+      path: '/',
+      query: { Action: params.get('action') ?? '', Version: params.get('version') ?? '' },
+      headers: { host: url.hostname, 'x-k8s-aws-id': clusterName },
+    },
+    { signingDate: signedAt, expiresIn: expires },
+  );
+  return expected.query?.['X-Amz-Signature'] === params.get('x-amz-signature')
+    ? undefined
+    : `signature does not match: the token was not presigned for cluster ${clusterName} by ${accessKeyId}`;
+}
+
+/** `20250131T235959Z` → Date; undefined when malformed. */
+function parseAmzDate(value: string): Date | undefined {
+  const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
+  if (!match) return undefined;
+  const [, y, mo, d, h, mi, s] = match;
+  return new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}Z`);
+}
