@@ -11,7 +11,7 @@ import { type Log, type MembershipReader, silentLog } from '../core/ports.js';
 import type { Cluster, ClusterNode, Membership } from '../core/types.js';
 import { createEksToken } from './eksToken.js';
 
-export const NODEGROUP_LABEL = 'eks.amazonaws.com/nodegroup';
+const NODEGROUP_LABEL = 'eks.amazonaws.com/nodegroup';
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_PAGE_SIZE = 500;
 /** Tokens are honoured for 15 minutes after signing; renewing after 10 leaves room for clock skew. */
@@ -21,7 +21,10 @@ const QUOTED_BODY_CHARS = 200;
 
 export interface KubernetesNodeReaderOptions {
   credentials: AwsCredentialIdentityProvider;
-  /** KUBERNETES_API_URL: replaces the cluster endpoint; the only way to use plain http (a local stub or proxy). */
+  /**
+   * KUBERNETES_API_URL: replaces the cluster endpoint, e.g. a local stub or `kubectl proxy`; the only
+   * way to use plain http. An https override is still verified against the cluster CA.
+   */
   apiUrlOverride?: string;
   /** Per request, from connect to the last byte of the body. */
   timeoutMs?: number;
@@ -64,7 +67,11 @@ export class KubernetesNodeReader implements MembershipReader {
   async listNodes(cluster: Cluster, nodegroupName: string): Promise<Membership> {
     const membership = await this.readNodes(cluster, nodegroupName);
     if (membership.kind === 'unknown') {
-      this.log.warn('Could not list nodes', { cluster: cluster.name, nodegroup: nodegroupName, ...membership });
+      this.log.warn('Could not list nodes', {
+        cluster: cluster.name,
+        nodegroup: nodegroupName,
+        ...membership,
+      });
     }
     return membership;
   }
@@ -75,7 +82,10 @@ export class KubernetesNodeReader implements MembershipReader {
       return unreachable('', 'the cluster reports no API server endpoint (is it still being created?)');
     }
     if (!this.apiUrlOverride && !endpoint.startsWith('https://')) {
-      return unreachable(endpoint, 'refusing a non-https API server endpoint (plain http only via KUBERNETES_API_URL)');
+      return unreachable(
+        endpoint,
+        'refusing a non-https API server endpoint (plain http only via KUBERNETES_API_URL)',
+      );
     }
     const authorization = `Bearer ${await this.token(cluster)}`;
     const ca = cluster.certificateAuthority
@@ -106,28 +116,33 @@ export class KubernetesNodeReader implements MembershipReader {
       continueToken = page.continueToken;
       pages += 1;
     } while (continueToken);
-    this.log.debug('Listed nodes', { cluster: cluster.name, nodegroup: nodegroupName, nodes: nodes.length, pages });
+    this.log.debug('Listed nodes', {
+      cluster: cluster.name,
+      nodegroup: nodegroupName,
+      nodes: nodes.length,
+      pages,
+    });
     return { kind: 'known', nodes };
   }
 
-  private async token(cluster: Cluster): Promise<string> {
+  /** Failures to sign (no credentials) are not a membership verdict: they throw KubernetesCallError. */
+  private token(cluster: Cluster): Promise<string> {
     const key = tokenKey(cluster);
     const cached = this.tokens.get(key);
     if (cached && Date.now() < cached.renewAt) return cached.token;
-    const entry = {
-      token: createEksToken({ clusterName: cluster.name, region: cluster.region, credentials: this.credentials }),
-      renewAt: Date.now() + TOKEN_REUSE_MS,
-    };
-    this.tokens.set(key, entry);
-    try {
-      return await entry.token;
-    } catch (error) {
-      if (this.tokens.get(key) === entry) this.tokens.delete(key);
+    const token = createEksToken({
+      clusterName: cluster.name,
+      region: cluster.region,
+      credentials: this.credentials,
+    }).catch((error: unknown) => {
+      if (this.tokens.get(key)?.token === token) this.tokens.delete(key);
       throw new KubernetesCallError(
         `Could not sign an EKS token for cluster ${cluster.name}: ${(error as Error)?.message ?? String(error)}`,
         { cause: error },
       );
-    }
+    });
+    this.tokens.set(key, { token, renewAt: Date.now() + TOKEN_REUSE_MS });
+    return token;
   }
 }
 
@@ -136,7 +151,13 @@ function tokenKey(cluster: Cluster): string {
 }
 
 function unreachable(endpoint: string, detail: string, status?: number): Membership {
-  return { kind: 'unknown', reason: 'unreachable', detail, endpoint, ...(status !== undefined && { status }) };
+  return {
+    kind: 'unknown',
+    reason: 'unreachable',
+    detail,
+    endpoint,
+    ...(status !== undefined && { status }),
+  };
 }
 
 /**
@@ -180,10 +201,14 @@ function parseNodeList(body: string): NodeListPage | { malformed: string } {
   try {
     list = JSON.parse(body);
   } catch (error) {
-    return { malformed: `not JSON (${(error as Error).message}): ${body.trim().slice(0, QUOTED_BODY_CHARS)}` };
+    return {
+      malformed: `not JSON (${(error as Error).message}): ${body.trim().slice(0, QUOTED_BODY_CHARS)}`,
+    };
   }
   if (list?.kind !== 'NodeList' || !Array.isArray(list.items)) {
-    return { malformed: `expected kind NodeList with an items array, got kind ${JSON.stringify(list?.kind)}` };
+    return {
+      malformed: `expected kind NodeList with an items array, got kind ${JSON.stringify(list?.kind)}`,
+    };
   }
   const nodes: ClusterNode[] = [];
   for (const item of list.items as RawNode[]) {

@@ -8,8 +8,8 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, HttpRequest } from '@smithy/types';
 
-export const EKS_TOKEN_PREFIX = 'k8s-aws-v1.';
-export const CLUSTER_ID_HEADER = 'x-k8s-aws-id';
+const EKS_TOKEN_PREFIX = 'k8s-aws-v1.';
+const CLUSTER_ID_HEADER = 'x-k8s-aws-id';
 /**
  * STS ignores X-Amz-Expires and honours a presigned GetCallerIdentity URL for 15 minutes after its
  * X-Amz-Date; 60 is what aws-iam-authenticator sends because older servers reject anything above it.
@@ -24,7 +24,12 @@ export interface EksTokenInput {
   now?: Date;
 }
 
-export async function createEksToken({ clusterName, region, credentials, now }: EksTokenInput): Promise<string> {
+export async function createEksToken({
+  clusterName,
+  region,
+  credentials,
+  now,
+}: EksTokenInput): Promise<string> {
   const hostname = stsHostname(region);
   const signer = new SignatureV4({ credentials, region, service: 'sts', sha256: Sha256 });
   const request: HttpRequest = {
@@ -56,5 +61,8 @@ function presignedUrl({ protocol, hostname, path, query = {} }: HttpRequest): st
 }
 
 function escapeUri(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }

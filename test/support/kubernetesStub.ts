@@ -242,7 +242,10 @@ function listNodes(stored: StoredNode[], params: URLSearchParams, resourceVersio
     body: {
       kind: 'NodeList',
       apiVersion: 'v1',
-      metadata: { resourceVersion, ...(more && { continue: encodeContinue(last.metadata.name, resourceVersion) }) },
+      metadata: {
+        resourceVersion,
+        ...(more && { continue: encodeContinue(last.metadata.name, resourceVersion) }),
+      },
       items: page,
     },
   };
@@ -257,7 +260,9 @@ function parseLabelSelector(selector: string): LabelRequirement[] | string {
     const match = /^\s*([\w./-]+)\s*(!=|==|=)\s*([\w.-]*)\s*$/.exec(term);
     if (!match) return `unable to parse requirement: ${term} (this stub supports only equality selectors)`;
     const [, key = '', operator, value = ''] = match;
-    requirements.push(operator === '!=' ? (labels) => labels[key] !== value : (labels) => labels[key] === value);
+    requirements.push(
+      operator === '!=' ? (labels) => labels[key] !== value : (labels) => labels[key] === value,
+    );
   }
   return requirements;
 }
@@ -269,7 +274,10 @@ function encodeContinue(lastName: string, resourceVersion: string): string {
 
 function decodeContinue(token: string): string | undefined {
   try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as { v?: unknown; start?: unknown };
+    const parsed = JSON.parse(Buffer.from(token, 'base64').toString('utf8')) as {
+      v?: unknown;
+      start?: unknown;
+    };
     return parsed.v === 'meta.k8s.io/v1' && typeof parsed.start === 'string' ? parsed.start : undefined;
   } catch {
     return undefined;
@@ -319,7 +327,12 @@ function toNode(node: StoredNode) {
     spec: { providerID: `aws:///${node.availabilityZone}/${node.instanceId}` },
     status: {
       conditions: [
-        condition('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
+        condition(
+          'MemoryPressure',
+          'False',
+          'KubeletHasSufficientMemory',
+          'kubelet has sufficient memory available',
+        ),
         condition('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
         condition('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
         ready
@@ -415,7 +428,12 @@ async function rejectSignature(
   if ((params.get('x-amz-security-token') ?? '') !== (credentials.sessionToken ?? '')) {
     return 'security token does not match the access key';
   }
-  const signer = new SignatureV4({ credentials, region: region ?? '', service: service ?? '', sha256: Sha256 });
+  const signer = new SignatureV4({
+    credentials,
+    region: region ?? '',
+    service: service ?? '',
+    sha256: Sha256,
+  });
   const expected = await signer.presign(
     {
       method: 'GET',

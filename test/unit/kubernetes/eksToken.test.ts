@@ -6,7 +6,11 @@ const credentials = {
   accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
   secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
 };
-const sessionCredentials = { ...credentials, accessKeyId: 'ASIAIOSFODNN7EXAMPLE', sessionToken: 'FwoGZXIv//+session=' };
+const sessionCredentials = {
+  ...credentials,
+  accessKeyId: 'ASIAIOSFODNN7EXAMPLE',
+  sessionToken: 'FwoGZXIv//+session=',
+};
 const now = new Date('2025-03-04T05:06:07Z');
 
 function decode(token: string): URL {
@@ -18,11 +22,11 @@ function decode(token: string): URL {
  * is checked against the algorithm rather than against the library that made it.
  */
 function expectedSignature(url: URL, clusterName: string, secretAccessKey: string): string {
-  const escape = (value: string) =>
+  const escapeUri = (value: string) =>
     encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   const query = [...url.searchParams]
     .filter(([key]) => key !== 'X-Amz-Signature')
-    .map(([key, value]) => `${escape(key)}=${escape(value)}`)
+    .map(([key, value]) => `${escapeUri(key)}=${escapeUri(value)}`)
     .sort()
     .join('&');
   const canonicalRequest = [
@@ -44,7 +48,10 @@ function expectedSignature(url: URL, clusterName: string, secretAccessKey: strin
     createHash('sha256').update(canonicalRequest).digest('hex'),
   ].join('\n');
   const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
-  const signingKey = hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, day ?? ''), region ?? ''), service ?? ''), 'aws4_request');
+  const signingKey = hmac(
+    hmac(hmac(hmac(`AWS4${secretAccessKey}`, day ?? ''), region ?? ''), service ?? ''),
+    'aws4_request',
+  );
   return createHmac('sha256', signingKey).update(stringToSign).digest('hex');
 }
 
@@ -86,7 +93,12 @@ describe('createEksToken', () => {
 
   it('carries the session token of temporary credentials, signed', async () => {
     const url = decode(
-      await createEksToken({ clusterName: 'prod', region: 'eu-central-1', credentials: sessionCredentials, now }),
+      await createEksToken({
+        clusterName: 'prod',
+        region: 'eu-central-1',
+        credentials: sessionCredentials,
+        now,
+      }),
     );
 
     expect(url.searchParams.get('X-Amz-Security-Token')).toBe('FwoGZXIv//+session=');
@@ -129,7 +141,9 @@ describe('createEksToken', () => {
     const before = Date.now();
     const url = decode(await createEksToken({ clusterName: 'prod', region: 'us-west-2', credentials }));
     const date = url.searchParams.get('X-Amz-Date') ?? '';
-    const signedAt = Date.parse(date.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
+    const signedAt = Date.parse(
+      date.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'),
+    );
 
     expect(signedAt).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
     expect(signedAt).toBeLessThanOrEqual(Date.now());
