@@ -153,7 +153,6 @@ async function publishAlert(
 ): Promise<Action> {
   try {
     const messageId = await alerts.publish(report, nodegroup);
-    log.info('alert published', { cluster: report.cluster, nodegroup: nodegroup.name, messageId });
     return { type: 'notify', resourceId: 'sns', status: 'done', reason: `alert published (message ${messageId})` };
   } catch (error) {
     const wrapped = error instanceof JoinRemediatorError ? error : new JoinRemediatorError(String(error));

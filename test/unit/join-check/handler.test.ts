@@ -1,0 +1,274 @@
+import { readFileSync } from 'node:fs';
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  DescribeInstancesCommand,
+  DescribeNatGatewaysCommand,
+  DescribeRouteTablesCommand,
+  DescribeSubnetsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
+import { DescribeClusterCommand, DescribeNodegroupCommand, EKSClient } from '@aws-sdk/client-eks';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { SQSEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type KubernetesStub, startKubernetesStub } from '../../support/kubernetesStub.js';
+
+const eks = mockClient(EKSClient);
+const autoScaling = mockClient(AutoScalingClient);
+const ec2 = mockClient(EC2Client);
+const sns = mockClient(SNSClient);
+
+const TOPIC = 'arn:aws:sns:us-west-2:123456789012:eks-join-alerts';
+const GROUP = 'eks-new_nodegroup_2-a6c9a1b2-3c4d-5e6f-7a8b-9c0d1e2f3a4b';
+const SUBNET = 'subnet-0e5e4b6c1d2a3f405';
+const LAUNCHED = new Date('2026-11-26T09:00:00Z');
+
+const sample = (name: string) => JSON.parse(readFileSync(new URL(`../../../events/${name}`, import.meta.url), 'utf8'));
+
+let stub: KubernetesStub;
+
+beforeAll(async () => {
+  stub = await startKubernetesStub({ clusterName: 'eks-workshop' });
+  vi.stubEnv('AWS_REGION', 'us-west-2');
+  vi.stubEnv('AWS_ACCESS_KEY_ID', 'testing');
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'testing');
+  vi.stubEnv('AWS_SESSION_TOKEN', 'testing');
+  vi.stubEnv('KUBERNETES_API_URL', stub.url);
+  vi.stubEnv('ALERT_TOPIC_ARN', TOPIC);
+});
+
+afterAll(async () => {
+  vi.unstubAllEnvs();
+  await stub.close();
+});
+
+/** The handler parses its configuration at import: a fresh module per test, like a cold start. */
+async function coldStart() {
+  vi.resetModules();
+  return (await import('../../../functions/join-check/handler.js')).handler;
+}
+
+function sqsEvent(...bodies: unknown[]): SQSEvent {
+  return {
+    Records: bodies.map((body, n) => ({
+      messageId: `msg-${n}`,
+      receiptHandle: `rh-${n}`,
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: '1795686608520',
+        SenderId: 'AIDAIENQZJOLO23YVJ4VO',
+        ApproximateFirstReceiveTimestamp: '1795686908520',
+      },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-west-2:123456789012:eks-join-remediator-events',
+      awsRegion: 'us-west-2',
+    })),
+  };
+}
+
+function launch(instanceId: string, group = GROUP) {
+  const event = structuredClone(sample('asg-launch-successful.json'));
+  event.detail.EC2InstanceId = instanceId;
+  event.detail.AutoScalingGroupName = group;
+  return event;
+}
+
+/** The seed, as the SDK would return it: new_nodegroup_2 in a subnet whose table holds only the local route. */
+function seedResponses() {
+  eks.on(DescribeClusterCommand).resolves({
+    cluster: {
+      name: 'eks-workshop',
+      arn: 'arn:aws:eks:us-west-2:123456789012:cluster/eks-workshop',
+      endpoint: 'https://ABCDEF.gr7.us-west-2.eks.amazonaws.com',
+      certificateAuthority: { data: 'LS0tLS1CRUdJTi==' },
+      resourcesVpcConfig: { vpcId: 'vpc-0a1b', endpointPublicAccess: true, publicAccessCidrs: ['0.0.0.0/0'] },
+      tags: {},
+    },
+  });
+  eks.on(DescribeNodegroupCommand).resolves({
+    nodegroup: {
+      nodegroupName: 'new_nodegroup_2',
+      clusterName: 'eks-workshop',
+      status: 'ACTIVE',
+      subnets: [SUBNET],
+      resources: { autoScalingGroups: [{ name: GROUP }] },
+      scalingConfig: { minSize: 0, maxSize: 2, desiredSize: 2 },
+      health: { issues: [] },
+      tags: {},
+    },
+  });
+  autoScaling.on(DescribeAutoScalingGroupsCommand).callsFake(({ AutoScalingGroupNames }: { AutoScalingGroupNames: string[] }) => ({
+    AutoScalingGroups: AutoScalingGroupNames.map((name) => ({
+      AutoScalingGroupName: name,
+      MinSize: 0,
+      MaxSize: 2,
+      DesiredCapacity: 2,
+      DefaultCooldown: 300,
+      AvailabilityZones: ['us-west-2a'],
+      HealthCheckType: 'EC2',
+      CreatedTime: LAUNCHED,
+      Tags:
+        name === GROUP
+          ? [
+              { Key: 'eks:cluster-name', Value: 'eks-workshop' },
+              { Key: 'eks:nodegroup-name', Value: 'new_nodegroup_2' },
+            ]
+          : [{ Key: 'team', Value: 'batch' }],
+      Instances:
+        name === GROUP
+          ? ['i-0a1b2c3d4e5f60718', 'i-0b2c3d4e5f6071829'].map((id) => ({
+              InstanceId: id,
+              AvailabilityZone: 'us-west-2a',
+              LifecycleState: 'InService',
+              HealthStatus: 'Healthy',
+              ProtectedFromScaleIn: false,
+            }))
+          : [],
+    })),
+  }));
+  ec2.on(DescribeInstancesCommand).resolves({
+    Reservations: [
+      {
+        Instances: ['i-0a1b2c3d4e5f60718', 'i-0b2c3d4e5f6071829'].map((id) => ({
+          InstanceId: id,
+          SubnetId: SUBNET,
+          VpcId: 'vpc-0a1b',
+          Placement: { AvailabilityZone: 'us-west-2a' },
+          LaunchTime: LAUNCHED,
+          State: { Name: 'running', Code: 16 },
+          PrivateIpAddress: '10.42.200.17',
+        })),
+      },
+    ],
+  });
+  ec2.on(DescribeSubnetsCommand).resolves({
+    Subnets: [
+      { SubnetId: SUBNET, VpcId: 'vpc-0a1b', AvailabilityZone: 'us-west-2a', CidrBlock: '10.42.192.0/19' },
+      { SubnetId: 'subnet-0pub', VpcId: 'vpc-0a1b', AvailabilityZone: 'us-west-2a', CidrBlock: '10.42.0.0/19' },
+    ],
+  });
+  ec2.on(DescribeRouteTablesCommand).resolves({
+    RouteTables: [
+      {
+        RouteTableId: 'rtb-0f1e2d3c4b5a69788',
+        VpcId: 'vpc-0a1b',
+        Associations: [{ SubnetId: SUBNET, Main: false, AssociationState: { State: 'associated' } }],
+        Routes: [{ DestinationCidrBlock: '10.42.0.0/16', GatewayId: 'local', State: 'active', Origin: 'CreateRouteTable' }],
+      },
+    ],
+  });
+  ec2.on(DescribeNatGatewaysCommand).resolves({
+    NatGateways: [
+      { NatGatewayId: 'nat-0123456789abcdef0', VpcId: 'vpc-0a1b', SubnetId: 'subnet-0pub', State: 'available', ConnectivityType: 'public' },
+    ],
+  });
+  sns.on(PublishCommand).resolves({ MessageId: 'sns-msg-1' });
+}
+
+beforeEach(() => {
+  for (const client of [eks, autoScaling, ec2, sns]) client.reset();
+  stub.setNodes([]);
+  stub.setMode('ok');
+  stub.requests.length = 0;
+  seedResponses();
+});
+
+describe('join-check handler', () => {
+  it('coalesces a burst for one nodegroup into one check and one alert, and keeps a malformed record for the DLQ', async () => {
+    const handler = await coldStart();
+    const result = await handler(
+      sqsEvent(
+        launch('i-0a1b2c3d4e5f60718'),
+        launch('i-0b2c3d4e5f6071829'),
+        sample('eks-create-nodegroup.json'),
+        '{"not json',
+        launch('i-0other', 'batch-workers'),
+      ),
+    );
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-3' }] });
+    expect(autoScaling.commandCalls(DescribeAutoScalingGroupsCommand)).toHaveLength(1);
+    expect(eks.commandCalls(DescribeClusterCommand)).toHaveLength(1);
+    expect(eks.commandCalls(DescribeNodegroupCommand)).toHaveLength(1);
+    expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(1);
+    expect(ec2.commandCalls(DescribeRouteTablesCommand)).toHaveLength(1);
+    expect(stub.requests.filter((r) => r.path === '/api/v1/nodes')).toHaveLength(1);
+    expect(stub.requests[0]?.query.labelSelector).toBe('eks.amazonaws.com/nodegroup=new_nodegroup_2');
+    const publishes = sns.commandCalls(PublishCommand);
+    expect(publishes).toHaveLength(1);
+    const input = publishes[0]?.args[0].input;
+    expect(input).toMatchObject({ TopicArn: TOPIC, MessageStructure: 'json' });
+    const sqsBody = JSON.parse(JSON.parse(input?.Message ?? '{}').sqs);
+    expect(sqsBody.nodegroups[0].findings.map((f: { code: string }) => f.code)).toEqual([
+      'NO_DEFAULT_ROUTE',
+      'NODES_NOT_JOINED',
+    ]);
+  });
+
+  it('publishes nothing when every instance joined', async () => {
+    stub.setNodes([
+      { instanceId: 'i-0a1b2c3d4e5f60718', availabilityZone: 'us-west-2a', nodegroup: 'new_nodegroup_2' },
+      { instanceId: 'i-0b2c3d4e5f6071829', availabilityZone: 'us-west-2a', nodegroup: 'new_nodegroup_2' },
+    ]);
+    const handler = await coldStart();
+    expect(await handler(sqsEvent(launch('i-0a1b2c3d4e5f60718')))).toEqual({ batchItemFailures: [] });
+    expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+    expect(ec2.commandCalls(DescribeRouteTablesCommand)).toHaveLength(0);
+  });
+
+  it('reports the records of a throttled check as failures so they are retried, and still runs the others', async () => {
+    eks.on(DescribeNodegroupCommand, { nodegroupName: 'new_nodegroup_2' }).rejects(
+      Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: {} }),
+    );
+    eks.on(DescribeNodegroupCommand, { nodegroupName: 'default' }).resolves({
+      nodegroup: {
+        nodegroupName: 'default',
+        status: 'ACTIVE',
+        resources: { autoScalingGroups: [] },
+        subnets: [],
+        tags: {},
+      },
+    });
+    const other = structuredClone(sample('eks-update-nodegroup-config.json'));
+    other.detail.requestParameters.nodegroupName = 'default';
+    const handler = await coldStart();
+    const result = await handler(sqsEvent(launch('i-0a1b2c3d4e5f60718'), other));
+    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-0' }] });
+  }, 60_000);
+
+  it('retries the check when the alert cannot be published (access denied), naming the permission', async () => {
+    sns.on(PublishCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AuthorizationErrorException' }));
+    const handler = await coldStart();
+    expect(await handler(sqsEvent(launch('i-0a1b2c3d4e5f60718')))).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'msg-0' }],
+    });
+  });
+
+  it('skips a nodegroup that no longer exists instead of retrying forever', async () => {
+    eks.on(DescribeNodegroupCommand).rejects(Object.assign(new Error('No node group found'), { name: 'ResourceNotFoundException' }));
+    const handler = await coldStart();
+    expect(await handler(sqsEvent(sample('eks-update-nodegroup-config.json')))).toEqual({ batchItemFailures: [] });
+  });
+
+  it('returns a summary for a direct EventBridge invocation', async () => {
+    const handler = await coldStart();
+    const result = await handler(launch('i-0a1b2c3d4e5f60718'));
+    expect(result).toMatchObject({
+      checks: [{ cluster: 'eks-workshop', nodegroup: 'new_nodegroup_2', findings: ['NO_DEFAULT_ROUTE', 'NODES_NOT_JOINED'], alerted: true }],
+      skipped: [],
+      failed: [],
+    });
+  });
+
+  it('fails at cold start with a message naming a bad variable', async () => {
+    vi.stubEnv('JOIN_WINDOW_SECONDS', 'soon');
+    try {
+      await expect(coldStart()).rejects.toThrow(/JOIN_WINDOW_SECONDS/);
+    } finally {
+      vi.stubEnv('JOIN_WINDOW_SECONDS', '');
+    }
+  });
+});

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { silentLog } from '../../../functions/core/ports.js';
+import { runCheck } from '../../../functions/core/runCheck.js';
+import type { Report } from '../../../functions/core/types.js';
+import { formatText } from '../../../functions/report/formatText.js';
+import { cluster, instance, nodegroup, PRIVATE_SUBNET, seedNetwork } from '../../support/factories.js';
+
+async function seedReport(): Promise<Report> {
+  const groups = [nodegroup({ name: 'default', subnetIds: [PRIVATE_SUBNET] }), nodegroup()];
+  const { report } = await runCheck(
+    { clusterName: 'eks-workshop', defaultPolicy: 'notify', joinWindowSeconds: 300 },
+    {
+      account: {
+        describeCluster: async () => cluster(),
+        listNodegroups: async () => groups.map((g) => g.name),
+        describeNodegroup: async (_c, name) => groups.find((g) => g.name === name) ?? groups[0]!,
+        describeGroupTags: async () => new Map(),
+        describeGroupInstances: async ([asg]) =>
+          asg?.includes('default')
+            ? [instance({ instanceId: 'i-0default00000000000', subnetId: PRIVATE_SUBNET })]
+            : [instance()],
+        readNetwork: async () => seedNetwork(),
+      },
+      membership: {
+        listNodes: async (_c, name) => ({
+          kind: 'known',
+          nodes: name === 'default' ? [{ name: 'ip-10-42-100-1.us-west-2.compute.internal', instanceId: 'i-0default00000000000', ready: true }] : [],
+        }),
+      },
+      clock: { now: () => new Date('2026-11-26T10:00:00Z') },
+      log: silentLog,
+    },
+  );
+  return report;
+}
+
+describe('formatText', () => {
+  it('reads like the manual investigation: nodegroup, instances, route table and routes, verdict, fix', async () => {
+    const text = formatText(await seedReport());
+    expect(text).toContain('Cluster eks-workshop (us-west-2)');
+    expect(text).toContain('Nodegroup default — ACTIVE, policy notify');
+    expect(text).toContain('joined as ip-10-42-100-1.us-west-2.compute.internal (Ready)');
+    expect(text).toMatch(/Nodegroup default[\s\S]*Verdict: healthy/);
+    expect(text).toContain('i-0a1b2c3d4e5f60718  subnet-0e5e4b6c1d2a3f405  us-west-2a');
+    expect(text).toContain('NOT JOINED');
+    expect(text).toContain('Route table rtb-0f1e2d3c4b5a69788 (explicit association, used by subnet-0e5e4b6c1d2a3f405):');
+    expect(text).toContain('    10.42.0.0/16 → local (active)');
+    expect(text).toContain('Verdict: CRITICAL — NO_DEFAULT_ROUTE, NODES_NOT_JOINED');
+    expect(text).toContain(
+      'aws ec2 create-route --route-table-id rtb-0f1e2d3c4b5a69788 --destination-cidr-block 0.0.0.0/0 --nat-gateway-id nat-0123456789abcdef0',
+    );
+    expect(text).toContain('Summary: 1 of 2 nodegroup(s) with problems.');
+  });
+
+  it('says when instances are still inside the join window', () => {
+    const text = formatText({
+      cluster: 'c',
+      policy: 'notify',
+      checkedAt: 't',
+      joinWindowSeconds: 300,
+      nodegroups: [
+        {
+          name: 'ng',
+          policy: 'notify',
+          instances: [{ instanceId: 'i-1', joined: false, pending: true, state: 'running' }],
+          findings: [],
+          actions: [],
+        },
+      ],
+    });
+    expect(text).toContain('pending (inside the join window)');
+    expect(text).toContain('Verdict: waiting');
+  });
+});
