@@ -125,8 +125,6 @@ interface Facts {
   unknown: InstanceVerdict[];
   joined: number;
   pending: number;
-  /** Finding codes other than the symptom, most severe first. */
-  causes: FindingCode[];
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
@@ -135,6 +133,7 @@ function factsOf(report: Report, ng: NodegroupReport): Facts {
   const notJoined = ng.instances.filter((v) => v.joined === false && !v.pending);
   const unknown = ng.instances.filter((v) => v.joined === null && !v.pending);
   const bySeverity = [...ng.findings].sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
+  // The codes other than the symptom, most severe first: the likely causes.
   const causes = unique(bySeverity.map((f) => f.code).filter((code) => code !== 'NODES_NOT_JOINED'));
   const severity = bySeverity[0]?.severity ?? 'info';
 
@@ -159,7 +158,6 @@ function factsOf(report: Report, ng: NodegroupReport): Facts {
     unknown,
     joined: ng.instances.filter((v) => v.joined === true).length,
     pending: ng.instances.filter((v) => v.pending).length,
-    causes,
   };
 }
 
@@ -320,11 +318,7 @@ function chatDescription(report: Report, ng: NodegroupReport, facts: Facts): str
       );
     }
   }
-  return joinWithin(
-    lines,
-    CHAT_LIMITS.description,
-    (hidden) => `… ${count(hidden, 'more line')} in the email report`,
-  );
+  return joinWithin(lines, CHAT_LIMITS.description, (hidden) => `… ${count(hidden, 'more line')} not shown`);
 }
 
 function chatInstances(heading: string, instances: InstanceVerdict[]): string[] {
@@ -333,7 +327,7 @@ function chatInstances(heading: string, instances: InstanceVerdict[]): string[] 
   const more = instances.length - shown.length;
   return [
     '',
-    `*${heading} (${instances.length})*`,
+    `*${heading} (${instances.length.toLocaleString('en-US')})*`,
     ...shown,
     ...(more > 0 ? [`• … and ${more.toLocaleString('en-US')} more`] : []),
   ];
@@ -343,17 +337,35 @@ function chatInstances(heading: string, instances: InstanceVerdict[]): string[] 
 function chatNextSteps(ng: NodegroupReport): string[] {
   const steps = [
     ...fixesOf(ng.findings).map(({ codes, fix }) => `*${codes.join(', ')}*: ${chatCommand(fix)}`),
-    ...ng.actions.map((a) => {
-      const undo = a.undo ? ` · undo: ${chatCommand(a.undo)}` : '';
-      return clipText(
-        `${ACTION_EMOJI[a.status]} ${actionWords(a, inlineCode)}: ${a.reason}${undo}`,
-        CHAT_LIMITS.nextStep,
-      );
-    }),
+    ...groupActions(ng.actions).map((group) => clipText(chatActionStep(group), CHAT_LIMITS.nextStep)),
   ];
   if (steps.length <= CHAT_LIMITS.nextSteps) return steps;
   const shown = steps.slice(0, CHAT_LIMITS.nextSteps - 1);
-  return [...shown, `… ${count(steps.length - shown.length, 'more step')} in the email report`];
+  return [...shown, `… ${count(steps.length - shown.length, 'more step')} not shown`];
+}
+
+/** Actions alike but for their resource (one per stranded instance, say) make one step, not thousands. */
+function groupActions(actions: Action[]): Action[][] {
+  const groups = new Map<string, Action[]>();
+  for (const a of actions) {
+    const key = JSON.stringify([a.status, a.type, a.target, a.reason]);
+    const group = groups.get(key);
+    if (group) group.push(a);
+    else groups.set(key, [a]);
+  }
+  return [...groups.values()];
+}
+
+function chatActionStep(group: Action[]): string {
+  const [first] = group as [Action, ...Action[]];
+  if (group.length === 1) {
+    const undo = first.undo ? ` · undo: ${chatCommand(first.undo)}` : '';
+    return `${ACTION_EMOJI[first.status]} ${actionWords(first, inlineCode)}: ${first.reason}${undo}`;
+  }
+  const examples = group.slice(0, 3).map((a) => inlineCode(a.resourceId));
+  const resources = `${count(group.length, 'resource')} (${examples.join(', ')}${group.length > 3 ? ', …' : ''})`;
+  const target = first.target ? ` → ${inlineCode(first.target)}` : '';
+  return `${ACTION_EMOJI[first.status]} ${first.type} on ${resources}${target}: ${first.reason}`;
 }
 
 /** Code formatting: a block for several lines, inline for one. */
@@ -431,7 +443,7 @@ function emailInstances(heading: string, instances: InstanceVerdict[]): string[]
   const more = instances.length - shown.length;
   return [
     '',
-    `${heading} (${instances.length}):`,
+    `${heading} (${instances.length.toLocaleString('en-US')}):`,
     ...shown,
     ...(more > 0 ? [`  … and ${more.toLocaleString('en-US')} more`] : []),
   ];

@@ -61,8 +61,21 @@ export class KubernetesCallError extends JoinRemediatorError {
   }
 }
 
-const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation']);
-const THROTTLED = new Set(['Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequestsException']);
+const ACCESS_DENIED = new Set([
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnauthorizedOperation',
+  'AuthorizationErrorException',
+  'KMSAccessDeniedException',
+]);
+const THROTTLED = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'ThrottledException',
+  'KMSThrottlingException',
+  'RequestLimitExceeded',
+  'TooManyRequestsException',
+]);
 
 function hintFor(errorName: string, operation: string): string {
   const action = operation.replace(/^(\w+):/, (_m, svc: string) => `${svc.toLowerCase()}:`);

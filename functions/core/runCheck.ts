@@ -86,6 +86,7 @@ async function checkNodegroup(
   }
   const base = {
     name,
+    ...(nodegroup.arn && { arn: nodegroup.arn }),
     policy: resolved.policy,
     status: nodegroup.status,
     autoScalingGroups: nodegroup.autoScalingGroupNames,

@@ -186,6 +186,7 @@ export interface Action {
 
 export interface NodegroupReport {
   name: string;
+  arn?: string;
   policy: Policy;
   status?: string;
   autoScalingGroups?: string[];
