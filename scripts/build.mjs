@@ -7,6 +7,8 @@ const common = {
   bundle: true,
   minify: true,
   treeShaking: true,
+  // Prefer the SDK's ES modules: esbuild can only tree-shake those, and the bundle is half the size.
+  mainFields: ['module', 'main'],
   sourcemap: true,
   platform: 'node',
   format: 'esm',
@@ -14,12 +16,14 @@ const common = {
   legalComments: 'none',
   metafile: true,
   // Some bundled CommonJS code calls require(); give the ESM bundle one.
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  },
 };
 
 const outputs = [
   { entryPoints: ['functions/join-check/handler.ts'], outfile: 'dist/join-check/index.mjs' },
-  { entryPoints: ['functions/cli/main.ts'], outfile: 'dist/cli.mjs'},
+  { entryPoints: ['functions/cli/main.ts'], outfile: 'dist/cli.mjs' },
 ];
 
 for (const output of outputs) {
