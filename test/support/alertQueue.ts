@@ -2,7 +2,12 @@
  * Reads the SNS notifications that reached the seed's SQS queue (the topic's subscriber), so a
  * test can assert what the tool alerted with. Whatever it reads, it deletes.
  */
-import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { harnessClientConfig } from './motoServer.js';
 
 export interface AlertAttribute {
@@ -58,7 +63,9 @@ export async function readAlerts(
       const enough = alerts.length >= min;
       // Long-poll while waiting for the first alerts; once there are enough, only take what is
       // already there.
-      const waitSeconds = enough ? 0 : Math.max(0, Math.min(MAX_LONG_POLL_SECONDS, Math.floor(remainingMs / 1000)));
+      const waitSeconds = enough
+        ? 0
+        : Math.max(0, Math.min(MAX_LONG_POLL_SECONDS, Math.floor(remainingMs / 1000)));
       const response = await sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: queueUrl,
@@ -90,7 +97,9 @@ function parseNotification(message: Message): ReceivedAlert {
   try {
     envelope = JSON.parse(body) as Record<string, unknown>;
   } catch {
-    throw new Error(`queue message is not an SNS notification envelope (raw delivery?): ${body.slice(0, 200)}`);
+    throw new Error(
+      `queue message is not an SNS notification envelope (raw delivery?): ${body.slice(0, 200)}`,
+    );
   }
   if (envelope.Type !== 'Notification' || typeof envelope.Message !== 'string') {
     throw new Error(`queue message is not an SNS notification: ${body.slice(0, 200)}`);
@@ -103,7 +112,10 @@ function parseNotification(message: Message): ReceivedAlert {
     messageJson = undefined;
   }
   const attributes: Record<string, AlertAttribute> = {};
-  const rawAttributes = (envelope.MessageAttributes ?? {}) as Record<string, { Type?: string; Value?: unknown }>;
+  const rawAttributes = (envelope.MessageAttributes ?? {}) as Record<
+    string,
+    { Type?: string; Value?: unknown }
+  >;
   for (const [name, attribute] of Object.entries(rawAttributes)) {
     attributes[name] = { type: String(attribute.Type ?? ''), value: String(attribute.Value ?? '') };
   }
@@ -126,7 +138,9 @@ async function deleteAll(sqs: SQSClient, queueUrl: string, messages: Message[]):
   if (entries.length === 0) return;
   const result = await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
   if (result.Failed && result.Failed.length > 0) {
-    throw new Error(`could not delete ${result.Failed.length} alert message(s): ${JSON.stringify(result.Failed)}`);
+    throw new Error(
+      `could not delete ${result.Failed.length} alert message(s): ${JSON.stringify(result.Failed)}`,
+    );
   }
 }
 

@@ -5,7 +5,7 @@
  * Nothing here may reach a real AWS endpoint: `harnessClientConfig` refuses any endpoint that is
  * not loopback, and the environment carries static test credentials only.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -94,47 +94,43 @@ export async function resetMoto(endpoint: string): Promise<void> {
 }
 
 export async function startMotoServer(options: StartMotoOptions = {}): Promise<MotoServer> {
-  const command = motoCommand();
-  let lastError: unknown;
-  for (let attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
-    const port = await freeLoopbackPort();
-    try {
-      return await launch(command, port, options.startTimeoutMs ?? START_TIMEOUT_MS);
-    } catch (error) {
-      lastError = error;
-      // Only a lost port race (another process bound the port first) is worth another port.
-      if (!(error instanceof PortTakenError)) throw error;
+  const timeoutMs = options.startTimeoutMs ?? START_TIMEOUT_MS;
+  // moto_server first, then `python3 -m moto.server`; once one has worked, only that one.
+  const commands = workingCommand ? [workingCommand] : COMMANDS;
+  const missing: string[] = [];
+  for (const command of commands) {
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= PORT_ATTEMPTS; attempt++) {
+      const port = await freeLoopbackPort();
+      try {
+        const server = await launch(command, port, timeoutMs);
+        workingCommand = command;
+        return server;
+      } catch (error) {
+        lastError = error;
+        // A lost port race (another process bound the port first) is worth another port.
+        if (!(error instanceof PortTakenError)) break;
+      }
     }
+    if (!(lastError instanceof CommandMissingError)) throw lastError;
+    missing.push(lastError.message);
   }
-  throw lastError;
+  throw new Error(`${NOT_FOUND_MESSAGE}\n${missing.join('\n')}`);
 }
 
 class PortTakenError extends Error {}
+class CommandMissingError extends Error {}
 
 interface Command {
   file: string;
   args: string[];
 }
 
-let cachedCommand: Command | undefined;
-
-/** moto_server if it is on PATH and runs, else `python3 -m moto.server`, else a clear error. */
-function motoCommand(): Command {
-  if (cachedCommand) return cachedCommand;
-  const candidates: Command[] = [
-    { file: 'moto_server', args: [] },
-    { file: 'python3', args: ['-m', 'moto.server'] },
-  ];
-  for (const candidate of candidates) {
-    // `--help` proves the entry point exists and moto imports (a pyenv shim can exist without it).
-    const probe = spawnSync(candidate.file, [...candidate.args, '--help'], { stdio: 'ignore', timeout: 20_000 });
-    if (!probe.error && probe.status === 0) {
-      cachedCommand = candidate;
-      return candidate;
-    }
-  }
-  throw new Error(NOT_FOUND_MESSAGE);
-}
+const COMMANDS: Command[] = [
+  { file: 'moto_server', args: [] },
+  { file: 'python3', args: ['-m', 'moto.server'] },
+];
+let workingCommand: Command | undefined;
 
 function freeLoopbackPort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -149,15 +145,18 @@ function freeLoopbackPort(): Promise<number> {
   });
 }
 
-/** Every moto started by this process, killed synchronously if the process exits without stop(). */
-const running = new Set<ChildProcess>();
+/** Every moto started by this process (and its scratch directory), killed synchronously if the process exits without stop(). */
+const running = new Map<ChildProcess, string>();
 let exitHookInstalled = false;
 
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
-    for (const child of running) killGroup(child, 'SIGKILL');
+    for (const [child, workDir] of running) {
+      killGroup(child, 'SIGKILL');
+      rmSync(workDir, { recursive: true, force: true });
+    }
   });
 }
 
@@ -175,9 +174,18 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
  * Watches this process from outside: if it dies without running its exit hook (SIGKILL, a crashed
  * worker), the watchdog kills moto's process group. It exits by itself once moto is gone.
  */
-function startWatchdog(motoPid: number): void {
-  const script = `while kill -0 ${process.pid} 2>/dev/null && kill -0 -${motoPid} 2>/dev/null; do sleep 0.5; done; kill -KILL -${motoPid} 2>/dev/null; exit 0`;
-  const watchdog = spawn('/bin/sh', ['-c', script], { detached: true, stdio: 'ignore' });
+function startWatchdog(motoPid: number, workDir: string): void {
+  const script = [
+    `while kill -0 ${process.pid} 2>/dev/null && kill -0 -${motoPid} 2>/dev/null; do sleep 0.5; done`,
+    `kill -KILL -${motoPid} 2>/dev/null`,
+    // stop() removes the directory itself; this covers a test process that died first.
+    'rm -rf "$1"',
+    'exit 0',
+  ].join('; ');
+  const watchdog = spawn('/bin/sh', ['-c', script, 'moto-watchdog', workDir], {
+    detached: true,
+    stdio: 'ignore',
+  });
   watchdog.on('error', () => {});
   watchdog.unref();
 }
@@ -201,7 +209,7 @@ async function launch(command: Command, port: number, timeoutMs: number): Promis
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   installExitHook();
-  running.add(child);
+  running.set(child, workDir);
 
   let tail = '';
   const collect = (chunk: Buffer) => {
@@ -228,12 +236,11 @@ async function launch(command: Command, port: number, timeoutMs: number): Promis
   child.unref();
   (child.stdout as unknown as { unref?: () => void } | null)?.unref?.();
   (child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
-  if (child.pid !== undefined) startWatchdog(child.pid);
+  if (child.pid !== undefined) startWatchdog(child.pid, workDir);
 
-  let stopped = false;
-  const stop = async () => {
-    if (!stopped) {
-      stopped = true;
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
       if (!state.exit && !state.spawnError) {
         killGroup(child, 'SIGTERM');
         const timer = setTimeout(() => killGroup(child, 'SIGKILL'), STOP_TIMEOUT_MS);
@@ -242,20 +249,29 @@ async function launch(command: Command, port: number, timeoutMs: number): Promis
       }
       // A straggler in the group (if any) must not outlive the server.
       killGroup(child, 'SIGKILL');
+      running.delete(child);
       rmSync(workDir, { recursive: true, force: true });
-    }
+    })();
+    return stopping;
   };
 
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    const commandLine = [command.file, ...command.args].join(' ');
     if (state.spawnError) {
       await stop();
-      throw new Error(`${NOT_FOUND_MESSAGE} (${state.spawnError.message})`);
+      throw new CommandMissingError(`${commandLine}: ${state.spawnError.message}`);
     }
     if (state.exit) {
       await stop();
       if (/address already in use|errno 98/i.test(tail)) {
         throw new PortTakenError(`port ${port} was taken before moto could bind it`);
+      }
+      // 127: not found (e.g. a pyenv shim for a Python without moto); python3 -m: no module.
+      if (state.exit.code === 127 || /No module named '?moto|command not found/i.test(tail)) {
+        throw new CommandMissingError(
+          `${commandLine}: ${tail.trim().split('\n').slice(-1)[0] ?? 'not found'}`,
+        );
       }
       throw new Error(
         `moto exited during startup (code ${state.exit.code}, signal ${state.exit.signal}):\n${tail}`,

@@ -24,9 +24,16 @@ import {
   EC2Client,
   ModifySubnetAttributeCommand,
   ModifyVpcAttributeCommand,
+  type ResourceType,
   type Tag,
+  type TagSpecification,
 } from '@aws-sdk/client-ec2';
-import { CreateClusterCommand, CreateNodegroupCommand, DescribeNodegroupCommand, EKSClient } from '@aws-sdk/client-eks';
+import {
+  CreateClusterCommand,
+  CreateNodegroupCommand,
+  DescribeNodegroupCommand,
+  EKSClient,
+} from '@aws-sdk/client-eks';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
   CreateQueueCommand,
@@ -190,7 +197,10 @@ export async function buildSeedAccount(endpoint: string, options: SeedOptions = 
     let natAllocationId: string | undefined;
     if (withNat) {
       const eip = await ec2.send(
-        new AllocateAddressCommand({ Domain: 'vpc', TagSpecifications: tagged('elastic-ip', 'eks-workshop-nat-eip') }),
+        new AllocateAddressCommand({
+          Domain: 'vpc',
+          TagSpecifications: tagged('elastic-ip', 'eks-workshop-nat-eip'),
+        }),
       );
       natAllocationId = required(eip.AllocationId, 'AllocationId');
       const nat = await ec2.send(
@@ -228,7 +238,8 @@ export async function buildSeedAccount(endpoint: string, options: SeedOptions = 
       new CreateSecurityGroupCommand({
         VpcId: vpcId,
         GroupName: `eks-cluster-sg-${cluster}-123456789`,
-        Description: 'EKS created security group applied to ENI that is attached to EKS Control Plane master nodes, as well as any managed workloads.',
+        Description:
+          'EKS created security group applied to ENI that is attached to EKS Control Plane master nodes, as well as any managed workloads.',
       }),
     );
     const clusterSecurityGroupId = required(clusterSg.GroupId, 'cluster security group id');
@@ -273,7 +284,9 @@ export async function buildSeedAccount(endpoint: string, options: SeedOptions = 
           tags: { 'eks-workshop/nodegroup': name },
         }),
       );
-      const described = await eks.send(new DescribeNodegroupCommand({ clusterName: cluster, nodegroupName: name }));
+      const described = await eks.send(
+        new DescribeNodegroupCommand({ clusterName: cluster, nodegroupName: name }),
+      );
       const autoScalingGroupName = required(
         described.nodegroup?.resources?.autoScalingGroups?.[0]?.name,
         `nodegroup ${name} resources.autoScalingGroups[0].name`,
@@ -324,7 +337,9 @@ export async function buildSeedAccount(endpoint: string, options: SeedOptions = 
         .filter((id): id is string => Boolean(id))
         .sort();
       if (instanceIds.length !== desired) {
-        throw new Error(`ASG ${autoScalingGroupName}: expected ${desired} instance(s), moto launched ${instanceIds.length}`);
+        throw new Error(
+          `ASG ${autoScalingGroupName}: expected ${desired} instance(s), moto launched ${instanceIds.length}`,
+        );
       }
       nodegroups[key] = {
         name,
@@ -420,7 +435,7 @@ function addToResourcesVpcConfig(command: CreateClusterCommand, fields: Record<s
         typeof request.body === 'string'
           ? request.body
           : request.body instanceof Uint8Array
-            ? Buffer.from(request.body).toString('utf8')
+            ? new TextDecoder().decode(request.body)
             : undefined;
       if (text === undefined) throw new Error('CreateCluster: unexpected request body type');
       const body = JSON.parse(text) as { resourcesVpcConfig?: Record<string, unknown> };
@@ -438,14 +453,8 @@ function addToResourcesVpcConfig(command: CreateClusterCommand, fields: Record<s
   );
 }
 
-function tagged(resourceType: string, name: string, extra: Tag[] = []) {
-  return [
-    {
-      // The SDK types ResourceType as a closed union; the values used here are all members of it.
-      ResourceType: resourceType as 'vpc',
-      Tags: [{ Key: 'Name', Value: name }, ...extra],
-    },
-  ];
+function tagged(resourceType: ResourceType, name: string, extra: Tag[] = []): TagSpecification[] {
+  return [{ ResourceType: resourceType, Tags: [{ Key: 'Name', Value: name }, ...extra] }];
 }
 
 function required<T>(value: T | undefined | null, what: string): T {
