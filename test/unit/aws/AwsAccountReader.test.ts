@@ -1,0 +1,1029 @@
+import {
+  type AutoScalingGroup,
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  type DescribeAutoScalingGroupsCommandInput,
+  type Instance as AsgInstance,
+  type LifecycleState,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  DescribeInstancesCommand,
+  type DescribeInstancesCommandInput,
+  DescribeNatGatewaysCommand,
+  DescribeRouteTablesCommand,
+  DescribeSubnetsCommand,
+  EC2Client,
+  EC2ServiceException,
+  type Instance as Ec2Instance,
+  type Route as Ec2Route,
+} from '@aws-sdk/client-ec2';
+import {
+  DescribeClusterCommand,
+  DescribeNodegroupCommand,
+  EKSClient,
+  ListNodegroupsCommand,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-eks';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { allCustomMatcher, type BaseMatcher } from 'aws-sdk-client-mock-vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { AwsAccountReader } from '../../../functions/aws/AwsAccountReader.js';
+import type { AwsClients } from '../../../functions/aws/clients.js';
+import { toInstance, toRoute, toRouteTable, toRouteTarget } from '../../../functions/aws/mapEc2.js';
+import { AwsCallError, NotFoundError } from '../../../functions/core/errors.js';
+import type { RouteTarget } from '../../../functions/core/types.js';
+
+declare module 'vitest' {
+  // biome-ignore lint/suspicious/noExplicitAny: mirrors vitest's own Matchers<T = any>
+  interface Matchers<T = any> extends BaseMatcher<T> {}
+}
+
+expect.extend(allCustomMatcher);
+
+const eksMock = mockClient(EKSClient);
+const ec2Mock = mockClient(EC2Client);
+const asgMock = mockClient(AutoScalingClient);
+const snsMock = mockClient(SNSClient);
+
+const REGION = 'us-west-2';
+const VPC = 'vpc-0a1b2c3d4e5f60789';
+const OTHER_VPC = 'vpc-0ffffffffffffff01';
+const PUBLIC_SUBNET = 'subnet-0aa0000000000pub1';
+const PRIVATE_SUBNET = 'subnet-0bb000000000priv1';
+const NEW_SUBNET = 'subnet-0e5e4b6c1d2a3f405';
+const NAT = 'nat-0123456789abcdef0';
+const IGW = 'igw-0fedcba9876543210';
+const GROUP = 'eks-new_nodegroup_2-a6c9a1b2-3c4d-5e6f-7a8b-9c0d1e2f3a4b';
+const OTHER_GROUP = 'eks-old_nodegroup-11112222-3333-4444-5555-666677778888';
+
+function makeClients(): AwsClients {
+  const config = {
+    region: REGION,
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
+    maxAttempts: 6,
+    retryMode: 'adaptive',
+  } as const;
+  return {
+    eks: new EKSClient(config),
+    ec2: new EC2Client(config),
+    autoScaling: new AutoScalingClient(config),
+    sns: new SNSClient(config),
+  };
+}
+
+let reader: AwsAccountReader;
+
+beforeEach(() => {
+  eksMock.reset();
+  ec2Mock.reset();
+  asgMock.reset();
+  snsMock.reset();
+  reader = new AwsAccountReader(makeClients());
+});
+
+function ec2Error(name: string, message: string): EC2ServiceException {
+  return new EC2ServiceException({ name, message, $fault: 'client', $metadata: { httpStatusCode: 403 } });
+}
+
+function namedError(name: string, message: string): Error {
+  return Object.assign(new Error(message), { name });
+}
+
+function notFound(message: string): ResourceNotFoundException {
+  return new ResourceNotFoundException({ message, $metadata: { httpStatusCode: 404 } });
+}
+
+function asgInstance(instanceId: string, lifecycleState: LifecycleState = 'InService'): AsgInstance {
+  return {
+    InstanceId: instanceId,
+    AvailabilityZone: 'us-west-2a',
+    LifecycleState: lifecycleState,
+    HealthStatus: 'Healthy',
+    ProtectedFromScaleIn: false,
+  };
+}
+
+function group(name: string, tags: Record<string, string> = {}, instances: AsgInstance[] = []): AutoScalingGroup {
+  return {
+    AutoScalingGroupName: name,
+    MinSize: 0,
+    MaxSize: 2,
+    DesiredCapacity: instances.length,
+    DefaultCooldown: 300,
+    AvailabilityZones: ['us-west-2a'],
+    HealthCheckType: 'EC2',
+    CreatedTime: new Date('2026-11-26T09:48:55Z'),
+    Instances: instances,
+    Tags: Object.entries(tags).map(([Key, Value]) => ({
+      Key,
+      Value,
+      ResourceId: name,
+      ResourceType: 'auto-scaling-group',
+      PropagateAtLaunch: true,
+    })),
+  };
+}
+
+function ec2Instance(instanceId: string, overrides: Partial<Ec2Instance> = {}): Ec2Instance {
+  return {
+    InstanceId: instanceId,
+    SubnetId: NEW_SUBNET,
+    VpcId: VPC,
+    Placement: { AvailabilityZone: 'us-west-2a' },
+    LaunchTime: new Date('2026-11-26T09:49:36.000Z'),
+    State: { Code: 16, Name: 'running' },
+    PrivateIpAddress: '10.42.200.17',
+    ...overrides,
+  };
+}
+
+/** DescribeInstances answers with the instances its instance-id filter names, except those listed as gone. */
+function ec2AnswersFromFilter(gone: string[] = []): void {
+  ec2Mock.on(DescribeInstancesCommand).callsFake((input: DescribeInstancesCommandInput) => {
+    const ids = input.Filters?.find((f) => f.Name === 'instance-id')?.Values ?? [];
+    const instances = ids.filter((id) => !gone.includes(id)).map((id) => ec2Instance(id));
+    return { Reservations: instances.length > 0 ? [{ ReservationId: 'r-0123456789abcdef0', Instances: instances }] : [] };
+  });
+}
+
+/** DescribeAutoScalingGroups answers with a group for each requested name in `known`. */
+function asgAnswersFrom(known: Map<string, AutoScalingGroup>): void {
+  asgMock.on(DescribeAutoScalingGroupsCommand).callsFake((input: DescribeAutoScalingGroupsCommandInput) => ({
+    AutoScalingGroups: (input.AutoScalingGroupNames ?? []).flatMap((n) => {
+      const g = known.get(n);
+      return g ? [g] : [];
+    }),
+  }));
+}
+
+const ids = (n: number, prefix = 'i-0') => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(16, '0')}`);
+
+describe('AwsAccountReader.describeCluster', () => {
+  const CLUSTER_RESPONSE = {
+    cluster: {
+      name: 'eks-workshop',
+      arn: 'arn:aws:eks:us-west-2:123456789012:cluster/eks-workshop',
+      endpoint: 'https://ABCDEF0123456789.gr7.us-west-2.eks.amazonaws.com',
+      certificateAuthority: { data: 'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==' },
+      resourcesVpcConfig: {
+        vpcId: VPC,
+        subnetIds: [PUBLIC_SUBNET, PRIVATE_SUBNET],
+        endpointPublicAccess: true,
+        endpointPrivateAccess: false,
+        publicAccessCidrs: ['203.0.113.0/24', '198.51.100.7/32'],
+      },
+      tags: { 'eks-join-remediator/policy': 'remediate', team: 'platform' },
+    },
+  };
+
+  it('maps endpoint, certificate authority, VPC, endpoint access, public access CIDRs and tags', async () => {
+    eksMock.on(DescribeClusterCommand).resolves(CLUSTER_RESPONSE);
+
+    const cluster = await reader.describeCluster('eks-workshop');
+
+    expect(cluster).toEqual({
+      name: 'eks-workshop',
+      arn: 'arn:aws:eks:us-west-2:123456789012:cluster/eks-workshop',
+      region: REGION,
+      endpoint: 'https://ABCDEF0123456789.gr7.us-west-2.eks.amazonaws.com',
+      certificateAuthority: 'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg==',
+      vpcId: VPC,
+      endpointPublicAccess: true,
+      endpointPrivateAccess: false,
+      publicAccessCidrs: ['203.0.113.0/24', '198.51.100.7/32'],
+      tags: { 'eks-join-remediator/policy': 'remediate', team: 'platform' },
+    });
+    expect(eksMock).toHaveReceivedCommandExactlyOnceWith(DescribeClusterCommand, { name: 'eks-workshop' });
+  });
+
+  it('maps a private-only endpoint', async () => {
+    eksMock.on(DescribeClusterCommand).resolves({
+      cluster: {
+        name: 'private-cluster',
+        resourcesVpcConfig: { vpcId: VPC, endpointPublicAccess: false, endpointPrivateAccess: true, publicAccessCidrs: [] },
+      },
+    });
+
+    const cluster = await reader.describeCluster('private-cluster');
+
+    expect(cluster.endpointPublicAccess).toBe(false);
+    expect(cluster.endpointPrivateAccess).toBe(true);
+  });
+
+  it('falls back to public-only access, no CIDRs and no tags when the response leaves them out', async () => {
+    eksMock.on(DescribeClusterCommand).resolves({ cluster: { name: 'bare' } });
+
+    const cluster = await reader.describeCluster('bare');
+
+    expect(cluster).toMatchObject({
+      name: 'bare',
+      region: REGION,
+      endpointPublicAccess: true,
+      endpointPrivateAccess: false,
+      publicAccessCidrs: [],
+      tags: {},
+    });
+    expect(cluster.vpcId).toBeUndefined();
+    expect(cluster.endpoint).toBeUndefined();
+    expect(cluster.certificateAuthority).toBeUndefined();
+  });
+
+  it('keeps the requested name when the response has no cluster', async () => {
+    eksMock.on(DescribeClusterCommand).resolves({});
+
+    await expect(reader.describeCluster('eks-workshop')).resolves.toMatchObject({ name: 'eks-workshop', region: REGION });
+  });
+
+  it('describes a cluster once however often it is asked, even concurrently', async () => {
+    eksMock.on(DescribeClusterCommand).resolves(CLUSTER_RESPONSE);
+
+    const [a, b] = await Promise.all([reader.describeCluster('eks-workshop'), reader.describeCluster('eks-workshop')]);
+    const c = await reader.describeCluster('eks-workshop');
+
+    expect(a).toEqual(b);
+    expect(c).toEqual(a);
+    expect(eksMock).toHaveReceivedCommandTimes(DescribeClusterCommand, 1);
+  });
+
+  it('describes each cluster name separately', async () => {
+    eksMock.on(DescribeClusterCommand).callsFake((input: { name?: string }) => ({ cluster: { name: input.name } }));
+
+    await reader.describeCluster('eks-workshop');
+    await reader.describeCluster('other');
+
+    expect(eksMock).toHaveReceivedCommandTimes(DescribeClusterCommand, 2);
+    expect(eksMock).toHaveReceivedNthCommandWith(DescribeClusterCommand, 2, { name: 'other' });
+  });
+
+  it('does not share the cache between readers: one reader serves one invocation', async () => {
+    eksMock.on(DescribeClusterCommand).resolves(CLUSTER_RESPONSE);
+
+    await reader.describeCluster('eks-workshop');
+    await new AwsAccountReader(makeClients()).describeCluster('eks-workshop');
+
+    expect(eksMock).toHaveReceivedCommandTimes(DescribeClusterCommand, 2);
+  });
+
+  it('turns ResourceNotFoundException into a NotFoundError that names the cluster and region and suggests --region', async () => {
+    const cause = notFound('No cluster found for name: nope.');
+    eksMock.on(DescribeClusterCommand).rejects(cause);
+
+    const error = await reader.describeCluster('nope').catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(error).not.toBeInstanceOf(AwsCallError);
+    expect((error as NotFoundError).exitCode).toBe(2);
+    expect((error as NotFoundError).message).toBe('cluster nope not found in us-west-2: check the cluster name and --region');
+    expect((error as NotFoundError).cause).toBe(cause);
+  });
+
+  it('does not cache a failure: the next call asks again', async () => {
+    eksMock
+      .on(DescribeClusterCommand)
+      .rejectsOnce(namedError('ThrottlingException', 'Rate exceeded'))
+      .resolves(CLUSTER_RESPONSE);
+
+    await expect(reader.describeCluster('eks-workshop')).rejects.toBeInstanceOf(AwsCallError);
+    await expect(reader.describeCluster('eks-workshop')).resolves.toMatchObject({ vpcId: VPC });
+    expect(eksMock).toHaveReceivedCommandTimes(DescribeClusterCommand, 2);
+  });
+
+  it('turns AccessDeniedException into an AwsCallError that says which permission to grant', async () => {
+    eksMock
+      .on(DescribeClusterCommand)
+      .rejects(namedError('AccessDeniedException', 'User: arn:aws:sts::123456789012:assumed-role/x is not authorized'));
+
+    const error = (await reader.describeCluster('eks-workshop').catch((e: unknown) => e)) as AwsCallError;
+
+    expect(error).toBeInstanceOf(AwsCallError);
+    expect(error.exitCode).toBe(3);
+    expect(error.operation).toBe('eks:DescribeCluster');
+    expect(error.errorName).toBe('AccessDeniedException');
+    expect(error.message).toMatch(/^eks:DescribeCluster failed: AccessDeniedException: User: .* is not authorized/);
+    expect(error.message).toContain("grant eks:DescribeCluster to the caller's IAM role");
+  });
+});
+
+describe('AwsAccountReader.describeNodegroup', () => {
+  it('maps status, subnets, Auto Scaling groups, scaling, tags and health issues', async () => {
+    eksMock.on(DescribeNodegroupCommand).resolves({
+      nodegroup: {
+        nodegroupName: 'new_nodegroup_2',
+        nodegroupArn:
+          'arn:aws:eks:us-west-2:123456789012:nodegroup/eks-workshop/new_nodegroup_2/a6c9a1b2-3c4d-5e6f-7a8b-9c0d1e2f3a4b',
+        clusterName: 'eks-workshop',
+        status: 'CREATE_FAILED',
+        subnets: [NEW_SUBNET],
+        resources: { autoScalingGroups: [{ name: GROUP }, {}] },
+        scalingConfig: { minSize: 0, maxSize: 2, desiredSize: 1 },
+        tags: { 'eks-join-remediator/policy': 'dry-run' },
+        health: {
+          issues: [
+            {
+              code: 'NodeCreationFailure',
+              message: 'Instances failed to join the kubernetes cluster',
+              resourceIds: ['i-0a1b2c3d4e5f60718'],
+            },
+            {},
+          ],
+        },
+      },
+    });
+
+    const nodegroup = await reader.describeNodegroup('eks-workshop', 'new_nodegroup_2');
+
+    expect(nodegroup).toEqual({
+      name: 'new_nodegroup_2',
+      clusterName: 'eks-workshop',
+      arn: 'arn:aws:eks:us-west-2:123456789012:nodegroup/eks-workshop/new_nodegroup_2/a6c9a1b2-3c4d-5e6f-7a8b-9c0d1e2f3a4b',
+      status: 'CREATE_FAILED',
+      subnetIds: [NEW_SUBNET],
+      autoScalingGroupNames: [GROUP],
+      scaling: { minSize: 0, maxSize: 2, desiredSize: 1 },
+      tags: { 'eks-join-remediator/policy': 'dry-run' },
+      healthIssues: [
+        {
+          code: 'NodeCreationFailure',
+          message: 'Instances failed to join the kubernetes cluster',
+          resourceIds: ['i-0a1b2c3d4e5f60718'],
+        },
+        { code: 'Unknown', message: '', resourceIds: [] },
+      ],
+    });
+    expect(eksMock).toHaveReceivedCommandExactlyOnceWith(DescribeNodegroupCommand, {
+      clusterName: 'eks-workshop',
+      nodegroupName: 'new_nodegroup_2',
+    });
+  });
+
+  it('fills in safe defaults for a nodegroup still being created', async () => {
+    eksMock.on(DescribeNodegroupCommand).resolves({ nodegroup: { nodegroupName: 'fresh' } });
+
+    const nodegroup = await reader.describeNodegroup('eks-workshop', 'fresh');
+
+    expect(nodegroup).toMatchObject({
+      name: 'fresh',
+      clusterName: 'eks-workshop',
+      status: 'UNKNOWN',
+      subnetIds: [],
+      autoScalingGroupNames: [],
+      scaling: { minSize: 0, maxSize: 0, desiredSize: 0 },
+      tags: {},
+      healthIssues: [],
+    });
+  });
+
+  it('turns ResourceNotFoundException into a NotFoundError that says how to list the nodegroups', async () => {
+    eksMock.on(DescribeNodegroupCommand).rejects(notFound('No node group found for name: ghost.'));
+
+    const error = await reader.describeNodegroup('eks-workshop', 'ghost').catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect((error as Error).message).toBe(
+      'nodegroup ghost not found in cluster eks-workshop: list them with aws eks list-nodegroups --cluster-name eks-workshop',
+    );
+  });
+
+  it('turns other failures into an AwsCallError naming eks:DescribeNodegroup', async () => {
+    eksMock.on(DescribeNodegroupCommand).rejects(namedError('ThrottlingException', 'Rate exceeded'));
+
+    const error = await reader.describeNodegroup('eks-workshop', 'new_nodegroup_2').catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(AwsCallError);
+    expect((error as AwsCallError).operation).toBe('eks:DescribeNodegroup');
+  });
+});
+
+describe('AwsAccountReader.listNodegroups', () => {
+  it('follows nextToken through every page', async () => {
+    // The SDK paginator reuses one input object, so record each request's token when it is sent.
+    const pages: Record<string, { nodegroups: string[]; nextToken?: string }> = {
+      first: { nodegroups: ['ng-a', 'ng-b'], nextToken: 'page-2' },
+      'page-2': { nodegroups: ['ng-c'], nextToken: 'page-3' },
+      'page-3': { nodegroups: ['new_nodegroup_2'] },
+    };
+    const sent: { clusterName?: string; nextToken?: string }[] = [];
+    eksMock.on(ListNodegroupsCommand).callsFake((input: { clusterName?: string; nextToken?: string }) => {
+      sent.push({ clusterName: input.clusterName, nextToken: input.nextToken });
+      return pages[input.nextToken ?? 'first'];
+    });
+
+    const names = await reader.listNodegroups('eks-workshop');
+
+    expect(names).toEqual(['ng-a', 'ng-b', 'ng-c', 'new_nodegroup_2']);
+    expect(eksMock).toHaveReceivedCommandTimes(ListNodegroupsCommand, 3);
+    expect(sent).toEqual([
+      { clusterName: 'eks-workshop', nextToken: undefined },
+      { clusterName: 'eks-workshop', nextToken: 'page-2' },
+      { clusterName: 'eks-workshop', nextToken: 'page-3' },
+    ]);
+  });
+
+  it('returns an empty list for a cluster without managed nodegroups', async () => {
+    eksMock.on(ListNodegroupsCommand).resolves({});
+
+    await expect(reader.listNodegroups('eks-workshop')).resolves.toEqual([]);
+  });
+
+  it('turns a failure on a later page into an AwsCallError naming eks:ListNodegroups', async () => {
+    eksMock
+      .on(ListNodegroupsCommand)
+      .resolvesOnce({ nodegroups: ['ng-a'], nextToken: 'page-2' })
+      .rejectsOnce(namedError('ThrottlingException', 'Rate exceeded'));
+
+    const error = (await reader.listNodegroups('eks-workshop').catch((e: unknown) => e)) as AwsCallError;
+
+    expect(error).toBeInstanceOf(AwsCallError);
+    expect(error.message).toContain('eks:ListNodegroups failed: ThrottlingException');
+    expect(error.message).toContain('try again later');
+  });
+});
+
+describe('AwsAccountReader.describeGroupTags and describeGroupInstances', () => {
+  it('returns the tags of each group that exists; missing groups are absent', async () => {
+    asgAnswersFrom(
+      new Map([
+        [GROUP, group(GROUP, { 'eks:cluster-name': 'eks-workshop', 'eks:nodegroup-name': 'new_nodegroup_2' })],
+        [OTHER_GROUP, group(OTHER_GROUP)],
+      ]),
+    );
+
+    const tags = await reader.describeGroupTags([GROUP, OTHER_GROUP, 'eks-gone']);
+
+    expect(tags).toEqual(
+      new Map([
+        [GROUP, { 'eks:cluster-name': 'eks-workshop', 'eks:nodegroup-name': 'new_nodegroup_2' }],
+        [OTHER_GROUP, {}],
+      ]),
+    );
+    expect(asgMock).toHaveReceivedCommandExactlyOnceWith(DescribeAutoScalingGroupsCommand, {
+      AutoScalingGroupNames: [GROUP, OTHER_GROUP, 'eks-gone'],
+    });
+  });
+
+  it('asks once for a name given twice', async () => {
+    asgAnswersFrom(new Map([[GROUP, group(GROUP)]]));
+
+    await reader.describeGroupTags([GROUP, GROUP]);
+
+    expect(asgMock).toHaveReceivedCommandExactlyOnceWith(DescribeAutoScalingGroupsCommand, {
+      AutoScalingGroupNames: [GROUP],
+    });
+  });
+
+  it('shares one DescribeAutoScalingGroups call between the tag lookup and the instance lookup', async () => {
+    asgAnswersFrom(
+      new Map([[GROUP, group(GROUP, { 'eks:cluster-name': 'eks-workshop' }, [asgInstance('i-0a1b2c3d4e5f60718')])]]),
+    );
+    ec2AnswersFromFilter();
+
+    await reader.describeGroupTags([GROUP]);
+    const instances = await reader.describeGroupInstances([GROUP]);
+
+    expect(instances.map((i) => i.instanceId)).toEqual(['i-0a1b2c3d4e5f60718']);
+    expect(asgMock).toHaveReceivedCommandTimes(DescribeAutoScalingGroupsCommand, 1);
+  });
+
+  it('remembers that a group does not exist instead of asking again', async () => {
+    asgAnswersFrom(new Map());
+
+    await reader.describeGroupTags(['eks-gone']);
+    const instances = await reader.describeGroupInstances(['eks-gone']);
+
+    expect(instances).toEqual([]);
+    expect(asgMock).toHaveReceivedCommandTimes(DescribeAutoScalingGroupsCommand, 1);
+    expect(ec2Mock).not.toHaveReceivedCommand(DescribeInstancesCommand);
+  });
+
+  it('asks only for the groups it has not described yet', async () => {
+    asgAnswersFrom(new Map([[GROUP, group(GROUP)], [OTHER_GROUP, group(OTHER_GROUP)]]));
+
+    await reader.describeGroupTags([GROUP]);
+    const tags = await reader.describeGroupTags([GROUP, OTHER_GROUP]);
+
+    expect([...tags.keys()]).toEqual([GROUP, OTHER_GROUP]);
+    expect(asgMock).toHaveReceivedCommandTimes(DescribeAutoScalingGroupsCommand, 2);
+    expect(asgMock).toHaveReceivedNthCommandWith(DescribeAutoScalingGroupsCommand, 2, {
+      AutoScalingGroupNames: [OTHER_GROUP],
+    });
+  });
+
+  it('splits 120 group names into calls of at most 50 names', async () => {
+    const names = Array.from({ length: 120 }, (_, i) => `eks-ng-${i}`);
+    asgAnswersFrom(new Map(names.map((n) => [n, group(n, { 'eks:nodegroup-name': n })])));
+
+    const tags = await reader.describeGroupTags(names);
+
+    expect(tags.size).toBe(120);
+    expect(tags.get('eks-ng-119')).toEqual({ 'eks:nodegroup-name': 'eks-ng-119' });
+    expect(asgMock).toHaveReceivedCommandTimes(DescribeAutoScalingGroupsCommand, 3);
+    expect(asgMock).toHaveReceivedNthCommandWith(DescribeAutoScalingGroupsCommand, 1, {
+      AutoScalingGroupNames: names.slice(0, 50),
+    });
+    expect(asgMock).toHaveReceivedNthCommandWith(DescribeAutoScalingGroupsCommand, 2, {
+      AutoScalingGroupNames: names.slice(50, 100),
+    });
+    expect(asgMock).toHaveReceivedNthCommandWith(DescribeAutoScalingGroupsCommand, 3, {
+      AutoScalingGroupNames: names.slice(100),
+    });
+  });
+
+  it('follows NextToken through the pages of one batch', async () => {
+    const sent: (string | undefined)[] = [];
+    asgMock.on(DescribeAutoScalingGroupsCommand).callsFake((input: DescribeAutoScalingGroupsCommandInput) => {
+      sent.push(input.NextToken);
+      return input.NextToken === 'more'
+        ? { AutoScalingGroups: [group(OTHER_GROUP)] }
+        : { AutoScalingGroups: [group(GROUP)], NextToken: 'more' };
+    });
+
+    const tags = await reader.describeGroupTags([GROUP, OTHER_GROUP]);
+
+    expect([...tags.keys()]).toEqual([GROUP, OTHER_GROUP]);
+    expect(sent).toEqual([undefined, 'more']);
+    expect(asgMock).toHaveReceivedCommandWith(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: [GROUP, OTHER_GROUP] });
+  });
+
+  it('combines EC2 details with the group and lifecycle state from Auto Scaling', async () => {
+    asgAnswersFrom(
+      new Map([
+        [GROUP, group(GROUP, {}, [asgInstance('i-0a1b2c3d4e5f60718', 'Pending:Wait')])],
+        [OTHER_GROUP, group(OTHER_GROUP, {}, [asgInstance('i-0b2c3d4e5f6071829', 'InService')])],
+      ]),
+    );
+    ec2Mock.on(DescribeInstancesCommand).resolves({
+      Reservations: [
+        {
+          Instances: [
+            ec2Instance('i-0a1b2c3d4e5f60718', { State: { Code: 0, Name: 'pending' } }),
+            ec2Instance('i-0b2c3d4e5f6071829', {
+              SubnetId: PUBLIC_SUBNET,
+              Placement: { AvailabilityZone: 'us-west-2b' },
+              PublicIpAddress: '54.200.1.2',
+              PrivateIpAddress: '10.42.1.9',
+              LaunchTime: new Date('2026-11-26T08:00:00Z'),
+            }),
+          ],
+        },
+      ],
+    });
+
+    const instances = await reader.describeGroupInstances([GROUP, OTHER_GROUP]);
+
+    expect(instances).toEqual([
+      {
+        instanceId: 'i-0a1b2c3d4e5f60718',
+        autoScalingGroupName: GROUP,
+        lifecycleState: 'Pending:Wait',
+        subnetId: NEW_SUBNET,
+        vpcId: VPC,
+        availabilityZone: 'us-west-2a',
+        launchedAt: '2026-11-26T09:49:36.000Z',
+        state: 'pending',
+        privateIp: '10.42.200.17',
+      },
+      {
+        instanceId: 'i-0b2c3d4e5f6071829',
+        autoScalingGroupName: OTHER_GROUP,
+        lifecycleState: 'InService',
+        subnetId: PUBLIC_SUBNET,
+        vpcId: VPC,
+        availabilityZone: 'us-west-2b',
+        launchedAt: '2026-11-26T08:00:00.000Z',
+        state: 'running',
+        publicIp: '54.200.1.2',
+        privateIp: '10.42.1.9',
+      },
+    ]);
+    expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(DescribeInstancesCommand, {
+      Filters: [{ Name: 'instance-id', Values: ['i-0a1b2c3d4e5f60718', 'i-0b2c3d4e5f6071829'] }],
+    });
+  });
+
+  it('leaves out an instance that EC2 no longer knows, without failing', async () => {
+    asgAnswersFrom(
+      new Map([[GROUP, group(GROUP, {}, [asgInstance('i-0aaaaaaaaaaaaaaa1'), asgInstance('i-0bbbbbbbbbbbbbbb2', 'Terminating')])]]),
+    );
+    ec2AnswersFromFilter(['i-0bbbbbbbbbbbbbbb2']);
+
+    const instances = await reader.describeGroupInstances([GROUP]);
+
+    expect(instances.map((i) => i.instanceId)).toEqual(['i-0aaaaaaaaaaaaaaa1']);
+    expect(ec2Mock).not.toHaveReceivedCommandWith(DescribeInstancesCommand, { InstanceIds: expect.anything() });
+  });
+
+  it('filters by instance-id in calls of at most 200 ids: 450 instances take 3 calls', async () => {
+    const all = ids(450);
+    asgAnswersFrom(
+      new Map([
+        ['g1', group('g1', {}, all.slice(0, 150).map((id) => asgInstance(id)))],
+        ['g2', group('g2', {}, all.slice(150, 300).map((id) => asgInstance(id)))],
+        ['g3', group('g3', {}, all.slice(300).map((id) => asgInstance(id)))],
+      ]),
+    );
+    ec2AnswersFromFilter();
+
+    const instances = await reader.describeGroupInstances(['g1', 'g2', 'g3']);
+
+    expect(instances).toHaveLength(450);
+    expect(new Set(instances.map((i) => i.instanceId))).toEqual(new Set(all));
+    expect(instances.find((i) => i.instanceId === all[449])?.autoScalingGroupName).toBe('g3');
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 3);
+    expect(ec2Mock).toHaveReceivedNthCommandWith(DescribeInstancesCommand, 1, {
+      Filters: [{ Name: 'instance-id', Values: all.slice(0, 200) }],
+    });
+    expect(ec2Mock).toHaveReceivedNthCommandWith(DescribeInstancesCommand, 2, {
+      Filters: [{ Name: 'instance-id', Values: all.slice(200, 400) }],
+    });
+    expect(ec2Mock).toHaveReceivedNthCommandWith(DescribeInstancesCommand, 3, {
+      Filters: [{ Name: 'instance-id', Values: all.slice(400) }],
+    });
+  });
+
+  it('follows NextToken through the pages of DescribeInstances', async () => {
+    asgAnswersFrom(new Map([[GROUP, group(GROUP, {}, [asgInstance('i-0aaaaaaaaaaaaaaa1'), asgInstance('i-0bbbbbbbbbbbbbbb2')])]]));
+    const sent: (string | undefined)[] = [];
+    ec2Mock.on(DescribeInstancesCommand).callsFake((input: DescribeInstancesCommandInput) => {
+      sent.push(input.NextToken);
+      return input.NextToken === 'next'
+        ? { Reservations: [{ Instances: [ec2Instance('i-0bbbbbbbbbbbbbbb2')] }] }
+        : { Reservations: [{ Instances: [ec2Instance('i-0aaaaaaaaaaaaaaa1')] }], NextToken: 'next' };
+    });
+
+    const instances = await reader.describeGroupInstances([GROUP]);
+
+    expect(instances.map((i) => i.instanceId)).toEqual(['i-0aaaaaaaaaaaaaaa1', 'i-0bbbbbbbbbbbbbbb2']);
+    expect(sent).toEqual([undefined, 'next']);
+  });
+
+  it('does not call EC2 for groups without instances', async () => {
+    asgAnswersFrom(new Map([[GROUP, group(GROUP)]]));
+
+    await expect(reader.describeGroupInstances([GROUP])).resolves.toEqual([]);
+    expect(ec2Mock).not.toHaveReceivedAnyCommand();
+  });
+
+  it('does not remember groups after a failed DescribeAutoScalingGroups', async () => {
+    asgMock
+      .on(DescribeAutoScalingGroupsCommand)
+      .rejectsOnce(namedError('Throttling', 'Rate exceeded'))
+      .resolves({ AutoScalingGroups: [group(GROUP, { 'eks:cluster-name': 'eks-workshop' })] });
+
+    const error = (await reader.describeGroupTags([GROUP]).catch((e: unknown) => e)) as AwsCallError;
+    const tags = await reader.describeGroupTags([GROUP]);
+
+    expect(error).toBeInstanceOf(AwsCallError);
+    expect(error.message).toContain('autoscaling:DescribeAutoScalingGroups failed: Throttling: Rate exceeded');
+    expect(error.message).toContain('try again later');
+    expect(tags.get(GROUP)).toEqual({ 'eks:cluster-name': 'eks-workshop' });
+    expect(asgMock).toHaveReceivedCommandTimes(DescribeAutoScalingGroupsCommand, 2);
+  });
+
+  it('turns an EC2 UnauthorizedOperation into an AwsCallError naming ec2:DescribeInstances', async () => {
+    asgAnswersFrom(new Map([[GROUP, group(GROUP, {}, [asgInstance('i-0aaaaaaaaaaaaaaa1')])]]));
+    ec2Mock
+      .on(DescribeInstancesCommand)
+      .rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'));
+
+    const error = (await reader.describeGroupInstances([GROUP]).catch((e: unknown) => e)) as AwsCallError;
+
+    expect(error).toBeInstanceOf(AwsCallError);
+    expect(error.operation).toBe('ec2:DescribeInstances');
+    expect(error.message).toContain("grant ec2:DescribeInstances to the caller's IAM role");
+  });
+});
+
+describe('AwsAccountReader.readNetwork', () => {
+  const local: Ec2Route = { DestinationCidrBlock: '10.42.0.0/16', GatewayId: 'local', State: 'active', Origin: 'CreateRouteTable' };
+
+  function mockNetwork(): void {
+    ec2Mock.on(DescribeSubnetsCommand).resolves({
+      Subnets: [
+        {
+          SubnetId: PUBLIC_SUBNET,
+          VpcId: VPC,
+          AvailabilityZone: 'us-west-2a',
+          CidrBlock: '10.42.0.0/19',
+          MapPublicIpOnLaunch: true,
+        },
+        { SubnetId: NEW_SUBNET, VpcId: VPC, AvailabilityZone: 'us-west-2a', CidrBlock: '10.42.192.0/19' },
+      ],
+    });
+    ec2Mock.on(DescribeRouteTablesCommand).resolves({
+      RouteTables: [
+        {
+          RouteTableId: 'rtb-0main000000000001',
+          VpcId: VPC,
+          Associations: [
+            { Main: true, RouteTableAssociationId: 'rtbassoc-main', AssociationState: { State: 'associated' } },
+          ],
+          Routes: [local, { DestinationCidrBlock: '0.0.0.0/0', GatewayId: IGW, State: 'active', Origin: 'CreateRoute' }],
+        },
+        {
+          RouteTableId: 'rtb-0priv000000000001',
+          VpcId: VPC,
+          Associations: [
+            { Main: false, SubnetId: PRIVATE_SUBNET, AssociationState: { State: 'associated' } },
+            { Main: false, SubnetId: 'subnet-0old0000000000001', AssociationState: { State: 'disassociated' } },
+            { Main: false, SubnetId: 'subnet-0nostate00000001' },
+          ],
+          Routes: [
+            local,
+            { DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: NAT, State: 'active', Origin: 'CreateRoute' },
+            { DestinationCidrBlock: '100.64.0.0/10', NatGatewayId: 'nat-0deleted000000001', State: 'blackhole' },
+            { DestinationPrefixListId: 'pl-68a54001', GatewayId: 'vpce-0s3gateway0000001', State: 'active' },
+          ],
+        },
+        {
+          RouteTableId: 'rtb-0gone000000000001',
+          VpcId: VPC,
+          Associations: [{ Main: true, AssociationState: { State: 'disassociated' } }],
+          Routes: [local],
+        },
+      ],
+    });
+    ec2Mock.on(DescribeNatGatewaysCommand).resolves({
+      NatGateways: [
+        {
+          NatGatewayId: NAT,
+          VpcId: VPC,
+          SubnetId: PUBLIC_SUBNET,
+          State: 'available',
+          ConnectivityType: 'public',
+          NatGatewayAddresses: [
+            { AllocationId: 'eipalloc-0abc', PublicIp: '52.34.10.20', PrivateIp: '10.42.0.5', IsPrimary: true },
+            { PrivateIp: '10.42.0.6', IsPrimary: false },
+          ],
+        },
+        {
+          NatGatewayId: 'nat-0private000000001',
+          VpcId: VPC,
+          SubnetId: PRIVATE_SUBNET,
+          State: 'pending',
+          ConnectivityType: 'private',
+          NatGatewayAddresses: [{ PrivateIp: '10.42.100.5' }],
+        },
+        { NatGatewayId: 'nat-0failed0000000001', VpcId: VPC, SubnetId: PUBLIC_SUBNET, State: 'failed' },
+      ],
+    });
+  }
+
+  it('maps subnets, route tables and NAT gateways of the VPC', async () => {
+    mockNetwork();
+
+    const network = await reader.readNetwork(VPC);
+
+    expect(network).toEqual({
+      vpcId: VPC,
+      subnets: [
+        { subnetId: PUBLIC_SUBNET, vpcId: VPC, availabilityZone: 'us-west-2a', cidrBlock: '10.42.0.0/19', mapPublicIpOnLaunch: true },
+        { subnetId: NEW_SUBNET, vpcId: VPC, availabilityZone: 'us-west-2a', cidrBlock: '10.42.192.0/19', mapPublicIpOnLaunch: false },
+      ],
+      routeTables: [
+        {
+          routeTableId: 'rtb-0main000000000001',
+          vpcId: VPC,
+          main: true,
+          subnetIds: [],
+          routes: [
+            { destination: '10.42.0.0/16', target: { kind: 'local' }, state: 'active', origin: 'CreateRouteTable' },
+            { destination: '0.0.0.0/0', target: { kind: 'internet-gateway', id: IGW }, state: 'active', origin: 'CreateRoute' },
+          ],
+        },
+        {
+          routeTableId: 'rtb-0priv000000000001',
+          vpcId: VPC,
+          main: false,
+          subnetIds: [PRIVATE_SUBNET, 'subnet-0nostate00000001'],
+          routes: [
+            { destination: '10.42.0.0/16', target: { kind: 'local' }, state: 'active', origin: 'CreateRouteTable' },
+            { destination: '0.0.0.0/0', target: { kind: 'nat-gateway', id: NAT }, state: 'active', origin: 'CreateRoute' },
+            { destination: '100.64.0.0/10', target: { kind: 'nat-gateway', id: 'nat-0deleted000000001' }, state: 'blackhole' },
+            { destination: 'pl-68a54001', target: { kind: 'vpc-endpoint', id: 'vpce-0s3gateway0000001' }, state: 'active' },
+          ],
+        },
+        { routeTableId: 'rtb-0gone000000000001', vpcId: VPC, main: false, subnetIds: [], routes: [
+          { destination: '10.42.0.0/16', target: { kind: 'local' }, state: 'active', origin: 'CreateRouteTable' },
+        ] },
+      ],
+      natGateways: [
+        {
+          natGatewayId: NAT,
+          vpcId: VPC,
+          subnetId: PUBLIC_SUBNET,
+          state: 'available',
+          connectivityType: 'public',
+          publicIps: ['52.34.10.20'],
+        },
+        {
+          natGatewayId: 'nat-0private000000001',
+          vpcId: VPC,
+          subnetId: PRIVATE_SUBNET,
+          state: 'pending',
+          connectivityType: 'private',
+          publicIps: [],
+        },
+        {
+          natGatewayId: 'nat-0failed0000000001',
+          vpcId: VPC,
+          subnetId: PUBLIC_SUBNET,
+          state: 'failed',
+          connectivityType: 'public',
+          publicIps: [],
+        },
+      ],
+    });
+  });
+
+  it('filters every Describe call by the VPC', async () => {
+    mockNetwork();
+
+    await reader.readNetwork(VPC);
+
+    const inVpc = [{ Name: 'vpc-id', Values: [VPC] }];
+    expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(DescribeSubnetsCommand, { Filters: inVpc });
+    expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(DescribeRouteTablesCommand, { Filters: inVpc });
+    expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(DescribeNatGatewaysCommand, { Filter: inVpc });
+  });
+
+  it('reads a VPC once per reader, even when asked concurrently', async () => {
+    mockNetwork();
+
+    const [a, b] = await Promise.all([reader.readNetwork(VPC), reader.readNetwork(VPC)]);
+    const c = await reader.readNetwork(VPC);
+
+    expect(b).toBe(a);
+    expect(c).toBe(a);
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeSubnetsCommand, 1);
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeRouteTablesCommand, 1);
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeNatGatewaysCommand, 1);
+  });
+
+  it('reads each VPC separately', async () => {
+    mockNetwork();
+
+    const first = await reader.readNetwork(VPC);
+    const second = await reader.readNetwork(OTHER_VPC);
+
+    expect(first.vpcId).toBe(VPC);
+    expect(second.vpcId).toBe(OTHER_VPC);
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeRouteTablesCommand, 2);
+    expect(ec2Mock).toHaveReceivedLastCommandWith(DescribeRouteTablesCommand, {
+      Filters: [{ Name: 'vpc-id', Values: [OTHER_VPC] }],
+    });
+  });
+
+  it('does not cache a failed read: the next call reads the VPC again', async () => {
+    mockNetwork();
+    ec2Mock
+      .on(DescribeRouteTablesCommand)
+      .rejectsOnce(ec2Error('RequestLimitExceeded', 'Request limit exceeded.'))
+      .resolves({ RouteTables: [] });
+
+    await expect(reader.readNetwork(VPC)).rejects.toBeInstanceOf(AwsCallError);
+    const network = await reader.readNetwork(VPC);
+
+    expect(network.subnets).toHaveLength(2);
+    expect(network.routeTables).toEqual([]);
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeSubnetsCommand, 2);
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeRouteTablesCommand, 2);
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeNatGatewaysCommand, 2);
+  });
+
+  it('follows NextToken through the pages of route tables', async () => {
+    mockNetwork();
+    const sent: (string | undefined)[] = [];
+    ec2Mock.on(DescribeRouteTablesCommand).callsFake((input: { NextToken?: string }) => {
+      sent.push(input.NextToken);
+      return input.NextToken === 't'
+        ? { RouteTables: [{ RouteTableId: 'rtb-02', VpcId: VPC }] }
+        : { RouteTables: [{ RouteTableId: 'rtb-01', VpcId: VPC }], NextToken: 't' };
+    });
+
+    const network = await reader.readNetwork(VPC);
+
+    expect(network.routeTables.map((t) => t.routeTableId)).toEqual(['rtb-01', 'rtb-02']);
+    expect(sent).toEqual([undefined, 't']);
+  });
+
+  it.each([
+    {
+      command: DescribeRouteTablesCommand,
+      operation: 'ec2:DescribeRouteTables',
+      error: ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'),
+      advice: "grant ec2:DescribeRouteTables to the caller's IAM role",
+    },
+    {
+      command: DescribeSubnetsCommand,
+      operation: 'ec2:DescribeSubnets',
+      error: namedError('AccessDeniedException', 'denied'),
+      advice: "grant ec2:DescribeSubnets to the caller's IAM role",
+    },
+    {
+      command: DescribeNatGatewaysCommand,
+      operation: 'ec2:DescribeNatGateways',
+      error: namedError('ThrottlingException', 'Rate exceeded'),
+      advice: 'throttled after retries: try again later or raise the API rate limit',
+    },
+    {
+      command: DescribeRouteTablesCommand,
+      operation: 'ec2:DescribeRouteTables',
+      error: ec2Error('RequestLimitExceeded', 'Request limit exceeded.'),
+      advice: 'throttled after retries: try again later',
+    },
+  ])('turns $error.name from $operation into an AwsCallError that names it and says what to do', async ({
+    command,
+    operation,
+    error,
+    advice,
+  }) => {
+    mockNetwork();
+    ec2Mock.on(command).rejects(error);
+
+    const thrown = (await reader.readNetwork(VPC).catch((e: unknown) => e)) as AwsCallError;
+
+    expect(thrown).toBeInstanceOf(AwsCallError);
+    expect(thrown.exitCode).toBe(3);
+    expect(thrown.operation).toBe(operation);
+    expect(thrown.errorName).toBe(error.name);
+    expect(thrown.message).toContain(`${operation} failed: ${error.name}: ${error.message}`);
+    expect(thrown.message).toContain(advice);
+    expect(thrown.cause).toBe(error);
+  });
+
+  it('passes other errors on with the operation but no advice it cannot back up', async () => {
+    mockNetwork();
+    ec2Mock.on(DescribeSubnetsCommand).rejects(new Error('socket hang up'));
+
+    const thrown = (await reader.readNetwork(VPC).catch((e: unknown) => e)) as AwsCallError;
+
+    expect(thrown).toBeInstanceOf(AwsCallError);
+    expect(thrown.message).toBe('ec2:DescribeSubnets failed: Error: socket hang up');
+  });
+});
+
+describe('mapEc2', () => {
+  it.each<[string, Ec2Route, RouteTarget]>([
+    ['local', { GatewayId: 'local' }, { kind: 'local' }],
+    ['a NAT gateway', { NatGatewayId: NAT }, { kind: 'nat-gateway', id: NAT }],
+    ['an internet gateway', { GatewayId: IGW }, { kind: 'internet-gateway', id: IGW }],
+    ['a gateway VPC endpoint', { GatewayId: 'vpce-0123' }, { kind: 'vpc-endpoint', id: 'vpce-0123' }],
+    ['an egress-only internet gateway', { EgressOnlyInternetGatewayId: 'eigw-0123' }, { kind: 'egress-only-internet-gateway', id: 'eigw-0123' }],
+    ['a transit gateway', { TransitGatewayId: 'tgw-0123' }, { kind: 'transit-gateway', id: 'tgw-0123' }],
+    ['a peering connection', { VpcPeeringConnectionId: 'pcx-0123' }, { kind: 'vpc-peering', id: 'pcx-0123' }],
+    [
+      'an instance (over its network interface)',
+      { InstanceId: 'i-0nat', NetworkInterfaceId: 'eni-0nat' },
+      { kind: 'instance', id: 'i-0nat' },
+    ],
+    ['a network interface', { NetworkInterfaceId: 'eni-0123' }, { kind: 'network-interface', id: 'eni-0123' }],
+    ['a local gateway', { LocalGatewayId: 'lgw-0123' }, { kind: 'local-gateway', id: 'lgw-0123' }],
+    ['a carrier gateway', { CarrierGatewayId: 'cagw-0123' }, { kind: 'carrier-gateway', id: 'cagw-0123' }],
+    [
+      'a Cloud WAN core network',
+      { CoreNetworkArn: 'arn:aws:networkmanager::123456789012:core-network/core-network-0123' },
+      { kind: 'core-network', id: 'arn:aws:networkmanager::123456789012:core-network/core-network-0123' },
+    ],
+    ['nothing it knows', {}, { kind: 'unknown', id: 'unknown' }],
+    ['an unknown gateway', { GatewayId: 'xyz-0123' }, { kind: 'unknown', id: 'xyz-0123' }],
+  ])('maps a route to %s', (_name, route, target) => {
+    expect(toRouteTarget({ DestinationCidrBlock: '0.0.0.0/0', ...route })).toEqual(target);
+  });
+
+  it('keeps a blackhole state and defaults a missing state to active', () => {
+    expect(toRoute({ DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: NAT, State: 'blackhole' })).toEqual({
+      destination: '0.0.0.0/0',
+      target: { kind: 'nat-gateway', id: NAT },
+      state: 'blackhole',
+    });
+    expect(toRoute({ DestinationCidrBlock: '0.0.0.0/0', GatewayId: IGW }).state).toBe('active');
+  });
+
+  it('uses the IPv6 destination or prefix list when there is no IPv4 destination', () => {
+    expect(toRoute({ DestinationIpv6CidrBlock: '::/0', EgressOnlyInternetGatewayId: 'eigw-0123' }).destination).toBe('::/0');
+    expect(toRoute({ DestinationPrefixListId: 'pl-0123', GatewayId: 'vpce-0123' }).destination).toBe('pl-0123');
+  });
+
+  it('ignores associations that are being removed when deciding main table and subnets', () => {
+    const table = toRouteTable({
+      RouteTableId: 'rtb-0123',
+      VpcId: VPC,
+      Associations: [
+        { Main: true, AssociationState: { State: 'disassociating' } },
+        { SubnetId: PRIVATE_SUBNET, AssociationState: { State: 'disassociated' } },
+        { SubnetId: NEW_SUBNET, AssociationState: { State: 'associated' } },
+        { SubnetId: PUBLIC_SUBNET, AssociationState: { State: 'failed' } },
+      ],
+    });
+
+    expect(table).toEqual({ routeTableId: 'rtb-0123', vpcId: VPC, main: false, subnetIds: [NEW_SUBNET], routes: [] });
+  });
+
+  it('maps an instance without Auto Scaling details and without a launch time', () => {
+    const mapped = toInstance({ InstanceId: 'i-0123' });
+
+    expect(mapped).toEqual({ instanceId: 'i-0123', state: 'unknown' });
+    expect(mapped).not.toHaveProperty('autoScalingGroupName');
+  });
+});

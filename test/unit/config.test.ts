@@ -1,0 +1,208 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_JOIN_WINDOW_SECONDS, parseConfig, parseJoinWindow, parsePolicy } from '../../functions/config.js';
+import { ConfigError } from '../../functions/core/errors.js';
+
+const TOPIC = 'arn:aws:sns:us-west-2:123456789012:eks-join-remediator-alerts';
+
+/** Calls parseConfig and returns the ConfigError it throws. */
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error(`parseConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('parseConfig defaults', () => {
+  it('uses notify, 300 seconds, replace-unjoined, no main route table, notify preflight, and nothing optional', () => {
+    const config = parseConfig({});
+
+    expect(config).toEqual({
+      policy: 'notify',
+      joinWindowSeconds: 300,
+      recycleStrategy: 'replace-unjoined',
+      allowMainRouteTable: false,
+      preflightPolicy: 'notify',
+    });
+    expect(config).not.toHaveProperty('alertTopicArn');
+    expect(config).not.toHaveProperty('stateTable');
+    expect(config).not.toHaveProperty('kubernetesApiUrl');
+    expect(DEFAULT_JOIN_WINDOW_SECONDS).toBe(300);
+  });
+
+  it('ignores variables it does not know', () => {
+    expect(parseConfig({ AWS_REGION: 'us-west-2', HOME: '/root', POLICY_X: 'bogus' })).toEqual(parseConfig({}));
+  });
+
+  it.each(['POLICY', 'JOIN_WINDOW_SECONDS', 'ALERT_TOPIC_ARN', 'RECYCLE_STRATEGY', 'ALLOW_MAIN_ROUTE_TABLE',
+    'PREFLIGHT_POLICY', 'STATE_TABLE', 'KUBERNETES_API_URL'])('treats a blank %s as unset', (name) => {
+    expect(parseConfig({ [name]: '' })).toEqual(parseConfig({}));
+    expect(parseConfig({ [name]: '   ' })).toEqual(parseConfig({}));
+  });
+});
+
+describe('parseConfig valid values', () => {
+  it.each(['off', 'notify', 'dry-run', 'remediate'] as const)('accepts POLICY=%s', (policy) => {
+    expect(parseConfig({ POLICY: policy }).policy).toBe(policy);
+  });
+
+  it.each([
+    ['0', 0],
+    ['1', 1],
+    ['300', 300],
+    ['600', 600],
+    ['86400', 86_400],
+  ])('accepts JOIN_WINDOW_SECONDS=%s', (value, seconds) => {
+    expect(parseConfig({ JOIN_WINDOW_SECONDS: value }).joinWindowSeconds).toBe(seconds);
+  });
+
+  it.each(['replace-unjoined', 'scale-cycle'] as const)('accepts RECYCLE_STRATEGY=%s', (strategy) => {
+    expect(parseConfig({ RECYCLE_STRATEGY: strategy }).recycleStrategy).toBe(strategy);
+  });
+
+  it.each([
+    ['true', true],
+    ['false', false],
+  ])('accepts ALLOW_MAIN_ROUTE_TABLE=%s', (value, allowed) => {
+    expect(parseConfig({ ALLOW_MAIN_ROUTE_TABLE: value }).allowMainRouteTable).toBe(allowed);
+  });
+
+  it.each(['notify', 'remediate'] as const)('accepts PREFLIGHT_POLICY=%s', (policy) => {
+    expect(parseConfig({ PREFLIGHT_POLICY: policy }).preflightPolicy).toBe(policy);
+  });
+
+  it.each([
+    TOPIC,
+    'arn:aws:sns:eu-central-1:123456789012:alerts.fifo',
+    'arn:aws-us-gov:sns:us-gov-west-1:123456789012:alerts',
+    'arn:aws-cn:sns:cn-north-1:123456789012:alerts_2',
+  ])('accepts ALERT_TOPIC_ARN=%s', (arn) => {
+    expect(parseConfig({ ALERT_TOPIC_ARN: arn }).alertTopicArn).toBe(arn);
+  });
+
+  it('accepts STATE_TABLE as given', () => {
+    expect(parseConfig({ STATE_TABLE: 'eks-join-remediator-state' }).stateTable).toBe('eks-join-remediator-state');
+  });
+
+  it.each(['http://127.0.0.1:8443', 'https://kube-proxy.internal:6443/base'])('accepts KUBERNETES_API_URL=%s', (url) => {
+    expect(parseConfig({ KUBERNETES_API_URL: url }).kubernetesApiUrl).toBe(url);
+  });
+
+  it('trims surrounding spaces from values', () => {
+    const config = parseConfig({ POLICY: ' remediate ', JOIN_WINDOW_SECONDS: ' 120\n', ALERT_TOPIC_ARN: ` ${TOPIC} ` });
+
+    expect(config.policy).toBe('remediate');
+    expect(config.joinWindowSeconds).toBe(120);
+    expect(config.alertTopicArn).toBe(TOPIC);
+  });
+
+  it('reads every variable at once', () => {
+    expect(
+      parseConfig({
+        POLICY: 'dry-run',
+        JOIN_WINDOW_SECONDS: '900',
+        ALERT_TOPIC_ARN: TOPIC,
+        RECYCLE_STRATEGY: 'scale-cycle',
+        ALLOW_MAIN_ROUTE_TABLE: 'true',
+        PREFLIGHT_POLICY: 'remediate',
+        STATE_TABLE: 'state',
+        KUBERNETES_API_URL: 'http://localhost:8001',
+      }),
+    ).toEqual({
+      policy: 'dry-run',
+      joinWindowSeconds: 900,
+      alertTopicArn: TOPIC,
+      recycleStrategy: 'scale-cycle',
+      allowMainRouteTable: true,
+      preflightPolicy: 'remediate',
+      stateTable: 'state',
+      kubernetesApiUrl: 'http://localhost:8001',
+    });
+  });
+});
+
+describe('parseConfig invalid values', () => {
+  it.each(['on', 'NOTIFY', 'dryrun', 'auto'])('rejects POLICY=%s, naming the variable and the choices', (value) => {
+    const error = configError({ POLICY: value });
+
+    expect(error.message).toContain('POLICY');
+    expect(error.message).toContain('off, notify, dry-run, remediate');
+    expect(error.message).toContain(`'${value}'`);
+    expect(error.exitCode).toBe(2);
+  });
+
+  it.each(['-1', '1.5', 'abc', '100000', '86401', '5m', '1e3', '0x10'])(
+    'rejects JOIN_WINDOW_SECONDS=%s, naming the variable and the range',
+    (value) => {
+      const error = configError({ JOIN_WINDOW_SECONDS: value });
+
+      expect(error.message).toMatch(/^JOIN_WINDOW_SECONDS /);
+      expect(error.message).toContain('0 to 86400');
+      expect(error.message).toContain(`'${value}'`);
+    },
+  );
+
+  it.each(['replace', 'recycle', 'Scale-Cycle'])('rejects RECYCLE_STRATEGY=%s', (value) => {
+    const error = configError({ RECYCLE_STRATEGY: value });
+
+    expect(error.message).toContain('RECYCLE_STRATEGY');
+    expect(error.message).toContain('replace-unjoined, scale-cycle');
+  });
+
+  it.each(['yes', '1', 'TRUE', 'no'])('rejects ALLOW_MAIN_ROUTE_TABLE=%s', (value) => {
+    const error = configError({ ALLOW_MAIN_ROUTE_TABLE: value });
+
+    expect(error.message).toContain('ALLOW_MAIN_ROUTE_TABLE');
+    expect(error.message).toContain('true, false');
+  });
+
+  it.each(['dry-run', 'off', 'always'])('rejects PREFLIGHT_POLICY=%s', (value) => {
+    const error = configError({ PREFLIGHT_POLICY: value });
+
+    expect(error.message).toContain('PREFLIGHT_POLICY');
+    expect(error.message).toContain('notify, remediate');
+  });
+
+  it.each([
+    'eks-join-remediator-alerts',
+    'arn:aws:sqs:us-west-2:123456789012:queue',
+    'arn:aws:sns:us-west-2:1234:alerts',
+    'arn:aws:sns:us-west-2:123456789012:',
+    'https://sns.us-west-2.amazonaws.com/123456789012/alerts',
+  ])('rejects ALERT_TOPIC_ARN=%s as not an SNS topic ARN', (value) => {
+    const error = configError({ ALERT_TOPIC_ARN: value });
+
+    expect(error.message).toContain('ALERT_TOPIC_ARN');
+    expect(error.message).toContain('SNS topic ARN');
+  });
+
+  it.each(['ftp://x', 'garbage', 'localhost:8001/', 'file:///etc/passwd'])('rejects KUBERNETES_API_URL=%s', (value) => {
+    const error = configError({ KUBERNETES_API_URL: value });
+
+    expect(error.message).toContain('KUBERNETES_API_URL');
+    expect(error.message).toContain('http(s) URL');
+    expect(error.message).toContain(`'${value}'`);
+  });
+
+  it('gives a one-line message', () => {
+    expect(configError({ POLICY: 'bogus' }).message).not.toContain('\n');
+  });
+});
+
+describe('parseJoinWindow and parsePolicy', () => {
+  it('names the option it checks, so the CLI can reuse them', () => {
+    expect(() => parseJoinWindow('-5', '--join-window')).toThrow(/^--join-window must be a whole number/);
+    expect(() => parsePolicy('loud', '--policy')).toThrow(ConfigError);
+    expect(() => parsePolicy('loud', '--policy')).toThrow(/^--policy must be one of off, notify, dry-run, remediate, got 'loud'$/);
+  });
+
+  it('defaults the join window to 300 when no value is given', () => {
+    expect(parseJoinWindow(undefined, '--join-window')).toBe(300);
+  });
+
+  it('returns a valid policy unchanged', () => {
+    expect(parsePolicy('dry-run', '--policy')).toBe('dry-run');
+  });
+});
