@@ -44,19 +44,24 @@ export function parseConfig(env: Env = process.env): Config {
 export function parseJoinWindow(value: string | undefined, name: string): number {
   if (value === undefined) return DEFAULT_JOIN_WINDOW_SECONDS;
   if (!/^\d+$/.test(value) || Number(value) > MAX_JOIN_WINDOW_SECONDS) {
-    throw new ConfigError(`${name} must be a whole number of seconds from 0 to ${MAX_JOIN_WINDOW_SECONDS}, got '${value}'`);
+    throw new ConfigError(
+      `${name} must be a whole number of seconds from 0 to ${MAX_JOIN_WINDOW_SECONDS}, got '${value}'`,
+    );
   }
   return Number(value);
 }
 
 export function parsePolicy(value: string, name: string): Policy {
-  if (!isPolicy(value)) throw new ConfigError(`${name} must be one of off, notify, dry-run, remediate, got '${value}'`);
+  if (!isPolicy(value))
+    throw new ConfigError(`${name} must be one of off, notify, dry-run, remediate, got '${value}'`);
   return value;
 }
 
 export function checkTopicArn(value: string, name: string): void {
   if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/.test(value)) {
-    throw new ConfigError(`${name} must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME), got '${value}'`);
+    throw new ConfigError(
+      `${name} must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME), got '${value}'`,
+    );
   }
 }
 

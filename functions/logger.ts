@@ -18,5 +18,8 @@ export const log: Log = {
  * stdout and offers no stream option, so its console is swapped for one on stderr.
  */
 export function sendLogsToStderr(): void {
-  (logger as unknown as { console: Console }).console = new Console({ stdout: process.stderr, stderr: process.stderr });
+  (logger as unknown as { console: Console }).console = new Console({
+    stdout: process.stderr,
+    stderr: process.stderr,
+  });
 }

@@ -23,7 +23,10 @@ async function main(): Promise<void> {
   let stub: KubernetesStub | undefined;
   try {
     step('Starting moto_server (AWS emulator) and a Kubernetes API stub on loopback');
-    [moto, stub] = await Promise.all([startMotoServer(), startKubernetesStub({ clusterName: 'eks-workshop' })]);
+    [moto, stub] = await Promise.all([
+      startMotoServer(),
+      startKubernetesStub({ clusterName: 'eks-workshop' }),
+    ]);
     console.log(`  AWS endpoint ${moto.endpoint}, Kubernetes API ${stub.url}`);
 
     step('Laying out the account of the story (VPC 10.42.0.0/16, us-west-2)');
@@ -45,11 +48,16 @@ async function main(): Promise<void> {
     console.log(`  kubectl get nodes: 1 node (${healthy.name}); nothing from ${broken.name}`);
 
     step('Running: npm run --silent cli -- check --cluster eks-workshop --join-window 0 --topic-arn …');
-    console.log('  (the instances were launched seconds ago, so the demo judges them at once instead of after 300 s)\n');
-    const run = await runCli(['check', '--cluster', seed.clusterName, '--join-window', '0', '--topic-arn', seed.topicArn], {
-      ...moto.env,
-      KUBERNETES_API_URL: stub.url,
-    });
+    console.log(
+      '  (the instances were launched seconds ago, so the demo judges them at once instead of after 300 s)\n',
+    );
+    const run = await runCli(
+      ['check', '--cluster', seed.clusterName, '--join-window', '0', '--topic-arn', seed.topicArn],
+      {
+        ...moto.env,
+        KUBERNETES_API_URL: stub.url,
+      },
+    );
     console.log(indent(run.stdout.trimEnd(), '  │ '));
     if (run.stderr) console.log(indent(run.stderr.trimEnd(), '  ! '));
     console.log(`\n  exit code ${run.code} (1: a problem remains)`);
@@ -67,9 +75,13 @@ async function main(): Promise<void> {
     const nodegroup = report.nodegroups[0];
     if (nodegroup) {
       const chat = JSON.parse(formatAlert(report, nodegroup).structure.default);
-      console.log(`\n  What Slack shows (the same message's default key, an Amazon Q Developer custom notification):`);
+      console.log(
+        `\n  What Slack shows (the same message's default key, an Amazon Q Developer custom notification):`,
+      );
       console.log(indent(`${chat.content.title}\n\n${chat.content.description}`, '  ┃ '));
-      console.log(indent(`Next steps:\n${chat.content.nextSteps.map((s: string) => `• ${s}`).join('\n')}`, '  ┃ '));
+      console.log(
+        indent(`Next steps:\n${chat.content.nextSteps.map((s: string) => `• ${s}`).join('\n')}`, '  ┃ '),
+      );
     }
   } finally {
     step('Cleaning up');

@@ -5,7 +5,11 @@ import {
   paginateDescribeRouteTables,
   paginateDescribeSubnets,
 } from '@aws-sdk/client-ec2';
-import { DescribeClusterCommand, DescribeNodegroupCommand, paginateListNodegroups } from '@aws-sdk/client-eks';
+import {
+  DescribeClusterCommand,
+  DescribeNodegroupCommand,
+  paginateListNodegroups,
+} from '@aws-sdk/client-eks';
 import { AwsCallError, NotFoundError } from '../core/errors.js';
 import type { AccountReader } from '../core/ports.js';
 import type { Cluster, Instance, NetworkSnapshot, Nodegroup } from '../core/types.js';
@@ -44,8 +48,9 @@ export class AwsAccountReader implements AccountReader {
 
   async #describeCluster(clusterName: string): Promise<Cluster> {
     const region = await this.#clients.eks.config.region();
-    const response = await call('eks:DescribeCluster', () =>
-      this.#clients.eks.send(new DescribeClusterCommand({ name: clusterName })),
+    const response = await call(
+      'eks:DescribeCluster',
+      () => this.#clients.eks.send(new DescribeClusterCommand({ name: clusterName })),
       `cluster ${clusterName} not found in ${region}: check the cluster name and --region`,
     );
     const c = response.cluster;
@@ -87,7 +92,9 @@ export class AwsAccountReader implements AccountReader {
       arn: n?.nodegroupArn,
       status: n?.status ?? 'UNKNOWN',
       subnetIds: n?.subnets ?? [],
-      autoScalingGroupNames: (n?.resources?.autoScalingGroups ?? []).map((g) => g.name).filter((g): g is string => !!g),
+      autoScalingGroupNames: (n?.resources?.autoScalingGroups ?? [])
+        .map((g) => g.name)
+        .filter((g): g is string => !!g),
       scaling: {
         minSize: n?.scalingConfig?.minSize ?? 0,
         maxSize: n?.scalingConfig?.maxSize ?? 0,
@@ -116,7 +123,10 @@ export class AwsAccountReader implements AccountReader {
     const groups = await this.#describeGroups(autoScalingGroupNames);
     const lifecycle = new Map(
       groups.flatMap((g) =>
-        (g.Instances ?? []).map((i) => [i.InstanceId ?? '', { group: g.AutoScalingGroupName ?? '', state: i.LifecycleState }]),
+        (g.Instances ?? []).map((i) => [
+          i.InstanceId ?? '',
+          { group: g.AutoScalingGroupName ?? '', state: i.LifecycleState },
+        ]),
       ),
     );
     if (lifecycle.size === 0) return [];
@@ -130,7 +140,8 @@ export class AwsAccountReader implements AccountReader {
         );
         for await (const page of pages) {
           for (const reservation of page.Reservations ?? []) {
-            for (const i of reservation.Instances ?? []) instances.push(toInstance(i, lifecycle.get(i.InstanceId ?? '')));
+            for (const i of reservation.Instances ?? [])
+              instances.push(toInstance(i, lifecycle.get(i.InstanceId ?? '')));
           }
         }
       }
@@ -145,7 +156,10 @@ export class AwsAccountReader implements AccountReader {
       const found = await call('autoscaling:DescribeAutoScalingGroups', async () => {
         const all: AutoScalingGroup[] = [];
         for (const batch of chunk(missing, GROUP_NAMES_PER_CALL)) {
-          const pages = paginateDescribeAutoScalingGroups({ client: this.#clients.autoScaling }, { AutoScalingGroupNames: batch });
+          const pages = paginateDescribeAutoScalingGroups(
+            { client: this.#clients.autoScaling },
+            { AutoScalingGroupNames: batch },
+          );
           for await (const page of pages) all.push(...(page.AutoScalingGroups ?? []));
         }
         return all;
@@ -171,8 +185,12 @@ export class AwsAccountReader implements AccountReader {
     const inVpc = { Filters: [{ Name: 'vpc-id', Values: [vpcId] }] };
     const [subnets, routeTables, natGateways] = await Promise.all([
       call('ec2:DescribeSubnets', () => collect(paginateDescribeSubnets(client, inVpc), (p) => p.Subnets)),
-      call('ec2:DescribeRouteTables', () => collect(paginateDescribeRouteTables(client, inVpc), (p) => p.RouteTables)),
-      call('ec2:DescribeNatGateways', () => collect(paginateDescribeNatGateways(client, { Filter: inVpc.Filters }), (p) => p.NatGateways)),
+      call('ec2:DescribeRouteTables', () =>
+        collect(paginateDescribeRouteTables(client, inVpc), (p) => p.RouteTables),
+      ),
+      call('ec2:DescribeNatGateways', () =>
+        collect(paginateDescribeNatGateways(client, { Filter: inVpc.Filters }), (p) => p.NatGateways),
+      ),
     ]);
     return {
       vpcId,

@@ -15,7 +15,8 @@ export function toRouteTarget(route: Ec2Route): RouteTarget {
   if (route.NatGatewayId) return { kind: 'nat-gateway', id: route.NatGatewayId };
   if (gateway?.startsWith('igw-')) return { kind: 'internet-gateway', id: gateway };
   if (gateway?.startsWith('vpce-')) return { kind: 'vpc-endpoint', id: gateway };
-  if (route.EgressOnlyInternetGatewayId) return { kind: 'egress-only-internet-gateway', id: route.EgressOnlyInternetGatewayId };
+  if (route.EgressOnlyInternetGatewayId)
+    return { kind: 'egress-only-internet-gateway', id: route.EgressOnlyInternetGatewayId };
   if (route.TransitGatewayId) return { kind: 'transit-gateway', id: route.TransitGatewayId };
   if (route.VpcPeeringConnectionId) return { kind: 'vpc-peering', id: route.VpcPeeringConnectionId };
   if (route.InstanceId) return { kind: 'instance', id: route.InstanceId };
@@ -28,7 +29,8 @@ export function toRouteTarget(route: Ec2Route): RouteTarget {
 
 export function toRoute(route: Ec2Route): Route {
   return {
-    destination: route.DestinationCidrBlock ?? route.DestinationIpv6CidrBlock ?? route.DestinationPrefixListId ?? '?',
+    destination:
+      route.DestinationCidrBlock ?? route.DestinationIpv6CidrBlock ?? route.DestinationPrefixListId ?? '?',
     target: toRouteTarget(route),
     state: route.State ?? 'active',
     ...(route.Origin && { origin: route.Origin }),

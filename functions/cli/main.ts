@@ -46,7 +46,9 @@ async function check(command: Extract<Command, { name: 'check' }>): Promise<numb
       log: silentLog,
     },
   );
-  process.stdout.write(command.json ? `${JSON.stringify(result.report, null, 2)}\n` : formatText(result.report));
+  process.stdout.write(
+    command.json ? `${JSON.stringify(result.report, null, 2)}\n` : formatText(result.report),
+  );
   for (const error of result.errors) process.stderr.write(`eks-join-remediator: ${error.message}\n`);
   return exitCodeFor(result);
 }
@@ -59,7 +61,9 @@ async function invoke(eventFile: string): Promise<number> {
     throw new UsageError(`cannot read event file ${eventFile}: ${(error as Error).message}`);
   }
   if (!isEventShape(event)) {
-    throw new UsageError(`${eventFile} is neither an EventBridge event (source, detail-type) nor an SQS event (Records)`);
+    throw new UsageError(
+      `${eventFile} is neither an EventBridge event (source, detail-type) nor an SQS event (Records)`,
+    );
   }
   // Logs go to stderr so stdout holds only the handler's result; the handler parses its config on import.
   const { sendLogsToStderr } = await import('../logger.js');
@@ -82,7 +86,9 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     const known = error instanceof JoinRemediatorError;
-    process.stderr.write(`eks-join-remediator: ${known ? error.message : (error as Error)?.message ?? String(error)}\n`);
+    process.stderr.write(
+      `eks-join-remediator: ${known ? error.message : ((error as Error)?.message ?? String(error))}\n`,
+    );
     process.exitCode = known ? error.exitCode : 3;
   },
 );

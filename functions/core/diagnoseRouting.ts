@@ -21,7 +21,8 @@ export function diagnoseRouting({ region, network, instances }: RoutingInput): F
   for (const [subnetId, group] of groupBySubnet(instances)) {
     const effective = effectiveRouteTable(network, subnetId);
     if (!effective) continue;
-    const zone = group[0]?.availabilityZone ?? network.subnets.find((s) => s.subnetId === subnetId)?.availabilityZone;
+    const zone =
+      group[0]?.availabilityZone ?? network.subnets.find((s) => s.subnetId === subnetId)?.availabilityZone;
     const finding = diagnoseSubnet(region, network, subnetId, zone, effective, group);
     if (finding) findings.push(finding);
   }
@@ -58,10 +59,12 @@ function diagnoseSubnet(
     };
   }
 
-  const deadNat = defaultRoute.target.kind === 'nat-gateway' ? natProblem(network, defaultRoute.target.id) : undefined;
+  const deadNat =
+    defaultRoute.target.kind === 'nat-gateway' ? natProblem(network, defaultRoute.target.id) : undefined;
   if (defaultRoute.state === 'blackhole' || deadNat) {
     const nat = chooseNatGateway(network, zone);
-    const why = deadNat ?? `the route is a blackhole (its target ${describeRoute(defaultRoute)} no longer exists)`;
+    const why =
+      deadNat ?? `the route is a blackhole (its target ${describeRoute(defaultRoute)} no longer exists)`;
     return {
       code: 'BLACKHOLE_DEFAULT_ROUTE',
       severity: 'critical',

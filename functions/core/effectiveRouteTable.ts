@@ -7,7 +7,10 @@ export interface EffectiveRouteTable {
 }
 
 /** The route table EC2 uses for a subnet: its explicit association, else the VPC's main table. */
-export function effectiveRouteTable(network: NetworkSnapshot, subnetId: string): EffectiveRouteTable | undefined {
+export function effectiveRouteTable(
+  network: NetworkSnapshot,
+  subnetId: string,
+): EffectiveRouteTable | undefined {
   const explicit = network.routeTables.find((t) => t.subnetIds.includes(subnetId));
   if (explicit) return { table: explicit, source: 'explicit' };
   const main = network.routeTables.find((t) => t.main && t.vpcId === network.vpcId);

@@ -80,7 +80,8 @@ const THROTTLED = new Set([
 function hintFor(errorName: string, operation: string): string {
   const action = operation.replace(/^(\w+):/, (_m, svc: string) => `${svc.toLowerCase()}:`);
   if (ACCESS_DENIED.has(errorName)) return ` (grant ${action} to the caller's IAM role)`;
-  if (THROTTLED.has(errorName)) return ' (throttled after retries: try again later or raise the API rate limit)';
+  if (THROTTLED.has(errorName))
+    return ' (throttled after retries: try again later or raise the API rate limit)';
   return '';
 }
 

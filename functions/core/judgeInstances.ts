@@ -1,4 +1,4 @@
-import type { InstanceVerdict, Instance, Membership } from './types.js';
+import type { Instance, InstanceVerdict, Membership } from './types.js';
 
 /** EC2 states in which an instance can still become a node; the others are on their way out. */
 const LIVE_STATES = new Set(['pending', 'running']);

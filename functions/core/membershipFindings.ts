@@ -18,7 +18,10 @@ export function nodesNotJoinedFinding(
     resourceId: nodegroup.arn ?? nodegroup.name,
     instanceIds: ids,
     message: `${ids.length} instance(s) of nodegroup ${nodegroup.name} have run for more than ${joinWindowSeconds} s without registering a Node: ${stranded
-      .map((v) => `${v.instanceId} (${v.subnetId ?? 'unknown subnet'}, ${v.availabilityZone ?? '?'}, launched ${v.launchedAt ?? '?'})`)
+      .map(
+        (v) =>
+          `${v.instanceId} (${v.subnetId ?? 'unknown subnet'}, ${v.availabilityZone ?? '?'}, launched ${v.launchedAt ?? '?'})`,
+      )
       .join(', ')}.`,
     fix: [
       '# After fixing the cause, replace the unjoined instances (the group launches new ones; joined nodes keep running):',

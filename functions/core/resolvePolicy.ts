@@ -23,7 +23,12 @@ export interface ResolvedPolicy {
 }
 
 /** The nodegroup tag wins over the cluster tag, which wins over the account default; the CLI flag over all. */
-export function resolvePolicy({ explicit, nodegroupTags, clusterTags, accountDefault }: PolicySources): ResolvedPolicy {
+export function resolvePolicy({
+  explicit,
+  nodegroupTags,
+  clusterTags,
+  accountDefault,
+}: PolicySources): ResolvedPolicy {
   if (explicit) return { policy: explicit, source: 'command line' };
   let invalidTag: ResolvedPolicy['invalidTag'];
   for (const [on, tags] of [

@@ -6,7 +6,17 @@ import { mapWithConcurrency } from './mapWithConcurrency.js';
 import { membershipFinding, nodesNotJoinedFinding } from './membershipFindings.js';
 import type { AccountReader, AlertPublisher, Clock, Log, MembershipReader } from './ports.js';
 import { resolvePolicy } from './resolvePolicy.js';
-import type { Action, Cluster, Finding, Instance, Membership, NodegroupReport, Policy, Report, RouteTable } from './types.js';
+import type {
+  Action,
+  Cluster,
+  Finding,
+  Instance,
+  Membership,
+  NodegroupReport,
+  Policy,
+  Report,
+  RouteTable,
+} from './types.js';
 
 export interface CheckRequest {
   clusterName: string;
@@ -98,7 +108,8 @@ async function checkNodegroup(
 
   const instances = await account.describeGroupInstances(nodegroup.autoScalingGroupNames);
   // No instance, nothing to match: spare the Kubernetes API the call.
-  const nodes: Membership = instances.length > 0 ? await membership.listNodes(cluster, name) : { kind: 'known', nodes: [] };
+  const nodes: Membership =
+    instances.length > 0 ? await membership.listNodes(cluster, name) : { kind: 'known', nodes: [] };
   const verdicts = judgeInstances(instances, nodes, now, request.joinWindowSeconds);
   const findings: Finding[] = [];
   const accessFinding = membershipFinding(cluster, nodes);
@@ -110,7 +121,10 @@ async function checkNodegroup(
     const strandedIds = new Set(stranded.map((v) => v.instanceId));
     const strandedInstances = instances.filter((i) => strandedIds.has(i.instanceId));
     const diagnosis = await diagnoseInstances(cluster, strandedInstances, account);
-    findings.push(...diagnosis.findings, nodesNotJoinedFinding(nodegroup, stranded, request.joinWindowSeconds, cluster.region));
+    findings.push(
+      ...diagnosis.findings,
+      nodesNotJoinedFinding(nodegroup, stranded, request.joinWindowSeconds, cluster.region),
+    );
     routeTables = diagnosis.routeTables;
   }
   log.info('nodegroup checked', {
@@ -154,11 +168,20 @@ async function publishAlert(
 ): Promise<Action> {
   try {
     const messageId = await alerts.publish(report, nodegroup);
-    return { type: 'notify', resourceId: 'sns', status: 'done', reason: `alert published (message ${messageId})` };
+    return {
+      type: 'notify',
+      resourceId: 'sns',
+      status: 'done',
+      reason: `alert published (message ${messageId})`,
+    };
   } catch (error) {
     const wrapped = error instanceof JoinRemediatorError ? error : new JoinRemediatorError(String(error));
     errors.push(wrapped);
-    log.error('alert could not be published', { cluster: report.cluster, nodegroup: nodegroup.name, error: wrapped.message });
+    log.error('alert could not be published', {
+      cluster: report.cluster,
+      nodegroup: nodegroup.name,
+      error: wrapped.message,
+    });
     return { type: 'notify', resourceId: 'sns', status: 'failed', reason: wrapped.message };
   }
 }

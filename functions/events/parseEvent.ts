@@ -3,17 +3,32 @@
  * tags, which name the cluster and nodegroup, are looked up afterwards in one batched call.
  */
 
-export type Trigger = 'instance-launch' | 'CreateNodegroup' | 'UpdateNodegroupConfig' | 'UpdateNodegroupVersion';
+export type Trigger =
+  | 'instance-launch'
+  | 'CreateNodegroup'
+  | 'UpdateNodegroupConfig'
+  | 'UpdateNodegroupVersion';
 
 export type ParsedEvent =
   /** A launch: the cluster and nodegroup come from the group's tags. */
   | { kind: 'launch'; region?: string; autoScalingGroupName: string; instanceId?: string; time?: string }
   /** A nodegroup API call: the request names the cluster and nodegroup. */
-  | { kind: 'nodegroup'; region?: string; cluster: string; nodegroup: string; trigger: Trigger; time?: string }
+  | {
+      kind: 'nodegroup';
+      region?: string;
+      cluster: string;
+      nodegroup: string;
+      trigger: Trigger;
+      time?: string;
+    }
   | { kind: 'skip'; reason: string }
   | { kind: 'malformed'; reason: string };
 
-export const NODEGROUP_CALLS: readonly Trigger[] = ['CreateNodegroup', 'UpdateNodegroupConfig', 'UpdateNodegroupVersion'];
+export const NODEGROUP_CALLS: readonly Trigger[] = [
+  'CreateNodegroup',
+  'UpdateNodegroupConfig',
+  'UpdateNodegroupVersion',
+];
 export const LAUNCH_SUCCESSFUL = 'EC2 Instance Launch Successful';
 export const CLOUDTRAIL_CALL = 'AWS API Call via CloudTrail';
 
@@ -26,16 +41,18 @@ export function parseEvent(event: unknown): ParsedEvent {
   if (typeof source !== 'string' || typeof detailType !== 'string') {
     return { kind: 'malformed', reason: "not an EventBridge event: 'source' or 'detail-type' is missing" };
   }
-  if (!isObject(event.detail)) return { kind: 'malformed', reason: `${source} event without a 'detail' object` };
+  if (!isObject(event.detail))
+    return { kind: 'malformed', reason: `${source} event without a 'detail' object` };
   const region = typeof event.region === 'string' ? event.region : undefined;
   const time = typeof event.time === 'string' ? event.time : undefined;
   const where = { ...(region && { region }), ...(time && { time }) };
 
   if (source === 'aws.autoscaling') {
-    if (detailType !== LAUNCH_SUCCESSFUL) return { kind: 'skip', reason: `Auto Scaling '${detailType}' is not a launch` };
+    if (detailType !== LAUNCH_SUCCESSFUL)
+      return { kind: 'skip', reason: `Auto Scaling '${detailType}' is not a launch` };
     const group = event.detail.AutoScalingGroupName;
     if (typeof group !== 'string' || group === '') {
-      return { kind: 'malformed', reason: "launch event without detail.AutoScalingGroupName" };
+      return { kind: 'malformed', reason: 'launch event without detail.AutoScalingGroupName' };
     }
     const instanceId = event.detail.EC2InstanceId;
     return {
@@ -47,14 +64,20 @@ export function parseEvent(event: unknown): ParsedEvent {
   }
 
   if (source === 'aws.eks') {
-    if (detailType !== CLOUDTRAIL_CALL) return { kind: 'skip', reason: `EKS '${detailType}' is not an API call` };
+    if (detailType !== CLOUDTRAIL_CALL)
+      return { kind: 'skip', reason: `EKS '${detailType}' is not an API call` };
     const name = event.detail.eventName;
-    if (!NODEGROUP_CALLS.includes(name as Trigger)) return { kind: 'skip', reason: `EKS ${String(name)} does not change nodes` };
+    if (!NODEGROUP_CALLS.includes(name as Trigger))
+      return { kind: 'skip', reason: `EKS ${String(name)} does not change nodes` };
     if (event.detail.errorCode) {
-      return { kind: 'skip', reason: `EKS ${name} failed (${String(event.detail.errorCode)}): nothing changed` };
+      return {
+        kind: 'skip',
+        reason: `EKS ${name} failed (${String(event.detail.errorCode)}): nothing changed`,
+      };
     }
     const request = event.detail.requestParameters;
-    if (!isObject(request)) return { kind: 'malformed', reason: `EKS ${name} event without requestParameters` };
+    if (!isObject(request))
+      return { kind: 'malformed', reason: `EKS ${name} event without requestParameters` };
     // The cluster is the URI parameter `name` (CloudTrail keeps API parameter names); some tools log clusterName.
     const cluster = request.name ?? request.clusterName;
     const nodegroup = request.nodegroupName;
@@ -68,7 +91,9 @@ export function parseEvent(event: unknown): ParsedEvent {
 }
 
 /** The cluster and nodegroup of an EKS managed nodegroup's Auto Scaling group, from the tags EKS sets. */
-export function nodegroupOfGroup(tags: Record<string, string> | undefined): { cluster: string; nodegroup: string } | undefined {
+export function nodegroupOfGroup(
+  tags: Record<string, string> | undefined,
+): { cluster: string; nodegroup: string } | undefined {
   const cluster = tags?.['eks:cluster-name'];
   const nodegroup = tags?.['eks:nodegroup-name'];
   return cluster && nodegroup ? { cluster, nodegroup } : undefined;

@@ -1,7 +1,7 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { SnsAlertPublisher } from '../alerts/SnsAlertPublisher.js';
 import { AwsAccountReader } from '../aws/AwsAccountReader.js';
 import { awsClients } from '../aws/clients.js';
-import { SnsAlertPublisher } from '../alerts/SnsAlertPublisher.js';
 import { parseConfig } from '../config.js';
 import type { CheckPorts } from '../core/runCheck.js';
 import { KubernetesNodeReader } from '../kubernetes/KubernetesNodeReader.js';
@@ -42,8 +42,11 @@ export async function handler(event: unknown, context?: Context): Promise<SQSBat
   for (const s of outcome.skipped) log.info('record skipped', { messageId: s.id, reason: s.reason });
 
   if (fromQueue) return { batchItemFailures: outcome.failed.map((f) => ({ itemIdentifier: f.id })) };
-  const checksFailed = outcome.checks.filter((c) => c.error && outcome.failed.some((f) => c.eventIds.includes(f.id)));
-  if (checksFailed.length > 0) throw new Error(checksFailed.map((c) => `${c.cluster}/${c.nodegroup}: ${c.error}`).join('; '));
+  const checksFailed = outcome.checks.filter(
+    (c) => c.error && outcome.failed.some((f) => c.eventIds.includes(f.id)),
+  );
+  if (checksFailed.length > 0)
+    throw new Error(checksFailed.map((c) => `${c.cluster}/${c.nodegroup}: ${c.error}`).join('; '));
   return {
     checks: outcome.checks.map(({ cluster, nodegroup, findings, alerted, error }) => ({
       cluster,
@@ -101,7 +104,9 @@ function publisher(key: string, client: ReturnType<typeof awsClients>['sns']): S
 
 function isSqsEvent(event: unknown): event is SQSEvent {
   const records = (event as { Records?: unknown } | null)?.Records;
-  return Array.isArray(records) && records.every((r) => (r as { eventSource?: string })?.eventSource === 'aws:sqs');
+  return (
+    Array.isArray(records) && records.every((r) => (r as { eventSource?: string })?.eventSource === 'aws:sqs')
+  );
 }
 
 function eventId(event: unknown): string {

@@ -22,14 +22,18 @@ export function formatText(report: Report): string {
 }
 
 function formatNodegroup(nodegroup: NodegroupReport): string[] {
-  const lines = [`Nodegroup ${nodegroup.name} — ${nodegroup.status ?? 'status unknown'}, policy ${nodegroup.policy}`];
+  const lines = [
+    `Nodegroup ${nodegroup.name} — ${nodegroup.status ?? 'status unknown'}, policy ${nodegroup.policy}`,
+  ];
   if (nodegroup.policy === 'off') return [...lines, '  Not checked (policy off).'];
 
   const { instances } = nodegroup;
   const joined = instances.filter((i) => i.joined === true).length;
   const pending = instances.filter((i) => i.pending && i.joined !== true).length;
   const notJoined = instances.filter((i) => i.joined === false && !i.pending).length;
-  lines.push(`  Instances: ${instances.length} (${joined} joined, ${pending} pending, ${notJoined} not joined)`);
+  lines.push(
+    `  Instances: ${instances.length} (${joined} joined, ${pending} pending, ${notJoined} not joined)`,
+  );
   for (const instance of instances) lines.push(`    ${formatInstance(instance)}`);
 
   for (const table of nodegroup.routeTables ?? []) lines.push(...formatRouteTable(table, nodegroup.findings));
@@ -44,7 +48,9 @@ function formatNodegroup(nodegroup: NodegroupReport): string[] {
   if (nodegroup.actions.length > 0) {
     lines.push('  Actions:');
     for (const a of nodegroup.actions) {
-      lines.push(`    ${a.type} ${a.resourceId}${a.target ? ` → ${a.target}` : ''}: ${a.status} — ${a.reason}`);
+      lines.push(
+        `    ${a.type} ${a.resourceId}${a.target ? ` → ${a.target}` : ''}: ${a.status} — ${a.reason}`,
+      );
       if (a.undo) lines.push(`      Undo: ${a.undo}`);
     }
   }
@@ -54,7 +60,8 @@ function formatNodegroup(nodegroup: NodegroupReport): string[] {
 function formatInstance(i: InstanceVerdict): string {
   const where = `${i.subnetId ?? '?'}  ${i.availabilityZone ?? '?'}  launched ${i.launchedAt ?? '?'}`;
   let status: string;
-  if (i.joined === true) status = `joined as ${i.nodeName ?? '?'}${i.ready === false ? ' (NotReady)' : ' (Ready)'}`;
+  if (i.joined === true)
+    status = `joined as ${i.nodeName ?? '?'}${i.ready === false ? ' (NotReady)' : ' (Ready)'}`;
   else if (i.pending) status = 'pending (inside the join window)';
   else if (i.joined === null) status = 'membership unknown';
   else status = 'NOT JOINED';
@@ -63,7 +70,9 @@ function formatInstance(i: InstanceVerdict): string {
 
 function formatRouteTable(table: RouteTable, findings: Finding[]): string[] {
   const finding = findings.find((f) => f.routeTableId === table.routeTableId);
-  const subnets = [...new Set(findings.filter((f) => f.routeTableId === table.routeTableId).map((f) => f.subnetId))];
+  const subnets = [
+    ...new Set(findings.filter((f) => f.routeTableId === table.routeTableId).map((f) => f.subnetId)),
+  ];
   const how =
     finding?.routeTableSource === 'main' || (!finding && table.main)
       ? 'the VPC main route table'

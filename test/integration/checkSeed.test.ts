@@ -5,7 +5,12 @@ import { DeleteNatGatewayCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Report } from '../../functions/core/types.js';
 import { readAlerts } from '../support/alertQueue.js';
-import { nonReadActions, recordedActions, snapshotWritableState, startRecording } from '../support/awsWrites.js';
+import {
+  nonReadActions,
+  recordedActions,
+  snapshotWritableState,
+  startRecording,
+} from '../support/awsWrites.js';
 import { type KubernetesStub, startKubernetesStub } from '../support/kubernetesStub.js';
 import { harnessClientConfig, type MotoServer, startMotoServer } from '../support/motoServer.js';
 import { runCli } from '../support/runCli.js';
@@ -49,7 +54,10 @@ const check = (...args: string[]) => runCli(['check', '--cluster', 'eks-workshop
 
 describe('check on the seed account', () => {
   it('names the route table without a default route, keeps default clean, alerts once and writes nothing', async () => {
-    const before = await snapshotWritableState(moto.endpoint, { vpcId: seed.vpcId, clusterName: seed.clusterName });
+    const before = await snapshotWritableState(moto.endpoint, {
+      vpcId: seed.vpcId,
+      clusterName: seed.clusterName,
+    });
     await startRecording(moto.endpoint);
 
     const run = await check('--join-window', '0', '--json', '--topic-arn', seed.topicArn);
@@ -63,7 +71,11 @@ describe('check on the seed account', () => {
 
     const broken = byName.new_nodegroup_2;
     expect(broken?.instances).toEqual([
-      expect.objectContaining({ instanceId: seed.nodegroups.new.instanceIds[0], joined: false, pending: false }),
+      expect.objectContaining({
+        instanceId: seed.nodegroups.new.instanceIds[0],
+        joined: false,
+        pending: false,
+      }),
     ]);
     expect(broken?.findings.map((f) => f.code)).toEqual(['NO_DEFAULT_ROUTE', 'NODES_NOT_JOINED']);
     expect(broken?.findings[0]).toMatchObject({
@@ -87,7 +99,9 @@ describe('check on the seed account', () => {
 
     const actions = await recordedActions(moto.endpoint);
     expect(nonReadActions(actions)).toEqual(['sns:Publish']);
-    expect(await snapshotWritableState(moto.endpoint, { vpcId: seed.vpcId, clusterName: seed.clusterName })).toEqual(before);
+    expect(
+      await snapshotWritableState(moto.endpoint, { vpcId: seed.vpcId, clusterName: seed.clusterName }),
+    ).toEqual(before);
   });
 
   it('prints a report that reads like the manual investigation', async () => {
@@ -123,7 +137,16 @@ describe('check on the seed account', () => {
 
   it('reports an unreachable API server', async () => {
     const run = await runCli(
-      ['check', '--cluster', 'eks-workshop', '--nodegroup', 'new_nodegroup_2', '--join-window', '0', '--json'],
+      [
+        'check',
+        '--cluster',
+        'eks-workshop',
+        '--nodegroup',
+        'new_nodegroup_2',
+        '--join-window',
+        '0',
+        '--json',
+      ],
       { ...env, KUBERNETES_API_URL: 'http://127.0.0.1:9' },
     );
     expect(run.code).toBe(3);
@@ -152,13 +175,18 @@ describe('check on the seed account', () => {
     const batch = JSON.parse(await readFile('events/sqs-batch.json', 'utf8'));
     for (const record of batch.Records) {
       const body = JSON.parse(record.body);
-      if (body.source === 'aws.autoscaling') body.detail.AutoScalingGroupName = seed.nodegroups.new.autoScalingGroupName;
+      if (body.source === 'aws.autoscaling')
+        body.detail.AutoScalingGroupName = seed.nodegroups.new.autoScalingGroupName;
       record.body = JSON.stringify(body);
     }
     const file = join(tmp, 'sqs-batch.json');
     await writeFile(file, JSON.stringify(batch));
 
-    const run = await runCli(['invoke', file], { ...env, JOIN_WINDOW_SECONDS: '0', ALERT_TOPIC_ARN: seed.topicArn });
+    const run = await runCli(['invoke', file], {
+      ...env,
+      JOIN_WINDOW_SECONDS: '0',
+      ALERT_TOPIC_ARN: seed.topicArn,
+    });
 
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({ batchItemFailures: [] });
@@ -185,7 +213,10 @@ describe('check on the seed account', () => {
     const run = await check('--nodegroup', 'default', '--join-window', '0', '--json');
     expect(run.code).toBe(1);
     const finding = JSON.parse(run.stdout).nodegroups[0].findings[0];
-    expect(finding).toMatchObject({ code: 'BLACKHOLE_DEFAULT_ROUTE', resourceId: seed.nodegroups.default.routeTableId });
+    expect(finding).toMatchObject({
+      code: 'BLACKHOLE_DEFAULT_ROUTE',
+      resourceId: seed.nodegroups.default.routeTableId,
+    });
     expect(finding.message).toContain(`${seed.natGatewayId} is deleted`);
   });
 });

@@ -63,7 +63,12 @@ export function instance(overrides: Partial<Instance> = {}): Instance {
   };
 }
 
-export const local: Route = { destination: '10.42.0.0/16', target: { kind: 'local' }, state: 'active', origin: 'CreateRouteTable' };
+export const local: Route = {
+  destination: '10.42.0.0/16',
+  target: { kind: 'local' },
+  state: 'active',
+  origin: 'CreateRouteTable',
+};
 
 export function route(destination: string, target: Route['target'], state = 'active'): Route {
   return { destination, target, state, origin: 'CreateRoute' };
@@ -103,8 +108,16 @@ export function seedNetwork(overrides: Partial<NetworkSnapshot> = {}): NetworkSn
     ],
     routeTables: [
       routeTable('rtb-0main000000000000', [], [], true),
-      routeTable('rtb-0public0000000000', [PUBLIC_SUBNET], [route('0.0.0.0/0', { kind: 'internet-gateway', id: IGW })]),
-      routeTable('rtb-0private000000000', [PRIVATE_SUBNET], [route('0.0.0.0/0', { kind: 'nat-gateway', id: NAT })]),
+      routeTable(
+        'rtb-0public0000000000',
+        [PUBLIC_SUBNET],
+        [route('0.0.0.0/0', { kind: 'internet-gateway', id: IGW })],
+      ),
+      routeTable(
+        'rtb-0private000000000',
+        [PRIVATE_SUBNET],
+        [route('0.0.0.0/0', { kind: 'nat-gateway', id: NAT })],
+      ),
       routeTable('rtb-0f1e2d3c4b5a69788', [NEW_SUBNET], []),
     ],
     natGateways: [natGateway()],

@@ -13,7 +13,11 @@ export interface CliRun {
  * Runs the CLI as `npm run cli` does (tsx on the TypeScript entry), in a child process with only the
  * given environment on top of PATH/HOME: what a user at a shell would see.
  */
-export function runCli(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 60_000): Promise<CliRun> {
+export function runCli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  timeoutMs = 60_000,
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'functions/cli/main.ts', ...args], {
       cwd: ROOT,

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_JOIN_WINDOW_SECONDS, parseConfig, parseJoinWindow, parsePolicy } from '../../functions/config.js';
+import {
+  DEFAULT_JOIN_WINDOW_SECONDS,
+  parseConfig,
+  parseJoinWindow,
+  parsePolicy,
+} from '../../functions/config.js';
 import { ConfigError } from '../../functions/core/errors.js';
 
 const TOPIC = 'arn:aws:sns:us-west-2:123456789012:eks-join-remediator-alerts';
@@ -33,11 +38,21 @@ describe('parseConfig defaults', () => {
   });
 
   it('ignores variables it does not know', () => {
-    expect(parseConfig({ AWS_REGION: 'us-west-2', HOME: '/root', POLICY_X: 'bogus' })).toEqual(parseConfig({}));
+    expect(parseConfig({ AWS_REGION: 'us-west-2', HOME: '/root', POLICY_X: 'bogus' })).toEqual(
+      parseConfig({}),
+    );
   });
 
-  it.each(['POLICY', 'JOIN_WINDOW_SECONDS', 'ALERT_TOPIC_ARN', 'RECYCLE_STRATEGY', 'ALLOW_MAIN_ROUTE_TABLE',
-    'PREFLIGHT_POLICY', 'STATE_TABLE', 'KUBERNETES_API_URL'])('treats a blank %s as unset', (name) => {
+  it.each([
+    'POLICY',
+    'JOIN_WINDOW_SECONDS',
+    'ALERT_TOPIC_ARN',
+    'RECYCLE_STRATEGY',
+    'ALLOW_MAIN_ROUTE_TABLE',
+    'PREFLIGHT_POLICY',
+    'STATE_TABLE',
+    'KUBERNETES_API_URL',
+  ])('treats a blank %s as unset', (name) => {
     expect(parseConfig({ [name]: '' })).toEqual(parseConfig({}));
     expect(parseConfig({ [name]: '   ' })).toEqual(parseConfig({}));
   });
@@ -83,15 +98,24 @@ describe('parseConfig valid values', () => {
   });
 
   it('accepts STATE_TABLE as given', () => {
-    expect(parseConfig({ STATE_TABLE: 'eks-join-remediator-state' }).stateTable).toBe('eks-join-remediator-state');
+    expect(parseConfig({ STATE_TABLE: 'eks-join-remediator-state' }).stateTable).toBe(
+      'eks-join-remediator-state',
+    );
   });
 
-  it.each(['http://127.0.0.1:8443', 'https://kube-proxy.internal:6443/base'])('accepts KUBERNETES_API_URL=%s', (url) => {
-    expect(parseConfig({ KUBERNETES_API_URL: url }).kubernetesApiUrl).toBe(url);
-  });
+  it.each(['http://127.0.0.1:8443', 'https://kube-proxy.internal:6443/base'])(
+    'accepts KUBERNETES_API_URL=%s',
+    (url) => {
+      expect(parseConfig({ KUBERNETES_API_URL: url }).kubernetesApiUrl).toBe(url);
+    },
+  );
 
   it('trims surrounding spaces from values', () => {
-    const config = parseConfig({ POLICY: ' remediate ', JOIN_WINDOW_SECONDS: ' 120\n', ALERT_TOPIC_ARN: ` ${TOPIC} ` });
+    const config = parseConfig({
+      POLICY: ' remediate ',
+      JOIN_WINDOW_SECONDS: ' 120\n',
+      ALERT_TOPIC_ARN: ` ${TOPIC} `,
+    });
 
     expect(config.policy).toBe('remediate');
     expect(config.joinWindowSeconds).toBe(120);
@@ -124,14 +148,17 @@ describe('parseConfig valid values', () => {
 });
 
 describe('parseConfig invalid values', () => {
-  it.each(['on', 'NOTIFY', 'dryrun', 'auto'])('rejects POLICY=%s, naming the variable and the choices', (value) => {
-    const error = configError({ POLICY: value });
+  it.each(['on', 'NOTIFY', 'dryrun', 'auto'])(
+    'rejects POLICY=%s, naming the variable and the choices',
+    (value) => {
+      const error = configError({ POLICY: value });
 
-    expect(error.message).toContain('POLICY');
-    expect(error.message).toContain('off, notify, dry-run, remediate');
-    expect(error.message).toContain(`'${value}'`);
-    expect(error.exitCode).toBe(2);
-  });
+      expect(error.message).toContain('POLICY');
+      expect(error.message).toContain('off, notify, dry-run, remediate');
+      expect(error.message).toContain(`'${value}'`);
+      expect(error.exitCode).toBe(2);
+    },
+  );
 
   it.each(['-1', '1.5', 'abc', '100000', '86401', '5m', '1e3', '0x10'])(
     'rejects JOIN_WINDOW_SECONDS=%s, naming the variable and the range',
@@ -178,13 +205,16 @@ describe('parseConfig invalid values', () => {
     expect(error.message).toContain('SNS topic ARN');
   });
 
-  it.each(['ftp://x', 'garbage', 'localhost:8001/', 'file:///etc/passwd'])('rejects KUBERNETES_API_URL=%s', (value) => {
-    const error = configError({ KUBERNETES_API_URL: value });
+  it.each(['ftp://x', 'garbage', 'localhost:8001/', 'file:///etc/passwd'])(
+    'rejects KUBERNETES_API_URL=%s',
+    (value) => {
+      const error = configError({ KUBERNETES_API_URL: value });
 
-    expect(error.message).toContain('KUBERNETES_API_URL');
-    expect(error.message).toContain('http(s) URL');
-    expect(error.message).toContain(`'${value}'`);
-  });
+      expect(error.message).toContain('KUBERNETES_API_URL');
+      expect(error.message).toContain('http(s) URL');
+      expect(error.message).toContain(`'${value}'`);
+    },
+  );
 
   it('gives a one-line message', () => {
     expect(configError({ POLICY: 'bogus' }).message).not.toContain('\n');
@@ -195,7 +225,9 @@ describe('parseJoinWindow and parsePolicy', () => {
   it('names the option it checks, so the CLI can reuse them', () => {
     expect(() => parseJoinWindow('-5', '--join-window')).toThrow(/^--join-window must be a whole number/);
     expect(() => parsePolicy('loud', '--policy')).toThrow(ConfigError);
-    expect(() => parsePolicy('loud', '--policy')).toThrow(/^--policy must be one of off, notify, dry-run, remediate, got 'loud'$/);
+    expect(() => parsePolicy('loud', '--policy')).toThrow(
+      /^--policy must be one of off, notify, dry-run, remediate, got 'loud'$/,
+    );
   });
 
   it('defaults the join window to 300 when no value is given', () => {

@@ -1,9 +1,9 @@
 import {
-  type AutoScalingGroup,
+  type Instance as AsgInstance,
   AutoScalingClient,
+  type AutoScalingGroup,
   DescribeAutoScalingGroupsCommand,
   type DescribeAutoScalingGroupsCommandInput,
-  type Instance as AsgInstance,
   type LifecycleState,
 } from '@aws-sdk/client-auto-scaling';
 import {
@@ -104,7 +104,11 @@ function asgInstance(instanceId: string, lifecycleState: LifecycleState = 'InSer
   };
 }
 
-function group(name: string, tags: Record<string, string> = {}, instances: AsgInstance[] = []): AutoScalingGroup {
+function group(
+  name: string,
+  tags: Record<string, string> = {},
+  instances: AsgInstance[] = [],
+): AutoScalingGroup {
   return {
     AutoScalingGroupName: name,
     MinSize: 0,
@@ -143,7 +147,10 @@ function ec2AnswersFromFilter(gone: string[] = []): void {
   ec2Mock.on(DescribeInstancesCommand).callsFake((input: DescribeInstancesCommandInput) => {
     const ids = input.Filters?.find((f) => f.Name === 'instance-id')?.Values ?? [];
     const instances = ids.filter((id) => !gone.includes(id)).map((id) => ec2Instance(id));
-    return { Reservations: instances.length > 0 ? [{ ReservationId: 'r-0123456789abcdef0', Instances: instances }] : [] };
+    return {
+      Reservations:
+        instances.length > 0 ? [{ ReservationId: 'r-0123456789abcdef0', Instances: instances }] : [],
+    };
   });
 }
 
@@ -157,7 +164,8 @@ function asgAnswersFrom(known: Map<string, AutoScalingGroup>): void {
   }));
 }
 
-const ids = (n: number, prefix = 'i-0') => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(16, '0')}`);
+const ids = (n: number, prefix = 'i-0') =>
+  Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(16, '0')}`);
 
 describe('AwsAccountReader.describeCluster', () => {
   const CLUSTER_RESPONSE = {
@@ -201,7 +209,12 @@ describe('AwsAccountReader.describeCluster', () => {
     eksMock.on(DescribeClusterCommand).resolves({
       cluster: {
         name: 'private-cluster',
-        resourcesVpcConfig: { vpcId: VPC, endpointPublicAccess: false, endpointPrivateAccess: true, publicAccessCidrs: [] },
+        resourcesVpcConfig: {
+          vpcId: VPC,
+          endpointPublicAccess: false,
+          endpointPrivateAccess: true,
+          publicAccessCidrs: [],
+        },
       },
     });
 
@@ -232,13 +245,19 @@ describe('AwsAccountReader.describeCluster', () => {
   it('keeps the requested name when the response has no cluster', async () => {
     eksMock.on(DescribeClusterCommand).resolves({});
 
-    await expect(reader.describeCluster('eks-workshop')).resolves.toMatchObject({ name: 'eks-workshop', region: REGION });
+    await expect(reader.describeCluster('eks-workshop')).resolves.toMatchObject({
+      name: 'eks-workshop',
+      region: REGION,
+    });
   });
 
   it('describes a cluster once however often it is asked, even concurrently', async () => {
     eksMock.on(DescribeClusterCommand).resolves(CLUSTER_RESPONSE);
 
-    const [a, b] = await Promise.all([reader.describeCluster('eks-workshop'), reader.describeCluster('eks-workshop')]);
+    const [a, b] = await Promise.all([
+      reader.describeCluster('eks-workshop'),
+      reader.describeCluster('eks-workshop'),
+    ]);
     const c = await reader.describeCluster('eks-workshop');
 
     expect(a).toEqual(b);
@@ -247,7 +266,9 @@ describe('AwsAccountReader.describeCluster', () => {
   });
 
   it('describes each cluster name separately', async () => {
-    eksMock.on(DescribeClusterCommand).callsFake((input: { name?: string }) => ({ cluster: { name: input.name } }));
+    eksMock
+      .on(DescribeClusterCommand)
+      .callsFake((input: { name?: string }) => ({ cluster: { name: input.name } }));
 
     await reader.describeCluster('eks-workshop');
     await reader.describeCluster('other');
@@ -274,7 +295,9 @@ describe('AwsAccountReader.describeCluster', () => {
     expect(error).toBeInstanceOf(NotFoundError);
     expect(error).not.toBeInstanceOf(AwsCallError);
     expect((error as NotFoundError).exitCode).toBe(2);
-    expect((error as NotFoundError).message).toBe('cluster nope not found in us-west-2: check the cluster name and --region');
+    expect((error as NotFoundError).message).toBe(
+      'cluster nope not found in us-west-2: check the cluster name and --region',
+    );
     expect((error as NotFoundError).cause).toBe(cause);
   });
 
@@ -292,7 +315,12 @@ describe('AwsAccountReader.describeCluster', () => {
   it('turns AccessDeniedException into an AwsCallError that says which permission to grant', async () => {
     eksMock
       .on(DescribeClusterCommand)
-      .rejects(namedError('AccessDeniedException', 'User: arn:aws:sts::123456789012:assumed-role/x is not authorized'));
+      .rejects(
+        namedError(
+          'AccessDeniedException',
+          'User: arn:aws:sts::123456789012:assumed-role/x is not authorized',
+        ),
+      );
 
     const error = (await reader.describeCluster('eks-workshop').catch((e: unknown) => e)) as AwsCallError;
 
@@ -300,7 +328,9 @@ describe('AwsAccountReader.describeCluster', () => {
     expect(error.exitCode).toBe(3);
     expect(error.operation).toBe('eks:DescribeCluster');
     expect(error.errorName).toBe('AccessDeniedException');
-    expect(error.message).toMatch(/^eks:DescribeCluster failed: AccessDeniedException: User: .* is not authorized/);
+    expect(error.message).toMatch(
+      /^eks:DescribeCluster failed: AccessDeniedException: User: .* is not authorized/,
+    );
     expect(error.message).toContain("grant eks:DescribeCluster to the caller's IAM role");
   });
 });
@@ -444,7 +474,10 @@ describe('AwsAccountReader.describeGroupTags and describeGroupInstances', () => 
   it('returns the tags of each group that exists; missing groups are absent', async () => {
     asgAnswersFrom(
       new Map([
-        [GROUP, group(GROUP, { 'eks:cluster-name': 'eks-workshop', 'eks:nodegroup-name': 'new_nodegroup_2' })],
+        [
+          GROUP,
+          group(GROUP, { 'eks:cluster-name': 'eks-workshop', 'eks:nodegroup-name': 'new_nodegroup_2' }),
+        ],
         [OTHER_GROUP, group(OTHER_GROUP)],
       ]),
     );
@@ -474,7 +507,9 @@ describe('AwsAccountReader.describeGroupTags and describeGroupInstances', () => 
 
   it('shares one DescribeAutoScalingGroups call between the tag lookup and the instance lookup', async () => {
     asgAnswersFrom(
-      new Map([[GROUP, group(GROUP, { 'eks:cluster-name': 'eks-workshop' }, [asgInstance('i-0a1b2c3d4e5f60718')])]]),
+      new Map([
+        [GROUP, group(GROUP, { 'eks:cluster-name': 'eks-workshop' }, [asgInstance('i-0a1b2c3d4e5f60718')])],
+      ]),
     );
     ec2AnswersFromFilter();
 
@@ -497,7 +532,12 @@ describe('AwsAccountReader.describeGroupTags and describeGroupInstances', () => 
   });
 
   it('asks only for the groups it has not described yet', async () => {
-    asgAnswersFrom(new Map([[GROUP, group(GROUP)], [OTHER_GROUP, group(OTHER_GROUP)]]));
+    asgAnswersFrom(
+      new Map([
+        [GROUP, group(GROUP)],
+        [OTHER_GROUP, group(OTHER_GROUP)],
+      ]),
+    );
 
     await reader.describeGroupTags([GROUP]);
     const tags = await reader.describeGroupTags([GROUP, OTHER_GROUP]);
@@ -542,7 +582,9 @@ describe('AwsAccountReader.describeGroupTags and describeGroupInstances', () => 
 
     expect([...tags.keys()]).toEqual([GROUP, OTHER_GROUP]);
     expect(sent).toEqual([undefined, 'more']);
-    expect(asgMock).toHaveReceivedCommandWith(DescribeAutoScalingGroupsCommand, { AutoScalingGroupNames: [GROUP, OTHER_GROUP] });
+    expect(asgMock).toHaveReceivedCommandWith(DescribeAutoScalingGroupsCommand, {
+      AutoScalingGroupNames: [GROUP, OTHER_GROUP],
+    });
   });
 
   it('combines EC2 details with the group and lifecycle state from Auto Scaling', async () => {
@@ -603,23 +645,54 @@ describe('AwsAccountReader.describeGroupTags and describeGroupInstances', () => 
 
   it('leaves out an instance that EC2 no longer knows, without failing', async () => {
     asgAnswersFrom(
-      new Map([[GROUP, group(GROUP, {}, [asgInstance('i-0aaaaaaaaaaaaaaa1'), asgInstance('i-0bbbbbbbbbbbbbbb2', 'Terminating')])]]),
+      new Map([
+        [
+          GROUP,
+          group(GROUP, {}, [
+            asgInstance('i-0aaaaaaaaaaaaaaa1'),
+            asgInstance('i-0bbbbbbbbbbbbbbb2', 'Terminating'),
+          ]),
+        ],
+      ]),
     );
     ec2AnswersFromFilter(['i-0bbbbbbbbbbbbbbb2']);
 
     const instances = await reader.describeGroupInstances([GROUP]);
 
     expect(instances.map((i) => i.instanceId)).toEqual(['i-0aaaaaaaaaaaaaaa1']);
-    expect(ec2Mock).not.toHaveReceivedCommandWith(DescribeInstancesCommand, { InstanceIds: expect.anything() });
+    expect(ec2Mock).not.toHaveReceivedCommandWith(DescribeInstancesCommand, {
+      InstanceIds: expect.anything(),
+    });
   });
 
   it('filters by instance-id in calls of at most 200 ids: 450 instances take 3 calls', async () => {
     const all = ids(450);
     asgAnswersFrom(
       new Map([
-        ['g1', group('g1', {}, all.slice(0, 150).map((id) => asgInstance(id)))],
-        ['g2', group('g2', {}, all.slice(150, 300).map((id) => asgInstance(id)))],
-        ['g3', group('g3', {}, all.slice(300).map((id) => asgInstance(id)))],
+        [
+          'g1',
+          group(
+            'g1',
+            {},
+            all.slice(0, 150).map((id) => asgInstance(id)),
+          ),
+        ],
+        [
+          'g2',
+          group(
+            'g2',
+            {},
+            all.slice(150, 300).map((id) => asgInstance(id)),
+          ),
+        ],
+        [
+          'g3',
+          group(
+            'g3',
+            {},
+            all.slice(300).map((id) => asgInstance(id)),
+          ),
+        ],
       ]),
     );
     ec2AnswersFromFilter();
@@ -642,7 +715,11 @@ describe('AwsAccountReader.describeGroupTags and describeGroupInstances', () => 
   });
 
   it('follows NextToken through the pages of DescribeInstances', async () => {
-    asgAnswersFrom(new Map([[GROUP, group(GROUP, {}, [asgInstance('i-0aaaaaaaaaaaaaaa1'), asgInstance('i-0bbbbbbbbbbbbbbb2')])]]));
+    asgAnswersFrom(
+      new Map([
+        [GROUP, group(GROUP, {}, [asgInstance('i-0aaaaaaaaaaaaaaa1'), asgInstance('i-0bbbbbbbbbbbbbbb2')])],
+      ]),
+    );
     const sent: (string | undefined)[] = [];
     ec2Mock.on(DescribeInstancesCommand).callsFake((input: DescribeInstancesCommandInput) => {
       sent.push(input.NextToken);
@@ -674,7 +751,9 @@ describe('AwsAccountReader.describeGroupTags and describeGroupInstances', () => 
     const tags = await reader.describeGroupTags([GROUP]);
 
     expect(error).toBeInstanceOf(AwsCallError);
-    expect(error.message).toContain('autoscaling:DescribeAutoScalingGroups failed: Throttling: Rate exceeded');
+    expect(error.message).toContain(
+      'autoscaling:DescribeAutoScalingGroups failed: Throttling: Rate exceeded',
+    );
     expect(error.message).toContain('try again later');
     expect(tags.get(GROUP)).toEqual({ 'eks:cluster-name': 'eks-workshop' });
     expect(asgMock).toHaveReceivedCommandTimes(DescribeAutoScalingGroupsCommand, 2);
@@ -695,7 +774,12 @@ describe('AwsAccountReader.describeGroupTags and describeGroupInstances', () => 
 });
 
 describe('AwsAccountReader.readNetwork', () => {
-  const local: Ec2Route = { DestinationCidrBlock: '10.42.0.0/16', GatewayId: 'local', State: 'active', Origin: 'CreateRouteTable' };
+  const local: Ec2Route = {
+    DestinationCidrBlock: '10.42.0.0/16',
+    GatewayId: 'local',
+    State: 'active',
+    Origin: 'CreateRouteTable',
+  };
 
   function mockNetwork(): void {
     ec2Mock.on(DescribeSubnetsCommand).resolves({
@@ -716,22 +800,37 @@ describe('AwsAccountReader.readNetwork', () => {
           RouteTableId: 'rtb-0main000000000001',
           VpcId: VPC,
           Associations: [
-            { Main: true, RouteTableAssociationId: 'rtbassoc-main', AssociationState: { State: 'associated' } },
+            {
+              Main: true,
+              RouteTableAssociationId: 'rtbassoc-main',
+              AssociationState: { State: 'associated' },
+            },
           ],
-          Routes: [local, { DestinationCidrBlock: '0.0.0.0/0', GatewayId: IGW, State: 'active', Origin: 'CreateRoute' }],
+          Routes: [
+            local,
+            { DestinationCidrBlock: '0.0.0.0/0', GatewayId: IGW, State: 'active', Origin: 'CreateRoute' },
+          ],
         },
         {
           RouteTableId: 'rtb-0priv000000000001',
           VpcId: VPC,
           Associations: [
             { Main: false, SubnetId: PRIVATE_SUBNET, AssociationState: { State: 'associated' } },
-            { Main: false, SubnetId: 'subnet-0old0000000000001', AssociationState: { State: 'disassociated' } },
+            {
+              Main: false,
+              SubnetId: 'subnet-0old0000000000001',
+              AssociationState: { State: 'disassociated' },
+            },
             { Main: false, SubnetId: 'subnet-0nostate00000001' },
           ],
           Routes: [
             local,
             { DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: NAT, State: 'active', Origin: 'CreateRoute' },
-            { DestinationCidrBlock: '100.64.0.0/10', NatGatewayId: 'nat-0deleted000000001', State: 'blackhole' },
+            {
+              DestinationCidrBlock: '100.64.0.0/10',
+              NatGatewayId: 'nat-0deleted000000001',
+              State: 'blackhole',
+            },
             { DestinationPrefixListId: 'pl-68a54001', GatewayId: 'vpce-0s3gateway0000001', State: 'active' },
           ],
         },
@@ -752,7 +851,12 @@ describe('AwsAccountReader.readNetwork', () => {
           State: 'available',
           ConnectivityType: 'public',
           NatGatewayAddresses: [
-            { AllocationId: 'eipalloc-0abc', PublicIp: '52.34.10.20', PrivateIp: '10.42.0.5', IsPrimary: true },
+            {
+              AllocationId: 'eipalloc-0abc',
+              PublicIp: '52.34.10.20',
+              PrivateIp: '10.42.0.5',
+              IsPrimary: true,
+            },
             { PrivateIp: '10.42.0.6', IsPrimary: false },
           ],
         },
@@ -777,8 +881,20 @@ describe('AwsAccountReader.readNetwork', () => {
     expect(network).toEqual({
       vpcId: VPC,
       subnets: [
-        { subnetId: PUBLIC_SUBNET, vpcId: VPC, availabilityZone: 'us-west-2a', cidrBlock: '10.42.0.0/19', mapPublicIpOnLaunch: true },
-        { subnetId: NEW_SUBNET, vpcId: VPC, availabilityZone: 'us-west-2a', cidrBlock: '10.42.192.0/19', mapPublicIpOnLaunch: false },
+        {
+          subnetId: PUBLIC_SUBNET,
+          vpcId: VPC,
+          availabilityZone: 'us-west-2a',
+          cidrBlock: '10.42.0.0/19',
+          mapPublicIpOnLaunch: true,
+        },
+        {
+          subnetId: NEW_SUBNET,
+          vpcId: VPC,
+          availabilityZone: 'us-west-2a',
+          cidrBlock: '10.42.192.0/19',
+          mapPublicIpOnLaunch: false,
+        },
       ],
       routeTables: [
         {
@@ -787,8 +903,18 @@ describe('AwsAccountReader.readNetwork', () => {
           main: true,
           subnetIds: [],
           routes: [
-            { destination: '10.42.0.0/16', target: { kind: 'local' }, state: 'active', origin: 'CreateRouteTable' },
-            { destination: '0.0.0.0/0', target: { kind: 'internet-gateway', id: IGW }, state: 'active', origin: 'CreateRoute' },
+            {
+              destination: '10.42.0.0/16',
+              target: { kind: 'local' },
+              state: 'active',
+              origin: 'CreateRouteTable',
+            },
+            {
+              destination: '0.0.0.0/0',
+              target: { kind: 'internet-gateway', id: IGW },
+              state: 'active',
+              origin: 'CreateRoute',
+            },
           ],
         },
         {
@@ -797,15 +923,44 @@ describe('AwsAccountReader.readNetwork', () => {
           main: false,
           subnetIds: [PRIVATE_SUBNET, 'subnet-0nostate00000001'],
           routes: [
-            { destination: '10.42.0.0/16', target: { kind: 'local' }, state: 'active', origin: 'CreateRouteTable' },
-            { destination: '0.0.0.0/0', target: { kind: 'nat-gateway', id: NAT }, state: 'active', origin: 'CreateRoute' },
-            { destination: '100.64.0.0/10', target: { kind: 'nat-gateway', id: 'nat-0deleted000000001' }, state: 'blackhole' },
-            { destination: 'pl-68a54001', target: { kind: 'vpc-endpoint', id: 'vpce-0s3gateway0000001' }, state: 'active' },
+            {
+              destination: '10.42.0.0/16',
+              target: { kind: 'local' },
+              state: 'active',
+              origin: 'CreateRouteTable',
+            },
+            {
+              destination: '0.0.0.0/0',
+              target: { kind: 'nat-gateway', id: NAT },
+              state: 'active',
+              origin: 'CreateRoute',
+            },
+            {
+              destination: '100.64.0.0/10',
+              target: { kind: 'nat-gateway', id: 'nat-0deleted000000001' },
+              state: 'blackhole',
+            },
+            {
+              destination: 'pl-68a54001',
+              target: { kind: 'vpc-endpoint', id: 'vpce-0s3gateway0000001' },
+              state: 'active',
+            },
           ],
         },
-        { routeTableId: 'rtb-0gone000000000001', vpcId: VPC, main: false, subnetIds: [], routes: [
-          { destination: '10.42.0.0/16', target: { kind: 'local' }, state: 'active', origin: 'CreateRouteTable' },
-        ] },
+        {
+          routeTableId: 'rtb-0gone000000000001',
+          vpcId: VPC,
+          main: false,
+          subnetIds: [],
+          routes: [
+            {
+              destination: '10.42.0.0/16',
+              target: { kind: 'local' },
+              state: 'active',
+              origin: 'CreateRouteTable',
+            },
+          ],
+        },
       ],
       natGateways: [
         {
@@ -932,25 +1087,23 @@ describe('AwsAccountReader.readNetwork', () => {
       error: ec2Error('RequestLimitExceeded', 'Request limit exceeded.'),
       advice: 'throttled after retries: try again later',
     },
-  ])('turns $error.name from $operation into an AwsCallError that names it and says what to do', async ({
-    command,
-    operation,
-    error,
-    advice,
-  }) => {
-    mockNetwork();
-    ec2Mock.on(command).rejects(error);
+  ])(
+    'turns $error.name from $operation into an AwsCallError that names it and says what to do',
+    async ({ command, operation, error, advice }) => {
+      mockNetwork();
+      ec2Mock.on(command).rejects(error);
 
-    const thrown = (await reader.readNetwork(VPC).catch((e: unknown) => e)) as AwsCallError;
+      const thrown = (await reader.readNetwork(VPC).catch((e: unknown) => e)) as AwsCallError;
 
-    expect(thrown).toBeInstanceOf(AwsCallError);
-    expect(thrown.exitCode).toBe(3);
-    expect(thrown.operation).toBe(operation);
-    expect(thrown.errorName).toBe(error.name);
-    expect(thrown.message).toContain(`${operation} failed: ${error.name}: ${error.message}`);
-    expect(thrown.message).toContain(advice);
-    expect(thrown.cause).toBe(error);
-  });
+      expect(thrown).toBeInstanceOf(AwsCallError);
+      expect(thrown.exitCode).toBe(3);
+      expect(thrown.operation).toBe(operation);
+      expect(thrown.errorName).toBe(error.name);
+      expect(thrown.message).toContain(`${operation} failed: ${error.name}: ${error.message}`);
+      expect(thrown.message).toContain(advice);
+      expect(thrown.cause).toBe(error);
+    },
+  );
 
   it('passes other errors on with the operation but no advice it cannot back up', async () => {
     mockNetwork();
@@ -969,7 +1122,11 @@ describe('mapEc2', () => {
     ['a NAT gateway', { NatGatewayId: NAT }, { kind: 'nat-gateway', id: NAT }],
     ['an internet gateway', { GatewayId: IGW }, { kind: 'internet-gateway', id: IGW }],
     ['a gateway VPC endpoint', { GatewayId: 'vpce-0123' }, { kind: 'vpc-endpoint', id: 'vpce-0123' }],
-    ['an egress-only internet gateway', { EgressOnlyInternetGatewayId: 'eigw-0123' }, { kind: 'egress-only-internet-gateway', id: 'eigw-0123' }],
+    [
+      'an egress-only internet gateway',
+      { EgressOnlyInternetGatewayId: 'eigw-0123' },
+      { kind: 'egress-only-internet-gateway', id: 'eigw-0123' },
+    ],
     ['a transit gateway', { TransitGatewayId: 'tgw-0123' }, { kind: 'transit-gateway', id: 'tgw-0123' }],
     ['a peering connection', { VpcPeeringConnectionId: 'pcx-0123' }, { kind: 'vpc-peering', id: 'pcx-0123' }],
     [
@@ -977,7 +1134,11 @@ describe('mapEc2', () => {
       { InstanceId: 'i-0nat', NetworkInterfaceId: 'eni-0nat' },
       { kind: 'instance', id: 'i-0nat' },
     ],
-    ['a network interface', { NetworkInterfaceId: 'eni-0123' }, { kind: 'network-interface', id: 'eni-0123' }],
+    [
+      'a network interface',
+      { NetworkInterfaceId: 'eni-0123' },
+      { kind: 'network-interface', id: 'eni-0123' },
+    ],
     ['a local gateway', { LocalGatewayId: 'lgw-0123' }, { kind: 'local-gateway', id: 'lgw-0123' }],
     ['a carrier gateway', { CarrierGatewayId: 'cagw-0123' }, { kind: 'carrier-gateway', id: 'cagw-0123' }],
     [
@@ -1001,8 +1162,12 @@ describe('mapEc2', () => {
   });
 
   it('uses the IPv6 destination or prefix list when there is no IPv4 destination', () => {
-    expect(toRoute({ DestinationIpv6CidrBlock: '::/0', EgressOnlyInternetGatewayId: 'eigw-0123' }).destination).toBe('::/0');
-    expect(toRoute({ DestinationPrefixListId: 'pl-0123', GatewayId: 'vpce-0123' }).destination).toBe('pl-0123');
+    expect(
+      toRoute({ DestinationIpv6CidrBlock: '::/0', EgressOnlyInternetGatewayId: 'eigw-0123' }).destination,
+    ).toBe('::/0');
+    expect(toRoute({ DestinationPrefixListId: 'pl-0123', GatewayId: 'vpce-0123' }).destination).toBe(
+      'pl-0123',
+    );
   });
 
   it('ignores associations that are being removed when deciding main table and subnets', () => {
@@ -1017,7 +1182,13 @@ describe('mapEc2', () => {
       ],
     });
 
-    expect(table).toEqual({ routeTableId: 'rtb-0123', vpcId: VPC, main: false, subnetIds: [NEW_SUBNET], routes: [] });
+    expect(table).toEqual({
+      routeTableId: 'rtb-0123',
+      vpcId: VPC,
+      main: false,
+      subnetIds: [NEW_SUBNET],
+      routes: [],
+    });
   });
 
   it('maps an instance without Auto Scaling details and without a launch time', () => {

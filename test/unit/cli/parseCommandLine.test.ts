@@ -53,8 +53,20 @@ describe('parseCommandLine check', () => {
 
   it('accepts --option=value and options in any order', () => {
     expect(
-      parseCommandLine(['check', '--json', '--policy=remediate', '--join-window=0', '--cluster=eks-workshop']),
-    ).toEqual({ name: 'check', cluster: 'eks-workshop', policy: 'remediate', joinWindowSeconds: 0, json: true });
+      parseCommandLine([
+        'check',
+        '--json',
+        '--policy=remediate',
+        '--join-window=0',
+        '--cluster=eks-workshop',
+      ]),
+    ).toEqual({
+      name: 'check',
+      cluster: 'eks-workshop',
+      policy: 'remediate',
+      joinWindowSeconds: 0,
+      json: true,
+    });
   });
 
   it('collects a repeated --nodegroup in order, once each', () => {
@@ -112,7 +124,9 @@ describe('parseCommandLine check', () => {
   });
 
   it('rejects --join-window given a negative number as a separate argument', () => {
-    expect(usageError(['check', '--cluster', 'eks-workshop', '--join-window', '-1']).message).toContain('--join-window');
+    expect(usageError(['check', '--cluster', 'eks-workshop', '--join-window', '-1']).message).toContain(
+      '--join-window',
+    );
   });
 
   it.each(['alerts', 'arn:aws:sqs:us-west-2:123456789012:alerts', ''])('rejects --topic-arn %j', (value) => {
@@ -131,7 +145,9 @@ describe('parseCommandLine check', () => {
   });
 
   it('rejects a stray positional argument', () => {
-    expect(usageError(['check', '--cluster', 'eks-workshop', 'new_nodegroup_2']).message).toContain('new_nodegroup_2');
+    expect(usageError(['check', '--cluster', 'eks-workshop', 'new_nodegroup_2']).message).toContain(
+      'new_nodegroup_2',
+    );
   });
 
   it.each([['--help'], ['-h']])('shows help for check %s, even without --cluster', (flag) => {
@@ -158,7 +174,9 @@ describe('parseCommandLine invoke', () => {
   });
 
   it('rejects an option given to invoke with a one-line message', () => {
-    expect(usageError(['invoke', '--cluster', 'eks-workshop', 'events/sqs-batch.json']).message).toContain('--cluster');
+    expect(usageError(['invoke', '--cluster', 'eks-workshop', 'events/sqs-batch.json']).message).toContain(
+      '--cluster',
+    );
   });
 });
 
@@ -167,11 +185,14 @@ describe('parseCommandLine commands and help', () => {
     expect(parseCommandLine(argv)).toEqual({ name: 'help' });
   });
 
-  it.each(['frobnicate', 'Check', '--cluster'])('rejects the unknown command %s, naming it and the real ones', (name) => {
-    const { message } = usageError([name, 'eks-workshop']);
+  it.each(['frobnicate', 'Check', '--cluster'])(
+    'rejects the unknown command %s, naming it and the real ones',
+    (name) => {
+      const { message } = usageError([name, 'eks-workshop']);
 
-    expect(message).toBe(`unknown command '${name}': use check or invoke (see --help)`);
-  });
+      expect(message).toBe(`unknown command '${name}': use check or invoke (see --help)`);
+    },
+  );
 
   it('documents both commands, every check option and the exit codes', () => {
     for (const text of [

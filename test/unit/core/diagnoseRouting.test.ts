@@ -16,7 +16,10 @@ import {
 
 const region = 'us-west-2';
 
-function withNewSubnetTable(routes: Parameters<typeof routeTable>[2], extra: Partial<ReturnType<typeof seedNetwork>> = {}) {
+function withNewSubnetTable(
+  routes: Parameters<typeof routeTable>[2],
+  extra: Partial<ReturnType<typeof seedNetwork>> = {},
+) {
   const network = seedNetwork(extra);
   network.routeTables = network.routeTables.map((t) =>
     t.routeTableId === 'rtb-0f1e2d3c4b5a69788' ? routeTable(t.routeTableId, [NEW_SUBNET], routes) : t,
@@ -61,14 +64,21 @@ describe('diagnoseRouting', () => {
     const network = seedNetwork();
     network.routeTables = network.routeTables.filter((t) => t.routeTableId !== 'rtb-0f1e2d3c4b5a69788');
     const [finding] = diagnoseRouting({ region, network, instances: [instance()] });
-    expect(finding).toMatchObject({ code: 'NO_DEFAULT_ROUTE', resourceId: 'rtb-0main000000000000', routeTableSource: 'main' });
+    expect(finding).toMatchObject({
+      code: 'NO_DEFAULT_ROUTE',
+      resourceId: 'rtb-0main000000000000',
+      routeTableSource: 'main',
+    });
     expect(finding?.message).toMatch(/VPC main route table.*every subnet/s);
   });
 
   it('prefers an available NAT gateway in the subnet zone over one in another zone', () => {
     const network = seedNetwork({
       subnets: [...seedNetwork().subnets, subnet('subnet-0pubb', 'us-west-2b', '10.42.32.0/19')],
-      natGateways: [natGateway({ natGatewayId: 'nat-0000000000000000b', subnetId: 'subnet-0pubb' }), natGateway()],
+      natGateways: [
+        natGateway({ natGatewayId: 'nat-0000000000000000b', subnetId: 'subnet-0pubb' }),
+        natGateway(),
+      ],
     });
     const [finding] = diagnoseRouting({ region, network, instances: [instance()] });
     expect(finding?.natGatewayId).toBe(NAT);
@@ -99,23 +109,34 @@ describe('diagnoseRouting', () => {
   });
 
   it('reports a blackhole default route and proposes replacing it', () => {
-    const network = withNewSubnetTable([route('0.0.0.0/0', { kind: 'nat-gateway', id: 'nat-0dead000000000000' }, 'blackhole')]);
+    const network = withNewSubnetTable([
+      route('0.0.0.0/0', { kind: 'nat-gateway', id: 'nat-0dead000000000000' }, 'blackhole'),
+    ]);
     const [finding] = diagnoseRouting({ region, network, instances: [instance()] });
-    expect(finding).toMatchObject({ code: 'BLACKHOLE_DEFAULT_ROUTE', resourceId: 'rtb-0f1e2d3c4b5a69788', natGatewayId: NAT });
+    expect(finding).toMatchObject({
+      code: 'BLACKHOLE_DEFAULT_ROUTE',
+      resourceId: 'rtb-0f1e2d3c4b5a69788',
+      natGatewayId: NAT,
+    });
     expect(finding?.fix).toContain('aws ec2 replace-route --route-table-id rtb-0f1e2d3c4b5a69788');
   });
 
   it('treats an active route to a deleted NAT gateway as a blackhole (EC2 may still say active)', () => {
-    const network = withNewSubnetTable([route('0.0.0.0/0', { kind: 'nat-gateway', id: 'nat-0dead000000000000' })], {
-      natGateways: [natGateway(), natGateway({ natGatewayId: 'nat-0dead000000000000', state: 'deleted' })],
-    });
+    const network = withNewSubnetTable(
+      [route('0.0.0.0/0', { kind: 'nat-gateway', id: 'nat-0dead000000000000' })],
+      {
+        natGateways: [natGateway(), natGateway({ natGatewayId: 'nat-0dead000000000000', state: 'deleted' })],
+      },
+    );
     const [finding] = diagnoseRouting({ region, network, instances: [instance()] });
     expect(finding?.code).toBe('BLACKHOLE_DEFAULT_ROUTE');
     expect(finding?.message).toContain('nat-0dead000000000000 is deleted');
   });
 
   it('treats a route to a NAT gateway that no longer exists at all as a blackhole', () => {
-    const network = withNewSubnetTable([route('0.0.0.0/0', { kind: 'nat-gateway', id: 'nat-0gone000000000000' })]);
+    const network = withNewSubnetTable([
+      route('0.0.0.0/0', { kind: 'nat-gateway', id: 'nat-0gone000000000000' }),
+    ]);
     const [finding] = diagnoseRouting({ region, network, instances: [instance()] });
     expect(finding?.code).toBe('BLACKHOLE_DEFAULT_ROUTE');
     expect(finding?.message).toContain('does not exist');
@@ -129,13 +150,21 @@ describe('diagnoseRouting', () => {
       instances: [instance(), instance({ instanceId: 'i-0withpublicip000000', publicIp: '198.51.100.7' })],
     });
     expect(findings).toHaveLength(1);
-    expect(findings[0]).toMatchObject({ code: 'NO_PUBLIC_IP', resourceId: NEW_SUBNET, instanceIds: ['i-0a1b2c3d4e5f60718'] });
-    expect(findings[0]?.fix).toContain(`aws ec2 modify-subnet-attribute --subnet-id ${NEW_SUBNET} --map-public-ip-on-launch`);
+    expect(findings[0]).toMatchObject({
+      code: 'NO_PUBLIC_IP',
+      resourceId: NEW_SUBNET,
+      instanceIds: ['i-0a1b2c3d4e5f60718'],
+    });
+    expect(findings[0]?.fix).toContain(
+      `aws ec2 modify-subnet-attribute --subnet-id ${NEW_SUBNET} --map-public-ip-on-launch`,
+    );
   });
 
   it('has nothing to say when every instance behind an internet gateway has a public IP', () => {
     const network = withNewSubnetTable([route('0.0.0.0/0', { kind: 'internet-gateway', id: IGW })]);
-    expect(diagnoseRouting({ region, network, instances: [instance({ publicIp: '198.51.100.7' })] })).toEqual([]);
+    expect(diagnoseRouting({ region, network, instances: [instance({ publicIp: '198.51.100.7' })] })).toEqual(
+      [],
+    );
   });
 
   it('does not judge default routes to a transit gateway, peering or firewall endpoint', () => {
@@ -151,7 +180,13 @@ describe('diagnoseRouting', () => {
   });
 
   it('is clean for a subnet routed through an available NAT gateway', () => {
-    expect(diagnoseRouting({ region, network: seedNetwork(), instances: [instance({ subnetId: PRIVATE_SUBNET })] })).toEqual([]);
+    expect(
+      diagnoseRouting({
+        region,
+        network: seedNetwork(),
+        instances: [instance({ subnetId: PRIVATE_SUBNET })],
+      }),
+    ).toEqual([]);
   });
 
   it('gives one finding per subnet, listing every stranded instance in it', () => {

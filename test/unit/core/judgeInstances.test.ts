@@ -17,7 +17,12 @@ const known = (...instanceIds: string[]): Membership => ({
 
 describe('judgeInstances', () => {
   it('marks an instance with a Node object as joined, whatever its age', () => {
-    const [verdict] = judgeInstances([instance({ launchedAt: launchedAt(10) })], known('i-0a1b2c3d4e5f60718'), now, 300);
+    const [verdict] = judgeInstances(
+      [instance({ launchedAt: launchedAt(10) })],
+      known('i-0a1b2c3d4e5f60718'),
+      now,
+      300,
+    );
     expect(verdict).toMatchObject({ joined: true, pending: false, ready: true });
   });
 
@@ -61,7 +66,12 @@ describe('judgeInstances', () => {
   });
 
   it('treats an instance EC2 still reports as pending as inside its window', () => {
-    const verdicts = judgeInstances([instance({ state: 'pending', launchedAt: launchedAt(9999) })], known(), now, 300);
+    const verdicts = judgeInstances(
+      [instance({ state: 'pending', launchedAt: launchedAt(9999) })],
+      known(),
+      now,
+      300,
+    );
     expect(verdicts[0]?.pending).toBe(true);
   });
 
@@ -70,6 +80,9 @@ describe('judgeInstances', () => {
       kind: 'known',
       nodes: [{ name: 'n1', instanceId: 'i-0a1b2c3d4e5f60718', ready: false }],
     };
-    expect(judgeInstances([instance()], membership, now, 300)[0]).toMatchObject({ joined: true, ready: false });
+    expect(judgeInstances([instance()], membership, now, 300)[0]).toMatchObject({
+      joined: true,
+      ready: false,
+    });
   });
 });

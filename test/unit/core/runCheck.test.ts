@@ -18,7 +18,9 @@ function seedAccount(overrides: { nodegroups?: Nodegroup[]; instances?: Record<s
     nodegroup({ name: 'new_nodegroup_2' }),
   ];
   const instances = overrides.instances ?? {
-    default: [instance({ instanceId: 'i-0default00000000000', subnetId: PRIVATE_SUBNET, launchedAt: longAgo })],
+    default: [
+      instance({ instanceId: 'i-0default00000000000', subnetId: PRIVATE_SUBNET, launchedAt: longAgo }),
+    ],
     new_nodegroup_2: [instance({ launchedAt: longAgo })],
   };
   const account: AccountReader = {
@@ -40,16 +42,28 @@ function seedAccount(overrides: { nodegroups?: Nodegroup[]; instances?: Record<s
 }
 
 const joinedDefault: MembershipReader = {
-  listNodes: vi.fn(async (_c, name): Promise<Membership> => ({
-    kind: 'known',
-    nodes:
-      name === 'default'
-        ? [{ name: 'ip-10-42-100-1.us-west-2.compute.internal', instanceId: 'i-0default00000000000', ready: true }]
-        : [],
-  })),
+  listNodes: vi.fn(
+    async (_c, name): Promise<Membership> => ({
+      kind: 'known',
+      nodes:
+        name === 'default'
+          ? [
+              {
+                name: 'ip-10-42-100-1.us-west-2.compute.internal',
+                instanceId: 'i-0default00000000000',
+                ready: true,
+              },
+            ]
+          : [],
+    }),
+  ),
 };
 
-const request: CheckRequest = { clusterName: 'eks-workshop', defaultPolicy: 'notify', joinWindowSeconds: 300 };
+const request: CheckRequest = {
+  clusterName: 'eks-workshop',
+  defaultPolicy: 'notify',
+  joinWindowSeconds: 300,
+};
 
 function publisher(): AlertPublisher & { publish: ReturnType<typeof vi.fn> } {
   return { publish: vi.fn(async () => 'msg-1') };
@@ -77,7 +91,11 @@ describe('runCheck', () => {
     expect(broken?.actions).toEqual([
       { type: 'notify', resourceId: 'sns', status: 'done', reason: 'alert published (message msg-1)' },
     ]);
-    expect(result.report).toMatchObject({ cluster: 'eks-workshop', policy: 'notify', checkedAt: '2026-11-26T10:00:00Z' });
+    expect(result.report).toMatchObject({
+      cluster: 'eks-workshop',
+      policy: 'notify',
+      checkedAt: '2026-11-26T10:00:00Z',
+    });
     expect(exitCodeFor(result)).toBe(1);
   });
 
@@ -140,7 +158,10 @@ describe('runCheck', () => {
   it('keeps the report when an alert cannot be published, records a failed notify action and exits 3', async () => {
     const alerts: AlertPublisher = {
       publish: async () => {
-        throw new AwsCallError('sns:Publish', Object.assign(new Error('denied'), { name: 'AuthorizationErrorException' }));
+        throw new AwsCallError(
+          'sns:Publish',
+          Object.assign(new Error('denied'), { name: 'AuthorizationErrorException' }),
+        );
       },
     };
     const result = await runCheck(request, ports(seedAccount(), alerts));
@@ -150,8 +171,8 @@ describe('runCheck', () => {
   });
 
   it('lets an unknown nodegroup fail the check with NotFoundError', async () => {
-    await expect(runCheck({ ...request, nodegroupNames: ['nope'] }, ports(seedAccount()))).rejects.toBeInstanceOf(
-      NotFoundError,
-    );
+    await expect(
+      runCheck({ ...request, nodegroupNames: ['nope'] }, ports(seedAccount())),
+    ).rejects.toBeInstanceOf(NotFoundError);
   });
 });

@@ -69,15 +69,16 @@ describe('parseEvent: Auto Scaling launch', () => {
     expect(result).not.toHaveProperty('time');
   });
 
-  it.each(['EC2 Instance Terminate Successful', 'EC2 Instance Launch Unsuccessful', 'EC2 Instance-launch Lifecycle Action'])(
-    "skips Auto Scaling '%s'",
-    (detailType) => {
-      const event = sample('launch');
-      event['detail-type'] = detailType;
+  it.each([
+    'EC2 Instance Terminate Successful',
+    'EC2 Instance Launch Unsuccessful',
+    'EC2 Instance-launch Lifecycle Action',
+  ])("skips Auto Scaling '%s'", (detailType) => {
+    const event = sample('launch');
+    event['detail-type'] = detailType;
 
-      expect(expectSkip(parseEvent(event))).toContain(detailType);
-    },
-  );
+    expect(expectSkip(parseEvent(event))).toContain(detailType);
+  });
 
   it('reports a launch without detail.AutoScalingGroupName as malformed', () => {
     const event = sample('launch');
@@ -86,12 +87,15 @@ describe('parseEvent: Auto Scaling launch', () => {
     expect(expectMalformed(parseEvent(event))).toContain('AutoScalingGroupName');
   });
 
-  it.each([[''], [42], [null], [['eks-a']]])('reports a launch whose group name is %j as malformed', (value) => {
-    const event = sample('launch');
-    event.detail.AutoScalingGroupName = value;
+  it.each([[''], [42], [null], [['eks-a']]])(
+    'reports a launch whose group name is %j as malformed',
+    (value) => {
+      const event = sample('launch');
+      event.detail.AutoScalingGroupName = value;
 
-    expect(expectMalformed(parseEvent(event))).toContain('AutoScalingGroupName');
-  });
+      expect(expectMalformed(parseEvent(event))).toContain('AutoScalingGroupName');
+    },
+  );
 });
 
 describe('parseEvent: EKS nodegroup API calls', () => {
@@ -141,13 +145,18 @@ describe('parseEvent: EKS nodegroup API calls', () => {
     delete request.name;
     request.clusterName = 'eks-workshop';
 
-    expect(parseEvent(event)).toMatchObject({ kind: 'nodegroup', cluster: 'eks-workshop', nodegroup: 'new_nodegroup_2' });
+    expect(parseEvent(event)).toMatchObject({
+      kind: 'nodegroup',
+      cluster: 'eks-workshop',
+      nodegroup: 'new_nodegroup_2',
+    });
   });
 
   it('skips a call that failed: nothing changed', () => {
     const event = sample('create');
     event.detail.errorCode = 'ResourceInUseException';
-    event.detail.errorMessage = 'NodeGroup already exists with name new_nodegroup_2 and cluster name eks-workshop';
+    event.detail.errorMessage =
+      'NodeGroup already exists with name new_nodegroup_2 and cluster name eks-workshop';
     delete event.detail.responseElements;
 
     const reason = expectSkip(parseEvent(event));
@@ -164,12 +173,15 @@ describe('parseEvent: EKS nodegroup API calls', () => {
     expectSkip(parseEvent(event));
   });
 
-  it.each(['DeleteNodegroup', 'DescribeCluster', 'CreateCluster', 'TagResource'])('skips EKS %s', (eventName) => {
-    const event = sample('create');
-    event.detail.eventName = eventName;
+  it.each(['DeleteNodegroup', 'DescribeCluster', 'CreateCluster', 'TagResource'])(
+    'skips EKS %s',
+    (eventName) => {
+      const event = sample('create');
+      event.detail.eventName = eventName;
 
-    expect(expectSkip(parseEvent(event))).toContain(eventName);
-  });
+      expect(expectSkip(parseEvent(event))).toContain(eventName);
+    },
+  );
 
   it('skips an EKS event without an eventName', () => {
     const event = sample('create');
@@ -194,7 +206,7 @@ describe('parseEvent: EKS nodegroup API calls', () => {
 
   it('reports a nodegroup call whose requestParameters is not an object as malformed', () => {
     const event = sample('create');
-    event.detail.requestParameters = 'name=eks-workshop';
+    (event.detail as Json).requestParameters = 'name=eks-workshop';
 
     expect(expectMalformed(parseEvent(event))).toContain('requestParameters');
   });
@@ -265,15 +277,16 @@ describe('parseEvent: malformed input', () => {
     expect(expectMalformed(parseEvent(event))).toContain('detail');
   });
 
-  it.each([['a string', 'launched'], ['null', null], ['an array', []]])(
-    'reports an event whose detail is %s as malformed',
-    (_name, detail) => {
-      const event = sample('create') as Json;
-      event.detail = detail;
+  it.each([
+    ['a string', 'launched'],
+    ['null', null],
+    ['an array', []],
+  ])('reports an event whose detail is %s as malformed', (_name, detail) => {
+    const event = sample('create') as Json;
+    event.detail = detail;
 
-      expect(expectMalformed(parseEvent(event))).toContain('detail');
-    },
-  );
+    expect(expectMalformed(parseEvent(event))).toContain('detail');
+  });
 
   it('does not alter the event it parses', () => {
     const event = sample('create');

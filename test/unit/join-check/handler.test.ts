@@ -24,7 +24,8 @@ const GROUP = 'eks-new_nodegroup_2-a6c9a1b2-3c4d-5e6f-7a8b-9c0d1e2f3a4b';
 const SUBNET = 'subnet-0e5e4b6c1d2a3f405';
 const LAUNCHED = new Date('2026-11-26T09:00:00Z');
 
-const sample = (name: string) => JSON.parse(readFileSync(new URL(`../../../events/${name}`, import.meta.url), 'utf8'));
+const sample = (name: string) =>
+  JSON.parse(readFileSync(new URL(`../../../events/${name}`, import.meta.url), 'utf8'));
 
 let stub: KubernetesStub;
 
@@ -101,35 +102,37 @@ function seedResponses() {
       tags: {},
     },
   });
-  autoScaling.on(DescribeAutoScalingGroupsCommand).callsFake(({ AutoScalingGroupNames }: { AutoScalingGroupNames: string[] }) => ({
-    AutoScalingGroups: AutoScalingGroupNames.map((name) => ({
-      AutoScalingGroupName: name,
-      MinSize: 0,
-      MaxSize: 2,
-      DesiredCapacity: 2,
-      DefaultCooldown: 300,
-      AvailabilityZones: ['us-west-2a'],
-      HealthCheckType: 'EC2',
-      CreatedTime: LAUNCHED,
-      Tags:
-        name === GROUP
-          ? [
-              { Key: 'eks:cluster-name', Value: 'eks-workshop' },
-              { Key: 'eks:nodegroup-name', Value: 'new_nodegroup_2' },
-            ]
-          : [{ Key: 'team', Value: 'batch' }],
-      Instances:
-        name === GROUP
-          ? ['i-0a1b2c3d4e5f60718', 'i-0b2c3d4e5f6071829'].map((id) => ({
-              InstanceId: id,
-              AvailabilityZone: 'us-west-2a',
-              LifecycleState: 'InService',
-              HealthStatus: 'Healthy',
-              ProtectedFromScaleIn: false,
-            }))
-          : [],
-    })),
-  }));
+  autoScaling
+    .on(DescribeAutoScalingGroupsCommand)
+    .callsFake(({ AutoScalingGroupNames }: { AutoScalingGroupNames: string[] }) => ({
+      AutoScalingGroups: AutoScalingGroupNames.map((name) => ({
+        AutoScalingGroupName: name,
+        MinSize: 0,
+        MaxSize: 2,
+        DesiredCapacity: 2,
+        DefaultCooldown: 300,
+        AvailabilityZones: ['us-west-2a'],
+        HealthCheckType: 'EC2',
+        CreatedTime: LAUNCHED,
+        Tags:
+          name === GROUP
+            ? [
+                { Key: 'eks:cluster-name', Value: 'eks-workshop' },
+                { Key: 'eks:nodegroup-name', Value: 'new_nodegroup_2' },
+              ]
+            : [{ Key: 'team', Value: 'batch' }],
+        Instances:
+          name === GROUP
+            ? ['i-0a1b2c3d4e5f60718', 'i-0b2c3d4e5f6071829'].map((id) => ({
+                InstanceId: id,
+                AvailabilityZone: 'us-west-2a',
+                LifecycleState: 'InService',
+                HealthStatus: 'Healthy',
+                ProtectedFromScaleIn: false,
+              }))
+            : [],
+      })),
+    }));
   ec2.on(DescribeInstancesCommand).resolves({
     Reservations: [
       {
@@ -148,7 +151,12 @@ function seedResponses() {
   ec2.on(DescribeSubnetsCommand).resolves({
     Subnets: [
       { SubnetId: SUBNET, VpcId: 'vpc-0a1b', AvailabilityZone: 'us-west-2a', CidrBlock: '10.42.192.0/19' },
-      { SubnetId: 'subnet-0pub', VpcId: 'vpc-0a1b', AvailabilityZone: 'us-west-2a', CidrBlock: '10.42.0.0/19' },
+      {
+        SubnetId: 'subnet-0pub',
+        VpcId: 'vpc-0a1b',
+        AvailabilityZone: 'us-west-2a',
+        CidrBlock: '10.42.0.0/19',
+      },
     ],
   });
   ec2.on(DescribeRouteTablesCommand).resolves({
@@ -157,13 +165,26 @@ function seedResponses() {
         RouteTableId: 'rtb-0f1e2d3c4b5a69788',
         VpcId: 'vpc-0a1b',
         Associations: [{ SubnetId: SUBNET, Main: false, AssociationState: { State: 'associated' } }],
-        Routes: [{ DestinationCidrBlock: '10.42.0.0/16', GatewayId: 'local', State: 'active', Origin: 'CreateRouteTable' }],
+        Routes: [
+          {
+            DestinationCidrBlock: '10.42.0.0/16',
+            GatewayId: 'local',
+            State: 'active',
+            Origin: 'CreateRouteTable',
+          },
+        ],
       },
     ],
   });
   ec2.on(DescribeNatGatewaysCommand).resolves({
     NatGateways: [
-      { NatGatewayId: 'nat-0123456789abcdef0', VpcId: 'vpc-0a1b', SubnetId: 'subnet-0pub', State: 'available', ConnectivityType: 'public' },
+      {
+        NatGatewayId: 'nat-0123456789abcdef0',
+        VpcId: 'vpc-0a1b',
+        SubnetId: 'subnet-0pub',
+        State: 'available',
+        ConnectivityType: 'public',
+      },
     ],
   });
   sns.on(PublishCommand).resolves({ MessageId: 'sns-msg-1' });
@@ -220,9 +241,9 @@ describe('join-check handler', () => {
   });
 
   it('reports the records of a throttled check as failures so they are retried, and still runs the others', async () => {
-    eks.on(DescribeNodegroupCommand, { nodegroupName: 'new_nodegroup_2' }).rejects(
-      Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: {} }),
-    );
+    eks
+      .on(DescribeNodegroupCommand, { nodegroupName: 'new_nodegroup_2' })
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: {} }));
     eks.on(DescribeNodegroupCommand, { nodegroupName: 'default' }).resolves({
       nodegroup: {
         nodegroupName: 'default',
@@ -240,7 +261,9 @@ describe('join-check handler', () => {
   }, 60_000);
 
   it('retries the check when the alert cannot be published (access denied), naming the permission', async () => {
-    sns.on(PublishCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AuthorizationErrorException' }));
+    sns
+      .on(PublishCommand)
+      .rejects(Object.assign(new Error('not authorized'), { name: 'AuthorizationErrorException' }));
     const handler = await coldStart();
     expect(await handler(sqsEvent(launch('i-0a1b2c3d4e5f60718')))).toEqual({
       batchItemFailures: [{ itemIdentifier: 'msg-0' }],
@@ -248,16 +271,27 @@ describe('join-check handler', () => {
   });
 
   it('skips a nodegroup that no longer exists instead of retrying forever', async () => {
-    eks.on(DescribeNodegroupCommand).rejects(Object.assign(new Error('No node group found'), { name: 'ResourceNotFoundException' }));
+    eks
+      .on(DescribeNodegroupCommand)
+      .rejects(Object.assign(new Error('No node group found'), { name: 'ResourceNotFoundException' }));
     const handler = await coldStart();
-    expect(await handler(sqsEvent(sample('eks-update-nodegroup-config.json')))).toEqual({ batchItemFailures: [] });
+    expect(await handler(sqsEvent(sample('eks-update-nodegroup-config.json')))).toEqual({
+      batchItemFailures: [],
+    });
   });
 
   it('returns a summary for a direct EventBridge invocation', async () => {
     const handler = await coldStart();
     const result = await handler(launch('i-0a1b2c3d4e5f60718'));
     expect(result).toMatchObject({
-      checks: [{ cluster: 'eks-workshop', nodegroup: 'new_nodegroup_2', findings: ['NO_DEFAULT_ROUTE', 'NODES_NOT_JOINED'], alerted: true }],
+      checks: [
+        {
+          cluster: 'eks-workshop',
+          nodegroup: 'new_nodegroup_2',
+          findings: ['NO_DEFAULT_ROUTE', 'NODES_NOT_JOINED'],
+          alerted: true,
+        },
+      ],
       skipped: [],
       failed: [],
     });

@@ -13,7 +13,11 @@ async function seedReport(): Promise<Report> {
       account: {
         describeCluster: async () => cluster(),
         listNodegroups: async () => groups.map((g) => g.name),
-        describeNodegroup: async (_c, name) => groups.find((g) => g.name === name) ?? groups[0]!,
+        describeNodegroup: async (_c, name) => {
+          const found = groups.find((g) => g.name === name);
+          if (!found) throw new Error(`no nodegroup ${name}`);
+          return found;
+        },
         describeGroupTags: async () => new Map(),
         describeGroupInstances: async ([asg]) =>
           asg?.includes('default')
@@ -24,7 +28,16 @@ async function seedReport(): Promise<Report> {
       membership: {
         listNodes: async (_c, name) => ({
           kind: 'known',
-          nodes: name === 'default' ? [{ name: 'ip-10-42-100-1.us-west-2.compute.internal', instanceId: 'i-0default00000000000', ready: true }] : [],
+          nodes:
+            name === 'default'
+              ? [
+                  {
+                    name: 'ip-10-42-100-1.us-west-2.compute.internal',
+                    instanceId: 'i-0default00000000000',
+                    ready: true,
+                  },
+                ]
+              : [],
         }),
       },
       clock: { now: () => new Date('2026-11-26T10:00:00Z') },
@@ -43,7 +56,9 @@ describe('formatText', () => {
     expect(text).toMatch(/Nodegroup default[\s\S]*Verdict: healthy/);
     expect(text).toContain('i-0a1b2c3d4e5f60718  subnet-0e5e4b6c1d2a3f405  us-west-2a');
     expect(text).toContain('NOT JOINED');
-    expect(text).toContain('Route table rtb-0f1e2d3c4b5a69788 (explicit association, used by subnet-0e5e4b6c1d2a3f405):');
+    expect(text).toContain(
+      'Route table rtb-0f1e2d3c4b5a69788 (explicit association, used by subnet-0e5e4b6c1d2a3f405):',
+    );
     expect(text).toContain('    10.42.0.0/16 → local (active)');
     expect(text).toContain('Verdict: CRITICAL — NO_DEFAULT_ROUTE, NODES_NOT_JOINED');
     expect(text).toContain(
