@@ -70,13 +70,17 @@ export class AwsAccountReader implements AccountReader {
   }
 
   async listNodegroups(clusterName: string): Promise<string[]> {
-    return call('eks:ListNodegroups', async () => {
-      const names: string[] = [];
-      for await (const page of paginateListNodegroups({ client: this.#clients.eks }, { clusterName })) {
-        names.push(...(page.nodegroups ?? []));
-      }
-      return names;
-    });
+    return call(
+      'eks:ListNodegroups',
+      async () => {
+        const names: string[] = [];
+        for await (const page of paginateListNodegroups({ client: this.#clients.eks }, { clusterName })) {
+          names.push(...(page.nodegroups ?? []));
+        }
+        return names;
+      },
+      `cluster ${clusterName} not found: check the cluster name and --region`,
+    );
   }
 
   async describeNodegroup(clusterName: string, nodegroupName: string): Promise<Nodegroup> {
@@ -182,14 +186,17 @@ export class AwsAccountReader implements AccountReader {
 
   async #readNetwork(vpcId: string): Promise<NetworkSnapshot> {
     const client = { client: this.#clients.ec2 };
-    const inVpc = { Filters: [{ Name: 'vpc-id', Values: [vpcId] }] };
+    // A fresh input per paginator: the SDK paginator writes NextToken into the object it is given.
+    const inVpc = () => [{ Name: 'vpc-id', Values: [vpcId] }];
     const [subnets, routeTables, natGateways] = await Promise.all([
-      call('ec2:DescribeSubnets', () => collect(paginateDescribeSubnets(client, inVpc), (p) => p.Subnets)),
+      call('ec2:DescribeSubnets', () =>
+        collect(paginateDescribeSubnets(client, { Filters: inVpc() }), (p) => p.Subnets),
+      ),
       call('ec2:DescribeRouteTables', () =>
-        collect(paginateDescribeRouteTables(client, inVpc), (p) => p.RouteTables),
+        collect(paginateDescribeRouteTables(client, { Filters: inVpc() }), (p) => p.RouteTables),
       ),
       call('ec2:DescribeNatGateways', () =>
-        collect(paginateDescribeNatGateways(client, { Filter: inVpc.Filters }), (p) => p.NatGateways),
+        collect(paginateDescribeNatGateways(client, { Filter: inVpc() }), (p) => p.NatGateways),
       ),
     ]);
     return {

@@ -1198,3 +1198,31 @@ describe('mapEc2', () => {
     expect(mapped).not.toHaveProperty('autoScalingGroupName');
   });
 });
+
+describe('readNetwork with concurrent paginators', () => {
+  it('keeps each operation on its own page tokens', async () => {
+    const seen: Record<string, (string | undefined)[]> = { subnets: [], routeTables: [] };
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+    ec2Mock.on(DescribeSubnetsCommand).callsFake(async (input: { NextToken?: string }) => {
+      await tick();
+      seen.subnets?.push(input.NextToken);
+      return input.NextToken
+        ? { Subnets: [{ SubnetId: 'subnet-2', VpcId: 'vpc-1' }] }
+        : { Subnets: [{ SubnetId: 'subnet-1', VpcId: 'vpc-1' }], NextToken: 'subnet-page-2' };
+    });
+    ec2Mock.on(DescribeRouteTablesCommand).callsFake(async (input: { NextToken?: string }) => {
+      await tick();
+      seen.routeTables?.push(input.NextToken);
+      return input.NextToken
+        ? { RouteTables: [{ RouteTableId: 'rtb-2', VpcId: 'vpc-1' }] }
+        : { RouteTables: [{ RouteTableId: 'rtb-1', VpcId: 'vpc-1' }], NextToken: 'rtb-page-2' };
+    });
+    ec2Mock.on(DescribeNatGatewaysCommand).resolves({ NatGateways: [] });
+
+    const network = await new AwsAccountReader(makeClients()).readNetwork('vpc-1');
+
+    expect(network.subnets.map((s) => s.subnetId)).toEqual(['subnet-1', 'subnet-2']);
+    expect(network.routeTables.map((t) => t.routeTableId)).toEqual(['rtb-1', 'rtb-2']);
+    expect(seen).toEqual({ subnets: [undefined, 'subnet-page-2'], routeTables: [undefined, 'rtb-page-2'] });
+  });
+});
