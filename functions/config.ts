@@ -1,8 +1,8 @@
 import { ConfigError } from './core/errors.js';
+import type { RecycleStrategy } from './core/planRemediation.js';
 import { isPolicy } from './core/resolvePolicy.js';
+import type { RemediationSettings } from './core/runCheck.js';
 import type { Policy } from './core/types.js';
-
-export type RecycleStrategy = 'replace-unjoined' | 'scale-cycle';
 
 /** Everything the function reads from its environment, parsed and checked once. */
 export interface Config {
@@ -14,6 +14,11 @@ export interface Config {
   preflightPolicy: 'notify' | 'remediate';
   stateTable?: string;
   kubernetesApiUrl?: string;
+  /** The loop guard: at most this many remediations per nodegroup within the window. */
+  loopGuardMaxRemediations: number;
+  loopGuardWindowSeconds: number;
+  /** The same alert for the same nodegroup is sent at most once per cooldown. */
+  alertCooldownSeconds: number;
 }
 
 export const DEFAULT_JOIN_WINDOW_SECONDS = 300;
@@ -37,7 +42,35 @@ export function parseConfig(env: Env = process.env): Config {
     preflightPolicy: oneOf(env, 'PREFLIGHT_POLICY', ['notify', 'remediate'], 'notify'),
     ...(optional(env, 'STATE_TABLE') && { stateTable: optional(env, 'STATE_TABLE') }),
     ...(kubernetesApiUrl && { kubernetesApiUrl }),
+    loopGuardMaxRemediations: wholeNumber(env, 'LOOP_GUARD_MAX_REMEDIATIONS', 2, 1, 100),
+    loopGuardWindowSeconds: wholeNumber(env, 'LOOP_GUARD_WINDOW_SECONDS', 6 * 3600, 60, 7 * 86_400),
+    alertCooldownSeconds: wholeNumber(env, 'ALERT_COOLDOWN_SECONDS', 3600, 0, 7 * 86_400),
   };
+}
+
+/** What remediation needs from the configuration; the CLI may override allowMainRouteTable. */
+export function remediationSettings(
+  config: Config,
+  overrides: { allowMainRouteTable?: boolean } = {},
+): RemediationSettings {
+  return {
+    allowMainRouteTable: overrides.allowMainRouteTable || config.allowMainRouteTable,
+    recycleStrategy: config.recycleStrategy,
+    loopGuard: {
+      maxRemediations: config.loopGuardMaxRemediations,
+      windowSeconds: config.loopGuardWindowSeconds,
+    },
+    alertCooldownSeconds: config.alertCooldownSeconds,
+  };
+}
+
+function wholeNumber(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = optional(env, name);
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got '${value}'`);
+  }
+  return Number(value);
 }
 
 /** Shared by the environment and the CLI's --join-window. */

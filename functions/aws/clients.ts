@@ -1,4 +1,5 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -8,6 +9,7 @@ export interface AwsClients {
   ec2: EC2Client;
   autoScaling: AutoScalingClient;
   sns: SNSClient;
+  dynamodb: DynamoDBClient;
 }
 
 /** Retries with client-side rate limiting: a burst of checks backs off instead of failing on throttling. */
@@ -30,6 +32,7 @@ export function awsClients(region?: string): AwsClients {
       ec2: new EC2Client(config),
       autoScaling: new AutoScalingClient(config),
       sns: new SNSClient(config),
+      dynamodb: new DynamoDBClient(config),
     };
     byRegion.set(key, clients);
   }

@@ -2,14 +2,16 @@
 import { readFile } from 'node:fs/promises';
 import { SnsAlertPublisher } from '../alerts/SnsAlertPublisher.js';
 import { AwsAccountReader } from '../aws/AwsAccountReader.js';
+import { AwsRemediationWriter } from '../aws/AwsRemediationWriter.js';
 import { awsClients } from '../aws/clients.js';
-import { parseConfig } from '../config.js';
+import { parseConfig, remediationSettings } from '../config.js';
 import { JoinRemediatorError, UsageError } from '../core/errors.js';
 import { exitCodeFor } from '../core/outcome.js';
 import { silentLog } from '../core/ports.js';
 import { runCheck } from '../core/runCheck.js';
 import { KubernetesNodeReader } from '../kubernetes/KubernetesNodeReader.js';
 import { formatText } from '../report/formatText.js';
+import { stateStore } from '../state/stateStore.js';
 import { type Command, parseCommandLine, USAGE } from './parseCommandLine.js';
 
 /** The CLI: `check` for people, `invoke` to run the Lambda handler on an event file. */
@@ -34,9 +36,12 @@ async function check(command: Extract<Command, { name: 'check' }>): Promise<numb
       ...(command.policy && { policyOverride: command.policy }),
       defaultPolicy: config.policy,
       joinWindowSeconds: command.joinWindowSeconds ?? config.joinWindowSeconds,
+      remediation: remediationSettings(config, { allowMainRouteTable: command.allowMainRouteTable }),
     },
     {
       account: new AwsAccountReader(clients),
+      writer: new AwsRemediationWriter(clients),
+      state: stateStore(config, clients),
       membership: new KubernetesNodeReader({
         credentials: clients.eks.config.credentials,
         apiUrlOverride: config.kubernetesApiUrl,

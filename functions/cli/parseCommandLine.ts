@@ -13,6 +13,7 @@ export type Command =
       joinWindowSeconds?: number;
       topicArn?: string;
       region?: string;
+      allowMainRouteTable: boolean;
       json: boolean;
     }
   | { name: 'invoke'; eventFile: string };
@@ -26,6 +27,8 @@ Commands:
       --join-window SECS   How long a node may take to join. Default: JOIN_WINDOW_SECONDS, else 300.
       --topic-arn ARN      Publish alerts to this SNS topic. Default: ALERT_TOPIC_ARN, else none.
       --region REGION      AWS region. Default: the SDK's (AWS_REGION, profile).
+      --allow-main-route-table
+                           Let remediation patch a VPC's main route table (ALLOW_MAIN_ROUTE_TABLE=true).
       --json               Print exactly one JSON report on stdout.
   invoke EVENT_FILE      Run the Lambda handler on an EventBridge or SQS event file; print its result as JSON.
 
@@ -48,6 +51,7 @@ function parseCheck(args: string[]): Command {
     'join-window': { type: 'string' },
     'topic-arn': { type: 'string' },
     region: { type: 'string' },
+    'allow-main-route-table': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   });
@@ -65,6 +69,7 @@ function parseCheck(args: string[]): Command {
       }),
       ...(values['topic-arn'] && { topicArn: values['topic-arn'] }),
       ...(values.region && { region: values.region }),
+      allowMainRouteTable: values['allow-main-route-table'] ?? false,
       json: values.json ?? false,
     };
   } catch (error) {

@@ -1,12 +1,36 @@
 import type { CheckResult } from './runCheck.js';
-import type { FindingCode, NodegroupReport } from './types.js';
+import type { Action, Finding, FindingCode, NodegroupReport } from './types.js';
 
 /** Findings that mean a call to the Kubernetes API failed, not that a node is broken. */
 const ACCESS_CODES = new Set<FindingCode>(['CLUSTER_API_UNREACHABLE', 'NODE_LIST_FORBIDDEN']);
 
 /** A nodegroup has a problem left when it has findings that no completed action resolved. */
 export function hasOpenProblem(nodegroup: NodegroupReport): boolean {
-  return nodegroup.policy !== 'off' && nodegroup.findings.length > 0;
+  if (nodegroup.policy === 'off') return false;
+  const done = nodegroup.actions.filter((a) => a.status === 'done');
+  return nodegroup.findings.some((f) => !isFixed(f, done));
+}
+
+/** Fixed means a write that addresses this very finding succeeded in this run. */
+function isFixed(finding: Finding, done: Action[]): boolean {
+  switch (finding.code) {
+    case 'NO_DEFAULT_ROUTE':
+    case 'BLACKHOLE_DEFAULT_ROUTE':
+      return done.some(
+        (a) =>
+          (a.type === 'create-route' || a.type === 'replace-route') &&
+          a.routeTableId === finding.routeTableId,
+      );
+    case 'NODES_NOT_JOINED':
+      return (
+        done.some((a) => a.type === 'scale-cycle') ||
+        (finding.instanceIds ?? []).every((id) =>
+          done.some((a) => a.type === 'replace-instances' && a.instanceId === id),
+        )
+      );
+    default:
+      return false;
+  }
 }
 
 /**

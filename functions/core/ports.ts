@@ -5,7 +5,9 @@ import type {
   NetworkSnapshot,
   Nodegroup,
   NodegroupReport,
+  RemediationRecord,
   Report,
+  Route,
 } from './types.js';
 
 /**
@@ -32,6 +34,45 @@ export interface MembershipReader {
    * that is reported as `{ kind: 'unknown' }` so the check can say which access is missing.
    */
   listNodes(cluster: Cluster, nodegroupName: string): Promise<Membership>;
+}
+
+/** The writes remediation may make: nothing else in an account is ever changed. */
+export interface RemediationWriter {
+  /** 'exists' when the table already has a route for the destination (RouteAlreadyExists). */
+  createRoute(routeTableId: string, destination: string, natGatewayId: string): Promise<'created' | 'exists'>;
+  replaceRoute(routeTableId: string, destination: string, natGatewayId: string): Promise<void>;
+  /** The table's current route for a destination, read fresh (not from the snapshot). */
+  currentRoute(routeTableId: string, destination: string): Promise<Route | undefined>;
+  /** Terminates through Auto Scaling without lowering desired capacity, so the group replaces it. */
+  terminateInstance(instanceId: string): Promise<'terminating' | 'already-gone'>;
+  setDesiredSize(clusterName: string, nodegroupName: string, desiredSize: number): Promise<void>;
+  nodegroupStatus(clusterName: string, nodegroupName: string): Promise<string>;
+}
+
+/**
+ * State across invocations: de-duplication, the loop guard and follow-up. The DynamoDB store shares it
+ * between Lambda invocations and CLI runs; the in-memory store serves a single CLI run.
+ */
+export interface StateStore {
+  /** Claims the nodegroup for one remediation; false while another invocation holds the claim. */
+  acquireLock(cluster: string, nodegroup: string, owner: string, ttlSeconds: number): Promise<boolean>;
+  releaseLock(cluster: string, nodegroup: string, owner: string): Promise<void>;
+  /** Remediations of the nodegroup at or after `since`, oldest first. */
+  listRemediations(cluster: string, nodegroup: string, since: Date): Promise<RemediationRecord[]>;
+  putRemediation(record: RemediationRecord): Promise<void>;
+  /** Moves an open record to resolved or escalated; false when another invocation already did. */
+  closeRemediation(record: RemediationRecord, status: 'resolved' | 'escalated'): Promise<boolean>;
+  /**
+   * Records that an alert with this fingerprint is being sent; false when the same one was sent
+   * less than `cooldownSeconds` ago (then it is suppressed). Atomic across invocations.
+   */
+  claimAlert(
+    cluster: string,
+    nodegroup: string,
+    fingerprint: string,
+    now: Date,
+    cooldownSeconds: number,
+  ): Promise<boolean>;
 }
 
 export interface AlertPublisher {

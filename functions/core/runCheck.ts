@@ -1,22 +1,35 @@
-import { diagnoseRouting } from './diagnoseRouting.js';
-import { effectiveRouteTable } from './effectiveRouteTable.js';
+import { alertFingerprint } from './alertFingerprint.js';
 import { JoinRemediatorError } from './errors.js';
-import { judgeInstances, unjoined } from './judgeInstances.js';
+import { type Inspection, inspectNodegroup } from './inspectNodegroup.js';
+import { isLoopGuardSkip, type LoopGuardSettings } from './loopGuard.js';
 import { mapWithConcurrency } from './mapWithConcurrency.js';
-import { membershipFinding, nodesNotJoinedFinding } from './membershipFindings.js';
-import type { AccountReader, AlertPublisher, Clock, Log, MembershipReader } from './ports.js';
-import { resolvePolicy } from './resolvePolicy.js';
+import type { RecycleStrategy } from './planRemediation.js';
 import type {
-  Action,
-  Cluster,
-  Finding,
-  Instance,
-  Membership,
-  NodegroupReport,
-  Policy,
-  Report,
-  RouteTable,
-} from './types.js';
+  AccountReader,
+  AlertPublisher,
+  Clock,
+  Log,
+  MembershipReader,
+  RemediationWriter,
+  StateStore,
+} from './ports.js';
+import { ANOTHER_RUN, remediateNodegroup } from './remediateNodegroup.js';
+import type { Action, AlertKind, NodegroupReport, Policy, Report } from './types.js';
+
+export interface RemediationSettings {
+  allowMainRouteTable: boolean;
+  recycleStrategy: RecycleStrategy;
+  loopGuard: LoopGuardSettings;
+  /** The same alert for the same nodegroup is sent at most once per cooldown. */
+  alertCooldownSeconds: number;
+}
+
+export const DEFAULT_REMEDIATION: RemediationSettings = {
+  allowMainRouteTable: false,
+  recycleStrategy: 'replace-unjoined',
+  loopGuard: { maxRemediations: 2, windowSeconds: 6 * 3600 },
+  alertCooldownSeconds: 3600,
+};
 
 export interface CheckRequest {
   clusterName: string;
@@ -26,6 +39,9 @@ export interface CheckRequest {
   policyOverride?: Policy;
   defaultPolicy: Policy;
   joinWindowSeconds: number;
+  remediation?: RemediationSettings;
+  /** When writes and waits must be over (the Lambda's remaining time). */
+  deadline?: Date;
 }
 
 export interface CheckPorts {
@@ -33,8 +49,13 @@ export interface CheckPorts {
   membership: MembershipReader;
   /** Absent: nothing is published (no topic configured). */
   alerts?: AlertPublisher;
+  /** Absent: nothing can be written; remediate then plans and skips. */
+  writer?: RemediationWriter;
+  state: StateStore;
   clock: Clock;
   log: Log;
+  /** Names this run in remediation locks. */
+  runId?: string;
 }
 
 export interface CheckResult {
@@ -47,140 +68,98 @@ export interface CheckResult {
 const NODEGROUP_CONCURRENCY = 4;
 
 /**
- * One check of a cluster: read each nodegroup, judge membership, explain the unjoined, alert.
- * Reads go through the ports; every decision is a pure function.
+ * One check of a cluster: read each nodegroup, judge membership, explain the unjoined, plan and (by
+ * policy) fix, follow up on earlier fixes, alert. Reads and writes go through the ports; every
+ * decision is a pure function.
  */
 export async function runCheck(request: CheckRequest, ports: CheckPorts): Promise<CheckResult> {
-  const { account, log } = ports;
+  const { account } = ports;
   const cluster = await account.describeCluster(request.clusterName);
   const names = request.nodegroupNames ?? (await account.listNodegroups(cluster.name));
   const checkedAt = ports.clock.now();
-  const nodegroups = await mapWithConcurrency(names, NODEGROUP_CONCURRENCY, (name) =>
-    checkNodegroup(cluster, name, request, ports, checkedAt),
-  );
+  const settings = request.remediation ?? DEFAULT_REMEDIATION;
+  const errors: JoinRemediatorError[] = [];
   const report: Report = {
     cluster: cluster.name,
     region: cluster.region,
     policy: request.policyOverride ?? request.defaultPolicy,
     checkedAt: checkedAt.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     joinWindowSeconds: request.joinWindowSeconds,
-    nodegroups,
+    nodegroups: [],
   };
-  const errors: JoinRemediatorError[] = [];
-  if (ports.alerts) {
-    for (const nodegroup of report.nodegroups) {
-      if (nodegroup.policy === 'off' || nodegroup.findings.length === 0) continue;
-      nodegroup.actions.push(await publishAlert(ports.alerts, report, nodegroup, errors, log));
+  report.nodegroups = await mapWithConcurrency(names, NODEGROUP_CONCURRENCY, async (name) => {
+    const inspection = await inspectNodegroup(cluster, name, request, ports, checkedAt);
+    const nodegroup = await remediateNodegroup(inspection, request, settings, ports, checkedAt);
+    const kind = alertKindOf(nodegroup);
+    if (kind && ports.alerts) {
+      nodegroup.alertKind = kind;
+      nodegroup.actions.push(await alertOnce(kind, report, nodegroup, inspection, settings, ports, errors));
     }
-  }
+    return nodegroup;
+  });
   return { report, errors };
 }
 
-async function checkNodegroup(
-  cluster: Cluster,
-  name: string,
-  request: CheckRequest,
-  { account, membership, log }: CheckPorts,
-  now: Date,
-): Promise<NodegroupReport> {
-  const nodegroup = await account.describeNodegroup(cluster.name, name);
-  const resolved = resolvePolicy({
-    explicit: request.policyOverride,
-    nodegroupTags: nodegroup.tags,
-    clusterTags: cluster.tags,
-    accountDefault: request.defaultPolicy,
-  });
-  const keys = { cluster: cluster.name, nodegroup: name };
-  if (resolved.invalidTag) {
-    log.warn('ignoring a policy tag that is not a policy', { ...keys, ...resolved.invalidTag });
-  }
-  const base = {
-    name,
-    ...(nodegroup.arn && { arn: nodegroup.arn }),
-    policy: resolved.policy,
-    status: nodegroup.status,
-    autoScalingGroups: nodegroup.autoScalingGroupNames,
-  };
-  if (resolved.policy === 'off') {
-    log.info('policy is off: not checked', keys);
-    return { ...base, instances: [], findings: [], actions: [] };
-  }
-
-  const instances = await account.describeGroupInstances(nodegroup.autoScalingGroupNames);
-  // No instance, nothing to match: spare the Kubernetes API the call.
-  const nodes: Membership =
-    instances.length > 0 ? await membership.listNodes(cluster, name) : { kind: 'known', nodes: [] };
-  const verdicts = judgeInstances(instances, nodes, now, request.joinWindowSeconds);
-  const findings: Finding[] = [];
-  const accessFinding = membershipFinding(cluster, nodes);
-  if (accessFinding) findings.push(accessFinding);
-
-  const stranded = unjoined(verdicts);
-  let routeTables: RouteTable[] | undefined;
-  if (stranded.length > 0) {
-    const strandedIds = new Set(stranded.map((v) => v.instanceId));
-    const strandedInstances = instances.filter((i) => strandedIds.has(i.instanceId));
-    const diagnosis = await diagnoseInstances(cluster, strandedInstances, account);
-    findings.push(
-      ...diagnosis.findings,
-      nodesNotJoinedFinding(nodegroup, stranded, request.joinWindowSeconds, cluster.region),
-    );
-    routeTables = diagnosis.routeTables;
-  }
-  log.info('nodegroup checked', {
-    ...keys,
-    policy: resolved.policy,
-    instances: verdicts.length,
-    pending: verdicts.filter((v) => v.pending).length,
-    unjoined: stranded.length,
-    findings: findings.map((f) => f.code),
-  });
-  return { ...base, instances: verdicts, findings, actions: [], ...(routeTables && { routeTables }) };
+/** What, if anything, this check has to tell people about the nodegroup. */
+function alertKindOf(nodegroup: NodegroupReport): AlertKind | undefined {
+  if (nodegroup.policy === 'off') return undefined;
+  if (nodegroup.alertKind) return nodegroup.alertKind;
+  const writes = nodegroup.actions.filter((a) => a.type !== 'notify');
+  if (writes.some((a) => a.status === 'done' || a.status === 'failed')) return 'remediated';
+  if (writes.some((a) => a.status === 'skipped' && a.reason.startsWith(ANOTHER_RUN))) return undefined;
+  if (writes.some((a) => a.status === 'skipped' && isLoopGuardSkip(a.reason))) return 'escalation';
+  return nodegroup.findings.length > 0 ? 'problem' : undefined;
 }
 
-/** Routing diagnosis of the stranded instances, one network read per VPC. */
-async function diagnoseInstances(
-  cluster: Cluster,
-  instances: Instance[],
-  account: AccountReader,
-): Promise<{ findings: Finding[]; routeTables: RouteTable[] }> {
-  const findings: Finding[] = [];
-  const routeTables = new Map<string, RouteTable>();
-  const vpcIds = [...new Set(instances.map((i) => i.vpcId ?? cluster.vpcId).filter((v): v is string => !!v))];
-  for (const vpcId of vpcIds) {
-    const network = await account.readNetwork(vpcId);
-    const inVpc = instances.filter((i) => (i.vpcId ?? cluster.vpcId) === vpcId);
-    findings.push(...diagnoseRouting({ region: cluster.region, network, instances: inVpc }));
-    for (const subnetId of new Set(inVpc.map((i) => i.subnetId))) {
-      const effective = subnetId ? effectiveRouteTable(network, subnetId) : undefined;
-      if (effective) routeTables.set(effective.table.routeTableId, effective.table);
-    }
-  }
-  return { findings, routeTables: [...routeTables.values()] };
-}
-
-async function publishAlert(
-  alerts: AlertPublisher,
+/**
+ * Publishes unless the same alert went out within the cooldown. Alerts about actions are always
+ * sent: each action happens once. Follow-ups are sent once, when their record is closed.
+ */
+async function alertOnce(
+  kind: AlertKind,
   report: Report,
   nodegroup: NodegroupReport,
+  inspection: Inspection,
+  settings: RemediationSettings,
+  ports: CheckPorts,
   errors: JoinRemediatorError[],
-  log: Log,
 ): Promise<Action> {
+  const { alerts, state, clock, log } = ports;
+  const keys = { cluster: report.cluster, nodegroup: nodegroup.name, alertKind: kind };
+  if (kind === 'problem' || (kind === 'escalation' && !nodegroup.remediation)) {
+    const fingerprint = alertFingerprint(kind, nodegroup.findings);
+    const first = await state.claimAlert(
+      report.cluster,
+      nodegroup.name,
+      fingerprint,
+      clock.now(),
+      settings.alertCooldownSeconds,
+    );
+    if (!first) {
+      log.info('alert suppressed: already sent within the cooldown', keys);
+      return {
+        type: 'notify',
+        resourceId: 'sns',
+        status: 'skipped',
+        reason: `the same alert was sent less than ${settings.alertCooldownSeconds} s ago`,
+      };
+    }
+  }
   try {
-    const messageId = await alerts.publish(report, nodegroup);
+    const messageId = await alerts?.publish(report, nodegroup);
     return {
       type: 'notify',
       resourceId: 'sns',
       status: 'done',
-      reason: `alert published (message ${messageId})`,
+      reason: `${kind} alert published (message ${messageId})`,
     };
   } catch (error) {
     const wrapped = error instanceof JoinRemediatorError ? error : new JoinRemediatorError(String(error));
     errors.push(wrapped);
     log.error('alert could not be published', {
-      cluster: report.cluster,
-      nodegroup: nodegroup.name,
+      ...keys,
       error: wrapped.message,
+      instances: inspection.verdicts.length,
     });
     return { type: 'notify', resourceId: 'sns', status: 'failed', reason: wrapped.message };
   }

@@ -181,12 +181,43 @@ export interface Action {
   target?: string;
   status: ActionStatus;
   reason: string;
+  /** The exact command that undoes a `done` action, for a person. */
   undo?: string;
+  /** Route actions: the table, and its default route before and after, as a person reads them. */
+  routeTableId?: string;
+  destination?: string;
+  natGatewayId?: string;
+  before?: string;
+  after?: string;
+  /** Recycle actions: what is replaced, in which group, and (scale-cycle) the size to come back to. */
+  instanceId?: string;
+  autoScalingGroupName?: string;
+  desiredSize?: number;
+}
+
+/** Why a notification is sent: the problem, what was done about it, or how it ended. */
+export type AlertKind = 'problem' | 'remediated' | 'resolved' | 'escalation';
+
+/** A remediation carried out on a nodegroup, kept in the state table for the loop guard and follow-up. */
+export interface RemediationRecord {
+  cluster: string;
+  nodegroup: string;
+  /** When the writes were made (ISO 8601). */
+  at: string;
+  /** open: waiting for the replacements to join; resolved: they did; escalated: they did not. */
+  status: 'open' | 'resolved' | 'escalated';
+  actions: Action[];
+  /** Instances terminated (or the whole group cycled) so that replacements launch with the fix. */
+  replacedInstanceIds: string[];
 }
 
 export interface NodegroupReport {
   name: string;
   arn?: string;
+  /** Set when a follow-up alert (resolved, escalation) or an action alert is the reason for this report. */
+  alertKind?: AlertKind;
+  /** The remediation a follow-up speaks of. */
+  remediation?: RemediationRecord;
   policy: Policy;
   status?: string;
   autoScalingGroups?: string[];

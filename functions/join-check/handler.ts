@@ -1,11 +1,13 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { SnsAlertPublisher } from '../alerts/SnsAlertPublisher.js';
 import { AwsAccountReader } from '../aws/AwsAccountReader.js';
+import { AwsRemediationWriter } from '../aws/AwsRemediationWriter.js';
 import { awsClients } from '../aws/clients.js';
-import { parseConfig } from '../config.js';
+import { parseConfig, remediationSettings } from '../config.js';
 import type { CheckPorts } from '../core/runCheck.js';
 import { KubernetesNodeReader } from '../kubernetes/KubernetesNodeReader.js';
 import { log, logger } from '../logger.js';
+import { stateStore } from '../state/stateStore.js';
 import { type IncomingEvent, type ProcessOutcome, processEvents } from './processEvents.js';
 
 /** Parsed once at cold start: a bad value fails the init with a message naming the variable. */
@@ -35,8 +37,13 @@ export async function handler(event: unknown, context?: Context): Promise<SQSBat
 
   const outcome = await processEvents(
     incoming,
-    { defaultPolicy: config.policy, joinWindowSeconds: config.joinWindowSeconds },
-    invocationPorts(),
+    {
+      defaultPolicy: config.policy,
+      joinWindowSeconds: config.joinWindowSeconds,
+      remediation: remediationSettings(config),
+      deadline: deadlineOf(context),
+    },
+    invocationPorts(context?.awsRequestId),
   );
   for (const f of outcome.failed) log.warn('record failed', { messageId: f.id, reason: f.reason });
   for (const s of outcome.skipped) log.info('record skipped', { messageId: s.id, reason: s.reason });
@@ -61,7 +68,7 @@ export async function handler(event: unknown, context?: Context): Promise<SQSBat
 }
 
 /** Ports for one invocation: the account reader caches reads for this invocation only. */
-function invocationPorts(): (region: string | undefined) => CheckPorts {
+function invocationPorts(runId: string | undefined): (region: string | undefined) => CheckPorts {
   const byRegion = new Map<string, CheckPorts>();
   return (region) => {
     const key = region ?? '';
@@ -70,6 +77,9 @@ function invocationPorts(): (region: string | undefined) => CheckPorts {
       const clients = awsClients(region);
       ports = {
         account: new AwsAccountReader(clients),
+        writer: new AwsRemediationWriter(clients),
+        state: stateStore(config, clients),
+        ...(runId && { runId }),
         membership: membershipReader(key, clients.eks.config.credentials),
         ...(config.alertTopicArn && { alerts: publisher(key, clients.sns) }),
         clock: { now: () => new Date() },
@@ -100,6 +110,14 @@ function publisher(key: string, client: ReturnType<typeof awsClients>['sns']): S
     publishers.set(key, found);
   }
   return found;
+}
+
+/** Writes and waits (scale-cycle) must end before Lambda stops the invocation: keep a margin. */
+const DEADLINE_MARGIN_MS = 20_000;
+
+function deadlineOf(context: Context | undefined): Date | undefined {
+  if (!context?.getRemainingTimeInMillis) return undefined;
+  return new Date(Date.now() + Math.max(0, context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS));
 }
 
 function isSqsEvent(event: unknown): event is SQSEvent {

@@ -1,5 +1,5 @@
 import { JoinRemediatorError, NotFoundError } from '../core/errors.js';
-import type { CheckPorts, CheckResult } from '../core/runCheck.js';
+import type { CheckPorts, CheckResult, RemediationSettings } from '../core/runCheck.js';
 import { runCheck } from '../core/runCheck.js';
 import type { Policy } from '../core/types.js';
 import { nodegroupOfGroup, type ParsedEvent, parseEvent } from '../events/parseEvent.js';
@@ -33,6 +33,8 @@ export interface ProcessOutcome {
 export interface ProcessSettings {
   defaultPolicy: Policy;
   joinWindowSeconds: number;
+  remediation?: RemediationSettings;
+  deadline?: Date;
 }
 
 /**
@@ -117,6 +119,8 @@ async function checkTarget(
         nodegroupNames: [target.nodegroup],
         defaultPolicy: settings.defaultPolicy,
         joinWindowSeconds: settings.joinWindowSeconds,
+        ...(settings.remediation && { remediation: settings.remediation }),
+        ...(settings.deadline && { deadline: settings.deadline }),
       },
       ports,
     );

@@ -38,10 +38,15 @@ function formatNodegroup(nodegroup: NodegroupReport): string[] {
 
   for (const table of nodegroup.routeTables ?? []) lines.push(...formatRouteTable(table, nodegroup.findings));
 
-  if (nodegroup.findings.length === 0) {
+  if (nodegroup.alertKind === 'resolved') {
+    lines.push(
+      `  Verdict: resolved — the replacements after the fix of ${nodegroup.remediation?.at ?? '?'} joined`,
+    );
+  } else if (nodegroup.findings.length === 0) {
     lines.push(`  Verdict: ${pending > 0 ? 'waiting — instances still inside the join window' : 'healthy'}`);
   } else {
-    const worst = nodegroup.findings.some((f) => f.severity === 'critical') ? 'CRITICAL' : 'WARNING';
+    const critical = nodegroup.findings.some((f) => f.severity === 'critical');
+    const worst = !hasOpenProblem(nodegroup) ? 'FIXED' : critical ? 'CRITICAL' : 'WARNING';
     lines.push(`  Verdict: ${worst} — ${nodegroup.findings.map((f) => f.code).join(', ')}`);
     for (const finding of nodegroup.findings) lines.push(...formatFinding(finding));
   }
@@ -51,7 +56,8 @@ function formatNodegroup(nodegroup: NodegroupReport): string[] {
       lines.push(
         `    ${a.type} ${a.resourceId}${a.target ? ` → ${a.target}` : ''}: ${a.status} — ${a.reason}`,
       );
-      if (a.undo) lines.push(`      Undo: ${a.undo}`);
+      if (a.before || a.after) lines.push(`      Route: ${a.before ?? '?'}  ⇒  ${a.after ?? 'unchanged'}`);
+      if (a.undo && a.status === 'done') lines.push(`      Undo: ${a.undo}`);
     }
   }
   return lines;

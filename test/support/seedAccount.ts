@@ -51,6 +51,9 @@ export interface SeedOptions {
    * holds only the local route too. Default true.
    */
   withNatGateway?: boolean;
+  /** Extra tags on the cluster and on new_nodegroup_2 (e.g. the policy tag). */
+  clusterTags?: Record<string, string>;
+  newNodegroupTags?: Record<string, string>;
 }
 
 /** 'default' is the healthy nodegroup, 'new' is new_nodegroup_2 in the subnet without egress. */
@@ -254,7 +257,7 @@ export async function buildSeedAccount(endpoint: string, options: SeedOptions = 
         endpointPrivateAccess: false,
         publicAccessCidrs: ['0.0.0.0/0'],
       },
-      tags: { env: 'eks-workshop' },
+      tags: { env: 'eks-workshop', ...options.clusterTags },
     });
     // Real EKS derives resourcesVpcConfig.vpcId (and a cluster security group) from the subnets;
     // moto echoes back whatever resourcesVpcConfig it was sent, so add them to the request body.
@@ -281,7 +284,7 @@ export async function buildSeedAccount(endpoint: string, options: SeedOptions = 
           capacityType: 'ON_DEMAND',
           amiType: 'AL2023_x86_64_STANDARD',
           labels: { 'eks.amazonaws.com/nodegroup': name },
-          tags: { 'eks-workshop/nodegroup': name },
+          tags: { 'eks-workshop/nodegroup': name, ...(key === 'new' ? options.newNodegroupTags : {}) },
         }),
       );
       const described = await eks.send(

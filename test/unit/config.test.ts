@@ -30,6 +30,9 @@ describe('parseConfig defaults', () => {
       recycleStrategy: 'replace-unjoined',
       allowMainRouteTable: false,
       preflightPolicy: 'notify',
+      loopGuardMaxRemediations: 2,
+      loopGuardWindowSeconds: 21600,
+      alertCooldownSeconds: 3600,
     });
     expect(config).not.toHaveProperty('alertTopicArn');
     expect(config).not.toHaveProperty('stateTable');
@@ -133,6 +136,9 @@ describe('parseConfig valid values', () => {
         PREFLIGHT_POLICY: 'remediate',
         STATE_TABLE: 'state',
         KUBERNETES_API_URL: 'http://localhost:8001',
+        LOOP_GUARD_MAX_REMEDIATIONS: '3',
+        LOOP_GUARD_WINDOW_SECONDS: '3600',
+        ALERT_COOLDOWN_SECONDS: '0',
       }),
     ).toEqual({
       policy: 'dry-run',
@@ -143,7 +149,19 @@ describe('parseConfig valid values', () => {
       preflightPolicy: 'remediate',
       stateTable: 'state',
       kubernetesApiUrl: 'http://localhost:8001',
+      loopGuardMaxRemediations: 3,
+      loopGuardWindowSeconds: 3600,
+      alertCooldownSeconds: 0,
     });
+  });
+
+  it.each([
+    ['LOOP_GUARD_MAX_REMEDIATIONS', '0'],
+    ['LOOP_GUARD_MAX_REMEDIATIONS', 'two'],
+    ['LOOP_GUARD_WINDOW_SECONDS', '59'],
+    ['ALERT_COOLDOWN_SECONDS', '-1'],
+  ])('rejects %s=%s, naming the variable', (name, value) => {
+    expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`^${name} must be a whole number`));
   });
 });
 

@@ -6,6 +6,7 @@ import {
   type DescribeAutoScalingGroupsCommandInput,
   type LifecycleState,
 } from '@aws-sdk/client-auto-scaling';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeInstancesCommand,
   type DescribeInstancesCommandInput,
@@ -69,6 +70,7 @@ function makeClients(): AwsClients {
     ec2: new EC2Client(config),
     autoScaling: new AutoScalingClient(config),
     sns: new SNSClient(config),
+    dynamodb: new DynamoDBClient(config),
   };
 }
 

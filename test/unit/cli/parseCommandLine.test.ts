@@ -37,6 +37,7 @@ describe('parseCommandLine check', () => {
         TOPIC,
         '--region',
         'us-west-2',
+        '--allow-main-route-table',
         '--json',
       ]),
     ).toEqual({
@@ -47,6 +48,7 @@ describe('parseCommandLine check', () => {
       joinWindowSeconds: 600,
       topicArn: TOPIC,
       region: 'us-west-2',
+      allowMainRouteTable: true,
       json: true,
     });
   });
@@ -65,6 +67,7 @@ describe('parseCommandLine check', () => {
       cluster: 'eks-workshop',
       policy: 'remediate',
       joinWindowSeconds: 0,
+      allowMainRouteTable: false,
       json: true,
     });
   });
@@ -88,7 +91,12 @@ describe('parseCommandLine check', () => {
   it('leaves every default undefined so environment and tags can decide', () => {
     const command = parseCommandLine(['check', '--cluster', 'eks-workshop']);
 
-    expect(command).toEqual({ name: 'check', cluster: 'eks-workshop', json: false });
+    expect(command).toEqual({
+      name: 'check',
+      cluster: 'eks-workshop',
+      allowMainRouteTable: false,
+      json: false,
+    });
     for (const key of ['nodegroups', 'policy', 'joinWindowSeconds', 'topicArn', 'region']) {
       expect(command).not.toHaveProperty(key);
     }

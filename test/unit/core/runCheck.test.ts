@@ -6,6 +6,7 @@ import { silentLog } from '../../../functions/core/ports.js';
 import { POLICY_TAG } from '../../../functions/core/resolvePolicy.js';
 import { type CheckRequest, runCheck } from '../../../functions/core/runCheck.js';
 import type { Instance, Membership, Nodegroup } from '../../../functions/core/types.js';
+import { MemoryStateStore } from '../../../functions/state/MemoryStateStore.js';
 import { cluster, instance, nodegroup, PRIVATE_SUBNET, seedNetwork } from '../../support/factories.js';
 
 const now = new Date('2026-11-26T10:00:00Z');
@@ -73,6 +74,7 @@ const ports = (account: AccountReader, alerts?: AlertPublisher, membership = joi
   account,
   membership,
   ...(alerts && { alerts }),
+  state: new MemoryStateStore({ clock: { now: () => now } }),
   clock: { now: () => now },
   log: silentLog,
 });
@@ -89,7 +91,12 @@ describe('runCheck', () => {
     expect(alerts.publish).toHaveBeenCalledTimes(1);
     expect(alerts.publish.mock.calls[0]?.[1]).toMatchObject({ name: 'new_nodegroup_2' });
     expect(broken?.actions).toEqual([
-      { type: 'notify', resourceId: 'sns', status: 'done', reason: 'alert published (message msg-1)' },
+      {
+        type: 'notify',
+        resourceId: 'sns',
+        status: 'done',
+        reason: 'problem alert published (message msg-1)',
+      },
     ]);
     expect(result.report).toMatchObject({
       cluster: 'eks-workshop',

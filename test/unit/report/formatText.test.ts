@@ -3,6 +3,7 @@ import { silentLog } from '../../../functions/core/ports.js';
 import { runCheck } from '../../../functions/core/runCheck.js';
 import type { Report } from '../../../functions/core/types.js';
 import { formatText } from '../../../functions/report/formatText.js';
+import { MemoryStateStore } from '../../../functions/state/MemoryStateStore.js';
 import { cluster, instance, nodegroup, PRIVATE_SUBNET, seedNetwork } from '../../support/factories.js';
 
 async function seedReport(): Promise<Report> {
@@ -40,6 +41,7 @@ async function seedReport(): Promise<Report> {
               : [],
         }),
       },
+      state: new MemoryStateStore(),
       clock: { now: () => new Date('2026-11-26T10:00:00Z') },
       log: silentLog,
     },

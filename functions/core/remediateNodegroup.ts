@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { executePlan } from './executePlan.js';
+import { evaluateFollowUp } from './followUp.js';
+import type { Inspection } from './inspectNodegroup.js';
+import { evaluateLoopGuard } from './loopGuard.js';
+import { planRemediation } from './planRemediation.js';
+import type { CheckPorts, CheckRequest, RemediationSettings } from './runCheck.js';
+import type { Action, NodegroupReport, RemediationRecord } from './types.js';
+
+/** Skip reasons meaning another run owns this fix: that run alerts, this one stays quiet. */
+export const ANOTHER_RUN = 'another run';
+
+/** Without a deadline (the CLI), writes and waits stop after this long. */
+const DEFAULT_BUDGET_MS = 14 * 60 * 1000;
+
+/**
+ * Policy dry-run and remediate: follows up on the last fix, plans, and under remediate carries the
+ * plan out — under a per-nodegroup lock, once, and recorded for the loop guard and the follow-up.
+ */
+export async function remediateNodegroup(
+  inspection: Inspection,
+  request: CheckRequest,
+  settings: RemediationSettings,
+  ports: CheckPorts,
+  checkedAt: Date,
+): Promise<NodegroupReport> {
+  const { report, cluster, nodegroup } = inspection;
+  if (report.policy !== 'dry-run' && report.policy !== 'remediate') return report;
+  const { state } = ports;
+  const since = new Date(checkedAt.getTime() - settings.loopGuard.windowSeconds * 1000);
+  const recent = await state.listRemediations(cluster.name, nodegroup.name, since);
+
+  if (report.policy === 'remediate') await followUp(report, recent, inspection, ports);
+
+  const plan = planRemediation({
+    region: cluster.region,
+    cluster: cluster.name,
+    nodegroup,
+    verdicts: inspection.verdicts,
+    instances: inspection.instances,
+    findings: report.findings,
+    networks: inspection.networks,
+    allowMainRouteTable: settings.allowMainRouteTable,
+    recycleStrategy: settings.recycleStrategy,
+    loopGuard: evaluateLoopGuard(recent, settings.loopGuard),
+  });
+  if (report.policy === 'dry-run' || !plan.some((a) => a.status === 'planned')) {
+    report.actions.push(...plan);
+    return report;
+  }
+  report.actions.push(...(await carryOut(plan, inspection, request, ports, checkedAt)));
+  return report;
+}
+
+/** Closes the last open remediation once its replacements joined, or escalates when they did not. */
+async function followUp(
+  report: NodegroupReport,
+  recent: RemediationRecord[],
+  inspection: Inspection,
+  { state }: CheckPorts,
+): Promise<void> {
+  const open = recent.filter((r) => r.status === 'open').at(-1);
+  const outcome = evaluateFollowUp(open, inspection.verdicts);
+  if (outcome.kind === 'wait') return;
+  const status = outcome.kind === 'resolved' ? 'resolved' : 'escalated';
+  // Only the run that closes the record alerts: a duplicate event finds it closed.
+  if (!(await state.closeRemediation(outcome.record, status))) return;
+  report.alertKind = outcome.kind === 'resolved' ? 'resolved' : 'escalation';
+  report.remediation = { ...outcome.record, status };
+}
+
+async function carryOut(
+  plan: Action[],
+  inspection: Inspection,
+  request: CheckRequest,
+  ports: CheckPorts,
+  checkedAt: Date,
+): Promise<Action[]> {
+  const { cluster, nodegroup, report } = inspection;
+  const { state, writer, clock, log } = ports;
+  const skipAll = (reason: string) =>
+    plan.map(
+      (a): Action => (a.status === 'planned' ? { ...a, status: 'skipped', reason, undo: undefined } : a),
+    );
+  if (!writer) return skipAll('this run cannot write (no remediation writer)');
+
+  const deadline = request.deadline ?? new Date(clock.now().getTime() + DEFAULT_BUDGET_MS);
+  const lockSeconds = Math.max(60, Math.ceil((deadline.getTime() - clock.now().getTime()) / 1000) + 60);
+  const owner = ports.runId ?? randomUUID();
+  if (!(await state.acquireLock(cluster.name, nodegroup.name, owner, lockSeconds))) {
+    return skipAll(`${ANOTHER_RUN} is remediating this nodegroup right now`);
+  }
+  try {
+    // A run that read the account before another one fixed it must not act on what it read.
+    const newer = await state.listRemediations(cluster.name, nodegroup.name, checkedAt);
+    if (newer.length > 0) return skipAll(`${ANOTHER_RUN} remediated this nodegroup at ${newer.at(-1)?.at}`);
+
+    // Seconds, as EC2 reports launch times: replacements launched from now on count as newer.
+    const startedAt = new Date(Math.floor(clock.now().getTime() / 1000) * 1000);
+    const executed = await executePlan(plan, {
+      cluster: cluster.name,
+      nodegroup: nodegroup.name,
+      writer,
+      log,
+      deadline,
+    });
+    const done = executed.filter((a) => a.status === 'done');
+    if (done.length > 0) {
+      const cycled = done.some((a) => a.type === 'scale-cycle');
+      const record: RemediationRecord = {
+        cluster: cluster.name,
+        nodegroup: nodegroup.name,
+        at: startedAt.toISOString(),
+        status: 'open',
+        actions: done,
+        replacedInstanceIds: cycled
+          ? inspection.verdicts.map((v) => v.instanceId)
+          : done.flatMap((a) => (a.type === 'replace-instances' && a.instanceId ? [a.instanceId] : [])),
+      };
+      await state.putRemediation(record);
+      report.remediation = record;
+    }
+    if (executed.some((a) => a.status === 'done' || a.status === 'failed')) report.alertKind = 'remediated';
+    return executed;
+  } finally {
+    await state.releaseLock(cluster.name, nodegroup.name, owner);
+  }
+}

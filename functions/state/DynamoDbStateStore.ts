@@ -1,0 +1,225 @@
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { AwsCallError } from '../core/errors.js';
+import type { Clock, StateStore } from '../core/ports.js';
+import type { Action, RemediationRecord } from '../core/types.js';
+import {
+  alertCutoff,
+  alertExpiresAt,
+  alertSortKey,
+  epochSeconds,
+  LOCK_SK,
+  lockExpiresAt,
+  partitionKey,
+  REMEDIATION_SK_END,
+  remediationExpiresAt,
+  remediationSortKey,
+} from './stateKeys.js';
+
+export interface DynamoDbStateStoreOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  /** Lock expiry is judged against this clock; default: the system clock. */
+  clock?: Clock;
+}
+
+type Item = Record<string, AttributeValue>;
+
+const systemClock: Clock = { now: () => new Date() };
+
+/**
+ * State across invocations in one DynamoDB table (partition key `pk`, sort key `sk`, TTL attribute
+ * `expiresAt` in epoch seconds). Every decision that two invocations could race on (the lock, an alert
+ * claim, closing a remediation) is a single conditional write, so exactly one of them wins.
+ *
+ * Items of a nodegroup share pk `nodegroup#<cluster>#<nodegroup>`:
+ * - sk `lock`: owner, expiresAt
+ * - sk `remediation#<ISO time>`: the RemediationRecord, expiresAt a week later
+ * - sk `alert#<fingerprint>`: sentAt (epoch ms), expiresAt after the cooldown and a margin
+ */
+export class DynamoDbStateStore implements StateStore {
+  readonly #client: DynamoDBClient;
+  readonly #tableName: string;
+  readonly #clock: Clock;
+
+  constructor(options: DynamoDbStateStoreOptions) {
+    this.#client = options.client;
+    this.#tableName = options.tableName;
+    this.#clock = options.clock ?? systemClock;
+  }
+
+  async acquireLock(cluster: string, nodegroup: string, owner: string, ttlSeconds: number): Promise<boolean> {
+    const now = this.#clock.now();
+    return conditional('dynamodb:PutItem', () =>
+      this.#client.send(
+        new PutItemCommand({
+          TableName: this.#tableName,
+          Item: {
+            pk: { S: partitionKey(cluster, nodegroup) },
+            sk: { S: LOCK_SK },
+            owner: { S: owner },
+            expiresAt: { N: String(lockExpiresAt(now, ttlSeconds)) },
+          },
+          ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt < :now',
+          ExpressionAttributeNames: { '#pk': 'pk', '#expiresAt': 'expiresAt' },
+          ExpressionAttributeValues: { ':now': { N: String(epochSeconds(now)) } },
+        }),
+      ),
+    );
+  }
+
+  async releaseLock(cluster: string, nodegroup: string, owner: string): Promise<void> {
+    // Only the owner's own lock: one that expired and was taken over belongs to someone else now.
+    await conditional('dynamodb:DeleteItem', () =>
+      this.#client.send(
+        new DeleteItemCommand({
+          TableName: this.#tableName,
+          Key: { pk: { S: partitionKey(cluster, nodegroup) }, sk: { S: LOCK_SK } },
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': { S: owner } },
+        }),
+      ),
+    );
+  }
+
+  async listRemediations(cluster: string, nodegroup: string, since: Date): Promise<RemediationRecord[]> {
+    const from = remediationSortKey(since);
+    const items = await call('dynamodb:Query', async () => {
+      const items: Item[] = [];
+      let startKey: Item | undefined;
+      do {
+        const page = await this.#client.send(
+          new QueryCommand({
+            TableName: this.#tableName,
+            KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+            ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+            ExpressionAttributeValues: {
+              ':pk': { S: partitionKey(cluster, nodegroup) },
+              ':from': { S: from },
+              ':to': { S: REMEDIATION_SK_END },
+            },
+            // The loop guard counts what was just written by another invocation.
+            ConsistentRead: true,
+            ScanIndexForward: true,
+            ...(startKey && { ExclusiveStartKey: startKey }),
+          }),
+        );
+        items.push(...(page.Items ?? []));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+      return items;
+    });
+    return items.map(fromItem);
+  }
+
+  async putRemediation(record: RemediationRecord): Promise<void> {
+    await call('dynamodb:PutItem', () =>
+      this.#client.send(new PutItemCommand({ TableName: this.#tableName, Item: toItem(record) })),
+    );
+  }
+
+  async closeRemediation(record: RemediationRecord, status: 'resolved' | 'escalated'): Promise<boolean> {
+    return conditional('dynamodb:UpdateItem', () =>
+      this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: {
+            pk: { S: partitionKey(record.cluster, record.nodegroup) },
+            sk: { S: remediationSortKey(record.at) },
+          },
+          UpdateExpression: 'SET #status = :status, #closedAt = :closedAt',
+          ConditionExpression: '#status = :open',
+          ExpressionAttributeNames: { '#status': 'status', '#closedAt': 'closedAt' },
+          ExpressionAttributeValues: {
+            ':status': { S: status },
+            ':open': { S: 'open' },
+            ':closedAt': { S: this.#clock.now().toISOString() },
+          },
+        }),
+      ),
+    );
+  }
+
+  async claimAlert(
+    cluster: string,
+    nodegroup: string,
+    fingerprint: string,
+    now: Date,
+    cooldownSeconds: number,
+  ): Promise<boolean> {
+    return conditional('dynamodb:PutItem', () =>
+      this.#client.send(
+        new PutItemCommand({
+          TableName: this.#tableName,
+          Item: {
+            pk: { S: partitionKey(cluster, nodegroup) },
+            sk: { S: alertSortKey(fingerprint) },
+            sentAt: { N: String(now.getTime()) },
+            expiresAt: { N: String(alertExpiresAt(now, cooldownSeconds)) },
+          },
+          ConditionExpression: 'attribute_not_exists(#pk) OR #sentAt < :cutoff',
+          ExpressionAttributeNames: { '#pk': 'pk', '#sentAt': 'sentAt' },
+          ExpressionAttributeValues: { ':cutoff': { N: String(alertCutoff(now, cooldownSeconds)) } },
+        }),
+      ),
+    );
+  }
+}
+
+function toItem(record: RemediationRecord): Item {
+  return {
+    pk: { S: partitionKey(record.cluster, record.nodegroup) },
+    sk: { S: remediationSortKey(record.at) },
+    cluster: { S: record.cluster },
+    nodegroup: { S: record.nodegroup },
+    at: { S: record.at },
+    status: { S: record.status },
+    actions: { S: JSON.stringify(record.actions) },
+    replacedInstanceIds: { L: record.replacedInstanceIds.map((id) => ({ S: id })) },
+    expiresAt: { N: String(remediationExpiresAt(record.at)) },
+  };
+}
+
+function fromItem(item: Item): RemediationRecord {
+  const status = item.status?.S;
+  return {
+    cluster: item.cluster?.S ?? '',
+    nodegroup: item.nodegroup?.S ?? '',
+    at: item.at?.S ?? '',
+    status: status === 'resolved' || status === 'escalated' ? status : 'open',
+    actions: JSON.parse(item.actions?.S ?? '[]') as Action[],
+    replacedInstanceIds: (item.replacedInstanceIds?.L ?? [])
+      .map((v) => v.S)
+      .filter((id): id is string => id !== undefined),
+  };
+}
+
+function isConditionFailed(error: unknown): boolean {
+  return (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
+}
+
+/** A conditional write: true when it was made, false when its condition did not hold. */
+async function conditional(operation: string, fn: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await fn();
+    return true;
+  } catch (error) {
+    if (isConditionFailed(error)) return false;
+    throw new AwsCallError(operation, error);
+  }
+}
+
+async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw new AwsCallError(operation, error);
+  }
+}

@@ -1,0 +1,348 @@
+/**
+ * The behaviour every StateStore must have, written once and run against each implementation (the
+ * in-memory store in a unit test, the DynamoDB store on moto in an integration test).
+ *
+ * Each test works on its own cluster name, so implementations backed by a shared table need no reset.
+ */
+import { randomUUID } from 'node:crypto';
+import { expect, it } from 'vitest';
+import type { Clock, StateStore } from '../../functions/core/ports.js';
+import type { RemediationRecord } from '../../functions/core/types.js';
+
+export interface FakeClock extends Clock {
+  set(iso: string): void;
+  advance(ms: number): void;
+}
+
+/** A settable clock, starting on a whole second so second-granularity expiry is easy to reason about. */
+export function fakeClock(iso = '2026-11-26T10:00:00.000Z'): FakeClock {
+  let current = new Date(iso).getTime();
+  return {
+    now: () => new Date(current),
+    set: (at) => {
+      current = new Date(at).getTime();
+    },
+    advance: (ms) => {
+      current += ms;
+    },
+  };
+}
+
+export type StateStoreFactory = (clock: Clock) => StateStore | Promise<StateStore>;
+
+const SECOND = 1000;
+const NODEGROUP = 'new_nodegroup_2';
+
+function uniqueCluster(): string {
+  return `eks-${randomUUID().slice(0, 8)}`;
+}
+
+function record(cluster: string, at: string, overrides: Partial<RemediationRecord> = {}): RemediationRecord {
+  return {
+    cluster,
+    nodegroup: NODEGROUP,
+    at,
+    status: 'open',
+    actions: [
+      {
+        type: 'create-route',
+        resourceId: 'rtb-0f1e2d3c4b5a69788',
+        target: 'nat-0123456789abcdef0',
+        status: 'done',
+        reason: 'route table had no default route',
+        routeTableId: 'rtb-0f1e2d3c4b5a69788',
+        destination: '0.0.0.0/0',
+        natGatewayId: 'nat-0123456789abcdef0',
+        before: '(none)',
+        after: '0.0.0.0/0 -> nat-0123456789abcdef0',
+        undo: 'aws ec2 delete-route --route-table-id rtb-0f1e2d3c4b5a69788 --destination-cidr-block 0.0.0.0/0',
+      },
+      {
+        type: 'replace-instances',
+        resourceId: 'i-0a1b2c3d4e5f60718',
+        instanceId: 'i-0a1b2c3d4e5f60718',
+        autoScalingGroupName: 'eks-new_nodegroup_2-a6c9a1b2',
+        status: 'done',
+        reason: 'launched before the fix',
+      },
+    ],
+    replacedInstanceIds: ['i-0a1b2c3d4e5f60718'],
+    ...overrides,
+  };
+}
+
+/** Registers the StateStore behaviour tests in the current describe block. */
+export function stateStoreContract(factory: StateStoreFactory): void {
+  async function setup(iso?: string) {
+    const clock = fakeClock(iso);
+    const store = await factory(clock);
+    return { clock, store, cluster: uniqueCluster() };
+  }
+
+  // --- the lock ---
+
+  it('lock: the first claim wins and every other claim is refused while it is held', async () => {
+    const { store, cluster } = await setup();
+
+    expect(await store.acquireLock(cluster, NODEGROUP, 'invocation-a', 300)).toBe(true);
+    expect(await store.acquireLock(cluster, NODEGROUP, 'invocation-b', 300)).toBe(false);
+    // Not re-entrant: a duplicate event with the same owner id is refused too.
+    expect(await store.acquireLock(cluster, NODEGROUP, 'invocation-a', 300)).toBe(false);
+    // Another nodegroup, or the same name in another cluster, is independent.
+    expect(await store.acquireLock(cluster, 'other_nodegroup', 'invocation-b', 300)).toBe(true);
+    expect(await store.acquireLock(uniqueCluster(), NODEGROUP, 'invocation-b', 300)).toBe(true);
+  });
+
+  it('lock: released by its owner, it can be claimed again', async () => {
+    const { store, cluster } = await setup();
+    await store.acquireLock(cluster, NODEGROUP, 'invocation-a', 300);
+
+    await store.releaseLock(cluster, NODEGROUP, 'invocation-a');
+
+    expect(await store.acquireLock(cluster, NODEGROUP, 'invocation-b', 300)).toBe(true);
+  });
+
+  it('lock: a release by anyone but the owner does nothing', async () => {
+    const { store, cluster } = await setup();
+    await store.acquireLock(cluster, NODEGROUP, 'invocation-a', 300);
+
+    await store.releaseLock(cluster, NODEGROUP, 'invocation-b');
+
+    expect(await store.acquireLock(cluster, NODEGROUP, 'invocation-b', 300)).toBe(false);
+  });
+
+  it('lock: releasing a lock that is not held is not an error', async () => {
+    const { store, cluster } = await setup();
+
+    await expect(store.releaseLock(cluster, NODEGROUP, 'invocation-a')).resolves.toBeUndefined();
+    expect(await store.acquireLock(cluster, NODEGROUP, 'invocation-a', 300)).toBe(true);
+  });
+
+  it('lock: held for its whole time to live, free once it has expired', async () => {
+    const { store, clock, cluster } = await setup();
+    await store.acquireLock(cluster, NODEGROUP, 'invocation-a', 60);
+
+    clock.advance(59 * SECOND);
+    expect(await store.acquireLock(cluster, NODEGROUP, 'invocation-b', 60)).toBe(false);
+    clock.advance(1 * SECOND); // exactly at expiry: still held
+    expect(await store.acquireLock(cluster, NODEGROUP, 'invocation-b', 60)).toBe(false);
+    clock.advance(1 * SECOND);
+    expect(await store.acquireLock(cluster, NODEGROUP, 'invocation-b', 60)).toBe(true);
+    // The new holder's lock runs from its own claim.
+    clock.advance(59 * SECOND);
+    expect(await store.acquireLock(cluster, NODEGROUP, 'invocation-c', 60)).toBe(false);
+  });
+
+  it('lock: once expired and taken over, the old owner can no longer release it', async () => {
+    const { store, clock, cluster } = await setup();
+    await store.acquireLock(cluster, NODEGROUP, 'invocation-a', 60);
+    clock.advance(61 * SECOND);
+    expect(await store.acquireLock(cluster, NODEGROUP, 'invocation-b', 60)).toBe(true);
+
+    await store.releaseLock(cluster, NODEGROUP, 'invocation-a');
+
+    expect(await store.acquireLock(cluster, NODEGROUP, 'invocation-c', 60)).toBe(false);
+  });
+
+  it('lock: concurrent claims, exactly one wins', async () => {
+    const { store, cluster } = await setup();
+
+    const results = await Promise.all(
+      ['a', 'b', 'c', 'd', 'e'].map((owner) => store.acquireLock(cluster, NODEGROUP, owner, 300)),
+    );
+
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  // --- alert de-duplication ---
+
+  it('claimAlert: the first claim sends, the same alert within the cooldown is suppressed, after it sends again', async () => {
+    const { store, cluster } = await setup();
+    const sent = new Date('2026-11-26T10:00:00.000Z');
+    const at = (ms: number) => new Date(sent.getTime() + ms);
+
+    expect(await store.claimAlert(cluster, NODEGROUP, 'fp-1', sent, 3600)).toBe(true);
+    expect(await store.claimAlert(cluster, NODEGROUP, 'fp-1', at(1), 3600)).toBe(false);
+    expect(await store.claimAlert(cluster, NODEGROUP, 'fp-1', at(3599 * SECOND), 3600)).toBe(false);
+    expect(await store.claimAlert(cluster, NODEGROUP, 'fp-1', at(3600 * SECOND), 3600)).toBe(false);
+    expect(await store.claimAlert(cluster, NODEGROUP, 'fp-1', at(3600 * SECOND + 1), 3600)).toBe(true);
+    // The new claim starts a new cooldown.
+    expect(await store.claimAlert(cluster, NODEGROUP, 'fp-1', at(3700 * SECOND), 3600)).toBe(false);
+  });
+
+  it('claimAlert: a suppressed alert does not extend the cooldown', async () => {
+    const { store, cluster } = await setup();
+    const sent = new Date('2026-11-26T10:00:00.000Z');
+    const at = (seconds: number) => new Date(sent.getTime() + seconds * SECOND);
+
+    await store.claimAlert(cluster, NODEGROUP, 'fp-1', sent, 3600);
+    expect(await store.claimAlert(cluster, NODEGROUP, 'fp-1', at(1800), 3600)).toBe(false);
+
+    expect(await store.claimAlert(cluster, NODEGROUP, 'fp-1', at(3601), 3600)).toBe(true);
+  });
+
+  it('claimAlert: other fingerprints, nodegroups and clusters are independent', async () => {
+    const { store, cluster } = await setup();
+    const now = new Date('2026-11-26T10:00:00.000Z');
+
+    expect(await store.claimAlert(cluster, NODEGROUP, 'fp-1', now, 3600)).toBe(true);
+    expect(await store.claimAlert(cluster, NODEGROUP, 'fp-2', now, 3600)).toBe(true);
+    expect(await store.claimAlert(cluster, 'other_nodegroup', 'fp-1', now, 3600)).toBe(true);
+    expect(await store.claimAlert(uniqueCluster(), NODEGROUP, 'fp-1', now, 3600)).toBe(true);
+  });
+
+  it('claimAlert: the cooldown is the one given with each claim', async () => {
+    const { store, cluster } = await setup();
+    const sent = new Date('2026-11-26T10:00:00.000Z');
+
+    await store.claimAlert(cluster, NODEGROUP, 'fp-1', sent, 3600);
+
+    expect(
+      await store.claimAlert(cluster, NODEGROUP, 'fp-1', new Date(sent.getTime() + 61 * SECOND), 60),
+    ).toBe(true);
+  });
+
+  it('claimAlert: concurrent claims of the same alert, exactly one sends', async () => {
+    const { store, cluster } = await setup();
+    const now = new Date('2026-11-26T10:00:00.000Z');
+
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => store.claimAlert(cluster, NODEGROUP, 'fp-1', now, 3600)),
+    );
+
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('claimAlert: concurrent claims after the cooldown, exactly one sends again', async () => {
+    const { store, cluster } = await setup();
+    const sent = new Date('2026-11-26T10:00:00.000Z');
+    await store.claimAlert(cluster, NODEGROUP, 'fp-1', sent, 3600);
+    const later = new Date(sent.getTime() + 7200 * SECOND);
+
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => store.claimAlert(cluster, NODEGROUP, 'fp-1', later, 3600)),
+    );
+
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  // --- remediation records ---
+
+  it('listRemediations: nothing recorded, nothing listed', async () => {
+    const { store, cluster } = await setup();
+
+    expect(await store.listRemediations(cluster, NODEGROUP, new Date('2026-11-26T00:00:00.000Z'))).toEqual(
+      [],
+    );
+  });
+
+  it('listRemediations: the records at or after `since`, oldest first, as they were put', async () => {
+    const { store, cluster } = await setup();
+    const early = record(cluster, '2026-11-26T03:59:59.999Z');
+    const onBoundary = record(cluster, '2026-11-26T04:00:00.000Z', { status: 'resolved' });
+    const middle = record(cluster, '2026-11-26T07:30:00.000Z', { replacedInstanceIds: [] });
+    const latest = record(cluster, '2026-11-26T09:45:12.345Z', {
+      status: 'escalated',
+      replacedInstanceIds: ['i-0aaaaaaaaaaaaaaa1', 'i-0bbbbbbbbbbbbbbb2'],
+    });
+    // Put out of order, and with noise in other nodegroups and clusters.
+    for (const r of [latest, early, middle, onBoundary]) await store.putRemediation(r);
+    await store.putRemediation(record(cluster, '2026-11-26T08:00:00.000Z', { nodegroup: 'other_nodegroup' }));
+    await store.putRemediation(record(uniqueCluster(), '2026-11-26T08:00:00.000Z'));
+
+    const listed = await store.listRemediations(cluster, NODEGROUP, new Date('2026-11-26T04:00:00.000Z'));
+
+    expect(listed).toEqual([onBoundary, middle, latest]);
+  });
+
+  it('listRemediations: orders by time even when `at` is written without milliseconds', async () => {
+    const { store, cluster } = await setup();
+    const whole = record(cluster, '2026-11-26T10:00:00Z');
+    const fraction = record(cluster, '2026-11-26T10:00:00.500Z');
+    await store.putRemediation(fraction);
+    await store.putRemediation(whole);
+
+    const listed = await store.listRemediations(cluster, NODEGROUP, new Date('2026-11-26T10:00:00.000Z'));
+
+    expect(listed.map((r) => r.at)).toEqual(['2026-11-26T10:00:00Z', '2026-11-26T10:00:00.500Z']);
+  });
+
+  it('listRemediations: returns copies, not the stored records', async () => {
+    const { store, cluster } = await setup();
+    const original = record(cluster, '2026-11-26T09:00:00.000Z');
+    await store.putRemediation(original);
+    original.replacedInstanceIds.push('i-0changedafterput00');
+
+    const [first] = await store.listRemediations(cluster, NODEGROUP, new Date('2026-11-26T00:00:00.000Z'));
+    first?.actions.splice(0);
+
+    const [again] = await store.listRemediations(cluster, NODEGROUP, new Date('2026-11-26T00:00:00.000Z'));
+    expect(again?.replacedInstanceIds).toEqual(['i-0a1b2c3d4e5f60718']);
+    expect(again?.actions).toHaveLength(2);
+  });
+
+  it('closeRemediation: moves an open record once; a second close is refused', async () => {
+    const { store, cluster } = await setup();
+    const open = record(cluster, '2026-11-26T09:00:00.000Z');
+    await store.putRemediation(open);
+
+    expect(await store.closeRemediation(open, 'resolved')).toBe(true);
+    expect(await store.closeRemediation(open, 'escalated')).toBe(false);
+    expect(await store.closeRemediation(open, 'resolved')).toBe(false);
+
+    const [stored] = await store.listRemediations(cluster, NODEGROUP, new Date('2026-11-26T00:00:00.000Z'));
+    expect(stored).toEqual({ ...open, status: 'resolved' });
+  });
+
+  it('closeRemediation: escalated is recorded as such', async () => {
+    const { store, cluster } = await setup();
+    const open = record(cluster, '2026-11-26T09:00:00.000Z');
+    await store.putRemediation(open);
+
+    expect(await store.closeRemediation(open, 'escalated')).toBe(true);
+
+    const [stored] = await store.listRemediations(cluster, NODEGROUP, new Date('2026-11-26T00:00:00.000Z'));
+    expect(stored?.status).toBe('escalated');
+  });
+
+  it('closeRemediation: a record that was never put is not closed', async () => {
+    const { store, cluster } = await setup();
+
+    expect(await store.closeRemediation(record(cluster, '2026-11-26T09:00:00.000Z'), 'resolved')).toBe(false);
+    expect(await store.listRemediations(cluster, NODEGROUP, new Date('2026-11-26T00:00:00.000Z'))).toEqual(
+      [],
+    );
+  });
+
+  it('closeRemediation: closes only the record it is given', async () => {
+    const { store, cluster } = await setup();
+    const first = record(cluster, '2026-11-26T08:00:00.000Z');
+    const second = record(cluster, '2026-11-26T09:00:00.000Z');
+    await store.putRemediation(first);
+    await store.putRemediation(second);
+
+    await store.closeRemediation(second, 'resolved');
+
+    const listed = await store.listRemediations(cluster, NODEGROUP, new Date('2026-11-26T00:00:00.000Z'));
+    expect(listed.map((r) => r.status)).toEqual(['open', 'resolved']);
+  });
+
+  it('closeRemediation: concurrent closes, exactly one wins', async () => {
+    const { store, cluster } = await setup();
+    const open = record(cluster, '2026-11-26T09:00:00.000Z');
+    await store.putRemediation(open);
+
+    const results = await Promise.all(
+      (['resolved', 'escalated', 'resolved', 'escalated', 'resolved'] as const).map((status) =>
+        store.closeRemediation(open, status),
+      ),
+    );
+
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const winner = (['resolved', 'escalated', 'resolved', 'escalated', 'resolved'] as const)[
+      results.indexOf(true)
+    ];
+    const [stored] = await store.listRemediations(cluster, NODEGROUP, new Date('2026-11-26T00:00:00.000Z'));
+    expect(stored?.status).toBe(winner);
+  });
+}
