@@ -3,6 +3,7 @@ import type {
   Instance,
   Membership,
   NetworkSnapshot,
+  NodeIdentity,
   Nodegroup,
   NodegroupReport,
   RemediationRecord,
@@ -26,6 +27,12 @@ export interface AccountReader {
   describeGroupInstances(autoScalingGroupNames: string[]): Promise<Instance[]>;
   /** Subnets, route tables and NAT gateways of one VPC; cached per reader instance. */
   readNetwork(vpcId: string): Promise<NetworkSnapshot>;
+}
+
+/** The node role's policies and the cluster's admission of it (IAM, EKS access entries, aws-auth). */
+export interface IdentityReader {
+  /** Never throws for missing permissions: the parts it could not read are left undefined. */
+  readNodeIdentity(cluster: Cluster, nodegroup: Nodegroup): Promise<NodeIdentity | undefined>;
 }
 
 export interface MembershipReader {

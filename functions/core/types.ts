@@ -22,7 +22,8 @@ export type FindingCode =
   | 'SECURITY_GROUP_BLOCKS_EGRESS'
   | 'VPC_DNS_DISABLED'
   | 'NODE_ROLE_MISSING_POLICY'
-  | 'NODE_ROLE_NOT_AUTHORIZED';
+  | 'NODE_ROLE_NOT_AUTHORIZED'
+  | 'NODEGROUP_HEALTH_ISSUE';
 
 export type ActionType = 'create-route' | 'replace-route' | 'replace-instances' | 'scale-cycle' | 'notify';
 export type ActionStatus = 'planned' | 'done' | 'skipped' | 'failed';
@@ -40,6 +41,10 @@ export interface Cluster {
   endpointPrivateAccess: boolean;
   publicAccessCidrs: string[];
   tags: Record<string, string>;
+  /** How the cluster admits IAM principals: access entries (API), the aws-auth ConfigMap, or both. */
+  authenticationMode?: 'API' | 'API_AND_CONFIG_MAP' | 'CONFIG_MAP';
+  /** The cluster security group EKS creates; managed nodes use it unless a launch template says otherwise. */
+  clusterSecurityGroupId?: string;
 }
 
 export interface Nodegroup {
@@ -52,6 +57,8 @@ export interface Nodegroup {
   scaling: { minSize: number; maxSize: number; desiredSize: number };
   tags: Record<string, string>;
   healthIssues: { code: string; message: string; resourceIds: string[] }[];
+  /** The IAM role the nodes run as. */
+  nodeRoleArn?: string;
 }
 
 export interface Instance {
@@ -67,6 +74,7 @@ export interface Instance {
   lifecycleState?: string;
   publicIp?: string;
   privateIp?: string;
+  securityGroupIds?: string[];
 }
 
 export type RouteTarget =
@@ -119,12 +127,89 @@ export interface Subnet {
   mapPublicIpOnLaunch: boolean;
 }
 
-/** Everything the routing diagnosis of one VPC needs, read in one go. */
+export interface VpcEndpoint {
+  vpcEndpointId: string;
+  /** e.g. com.amazonaws.us-west-2.ecr.api */
+  serviceName: string;
+  type: 'Interface' | 'Gateway' | 'GatewayLoadBalancer' | string;
+  /** available, pending, deleted, ... */
+  state: string;
+  privateDnsEnabled: boolean;
+  /** Interface endpoints: the subnets holding their network interfaces. */
+  subnetIds: string[];
+  /** Gateway endpoints: the route tables they are added to. */
+  routeTableIds: string[];
+  securityGroupIds: string[];
+}
+
+export interface NetworkAclEntry {
+  ruleNumber: number;
+  egress: boolean;
+  /** IANA protocol number as a string, '-1' for all. */
+  protocol: string;
+  action: 'allow' | 'deny';
+  cidrBlock?: string;
+  ipv6CidrBlock?: string;
+  portRange?: { from: number; to: number };
+}
+
+export interface NetworkAcl {
+  networkAclId: string;
+  vpcId: string;
+  isDefault: boolean;
+  subnetIds: string[];
+  entries: NetworkAclEntry[];
+}
+
+export interface SecurityGroupRule {
+  /** '-1' for all, else 'tcp', 'udp', 'icmp' or a protocol number. */
+  protocol: string;
+  fromPort?: number;
+  toPort?: number;
+  cidrs: string[];
+  ipv6Cidrs: string[];
+  groupIds: string[];
+  prefixListIds: string[];
+}
+
+export interface SecurityGroup {
+  groupId: string;
+  vpcId: string;
+  ingress: SecurityGroupRule[];
+  egress: SecurityGroupRule[];
+}
+
+/** Everything the network diagnosis of one VPC needs, read in one go. */
 export interface NetworkSnapshot {
   vpcId: string;
   subnets: Subnet[];
   routeTables: RouteTable[];
   natGateways: NatGateway[];
+  /** Filled by the full network read; absent in small test snapshots, where their checks are skipped. */
+  cidrBlocks?: string[];
+  enableDnsSupport?: boolean;
+  enableDnsHostnames?: boolean;
+  vpcEndpoints?: VpcEndpoint[];
+  networkAcls?: NetworkAcl[];
+  securityGroups?: SecurityGroup[];
+}
+
+/**
+ * Who the nodes are and whether the cluster admits them. Each part is `undefined` when it could not
+ * be read (no permission, API not offered): such checks are skipped, never guessed.
+ */
+export interface NodeIdentity {
+  nodeRoleArn: string;
+  /** ARNs of the managed policies attached to the node role. */
+  attachedPolicyArns?: string[];
+  /** Names of inline policies on the node role: they may grant what a managed policy would. */
+  inlinePolicyNames?: string[];
+  /** Access entries of the cluster: principal ARN and type (EC2_LINUX, STANDARD, ...). */
+  accessEntries?: { principalArn: string; type?: string }[];
+  /** Role ARNs mapped in the aws-auth ConfigMap (kube-system). */
+  awsAuthRoleArns?: string[];
+  /** Whether the VPC CNI (aws-node) runs with the node role rather than its own (IRSA / Pod Identity). */
+  cniUsesNodeRole?: boolean;
 }
 
 /** A Kubernetes Node reduced to what membership needs. */
