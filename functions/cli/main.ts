@@ -37,6 +37,7 @@ async function check(command: Extract<Command, { name: 'check' }>): Promise<numb
       defaultPolicy: config.policy,
       joinWindowSeconds: command.joinWindowSeconds ?? config.joinWindowSeconds,
       remediation: remediationSettings(config, { allowMainRouteTable: command.allowMainRouteTable }),
+      ...(command.preflight && { preflight: true, preflightPolicy: config.preflightPolicy }),
     },
     {
       account: new AwsAccountReader(clients),

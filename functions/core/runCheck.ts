@@ -42,6 +42,10 @@ export interface CheckRequest {
   remediation?: RemediationSettings;
   /** When writes and waits must be over (the Lambda's remaining time). */
   deadline?: Date;
+  /** Also check the nodegroup's subnets and identity now, without waiting for an instance to fail. */
+  preflight?: boolean;
+  /** Under preflight, `notify` (default) alerts with the plan but writes nothing until an instance is stranded. */
+  preflightPolicy?: 'notify' | 'remediate';
 }
 
 export interface CheckPorts {

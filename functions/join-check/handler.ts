@@ -41,6 +41,7 @@ export async function handler(event: unknown, context?: Context): Promise<SQSBat
       defaultPolicy: config.policy,
       joinWindowSeconds: config.joinWindowSeconds,
       remediation: remediationSettings(config),
+      preflightPolicy: config.preflightPolicy,
       deadline: deadlineOf(context),
     },
     invocationPorts(context?.awsRequestId),

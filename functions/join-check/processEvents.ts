@@ -35,6 +35,8 @@ export interface ProcessSettings {
   joinWindowSeconds: number;
   remediation?: RemediationSettings;
   deadline?: Date;
+  /** What a preflight check (on a nodegroup API call) may do; default notify. */
+  preflightPolicy?: 'notify' | 'remediate';
 }
 
 /**
@@ -48,11 +50,25 @@ export async function processEvents(
 ): Promise<ProcessOutcome> {
   const outcome: ProcessOutcome = { checks: [], skipped: [], failed: [] };
   const parsed = events.map((e) => ({ id: e.id, event: parseBody(e.body) }));
-  const targets = new Map<string, { region?: string; cluster: string; nodegroup: string; ids: string[] }>();
-  const addTarget = (id: string, region: string | undefined, cluster: string, nodegroup: string) => {
+  const targets = new Map<string, Target>();
+  const addTarget = (
+    id: string,
+    region: string | undefined,
+    cluster: string,
+    nodegroup: string,
+    preflight = false,
+  ) => {
     const key = JSON.stringify([region ?? '', cluster, nodegroup]);
-    const target = targets.get(key) ?? { ...(region && { region }), cluster, nodegroup, ids: [] };
+    const target = targets.get(key) ?? {
+      ...(region && { region }),
+      cluster,
+      nodegroup,
+      ids: [],
+      preflight: false,
+    };
     target.ids.push(id);
+    // A nodegroup API call asks for the static checks of its subnets at once, before any instance fails.
+    target.preflight ||= preflight;
     targets.set(key, target);
   };
 
@@ -60,7 +76,7 @@ export async function processEvents(
   for (const { id, event } of parsed) {
     if (event.kind === 'malformed') outcome.failed.push({ id, reason: event.reason });
     else if (event.kind === 'skip') outcome.skipped.push({ id, reason: event.reason });
-    else if (event.kind === 'nodegroup') addTarget(id, event.region, event.cluster, event.nodegroup);
+    else if (event.kind === 'nodegroup') addTarget(id, event.region, event.cluster, event.nodegroup, true);
     else {
       const list = launchesByRegion.get(event.region) ?? [];
       list.push({ id, group: event.autoScalingGroupName });
@@ -97,8 +113,16 @@ export async function processEvents(
   return outcome;
 }
 
+interface Target {
+  region?: string;
+  cluster: string;
+  nodegroup: string;
+  ids: string[];
+  preflight: boolean;
+}
+
 async function checkTarget(
-  target: { region?: string; cluster: string; nodegroup: string; ids: string[] },
+  target: Target,
   settings: ProcessSettings,
   ports: CheckPorts,
   outcome: ProcessOutcome,
@@ -121,6 +145,7 @@ async function checkTarget(
         joinWindowSeconds: settings.joinWindowSeconds,
         ...(settings.remediation && { remediation: settings.remediation }),
         ...(settings.deadline && { deadline: settings.deadline }),
+        ...(target.preflight && { preflight: true, preflightPolicy: settings.preflightPolicy ?? 'notify' }),
       },
       ports,
     );

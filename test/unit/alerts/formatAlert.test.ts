@@ -13,6 +13,7 @@ import type {
   FindingCode,
   InstanceVerdict,
   NodegroupReport,
+  RemediationRecord,
   Report,
   RouteTable,
   Severity,
@@ -454,15 +455,17 @@ describe('formatAlert: actions', () => {
     const chat = chatOf(alert);
     expect(chat.content.title).toMatch(/ — NO_DEFAULT_ROUTE \(fix planned\)$/);
     expect(chat.content.nextSteps).toContain(
-      `:clipboard: *Planned* create-route on \`${ROUTE_TABLE_ID}\` → \`${NAT_ID}\`: add 0.0.0.0/0 → ${NAT_ID}, the available NAT gateway in us-west-2a`,
+      `:clipboard: *Planned* create-route on \`${ROUTE_TABLE_ID}\` → \`${NAT_ID}\` — add 0.0.0.0/0 → ${NAT_ID}, the available NAT gateway in us-west-2a`,
     );
     expect(alert.structure.email).toContain(
-      'Policy:       dry-run: the fix is planned below, nothing was changed',
+      'Policy:       dry-run: the fix is planned below, nothing was changed (dry run)',
     );
-    expect(alert.structure.email).toContain(`  - PLANNED: create-route on ${ROUTE_TABLE_ID} → ${NAT_ID}`);
+    expect(alert.structure.email).toContain(
+      `PLANNED (1): NOTHING WAS CHANGED (DRY RUN)\n\n  - create-route on ${ROUTE_TABLE_ID} → ${NAT_ID}\n`,
+    );
   });
 
-  it('reports what remediation did, failed to do or skipped, with undo commands', () => {
+  it('without an alert kind, reports what remediation did, failed to do or skipped, with undo commands', () => {
     const undo = `aws ec2 delete-route --route-table-id ${ROUTE_TABLE_ID} --destination-cidr-block 0.0.0.0/0 --region us-west-2`;
     const nodegroup = seedNodegroup({
       policy: 'remediate',
@@ -487,22 +490,25 @@ describe('formatAlert: actions', () => {
     const chat = chatOf(alert);
     expect(chat.content.title).toMatch(/\(fix failed\)$/);
     expect(chat.content.nextSteps).toContain(
-      `:white_check_mark: *Done* create-route on \`${ROUTE_TABLE_ID}\` → \`${NAT_ID}\`: route created · undo: \`${undo}\``,
+      `:white_check_mark: *Done* create-route on \`${ROUTE_TABLE_ID}\` → \`${NAT_ID}\` — route created`,
+    );
+    expect(chat.content.nextSteps).toContain(
+      `*Undo* create-route on \`${ROUTE_TABLE_ID}\` → \`${NAT_ID}\`: \`${undo}\``,
     );
     expect(chat.content.nextSteps.some((s) => s.startsWith(':x: *Failed* replace-instances'))).toBe(true);
     expect(chat.content.nextSteps.some((s) => s.startsWith(':fast_forward: *Skipped* scale-cycle'))).toBe(
       true,
     );
     const { email } = alert.structure;
-    expect(email).toContain('ACTIONS (4)');
     expect(email).toContain(
-      `  - DONE: create-route on ${ROUTE_TABLE_ID} → ${NAT_ID}\n    Reason: route created\n    Undo:\n      ${undo}`,
+      `DONE (2)\n\n  - create-route on ${ROUTE_TABLE_ID} → ${NAT_ID}\n    Reason: route created\n`,
     );
-    expect(email).toContain('  - FAILED: replace-instances on i-0a1b2c3d4e5f60718');
+    expect(email).toContain(`TO UNDO\n  create-route on ${ROUTE_TABLE_ID} → ${NAT_ID}:\n    ${undo}`);
+    expect(email).toContain(`FAILED (1)\n\n  - replace-instances on 1 instance: ${INSTANCE_ID}`);
     expect(email).toContain(
       '    Reason: autoscaling:TerminateInstanceInAutoScalingGroup failed: AccessDenied',
     );
-    expect(email).toContain('  - SKIPPED: scale-cycle on new_nodegroup_2');
+    expect(email).toContain('SKIPPED (1): A PERSON MUST ACT\n\n  - scale-cycle on new_nodegroup_2');
     expect(bodyOf(alert).nodegroups[0]?.actions).toEqual(nodegroup.actions);
   });
 
@@ -516,9 +522,12 @@ describe('formatAlert: actions', () => {
     }));
     const alert = alertFor(seedNodegroup({ policy: 'dry-run', actions }));
     expect(chatOf(alert).content.nextSteps.slice(2)).toEqual([
-      ':clipboard: *Planned* replace-instances on 5,000 resources (`i-00000000000000000`, `i-00000000000000001`, `i-00000000000000002`, …): never joined; replace after the route is fixed',
+      ':clipboard: *Planned* replace-instances on 5,000 instances: `i-00000000000000000`, `i-00000000000000001`, `i-00000000000000002`, … and 4,997 more — never joined; replace after the route is fixed',
     ]);
-    expect(alert.structure.email).toContain('  … and 4,950 more actions (see the JSON report)');
+    expect(alert.structure.email).toContain(
+      'PLANNED (5,000): NOTHING WAS CHANGED (DRY RUN)\n\n  - replace-instances on 5,000 instances: i-00000000000000000, ',
+    );
+    expect(alert.structure.email).toContain('i-00000000000000031, … and 4,950 more\n');
     expect(Buffer.byteLength(alert.message)).toBeLessThan(SNS_MAX_MESSAGE_BYTES);
     const [nodegroup] = bodyOf(alert).nodegroups;
     expect(nodegroup?.omitted?.actions).toBe(5000 - (nodegroup?.actions.length ?? 0));
@@ -545,6 +554,7 @@ describe('formatAlert: every finding code', () => {
     VPC_DNS_DISABLED: true,
     NODE_ROLE_MISSING_POLICY: true,
     NODE_ROLE_NOT_AUTHORIZED: true,
+    NODEGROUP_HEALTH_ISSUE: true,
   };
 
   it.each(Object.keys(codes) as FindingCode[])('renders %s in every variant', (code) => {
@@ -562,5 +572,718 @@ describe('formatAlert: every finding code', () => {
     expect(chatOf(alert).content.nextSteps).toContain(`*${code}*: \`fix-for-${code}\``);
     expect(alert.structure.email).toMatch(new RegExp(`1\\. \\[WARNING\\] ${code}: \\w`));
     expect(alert.structure.email).toContain(`fix-for-${code}`);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Alert kinds: the problem under each policy, what remediation did, and the follow-ups
+
+const ASG = 'eks-new_nodegroup_2-6ac9a5c4-1b2d-4e3f-8a7b-9c0d1e2f3a4b';
+const REPLACEMENT_ID = 'i-0b2c3d4e5f6a70819';
+const REMEDIATED_AT = '2026-11-26T10:00:05.000Z';
+const DELETE_ROUTE = `aws ec2 delete-route --route-table-id ${ROUTE_TABLE_ID} --destination-cidr-block 0.0.0.0/0 --region us-west-2`;
+const AFTER = `0.0.0.0/0 → ${NAT_ID} (active)`;
+const PERMISSION = 'autoscaling:TerminateInstanceInAutoScalingGroup';
+const WATCH = 'kubectl get nodes -l eks.amazonaws.com/nodegroup=new_nodegroup_2';
+const EMAIL_MARKUP = /[`*]|(^|\s):[a-z_]+:(\s|$)/m;
+
+/** The create-route of the seed fix, as the executor reports it. */
+function routeAction(status: Action['status'], overrides: Partial<Action> = {}): Action {
+  return {
+    type: 'create-route',
+    resourceId: ROUTE_TABLE_ID,
+    routeTableId: ROUTE_TABLE_ID,
+    destination: '0.0.0.0/0',
+    natGatewayId: NAT_ID,
+    target: NAT_ID,
+    status,
+    reason: `0.0.0.0/0 → ${NAT_ID}, the available NAT gateway in us-west-2a, the subnet's zone`,
+    before: 'no 0.0.0.0/0 route',
+    after: AFTER,
+    // The planner may know the undo command before the write; only a done action shows it.
+    undo: DELETE_ROUTE,
+    ...overrides,
+  };
+}
+
+function replaceAction(status: Action['status'], overrides: Partial<Action> = {}): Action {
+  return {
+    type: 'replace-instances',
+    resourceId: INSTANCE_ID,
+    instanceId: INSTANCE_ID,
+    autoScalingGroupName: ASG,
+    status,
+    reason: 'never joined; terminated through Auto Scaling without lowering desired capacity',
+    ...overrides,
+  };
+}
+
+function remediation(overrides: Partial<RemediationRecord> = {}): RemediationRecord {
+  return {
+    cluster: 'eks-workshop',
+    nodegroup: 'new_nodegroup_2',
+    at: REMEDIATED_AT,
+    status: 'open',
+    actions: [routeAction('done'), replaceAction('done')],
+    replacedInstanceIds: [INSTANCE_ID],
+    ...overrides,
+  };
+}
+
+/** Every variant keeps its guarantees whatever the kind: schema, thread, ASCII subject, plain email. */
+function expectWellFormed(alert: AlertMessage): void {
+  expectValidCustomNotification(chatOf(alert));
+  expect(chatOf(alert).metadata.threadId).toBe(threadIdFor('eks-workshop', 'new_nodegroup_2'));
+  expect(alert.subject.length).toBeLessThan(100);
+  expect(alert.subject).toMatch(/^[\x20-\x7e]+$/);
+  expect(alert.structure.email).not.toMatch(EMAIL_MARKUP);
+  expect(alert.message).not.toMatch(/undefined|\[object Object\]/);
+  expect(Buffer.byteLength(alert.message)).toBeLessThan(SNS_MAX_MESSAGE_BYTES);
+}
+
+function occurrences(text: string, part: string): number {
+  return text.split(part).length - 1;
+}
+
+describe('formatAlert: a problem under policy notify', () => {
+  const alert = alertFor();
+
+  it('says it only alerts and changed nothing, and plans nothing', () => {
+    expectWellFormed(alert);
+    const { description } = chatOf(alert).content;
+    expect(description).toContain('*Policy* `notify`: alert only, nothing was changed');
+    expect(description).not.toMatch(/\*(Planned|Skipped|Done|Failed|To undo)/);
+    expect(alert.structure.email).not.toMatch(/^(PLANNED|SKIPPED|DONE|FAILED|TO UNDO)/m);
+    expect(alert.structure.email).toContain('ACTIONS: none');
+    expect(chatOf(alert).metadata.additionalContext).toMatchObject({ alertKind: 'problem', actions: 'none' });
+  });
+});
+
+describe('formatAlert: a problem under policy dry-run', () => {
+  const noNat = noDefaultRoute({
+    resourceId: 'rtb-0aaa000000000000b',
+    routeTableId: 'rtb-0aaa000000000000b',
+    subnetId: 'subnet-0bbb00000000000c',
+    natGatewayId: undefined,
+    fix: [
+      '# No available NAT gateway in vpc-0c1d2e3f4a5b6c7d8: create one in a public subnet, then route to it:',
+      'aws ec2 create-nat-gateway --subnet-id subnet-0aa0000000000pub1 --allocation-id eipalloc-… --region us-west-2',
+      'aws ec2 create-route --route-table-id rtb-0aaa000000000000b --destination-cidr-block 0.0.0.0/0 --nat-gateway-id nat-… --region us-west-2',
+    ].join('\n'),
+  });
+  const mainTableFix = `aws ec2 create-route --route-table-id rtb-0main000000000000 --destination-cidr-block 0.0.0.0/0 --nat-gateway-id ${NAT_ID} --region us-west-2`;
+  const mainTable = noDefaultRoute({
+    resourceId: 'rtb-0main000000000000',
+    routeTableId: 'rtb-0main000000000000',
+    routeTableSource: 'main',
+    subnetId: 'subnet-0ddd00000000000e',
+    fix: mainTableFix,
+  });
+  const instances = [verdict(INSTANCE_ID)];
+  const nodegroup = seedNodegroup({
+    policy: 'dry-run',
+    findings: [noDefaultRoute(), mainTable, noNat, nodesNotJoined(instances)],
+    actions: [
+      routeAction('planned', { after: `0.0.0.0/0 → ${NAT_ID}` }),
+      replaceAction('planned', { reason: 'never joined; replace once the route is fixed' }),
+      routeAction('skipped', {
+        resourceId: 'rtb-0main000000000000',
+        routeTableId: 'rtb-0main000000000000',
+        reason:
+          'rtb-0main000000000000 is the VPC main route table and serves every unassociated subnet; not patched without ALLOW_MAIN_ROUTE_TABLE=true',
+      }),
+      {
+        type: 'create-route',
+        resourceId: 'rtb-0aaa000000000000b',
+        routeTableId: 'rtb-0aaa000000000000b',
+        destination: '0.0.0.0/0',
+        status: 'skipped',
+        reason: 'no available NAT gateway in vpc-0c1d2e3f4a5b6c7d8; nothing written',
+        before: 'no 0.0.0.0/0 route',
+      },
+    ],
+  });
+  const alert = alertFor(nodegroup);
+  const chat = chatOf(alert);
+
+  it('puts the plan first and says nothing was changed', () => {
+    expectWellFormed(alert);
+    expect(chat.content.title).toBe(
+      ':rotating_light: eks-workshop/new_nodegroup_2: 1 node never joined — NO_DEFAULT_ROUTE (fix planned)',
+    );
+    expect(alert.subject).toBe(
+      '[CRITICAL] eks-workshop/new_nodegroup_2: 1 node never joined - NO_DEFAULT_ROUTE (fix planned)',
+    );
+    expect(alert.attributes.severity).toBe('critical');
+    expect(chat.metadata.eventType).toBe('NodesNotJoined');
+    const { description } = chat.content;
+    expect(description).toContain('*Planned (2): nothing was changed (dry run)*');
+    // The plan comes before the instances and the diagnosis.
+    expect(description.indexOf('*Planned')).toBeLessThan(description.indexOf('*Never joined'));
+    expect(description.indexOf('*Planned')).toBeLessThan(description.indexOf('*Diagnosis'));
+  });
+
+  it('shows each planned action with its reason and the route before and after', () => {
+    const { description } = chat.content;
+    expect(description).toContain(
+      `:clipboard: *Planned* create-route \`${ROUTE_TABLE_ID}\`: \`no 0.0.0.0/0 route\` → \`0.0.0.0/0 → ${NAT_ID}\` — 0.0.0.0/0 → ${NAT_ID}, the available NAT gateway in us-west-2a, the subnet's zone`,
+    );
+    expect(description).toContain(
+      `:clipboard: *Planned* replace-instances on 1 instance of \`${ASG}\`: \`${INSTANCE_ID}\` — never joined; replace once the route is fixed`,
+    );
+    const { email } = alert.structure;
+    expect(email).toContain(
+      [
+        'PLANNED (2): NOTHING WAS CHANGED (DRY RUN)',
+        '',
+        `  - create-route on ${ROUTE_TABLE_ID} → ${NAT_ID}`,
+        '    Before: no 0.0.0.0/0 route',
+        `    After:  0.0.0.0/0 → ${NAT_ID}`,
+        `    Reason: 0.0.0.0/0 → ${NAT_ID}, the available NAT gateway in us-west-2a, the subnet's zone`,
+      ].join('\n'),
+    );
+    expect(email).toContain(`  - replace-instances on 1 instance of ${ASG}: ${INSTANCE_ID}`);
+  });
+
+  it('shows each skipped action with its reason and what a person must do', () => {
+    const { description } = chat.content;
+    expect(description).toContain('*Skipped (2): a person must act*');
+    // Main route table refused: the exact command, inline.
+    expect(description).toContain(
+      ':fast_forward: *Skipped* create-route on `rtb-0main000000000000` → `nat-0123456789abcdef0` (now `no 0.0.0.0/0 route`) — rtb-0main000000000000 is the VPC main route table and serves every unassociated subnet; not patched without ALLOW_MAIN_ROUTE_TABLE=true',
+    );
+    expect(description).toContain(`      ↳ by hand: \`${mainTableFix}\``);
+    // No NAT gateway: several commands, found among the next steps.
+    expect(description).toContain(
+      ':fast_forward: *Skipped* create-route on `rtb-0aaa000000000000b` (now `no 0.0.0.0/0 route`) — no available NAT gateway in vpc-0c1d2e3f4a5b6c7d8; nothing written',
+    );
+    expect(description).toContain('      ↳ by hand: the *NO_DEFAULT_ROUTE* commands in the next steps');
+    expect(chat.content.nextSteps.some((s) => s.includes('aws ec2 create-nat-gateway'))).toBe(true);
+
+    const { email } = alert.structure;
+    expect(email).toContain(
+      [
+        'SKIPPED (2): A PERSON MUST ACT',
+        '',
+        `  - create-route on rtb-0main000000000000 → ${NAT_ID}`,
+        '    Now:    no 0.0.0.0/0 route',
+        `    Wanted: ${AFTER}`,
+        '    Reason: rtb-0main000000000000 is the VPC main route table and serves every unassociated subnet; not patched without ALLOW_MAIN_ROUTE_TABLE=true',
+        '    By hand:',
+        `      ${mainTableFix}`,
+      ].join('\n'),
+    );
+    expect(email).toContain(
+      '    Reason: no available NAT gateway in vpc-0c1d2e3f4a5b6c7d8; nothing written\n    By hand:\n      # No available NAT gateway',
+    );
+  });
+
+  it('shows no undo command, since nothing was done', () => {
+    // The JSON report keeps the planner's undo field; chat and email show undo for done actions only.
+    expect(alert.structure.default).not.toContain('delete-route');
+    expect(alert.structure.email).not.toContain('delete-route');
+    expect(chat.content.description).not.toContain('To undo');
+    expect(alert.structure.email).not.toContain('TO UNDO');
+  });
+});
+
+describe('formatAlert: remediated', () => {
+  const done = seedNodegroup({
+    policy: 'remediate',
+    alertKind: 'remediated',
+    actions: [
+      routeAction('done', { reason: `created 0.0.0.0/0 → ${NAT_ID} in us-west-2a, the subnet's zone` }),
+      replaceAction('done'),
+    ],
+  });
+  const alert = alertFor(done);
+  const chat = chatOf(alert);
+
+  it('says what was done in the title and subject, at the severity of what was found', () => {
+    expectWellFormed(alert);
+    expect(chat.content.title).toBe(
+      ':white_check_mark: eks-workshop/new_nodegroup_2: route fixed, 1 node replaced',
+    );
+    expect(alert.subject).toBe('[FIXED] eks-workshop/new_nodegroup_2: route fixed, 1 node replaced');
+    expect(alert.structure.email.split('\n')[0]).toBe(
+      'FIXED: eks-workshop/new_nodegroup_2: route fixed, 1 node replaced',
+    );
+    expect(alert.attributes.severity).toBe('critical');
+    expect(chat.metadata.eventType).toBe('RemediationApplied');
+    expect(chat.metadata.additionalContext).toMatchObject({ alertKind: 'remediated', actions: 'done:2' });
+    expect(chat.content.keywords).toContain('remediated');
+  });
+
+  it('shows the route table before and after, and the instances replaced', () => {
+    const { description } = chat.content;
+    expect(description).toContain('*What was done (2)*');
+    expect(description).toContain(
+      `:white_check_mark: *Done* create-route \`${ROUTE_TABLE_ID}\`: \`no 0.0.0.0/0 route\` → \`${AFTER}\` — created`,
+    );
+    expect(description).toContain(
+      `:white_check_mark: *Done* replace-instances on 1 instance of \`${ASG}\`: \`${INSTANCE_ID}\` — never joined`,
+    );
+    // The replaced instance is not listed again as stranded.
+    expect(description).not.toContain('*Never joined');
+    expect(description).toContain('*Diagnosis before the fix (2)*');
+
+    const { email } = alert.structure;
+    expect(email).toContain(
+      [
+        'WHAT WAS DONE (2)',
+        '',
+        `  - create-route on ${ROUTE_TABLE_ID} → ${NAT_ID}`,
+        '    Before: no 0.0.0.0/0 route',
+        `    After:  ${AFTER}`,
+      ].join('\n'),
+    );
+    expect(email).toContain(`  - replace-instances on 1 instance of ${ASG}: ${INSTANCE_ID}`);
+    expect(email).toContain('FINDINGS (2), AS FOUND BEFORE THE FIX');
+  });
+
+  it('gives the undo command of every done action, and the command to watch the nodes join', () => {
+    expect(chat.content.description).toContain(
+      `*To undo*\n• create-route on \`${ROUTE_TABLE_ID}\` → \`${NAT_ID}\`: \`${DELETE_ROUTE}\``,
+    );
+    expect(chat.content.nextSteps).toEqual([
+      `Watch the replacements join: \`${WATCH} --watch\``,
+      `*Undo* create-route on \`${ROUTE_TABLE_ID}\` → \`${NAT_ID}\`: \`${DELETE_ROUTE}\``,
+    ]);
+    const { email } = alert.structure;
+    expect(email).toContain(`TO UNDO\n  create-route on ${ROUTE_TABLE_ID} → ${NAT_ID}:\n    ${DELETE_ROUTE}`);
+    expect(email).toContain(`WATCH THE NODES JOIN\n  ${WATCH} --watch`);
+    expect(occurrences(email, DELETE_ROUTE)).toBe(1);
+  });
+
+  it('lists undo commands last action first, and shows the sizes of a scale-cycle', () => {
+    const undoScale =
+      'aws eks update-nodegroup-config --cluster-name eks-workshop --nodegroup-name new_nodegroup_2 --scaling-config desiredSize=2 --region us-west-2';
+    const nodegroup = seedNodegroup({
+      policy: 'remediate',
+      alertKind: 'remediated',
+      actions: [
+        routeAction('done'),
+        {
+          type: 'scale-cycle',
+          resourceId: 'new_nodegroup_2',
+          autoScalingGroupName: ASG,
+          desiredSize: 2,
+          status: 'done',
+          reason: 'no node had joined: scaled to 0, waited for ACTIVE, scaled back',
+          undo: undoScale,
+        },
+      ],
+    });
+    const cycled = alertFor(nodegroup);
+    expectWellFormed(cycled);
+    expect(chatOf(cycled).content.title).toBe(
+      ':white_check_mark: eks-workshop/new_nodegroup_2: route fixed, nodegroup cycled',
+    );
+    expect(chatOf(cycled).content.description).toContain(
+      `:white_check_mark: *Done* scale-cycle on \`new_nodegroup_2\` (\`${ASG}\`): desired size 2 → 0 → 2 — no node had joined`,
+    );
+    const { email } = cycled.structure;
+    expect(email).toContain('TO UNDO (run in this order)');
+    expect(email.indexOf(undoScale)).toBeLessThan(email.indexOf(DELETE_ROUTE));
+  });
+
+  describe('with an action that failed for a missing permission', () => {
+    const instances = [verdict(INSTANCE_ID)];
+    const warning = noDefaultRoute({ severity: 'warning' });
+    const nodegroup = seedNodegroup({
+      policy: 'remediate',
+      alertKind: 'remediated',
+      instances,
+      findings: [warning, { ...nodesNotJoined(instances), severity: 'warning' }],
+      actions: [
+        routeAction('done'),
+        replaceAction('failed', {
+          reason: `AccessDenied: the function's role is not allowed ${PERMISSION} on ${ASG}`,
+          undo: 'never shown: the action failed',
+        }),
+      ],
+    });
+    const failed = alertFor(nodegroup);
+    const failedChat = chatOf(failed);
+
+    it('says the fix failed, critical whatever the findings', () => {
+      expectWellFormed(failed);
+      expect(failedChat.content.title).toBe(
+        ':x: eks-workshop/new_nodegroup_2: fix failed — replace-instances failed (route fixed)',
+      );
+      expect(failed.subject).toBe(
+        '[FIX FAILED] eks-workshop/new_nodegroup_2: fix failed - replace-instances failed (route fixed)',
+      );
+      expect(failed.attributes.severity).toBe('critical');
+      expect(failedChat.metadata.eventType).toBe('RemediationFailed');
+    });
+
+    it('names the missing permission and what to run by hand', () => {
+      const { description, nextSteps } = failedChat.content;
+      expect(description).toContain(
+        `*Failed (1)*\n:x: *Failed* replace-instances on 1 instance of \`${ASG}\`: \`${INSTANCE_ID}\` — AccessDenied: the function's role is not allowed ${PERMISSION}`,
+      );
+      expect(description).toContain('↳ by hand: the *NODES_NOT_JOINED* commands in the next steps');
+      // The instance was not replaced: still listed as stranded.
+      expect(description).toContain(`*Never joined (1)*\n• \`${INSTANCE_ID}\``);
+      const step = nextSteps.find((s) => s.startsWith(':x: *Failed*'));
+      expect(step).toContain(PERMISSION);
+      expect(step).toContain(
+        `--instance-id ${INSTANCE_ID} --no-should-decrement-desired-capacity --region us-west-2`,
+      );
+      const { email } = failed.structure;
+      expect(email).toContain(
+        `FAILED (1)\n\n  - replace-instances on 1 instance of ${ASG}: ${INSTANCE_ID}\n    Reason: AccessDenied: the function's role is not allowed ${PERMISSION} on ${ASG}\n    By hand:\n      # After fixing the cause`,
+      );
+    });
+
+    it('gives undo commands for the done actions only', () => {
+      expect(failed.structure.default).toContain(DELETE_ROUTE);
+      expect(failed.structure.email).toContain(DELETE_ROUTE);
+      expect(failed.structure.default).not.toContain('never shown');
+      expect(failed.structure.email).not.toContain('never shown');
+    });
+  });
+
+  it('is told as the problem when every action was skipped', () => {
+    const nodegroup = seedNodegroup({
+      policy: 'remediate',
+      alertKind: 'remediated',
+      actions: [routeAction('skipped', { reason: 'no available NAT gateway' })],
+    });
+    const skipped = alertFor(nodegroup);
+    expect(chatOf(skipped).content.title).toBe(
+      ':rotating_light: eks-workshop/new_nodegroup_2: 1 node never joined — NO_DEFAULT_ROUTE (fix skipped)',
+    );
+    expect(skipped.structure.default).not.toContain('delete-route');
+    expect(skipped.structure.email).not.toContain('delete-route');
+  });
+});
+
+describe('formatAlert: resolved', () => {
+  const nodegroup = seedNodegroup({
+    policy: 'remediate',
+    alertKind: 'resolved',
+    findings: [],
+    actions: [],
+    instances: [
+      verdict(REPLACEMENT_ID, {
+        launchedAt: '2026-11-26T10:00:40.000Z',
+        joined: true,
+        ready: true,
+        nodeName: 'ip-10-42-200-18.us-west-2.compute.internal',
+      }),
+      verdict('i-0c0000000000000aa', {
+        launchedAt: '2026-11-20T08:00:00.000Z',
+        joined: true,
+        ready: true,
+        nodeName: 'ip-10-42-200-40.us-west-2.compute.internal',
+      }),
+    ],
+    remediation: remediation({
+      status: 'resolved',
+      actions: [
+        routeAction('done'),
+        replaceAction('done'),
+        routeAction('skipped', {
+          resourceId: 'rtb-0main000000000000',
+          routeTableId: 'rtb-0main000000000000',
+        }),
+      ],
+    }),
+  });
+  const alert = alertFor(nodegroup);
+  const chat = chatOf(alert);
+
+  it('says it is resolved, at severity info, in the same thread', () => {
+    expectWellFormed(alert);
+    expect(chat.content.title).toBe(
+      ':large_green_circle: eks-workshop/new_nodegroup_2: resolved — replacements joined',
+    );
+    expect(alert.subject).toBe('[RESOLVED] eks-workshop/new_nodegroup_2: resolved - replacements joined');
+    expect(alert.attributes.severity).toBe('info');
+    expect(chat.metadata.eventType).toBe('NodesJoined');
+    expect(chat.metadata.threadId).toBe(chatOf(alertFor()).metadata.threadId);
+    expect(chat.id).not.toBe(chatOf(alertFor()).id);
+    expect(chat.metadata.additionalContext).toMatchObject({
+      alertKind: 'resolved',
+      remediatedAt: REMEDIATED_AT,
+    });
+  });
+
+  it('names the remediation, its done actions and the replacements that joined', () => {
+    const { description } = chat.content;
+    expect(description).toContain(`*Remediation of ${REMEDIATED_AT}* (resolved)`);
+    expect(description).toContain(
+      `:white_check_mark: *Done* create-route \`${ROUTE_TABLE_ID}\`: \`no 0.0.0.0/0 route\` → \`${AFTER}\``,
+    );
+    expect(description).toContain(`\`${INSTANCE_ID}\``);
+    expect(description).not.toContain('rtb-0main000000000000');
+    expect(description).toContain(
+      `*Replacements joined (1)*\n• \`${REPLACEMENT_ID}\` as \`ip-10-42-200-18.us-west-2.compute.internal\` (Ready), launched 2026-11-26T10:00:40.000Z\n1 other node joined`,
+    );
+    const { email } = alert.structure;
+    expect(email).toContain(`REMEDIATION OF ${REMEDIATED_AT} (resolved)`);
+    expect(email).toContain(`    Before: no 0.0.0.0/0 route\n    After:  ${AFTER}`);
+    expect(email).toContain(
+      `Replacements that joined (1):\n  - ${REPLACEMENT_ID} as ip-10-42-200-18.us-west-2.compute.internal (Ready)`,
+    );
+    expect(email).not.toContain('FINDINGS');
+  });
+
+  it('offers no undo once the fix worked', () => {
+    expect(alert.structure.default).not.toContain('delete-route');
+    expect(alert.structure.email).not.toContain('delete-route');
+    expect(chat.content.nextSteps).toEqual([`Nothing left to do. To see the nodes: \`${WATCH}\``]);
+  });
+});
+
+describe('formatAlert: escalation', () => {
+  describe('by the loop guard', () => {
+    const nodegroup = seedNodegroup({
+      policy: 'remediate',
+      alertKind: 'escalation',
+      findings: [noDefaultRoute({ severity: 'warning' }), nodesNotJoined([verdict(INSTANCE_ID)])],
+      actions: [
+        routeAction('skipped', {
+          reason: 'loop guard: 2 remediations of this nodegroup in the last 6 h (at most 2)',
+        }),
+      ],
+    });
+    const alert = alertFor(nodegroup);
+    const chat = chatOf(alert);
+
+    it('says a person is needed and why, critical', () => {
+      expectWellFormed(alert);
+      expect(chat.content.title).toBe(
+        ':rotating_light: eks-workshop/new_nodegroup_2: needs a person — loop guard reached, NO_DEFAULT_ROUTE persists',
+      );
+      // 104 characters: cut to fit SNS.
+      expect(alert.subject).toBe(
+        '[ESCALATION] eks-workshop/new_nodegroup_2: needs a person - loop guard reached, NO_DEFAULT_ROUTE...',
+      );
+      expect(alert.attributes.severity).toBe('critical');
+      expect(chat.metadata.eventType).toBe('RemediationEscalated');
+      expect(chat.metadata.threadId).toBe(threadIdFor('eks-workshop', 'new_nodegroup_2'));
+    });
+
+    it('gives the guard its words once, then what a person must run', () => {
+      const { description, nextSteps } = chat.content;
+      expect(description).toContain(
+        '*Why a person is needed*\n• Loop guard: 2 remediations of this nodegroup in the last 6 h (at most 2)',
+      );
+      expect(occurrences(description, 'loop guard: loop guard')).toBe(0);
+      expect(description).toContain('*Skipped (1): a person must act*');
+      expect(nextSteps[0]).toBe(`*NO_DEFAULT_ROUTE*: \`${FIX}\``);
+      expect(nextSteps.some((s) => s.includes('aws ec2 get-console-output'))).toBe(true);
+      const { email } = alert.structure;
+      expect(email).toContain(
+        'WHY A PERSON IS NEEDED\n  - Loop guard: 2 remediations of this nodegroup in the last 6 h (at most 2)',
+      );
+      expect(email).toContain(`    Reason: loop guard: 2 remediations`);
+      expect(alert.structure.default).not.toContain('delete-route');
+      expect(alert.structure.email).not.toContain('delete-route');
+    });
+  });
+
+  describe('because the replacements did not join', () => {
+    const stranded = [verdict(REPLACEMENT_ID, { launchedAt: '2026-11-26T10:00:40.000Z' })];
+    const nodegroup = seedNodegroup({
+      policy: 'remediate',
+      alertKind: 'escalation',
+      instances: stranded,
+      findings: [nodesNotJoined(stranded)],
+      actions: [],
+      remediation: remediation(),
+    });
+    const alert = alertFor(nodegroup);
+    const chat = chatOf(alert);
+
+    it('says the fix did not help and names the replacements', () => {
+      expectWellFormed(alert);
+      expect(chat.content.title).toBe(
+        `:rotating_light: eks-workshop/new_nodegroup_2: needs a person — the fix did not help: replacements ${REPLACEMENT_ID} have not joined`,
+      );
+      expect(alert.subject).toMatch(
+        /^\[ESCALATION\] eks-workshop\/new_nodegroup_2: needs a person - the fix did not help/,
+      );
+      expect(alert.attributes.severity).toBe('critical');
+      expect(chat.metadata.eventType).toBe('RemediationEscalated');
+      expect(chat.content.description).toContain(
+        `• The fix did not help: after the remediation of ${REMEDIATED_AT} (route fixed, 1 node replaced), replacements ${REPLACEMENT_ID} have not joined.`,
+      );
+      expect(alert.structure.email).toContain('WHY A PERSON IS NEEDED\n  - The fix did not help');
+    });
+
+    it('shows the remediation, how to undo it, and where to look first', () => {
+      const { description, nextSteps } = chat.content;
+      expect(description).toContain(`*Remediation of ${REMEDIATED_AT}* (open)`);
+      expect(description).toContain(`\`no 0.0.0.0/0 route\` → \`${AFTER}\``);
+      expect(description).toContain(`*Never joined (1)*\n• \`${REPLACEMENT_ID}\``);
+      expect(description).toContain(`*To undo*\n• create-route on \`${ROUTE_TABLE_ID}\``);
+      expect(nextSteps[0]).toContain(
+        `\`aws ec2 get-console-output --instance-id ${REPLACEMENT_ID} --latest --output text --region us-west-2\``,
+      );
+      expect(nextSteps).toContain(
+        `*Undo* create-route on \`${ROUTE_TABLE_ID}\` → \`${NAT_ID}\`: \`${DELETE_ROUTE}\``,
+      );
+      const { email } = alert.structure;
+      expect(email).toContain(`REMEDIATION OF ${REMEDIATED_AT} (open)`);
+      expect(email).toContain(
+        `TO UNDO THE REMEDIATION\n  create-route on ${ROUTE_TABLE_ID} → ${NAT_ID}:\n    ${DELETE_ROUTE}`,
+      );
+      expect(email).toContain('INVESTIGATE: the boot log of an instance that did not join');
+      expect(chat.metadata.relatedResources).toEqual(
+        expect.arrayContaining([REPLACEMENT_ID, INSTANCE_ID, ASG]),
+      );
+    });
+
+    it('says when the old instances were never replaced', () => {
+      const old = [verdict(INSTANCE_ID)];
+      const notReplaced = alertFor(
+        seedNodegroup({
+          policy: 'remediate',
+          alertKind: 'escalation',
+          instances: old,
+          findings: [nodesNotJoined(old)],
+          remediation: remediation(),
+        }),
+      );
+      expect(chatOf(notReplaced).content.title).toBe(
+        `:rotating_light: eks-workshop/new_nodegroup_2: needs a person — the fix did not help: ${INSTANCE_ID} still not joined`,
+      );
+    });
+  });
+});
+
+describe('formatAlert: every kind', () => {
+  it('keeps the JSON report for sqs and lambda, with the kind and the remediation', () => {
+    const nodegroup = seedNodegroup({ alertKind: 'escalation', remediation: remediation() });
+    const alert = alertFor(nodegroup);
+    expect(JSON.parse(alert.structure.sqs)).toEqual(seedReport(nodegroup));
+    expect(bodyOf(alert).nodegroups[0]?.alertKind).toBe('escalation');
+  });
+
+  it('cuts a remediation of thousands of instances to fit, as valid JSON', () => {
+    const ids = Array.from({ length: 5000 }, (_, i) => `i-${i.toString(16).padStart(17, '0')}`);
+    const nodegroup = seedNodegroup({
+      alertKind: 'resolved',
+      remediation: remediation({
+        actions: [
+          routeAction('done'),
+          ...ids.map((id) => replaceAction('done', { resourceId: id, instanceId: id })),
+        ],
+        replacedInstanceIds: ids,
+      }),
+    });
+    const alert = alertFor(nodegroup);
+    expectWellFormed(alert);
+    const [body] = bodyOf(alert).nodegroups;
+    expect(body?.truncated).toBe(true);
+    expect(body?.remediation?.replacedInstanceIds.length).toBeLessThan(5000);
+    expect(body?.omitted?.replacedInstanceIds).toBe(
+      5000 - (body?.remediation?.replacedInstanceIds.length ?? 0),
+    );
+    expect(chatOf(alert).content.description).toContain('… and 4,990 more');
+  });
+});
+
+describe('formatAlert: actions as the planner and executor word them', () => {
+  const ownWords = `${ROUTE_TABLE_ID} is the VPC main route table, used by every subnet without its own; it is patched only with ALLOW_MAIN_ROUTE_TABLE=true (CLI --allow-main-route-table).`;
+
+  it('shows a command that a skip reason spells out once, as code', () => {
+    const nodegroup = seedNodegroup({
+      policy: 'dry-run',
+      actions: [
+        routeAction('skipped', {
+          reason: `${ownWords} A person can run: ${FIX}`,
+          after: undefined,
+          undo: undefined,
+        }),
+      ],
+    });
+    const alert = alertFor(nodegroup);
+    const { description } = chatOf(alert).content;
+    expect(description).toContain(`(now \`no 0.0.0.0/0 route\`) — ${ownWords}\n      ↳ by hand: \`${FIX}\``);
+    expect(occurrences(description, FIX)).toBe(1);
+    expect(alert.structure.email).toContain(`    Reason: ${ownWords}\n    By hand:\n      ${FIX}`);
+  });
+
+  it('names the group when recycling is skipped for want of a fix', () => {
+    const nodegroup = seedNodegroup({
+      policy: 'dry-run',
+      actions: [
+        {
+          type: 'replace-instances',
+          resourceId: ASG,
+          autoScalingGroupName: ASG,
+          status: 'skipped',
+          reason: 'no routing fix can be applied: the 1 unjoined instance(s) are reported, not recycled',
+        },
+      ],
+    });
+    const alert = alertFor(nodegroup);
+    expect(chatOf(alert).content.description).toContain(
+      `:fast_forward: *Skipped* replace-instances on \`${ASG}\` — no routing fix can be applied`,
+    );
+    expect(alert.structure.email).toContain(`  - replace-instances on ${ASG}\n    Reason: no routing fix`);
+  });
+
+  it('tells an undo that is no command apart from the commands', () => {
+    const nodegroup = seedNodegroup({
+      policy: 'remediate',
+      alertKind: 'remediated',
+      actions: [
+        routeAction('done'),
+        replaceAction('done', {
+          target: ASG,
+          undo: 'nothing to undo: desired capacity is unchanged and the group launches a replacement',
+        }),
+      ],
+    });
+    const alert = alertFor(nodegroup);
+    const { description, nextSteps } = chatOf(alert).content;
+    expect(description).toContain(
+      `*To undo*\n• create-route on \`${ROUTE_TABLE_ID}\` → \`${NAT_ID}\`: \`${DELETE_ROUTE}\`\n• replace-instances on 1 instance of \`${ASG}\`: \`${INSTANCE_ID}\`: nothing to undo: desired capacity is unchanged`,
+    );
+    expect(nextSteps.filter((step) => step.startsWith('*Undo*'))).toHaveLength(1);
+    expect(alert.structure.email).toContain(
+      `TO UNDO\n  create-route on ${ROUTE_TABLE_ID} → ${NAT_ID}:\n    ${DELETE_ROUTE}\n  replace-instances on 1 instance of ${ASG}: ${INSTANCE_ID}: nothing to undo`,
+    );
+  });
+
+  it("gives the loop guard's own words as the reason, not those of the action it stopped", () => {
+    const guard =
+      'loop guard: 2 remediation(s) of this nodegroup in the last 6 h (limit 2), so nothing more is changed automatically';
+    const nodegroup = seedNodegroup({
+      policy: 'remediate',
+      alertKind: 'escalation',
+      actions: [
+        routeAction('skipped', { reason: `${guard}; add 0.0.0.0/0 → ${NAT_ID} in ${ROUTE_TABLE_ID}` }),
+      ],
+    });
+    const alert = alertFor(nodegroup);
+    expect(chatOf(alert).content.description).toContain(
+      '*Why a person is needed*\n• Loop guard: 2 remediation(s) of this nodegroup in the last 6 h (limit 2), so nothing more is changed automatically\n',
+    );
+  });
+
+  it('does not call an old instance that still did not join a replacement', () => {
+    const old = verdict('i-0d0000000000000dd', { launchedAt: '2026-11-26T08:00:00.000Z' });
+    const replacement = verdict(REPLACEMENT_ID, { launchedAt: '2026-11-26T10:00:40.000Z' });
+    const nodegroup = seedNodegroup({
+      policy: 'remediate',
+      alertKind: 'escalation',
+      instances: [old, replacement],
+      findings: [nodesNotJoined([old, replacement])],
+      remediation: remediation(),
+    });
+    const alert = alertFor(nodegroup);
+    expect(chatOf(alert).content.title).toBe(
+      `:rotating_light: eks-workshop/new_nodegroup_2: needs a person — the fix did not help: replacements ${REPLACEMENT_ID} have not joined`,
+    );
+    expect(chatOf(alert).content.description).toContain(
+      `replacements ${REPLACEMENT_ID} have not joined; i-0d0000000000000dd was not replaced and has not joined.`,
+    );
   });
 });

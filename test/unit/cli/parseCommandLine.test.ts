@@ -38,6 +38,7 @@ describe('parseCommandLine check', () => {
         '--region',
         'us-west-2',
         '--allow-main-route-table',
+        '--preflight',
         '--json',
       ]),
     ).toEqual({
@@ -49,6 +50,7 @@ describe('parseCommandLine check', () => {
       topicArn: TOPIC,
       region: 'us-west-2',
       allowMainRouteTable: true,
+      preflight: true,
       json: true,
     });
   });
@@ -68,6 +70,7 @@ describe('parseCommandLine check', () => {
       policy: 'remediate',
       joinWindowSeconds: 0,
       allowMainRouteTable: false,
+      preflight: false,
       json: true,
     });
   });
@@ -95,6 +98,7 @@ describe('parseCommandLine check', () => {
       name: 'check',
       cluster: 'eks-workshop',
       allowMainRouteTable: false,
+      preflight: false,
       json: false,
     });
     for (const key of ['nodegroups', 'policy', 'joinWindowSeconds', 'topicArn', 'region']) {
