@@ -1,12 +1,30 @@
 import { chooseNatGateway, type NatChoice } from './chooseNatGateway.js';
 import { DEFAULT_ROUTE, describeRoute, findDefaultRoute } from './describeRoute.js';
-import { type EffectiveRouteTable, effectiveRouteTable } from './effectiveRouteTable.js';
-import type { Finding, Instance, NetworkSnapshot } from './types.js';
+import { diagnosePrivateAccess, type PrivateAccessVerdict } from './diagnosePrivateAccess.js';
+import { describeEffectiveTable, effectiveRouteTable } from './effectiveRouteTable.js';
+import { natProblem } from './liveDefaultRoute.js';
+import type { Cluster, Finding, Instance, NetworkSnapshot } from './types.js';
 
 export interface RoutingInput {
   region: string;
   network: NetworkSnapshot;
   /** The instances to explain: unjoined and past the join window. */
+  instances: Instance[];
+  /** Subnets to judge even with no instance in them (preflight: a nodegroup's subnets before launch). */
+  subnetIds?: string[];
+  /**
+   * With the cluster, a subnet without a default route is judged by private endpoint access: valid
+   * when the VPC endpoints nodes need are there, MISSING_VPC_ENDPOINTS when some are not. Without
+   * it, such a subnet is always NO_DEFAULT_ROUTE.
+   */
+  cluster?: Cluster;
+  /** Interface endpoint services the cluster needs beyond ec2, ecr.api, ecr.dkr and sts. */
+  additionalEndpointServices?: string[];
+}
+
+export interface SubnetRoutingInput extends Omit<RoutingInput, 'instances' | 'subnetIds'> {
+  subnetId: string;
+  /** The subnet's instances to explain; none at preflight. */
   instances: Instance[];
 }
 
@@ -16,37 +34,49 @@ export interface RoutingInput {
  * Default routes to anything else (transit gateway, peering, firewall) are not judged: we cannot see
  * past them, and guessing would raise false alarms.
  */
-export function diagnoseRouting({ region, network, instances }: RoutingInput): Finding[] {
-  const findings: Finding[] = [];
-  for (const [subnetId, group] of groupBySubnet(instances)) {
-    const effective = effectiveRouteTable(network, subnetId);
-    if (!effective) continue;
-    const zone =
-      group[0]?.availabilityZone ?? network.subnets.find((s) => s.subnetId === subnetId)?.availabilityZone;
-    const finding = diagnoseSubnet(region, network, subnetId, zone, effective, group);
-    if (finding) findings.push(finding);
-  }
-  return findings;
+export function diagnoseRouting({ instances, subnetIds, ...rest }: RoutingInput): Finding[] {
+  const groups = groupBySubnet(instances);
+  for (const subnetId of subnetIds ?? []) if (!groups.has(subnetId)) groups.set(subnetId, []);
+  return [...groups].flatMap(
+    ([subnetId, group]) => diagnoseSubnetRouting({ ...rest, subnetId, instances: group }) ?? [],
+  );
 }
 
-function diagnoseSubnet(
-  region: string,
-  network: NetworkSnapshot,
-  subnetId: string,
-  zone: string | undefined,
-  { table, source }: EffectiveRouteTable,
-  instances: Instance[],
-): Finding | undefined {
+/** The routing verdict for one subnet, or undefined when its routing lets nodes join. */
+export function diagnoseSubnetRouting(input: SubnetRoutingInput): Finding | undefined {
+  const { region, network, subnetId, instances, cluster } = input;
+  const effective = effectiveRouteTable(network, subnetId);
+  if (!effective) return undefined;
+  const { table, source } = effective;
+  const zone =
+    instances[0]?.availabilityZone ?? network.subnets.find((s) => s.subnetId === subnetId)?.availabilityZone;
   const instanceIds = instances.map((i) => i.instanceId);
-  const which =
-    source === 'explicit'
-      ? `Route table ${table.routeTableId} (explicitly associated with ${subnetId})`
-      : `The VPC main route table ${table.routeTableId} (used by ${subnetId}, which has no explicit association)`;
+  const which = describeEffectiveTable(subnetId, effective);
   const routes = table.routes.map(describeRoute).join(', ') || 'none';
   const base = { subnetId, instanceIds, routeTableId: table.routeTableId, routeTableSource: source };
   const defaultRoute = findDefaultRoute(table.routes);
+  // Whether nodes can do without internet egress: asked only where it changes the verdict.
+  const privateAccess = (): PrivateAccessVerdict | undefined =>
+    cluster &&
+    diagnosePrivateAccess({
+      region,
+      cluster,
+      network,
+      subnetId,
+      routeTable: effective,
+      instances,
+      ...(zone && { zone }),
+      ...(input.additionalEndpointServices && { additionalServices: input.additionalEndpointServices }),
+    });
 
   if (!defaultRoute) {
+    const access = privateAccess();
+    if (access?.kind === 'complete') return undefined;
+    if (access?.kind === 'incomplete') return access.finding;
+    const unknownEndpoints =
+      access?.reason === 'endpoints-unknown'
+        ? ` Cluster ${cluster?.name} has private endpoint access, but the VPC endpoints were not read: if nodes here are meant to use VPC endpoints instead of the internet, create those rather than this route.`
+        : '';
     const nat = chooseNatGateway(network, zone);
     return {
       code: 'NO_DEFAULT_ROUTE',
@@ -54,7 +84,7 @@ function diagnoseSubnet(
       resourceId: table.routeTableId,
       ...base,
       ...(nat && { natGatewayId: nat.natGateway.natGatewayId }),
-      message: `${which} has no ${DEFAULT_ROUTE} route, so nodes in ${subnetId} cannot reach the EKS API, ECR or STS. Routes: ${routes}.${mainTableWarning(source)}`,
+      message: `${which} has no ${DEFAULT_ROUTE} route, so nodes in ${subnetId} cannot reach the EKS API, ECR or STS. Routes: ${routes}.${mainTableWarning(source)}${unknownEndpoints}`,
       fix: routeFix('create-route', region, network, table.routeTableId, zone, nat),
     };
   }
@@ -79,6 +109,8 @@ function diagnoseSubnet(
   if (defaultRoute.target.kind === 'internet-gateway') {
     const withoutIp = instances.filter((i) => !i.publicIp);
     if (withoutIp.length === 0) return undefined;
+    // Without a public IP the internet is out of reach, but a private cluster does not need it.
+    if (privateAccess()?.kind === 'complete') return undefined;
     const ids = withoutIp.map((i) => i.instanceId);
     return {
       code: 'NO_PUBLIC_IP',
@@ -94,14 +126,6 @@ function diagnoseSubnet(
       ].join('\n'),
     };
   }
-  return undefined;
-}
-
-/** Why a NAT gateway that a route points at cannot carry traffic, or undefined when it can. */
-function natProblem(network: NetworkSnapshot, natGatewayId: string): string | undefined {
-  const nat = network.natGateways.find((n) => n.natGatewayId === natGatewayId);
-  if (!nat) return `its NAT gateway ${natGatewayId} does not exist any more`;
-  if (nat.state !== 'available') return `its NAT gateway ${natGatewayId} is ${nat.state}`;
   return undefined;
 }
 

@@ -16,3 +16,10 @@ export function effectiveRouteTable(
   const main = network.routeTables.find((t) => t.main && t.vpcId === network.vpcId);
   return main ? { table: main, source: 'main' } : undefined;
 }
+
+/** How a person reads which table a subnet uses: its own, or the VPC main table by default. */
+export function describeEffectiveTable(subnetId: string, { table, source }: EffectiveRouteTable): string {
+  return source === 'explicit'
+    ? `Route table ${table.routeTableId} (explicitly associated with ${subnetId})`
+    : `The VPC main route table ${table.routeTableId} (used by ${subnetId}, which has no explicit association)`;
+}

@@ -14,7 +14,7 @@ export function evaluateFollowUp(
   record: RemediationRecord | undefined,
   verdicts: InstanceVerdict[],
 ): FollowUp {
-  if (!record || record.status !== 'open') return { kind: 'wait' };
+  if (record?.status !== 'open') return { kind: 'wait' };
   if (verdicts.some((v) => v.joined === null)) return { kind: 'wait' };
   // Launch times have second resolution, and the record's time is floored to the second.
   const since = Date.parse(record.at);

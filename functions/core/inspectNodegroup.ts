@@ -30,33 +30,17 @@ export interface Inspection {
 /** Reads one nodegroup and diagnoses it: policy, membership verdicts, findings. No writes. */
 export async function inspectNodegroup(
   cluster: Cluster,
-  name: string,
-  request: { policyOverride?: Policy; defaultPolicy: Policy; joinWindowSeconds: number },
+  nodegroup: Nodegroup,
+  policy: Policy,
+  request: { joinWindowSeconds: number },
   { account, membership, log }: { account: AccountReader; membership: MembershipReader; log: Log },
   now: Date,
 ): Promise<Inspection> {
-  const nodegroup = await account.describeNodegroup(cluster.name, name);
-  const resolved = resolvePolicy({
-    explicit: request.policyOverride,
-    nodegroupTags: nodegroup.tags,
-    clusterTags: cluster.tags,
-    accountDefault: request.defaultPolicy,
-  });
+  const name = nodegroup.name;
   const keys = { cluster: cluster.name, nodegroup: name };
-  if (resolved.invalidTag)
-    log.warn('ignoring a policy tag that is not a policy', { ...keys, ...resolved.invalidTag });
-  const report: NodegroupReport = {
-    name,
-    ...(nodegroup.arn && { arn: nodegroup.arn }),
-    policy: resolved.policy,
-    status: nodegroup.status,
-    autoScalingGroups: nodegroup.autoScalingGroupNames,
-    instances: [],
-    findings: [],
-    actions: [],
-  };
+  const report = emptyReport(nodegroup, policy);
   const inspection: Inspection = { cluster, nodegroup, report, instances: [], verdicts: [], networks: [] };
-  if (resolved.policy === 'off') {
+  if (policy === 'off') {
     log.info('policy is off: not checked', keys);
     return inspection;
   }
@@ -90,13 +74,49 @@ export async function inspectNodegroup(
   report.findings = findings;
   log.info('nodegroup checked', {
     ...keys,
-    policy: resolved.policy,
+    policy,
     instances: verdicts.length,
     pending: verdicts.filter((v) => v.pending).length,
     unjoined: stranded.length,
     findings: findings.map((f) => f.code),
   });
   return { ...inspection, instances, verdicts, networks };
+}
+
+/** The nodegroup's policy: the CLI flag, else its tag, else the cluster's tag, else the account default. */
+export function nodegroupPolicy(
+  cluster: Cluster,
+  nodegroup: Nodegroup,
+  request: { policyOverride?: Policy; defaultPolicy: Policy },
+  log: Log,
+): Policy {
+  const resolved = resolvePolicy({
+    explicit: request.policyOverride,
+    nodegroupTags: nodegroup.tags,
+    clusterTags: cluster.tags,
+    accountDefault: request.defaultPolicy,
+  });
+  if (resolved.invalidTag) {
+    log.warn('ignoring a policy tag that is not a policy', {
+      cluster: cluster.name,
+      nodegroup: nodegroup.name,
+      ...resolved.invalidTag,
+    });
+  }
+  return resolved.policy;
+}
+
+export function emptyReport(nodegroup: Nodegroup, policy: Policy): NodegroupReport {
+  return {
+    name: nodegroup.name,
+    ...(nodegroup.arn && { arn: nodegroup.arn }),
+    policy,
+    status: nodegroup.status,
+    autoScalingGroups: nodegroup.autoScalingGroupNames,
+    instances: [],
+    findings: [],
+    actions: [],
+  };
 }
 
 /** Routing diagnosis of the stranded instances, one network read per VPC. */

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { executePlan } from './executePlan.js';
 import { evaluateFollowUp } from './followUp.js';
 import type { Inspection } from './inspectNodegroup.js';
@@ -11,11 +10,11 @@ import type { Action, NodegroupReport, RemediationRecord } from './types.js';
 export const ANOTHER_RUN = 'another run';
 
 /** Without a deadline (the CLI), writes and waits stop after this long. */
-const DEFAULT_BUDGET_MS = 14 * 60 * 1000;
+export const DEFAULT_BUDGET_MS = 14 * 60 * 1000;
 
 /**
  * Policy dry-run and remediate: follows up on the last fix, plans, and under remediate carries the
- * plan out — under a per-nodegroup lock, once, and recorded for the loop guard and the follow-up.
+ * plan out once, recorded for the loop guard and the follow-up. The caller holds the nodegroup's lock.
  */
 export async function remediateNodegroup(
   inspection: Inspection,
@@ -84,45 +83,32 @@ async function carryOut(
     );
   if (!writer) return skipAll('this run cannot write (no remediation writer)');
 
-  const deadline = request.deadline ?? new Date(clock.now().getTime() + DEFAULT_BUDGET_MS);
-  const lockSeconds = Math.max(60, Math.ceil((deadline.getTime() - clock.now().getTime()) / 1000) + 60);
-  const owner = ports.runId ?? randomUUID();
-  if (!(await state.acquireLock(cluster.name, nodegroup.name, owner, lockSeconds))) {
-    return skipAll(`${ANOTHER_RUN} is remediating this nodegroup right now`);
-  }
-  try {
-    // A run that read the account before another one fixed it must not act on what it read.
-    const newer = await state.listRemediations(cluster.name, nodegroup.name, checkedAt);
-    if (newer.length > 0) return skipAll(`${ANOTHER_RUN} remediated this nodegroup at ${newer.at(-1)?.at}`);
-
-    // Seconds, as EC2 reports launch times: replacements launched from now on count as newer.
-    const startedAt = new Date(Math.floor(clock.now().getTime() / 1000) * 1000);
-    const executed = await executePlan(plan, {
+  const deadline = request.deadline ?? new Date(checkedAt.getTime() + DEFAULT_BUDGET_MS);
+  // Seconds, as EC2 reports launch times: replacements launched from now on count as newer.
+  const startedAt = new Date(Math.floor(clock.now().getTime() / 1000) * 1000);
+  const executed = await executePlan(plan, {
+    cluster: cluster.name,
+    nodegroup: nodegroup.name,
+    writer,
+    log,
+    deadline,
+  });
+  const done = executed.filter((a) => a.status === 'done');
+  if (done.length > 0) {
+    const cycled = done.some((a) => a.type === 'scale-cycle');
+    const record: RemediationRecord = {
       cluster: cluster.name,
       nodegroup: nodegroup.name,
-      writer,
-      log,
-      deadline,
-    });
-    const done = executed.filter((a) => a.status === 'done');
-    if (done.length > 0) {
-      const cycled = done.some((a) => a.type === 'scale-cycle');
-      const record: RemediationRecord = {
-        cluster: cluster.name,
-        nodegroup: nodegroup.name,
-        at: startedAt.toISOString(),
-        status: 'open',
-        actions: done,
-        replacedInstanceIds: cycled
-          ? inspection.verdicts.map((v) => v.instanceId)
-          : done.flatMap((a) => (a.type === 'replace-instances' && a.instanceId ? [a.instanceId] : [])),
-      };
-      await state.putRemediation(record);
-      report.remediation = record;
-    }
-    if (executed.some((a) => a.status === 'done' || a.status === 'failed')) report.alertKind = 'remediated';
-    return executed;
-  } finally {
-    await state.releaseLock(cluster.name, nodegroup.name, owner);
+      at: startedAt.toISOString(),
+      status: 'open',
+      actions: done,
+      replacedInstanceIds: cycled
+        ? inspection.verdicts.map((v) => v.instanceId)
+        : done.flatMap((a) => (a.type === 'replace-instances' && a.instanceId ? [a.instanceId] : [])),
+    };
+    await state.putRemediation(record);
+    report.remediation = record;
   }
+  if (executed.some((a) => a.status === 'done' || a.status === 'failed')) report.alertKind = 'remediated';
+  return executed;
 }

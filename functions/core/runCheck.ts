@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { alertFingerprint } from './alertFingerprint.js';
 import { JoinRemediatorError } from './errors.js';
-import { type Inspection, inspectNodegroup } from './inspectNodegroup.js';
+import { emptyReport, type Inspection, inspectNodegroup, nodegroupPolicy } from './inspectNodegroup.js';
 import { isLoopGuardSkip, type LoopGuardSettings } from './loopGuard.js';
 import { mapWithConcurrency } from './mapWithConcurrency.js';
 import type { RecycleStrategy } from './planRemediation.js';
@@ -13,7 +14,7 @@ import type {
   RemediationWriter,
   StateStore,
 } from './ports.js';
-import { ANOTHER_RUN, remediateNodegroup } from './remediateNodegroup.js';
+import { ANOTHER_RUN, DEFAULT_BUDGET_MS, remediateNodegroup } from './remediateNodegroup.js';
 import type { Action, AlertKind, NodegroupReport, Policy, Report } from './types.js';
 
 export interface RemediationSettings {
@@ -92,14 +93,46 @@ export async function runCheck(request: CheckRequest, ports: CheckPorts): Promis
     nodegroups: [],
   };
   report.nodegroups = await mapWithConcurrency(names, NODEGROUP_CONCURRENCY, async (name) => {
-    const inspection = await inspectNodegroup(cluster, name, request, ports, checkedAt);
-    const nodegroup = await remediateNodegroup(inspection, request, settings, ports, checkedAt);
-    const kind = alertKindOf(nodegroup);
-    if (kind && ports.alerts) {
-      nodegroup.alertKind = kind;
-      nodegroup.actions.push(await alertOnce(kind, report, nodegroup, inspection, settings, ports, errors));
+    const nodegroup = await account.describeNodegroup(cluster.name, name);
+    const policy = nodegroupPolicy(cluster, nodegroup, request, ports.log);
+    const checkOne = async () => {
+      const inspection = await inspectNodegroup(cluster, nodegroup, policy, request, ports, checkedAt);
+      const result = await remediateNodegroup(inspection, request, settings, ports, checkedAt);
+      const kind = alertKindOf(result);
+      if (kind && ports.alerts) {
+        result.alertKind = kind;
+        result.actions.push(await alertOnce(kind, report, result, inspection, settings, ports, errors));
+      }
+      return result;
+    };
+    if (policy !== 'remediate') return checkOne();
+    // Remediating runs of one nodegroup take turns, from the first read to the last write, so each
+    // acts on what it read and one problem is never acted on (or alerted about) twice.
+    const owner = ports.runId ?? randomUUID();
+    const deadline = request.deadline ?? new Date(checkedAt.getTime() + DEFAULT_BUDGET_MS);
+    const lockSeconds = Math.max(60, Math.ceil((deadline.getTime() - checkedAt.getTime()) / 1000) + 60);
+    if (!(await ports.state.acquireLock(cluster.name, name, owner, lockSeconds))) {
+      ports.log.info('another run is checking this nodegroup: skipped', {
+        cluster: cluster.name,
+        nodegroup: name,
+      });
+      return {
+        ...emptyReport(nodegroup, policy),
+        actions: [
+          {
+            type: 'notify',
+            resourceId: 'sns',
+            status: 'skipped',
+            reason: `${ANOTHER_RUN} is checking this nodegroup now and reports it`,
+          },
+        ],
+      };
     }
-    return nodegroup;
+    try {
+      return await checkOne();
+    } finally {
+      await ports.state.releaseLock(cluster.name, name, owner);
+    }
   });
   return { report, errors };
 }

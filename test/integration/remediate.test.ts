@@ -341,15 +341,19 @@ describe('remediate on the seed account', () => {
 
     const guarded = await remediate();
 
-    expect(guarded.code).toBe(1);
     const nodegroup = nodegroupOf(guarded.stdout);
+    expect(guarded.code, guarded.stdout).toBe(1);
     expect(nodegroup.alertKind).toBe('escalation');
     expect(nodegroup.actions[0]?.reason).toMatch(/^loop guard: 2 remediation\(s\)/);
     expect(await accountWrites()).toEqual(['sns:Publish']);
   });
 
   it('acts once when two runs race: one route, one termination, one alert about it', async () => {
-    const runs = await Promise.all([remediate(), remediate()]);
+    // A window the stranded instance is past but the replacement is not, so neither run judges the
+    // replacement: the race is about the one problem.
+    await new Promise((resolve) => setTimeout(resolve, 4_500));
+    const window = { JOIN_WINDOW_SECONDS: '4' };
+    const runs = await Promise.all([remediate([], window), remediate([], window)]);
     expect(runs.map((r) => r.stderr)).toEqual(['', '']);
     const writes = await accountWrites();
     expect(writes.filter((w) => w === 'ec2:CreateRoute').length).toBeLessThanOrEqual(2);
