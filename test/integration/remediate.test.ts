@@ -1,3 +1,6 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import {
   AllocateAddressCommand,
@@ -104,6 +107,36 @@ async function instanceState(instanceId: string): Promise<string | undefined> {
 }
 
 describe('remediate on the seed account', () => {
+  it('fixes the seed from a launch event through the Lambda handler (invoke), with the policy from POLICY', async () => {
+    const event = JSON.parse(await readFile('events/asg-launch-successful.json', 'utf8'));
+    event.detail.AutoScalingGroupName = seed.nodegroups.new.autoScalingGroupName;
+    const file = join(await mkdtemp(join(tmpdir(), 'ejr-')), 'launch.json');
+    await writeFile(file, JSON.stringify(event));
+
+    const run = await runCli(['invoke', file], {
+      ...moto.env,
+      KUBERNETES_API_URL: stub.url,
+      ALERT_TOPIC_ARN: seed.topicArn,
+      STATE_TABLE: stateTable,
+      JOIN_WINDOW_SECONDS: '0',
+      POLICY: 'remediate',
+    });
+
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout).checks).toEqual([
+      expect.objectContaining({
+        nodegroup: 'new_nodegroup_2',
+        findings: ['NO_DEFAULT_ROUTE', 'NODES_NOT_JOINED'],
+        alerted: true,
+      }),
+    ]);
+    expect(await accountWrites()).toEqual([
+      'ec2:CreateRoute',
+      'autoscaling:TerminateInstanceInAutoScalingGroup',
+      'sns:Publish',
+    ]);
+  });
+
   it('adds the route to the same-zone NAT, replaces the unjoined instance, leaves default alone, and says so', async () => {
     const stranded = seed.nodegroups.new.instanceIds[0] ?? '';
     const defaultBefore = await groupInstances(seed.nodegroups.default.autoScalingGroupName);
