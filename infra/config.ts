@@ -1,0 +1,302 @@
+/**
+ * The deployment's settings: their types, defaults and checks. Pure: no CDK, no file system, so the
+ * checks run the same for the ready-made stack (settings from a file and CDK context, see
+ * loadSettings.ts) and for a platform team that puts the EksJoinRemediator construct in its own app.
+ *
+ * A bad value fails at synth with a DeploymentConfigError whose message names the setting.
+ */
+
+export const POLICIES = ['off', 'notify', 'dry-run', 'remediate'] as const;
+export type Policy = (typeof POLICIES)[number];
+export const RECYCLE_STRATEGIES = ['replace-unjoined', 'scale-cycle'] as const;
+export type RecycleStrategy = (typeof RECYCLE_STRATEGIES)[number];
+export const PREFLIGHT_POLICIES = ['notify', 'remediate'] as const;
+export type PreflightPolicy = (typeof PREFLIGHT_POLICIES)[number];
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** The same bound as the function's JOIN_WINDOW_SECONDS (functions/config.ts). */
+export const MAX_JOIN_WINDOW_SECONDS = 86_400;
+
+/** Everything the deployment needs, checked and with defaults filled in. */
+export interface DeploymentConfig {
+  /** Account default policy (the function's POLICY); the tag `eks-join-remediator/policy` overrides it. */
+  readonly policy: Policy;
+  /** How long a node may take to join (JOIN_WINDOW_SECONDS); also the queue's delivery delay, up to 900 s. */
+  readonly joinWindowSeconds: number;
+  /** RECYCLE_STRATEGY. */
+  readonly recycleStrategy: RecycleStrategy;
+  /** ALLOW_MAIN_ROUTE_TABLE. */
+  readonly allowMainRouteTable: boolean;
+  /** PREFLIGHT_POLICY. */
+  readonly preflightPolicy: PreflightPolicy;
+  /**
+   * EKS clusters (names, this account and region) to watch: each gets an access entry for the function,
+   * and remediation writes are scoped to them. Empty: EKS reads cover every cluster, no access entry is
+   * made, and no remediation is allowed (policy notify or off only).
+   */
+  readonly clusters: readonly string[];
+  /** E-mail addresses subscribed to the alert topic (each must confirm the subscription). */
+  readonly alertEmails: readonly string[];
+  /** Slack workspace (team) ID as authorised in Amazon Q Developer in chat applications, e.g. T0123ABCD. */
+  readonly slackWorkspaceId?: string;
+  /** Slack channel ID, e.g. C0123ABCD. */
+  readonly slackChannelId?: string;
+  /**
+   * VPCs whose route tables remediation may patch (condition `ec2:Vpc`). Without it, only route tables
+   * tagged `eks-join-remediator/managed=true` may be patched.
+   */
+  readonly vpcIds: readonly string[];
+  /** For clusters whose API endpoint is private: subnets the function runs in (with functionSecurityGroupIds). */
+  readonly functionSubnetIds: readonly string[];
+  /** Security groups of the function when it runs in functionSubnetIds; they must allow HTTPS egress. */
+  readonly functionSecurityGroupIds: readonly string[];
+  /** Retention of the function's log group, in days (a CloudWatch Logs value). */
+  readonly logRetentionDays: number;
+  /** LOOP_GUARD_MAX_REMEDIATIONS: remediations per nodegroup within the window (function default 2). */
+  readonly loopGuardMaxRemediations?: number;
+  /** LOOP_GUARD_WINDOW_SECONDS (function default 6 hours). */
+  readonly loopGuardWindowSeconds?: number;
+  /** ALERT_COOLDOWN_SECONDS: the same alert for a nodegroup at most once per cooldown (function default 1 hour). */
+  readonly alertCooldownSeconds?: number;
+}
+
+/** Input: any subset, as typed values or as the strings that `cdk -c key=value` gives. */
+export type DeploymentSettings = { readonly [K in keyof DeploymentConfig]?: unknown };
+
+export const SETTING_NAMES = [
+  'policy',
+  'joinWindowSeconds',
+  'recycleStrategy',
+  'allowMainRouteTable',
+  'preflightPolicy',
+  'clusters',
+  'alertEmails',
+  'slackWorkspaceId',
+  'slackChannelId',
+  'vpcIds',
+  'functionSubnetIds',
+  'functionSecurityGroupIds',
+  'logRetentionDays',
+  'loopGuardMaxRemediations',
+  'loopGuardWindowSeconds',
+  'alertCooldownSeconds',
+] as const satisfies readonly (keyof DeploymentConfig)[];
+export type SettingName = (typeof SETTING_NAMES)[number];
+
+export const DEFAULTS = {
+  policy: 'notify',
+  joinWindowSeconds: 300,
+  recycleStrategy: 'replace-unjoined',
+  allowMainRouteTable: false,
+  preflightPolicy: 'notify',
+  clusters: [],
+  alertEmails: [],
+  vpcIds: [],
+  functionSubnetIds: [],
+  functionSecurityGroupIds: [],
+  logRetentionDays: 90,
+} as const satisfies Omit<
+  DeploymentConfig,
+  | 'slackWorkspaceId'
+  | 'slackChannelId'
+  | 'loopGuardMaxRemediations'
+  | 'loopGuardWindowSeconds'
+  | 'alertCooldownSeconds'
+>;
+
+/** Ranges of the optional settings, the same as the function's (functions/config.ts). */
+const WEEK_SECONDS = 7 * 86_400;
+
+export class DeploymentConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeploymentConfigError';
+  }
+}
+
+/** Where a setting came from, for the error message ("context -c policy", "infra/config.json"). */
+export type SourceOf = (name: SettingName) => string | undefined;
+
+/** Whether the function gets remediation write permissions: only under dry-run and remediate. */
+export function grantsWrites(config: Pick<DeploymentConfig, 'policy'>): boolean {
+  return config.policy === 'dry-run' || config.policy === 'remediate';
+}
+
+/**
+ * Checks the settings and fills in defaults. Throws a DeploymentConfigError naming the setting, what it
+ * accepts and what it got.
+ */
+export function parseDeploymentConfig(
+  settings: DeploymentSettings,
+  sourceOf: SourceOf = () => undefined,
+): DeploymentConfig {
+  const unknown = Object.keys(settings).filter(
+    (key) =>
+      !(SETTING_NAMES as readonly string[]).includes(key) && settings[key as SettingName] !== undefined,
+  );
+  if (unknown.length > 0) {
+    throw new DeploymentConfigError(`unknown setting '${unknown[0]}' (known: ${SETTING_NAMES.join(', ')})`);
+  }
+  const fail = (name: SettingName, what: string, got: unknown): never => {
+    const from = sourceOf(name);
+    throw new DeploymentConfigError(
+      `setting '${name}'${from ? ` (from ${from})` : ''} must be ${what}, got ${show(got)}`,
+    );
+  };
+  const read = parsers(settings, fail);
+
+  const config: DeploymentConfig = {
+    policy: read.oneOf('policy', POLICIES),
+    joinWindowSeconds: read.wholeNumber('joinWindowSeconds', 0, MAX_JOIN_WINDOW_SECONDS),
+    recycleStrategy: read.oneOf('recycleStrategy', RECYCLE_STRATEGIES),
+    allowMainRouteTable: read.boolean('allowMainRouteTable'),
+    preflightPolicy: read.oneOf('preflightPolicy', PREFLIGHT_POLICIES),
+    clusters: read.list(
+      'clusters',
+      /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/,
+      'EKS cluster names (1-100 letters, digits, - or _, starting with a letter or digit)',
+    ),
+    alertEmails: read.list('alertEmails', /^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/, 'e-mail addresses'),
+    ...optionalString(
+      read,
+      'slackWorkspaceId',
+      /^[0-9A-Z]{1,255}$/,
+      'a Slack workspace ID such as T0123ABCD',
+    ),
+    ...optionalString(read, 'slackChannelId', /^[A-Za-z0-9]{1,255}$/, 'a Slack channel ID such as C0123ABCD'),
+    vpcIds: read.list('vpcIds', /^vpc-[0-9a-f]{8,17}$/, 'VPC IDs (vpc-…)'),
+    functionSubnetIds: read.list('functionSubnetIds', /^subnet-[0-9a-f]{8,17}$/, 'subnet IDs (subnet-…)'),
+    functionSecurityGroupIds: read.list(
+      'functionSecurityGroupIds',
+      /^sg-[0-9a-f]{8,17}$/,
+      'security group IDs (sg-…)',
+    ),
+    logRetentionDays: read.retention('logRetentionDays'),
+    ...optionalNumber(read, 'loopGuardMaxRemediations', 1, 100),
+    ...optionalNumber(read, 'loopGuardWindowSeconds', 60, WEEK_SECONDS),
+    ...optionalNumber(read, 'alertCooldownSeconds', 0, WEEK_SECONDS),
+  };
+
+  if ((config.slackWorkspaceId === undefined) !== (config.slackChannelId === undefined)) {
+    const missing = config.slackWorkspaceId === undefined ? 'slackWorkspaceId' : 'slackChannelId';
+    fail(missing, 'set together with the other Slack setting (workspace and channel)', undefined);
+  }
+  if ((config.functionSubnetIds.length === 0) !== (config.functionSecurityGroupIds.length === 0)) {
+    const missing = config.functionSubnetIds.length === 0 ? 'functionSubnetIds' : 'functionSecurityGroupIds';
+    fail(
+      missing,
+      'set together with the other (subnets and security groups of the function)',
+      settings[missing],
+    );
+  }
+  if (grantsWrites(config) && config.clusters.length === 0) {
+    fail(
+      'clusters',
+      `at least one cluster name when policy is '${config.policy}': remediation writes are scoped to the watched clusters`,
+      settings.clusters,
+    );
+  }
+  if (config.preflightPolicy === 'remediate' && !grantsWrites(config)) {
+    fail(
+      'preflightPolicy',
+      `'notify' when policy is '${config.policy}': that policy gives the function no write permissions`,
+      config.preflightPolicy,
+    );
+  }
+  return config;
+}
+
+type Fail = (name: SettingName, what: string, got: unknown) => never;
+
+function parsers(settings: DeploymentSettings, fail: Fail) {
+  return {
+    isSet(name: SettingName): boolean {
+      return settings[name] !== undefined && settings[name] !== '';
+    },
+    oneOf<T extends string>(name: SettingName, allowed: readonly T[]): T {
+      const value = settings[name] ?? DEFAULTS[name as keyof typeof DEFAULTS];
+      if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+        return fail(name, `one of ${allowed.join(', ')}`, value);
+      }
+      return value as T;
+    },
+    wholeNumber(name: SettingName, min: number, max: number, unit = ' of seconds'): number {
+      const value = settings[name] ?? DEFAULTS[name as keyof typeof DEFAULTS];
+      const number = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+      if (typeof number !== 'number' || !Number.isInteger(number) || number < min || number > max) {
+        return fail(name, `a whole number${unit} from ${min} to ${max}`, value);
+      }
+      return number;
+    },
+    boolean(name: SettingName): boolean {
+      const value = settings[name] ?? DEFAULTS[name as keyof typeof DEFAULTS];
+      if (value === true || value === 'true') return true;
+      if (value === false || value === 'false') return false;
+      return fail(name, 'true or false', value);
+    },
+    list(name: SettingName, pattern: RegExp, what: string): string[] {
+      const value = settings[name];
+      if (value === undefined) return [];
+      const items =
+        typeof value === 'string'
+          ? value
+              .split(',')
+              .map((s) => s.trim())
+              .filter((s) => s !== '')
+          : Array.isArray(value)
+            ? value
+            : fail(name, `a list of ${what} (a JSON array, or comma-separated on the command line)`, value);
+      for (const item of items) {
+        if (typeof item !== 'string' || !pattern.test(item)) fail(name, `a list of ${what}`, item);
+      }
+      return [...new Set(items as string[])];
+    },
+    string(name: SettingName, pattern: RegExp, what: string): string | undefined {
+      const value = settings[name];
+      if (value === undefined || value === '') return undefined;
+      if (typeof value !== 'string' || !pattern.test(value)) return fail(name, what, value);
+      return value;
+    },
+    retention(name: SettingName): number {
+      const value = settings[name] ?? DEFAULTS[name as keyof typeof DEFAULTS];
+      const number = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+      if (typeof number !== 'number' || !(LOG_RETENTION_DAYS as readonly number[]).includes(number)) {
+        return fail(
+          name,
+          `one of the CloudWatch Logs retention periods (${LOG_RETENTION_DAYS.join(', ')})`,
+          value,
+        );
+      }
+      return number;
+    },
+  };
+}
+
+function optionalString(
+  read: ReturnType<typeof parsers>,
+  name: 'slackWorkspaceId' | 'slackChannelId',
+  pattern: RegExp,
+  what: string,
+): Partial<Record<typeof name, string>> {
+  const value = read.string(name, pattern, what);
+  return value === undefined ? {} : { [name]: value };
+}
+
+function optionalNumber(
+  read: ReturnType<typeof parsers>,
+  name: 'loopGuardMaxRemediations' | 'loopGuardWindowSeconds' | 'alertCooldownSeconds',
+  min: number,
+  max: number,
+): Partial<Record<typeof name, number>> {
+  if (!read.isSet(name)) return {};
+  return { [name]: read.wholeNumber(name, min, max, name.endsWith('Seconds') ? ' of seconds' : '') };
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  return typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
+}

@@ -1,0 +1,365 @@
+import { ArnFormat, Aws, aws_chatbot as chatbot, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { CfnAccessEntry } from 'aws-cdk-lib/aws-eks';
+import { type EventPattern, Match, Rule } from 'aws-cdk-lib/aws-events';
+import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import cdkNag from 'cdk-nag';
+import { Construct } from 'constructs';
+import { type DeploymentConfig, type DeploymentSettings, parseDeploymentConfig } from '../config.js';
+import { FunctionWithLogGroup } from './FunctionWithLogGroup.js';
+import { functionStatements, READERS_GROUP } from './permissions.js';
+
+// cdk-nag is CommonJS whose named exports Node's ESM loader cannot see: take them from the default export.
+const { NagSuppressions } = cdkNag;
+
+/** SQS holds a message back for at most 15 minutes; a longer join window is for the handler to re-queue (it may send to the queue). */
+export const MAX_DELIVERY_DELAY_SECONDS = 900;
+/**
+ * Long enough for `scale-cycle`: desired size 0, wait for the nodegroup to be ACTIVE again (a few
+ * minutes), then back to the original size, plus the reads and the alert. Lambda allows up to 15.
+ */
+export const FUNCTION_TIMEOUT = Duration.minutes(10);
+/** A burst of launches (a nodegroup scaling out) waits this long to fill one batch: one check per nodegroup. */
+export const MAX_BATCHING_WINDOW = Duration.seconds(30);
+export const BATCH_SIZE = 10;
+/** Receives before a message goes to the dead-letter queue (and the alarm fires). */
+export const MAX_RECEIVE_COUNT = 5;
+
+export const EVENT_SOURCES = {
+  launch: {
+    source: ['aws.autoscaling'],
+    detailType: ['EC2 Instance Launch Successful'],
+    // EKS names a managed nodegroup's Auto Scaling group eks-<nodegroup>-<uuid>.
+    detail: { AutoScalingGroupName: Match.prefix('eks-') },
+  },
+  nodegroupApi: {
+    source: ['aws.eks'],
+    detailType: ['AWS API Call via CloudTrail'],
+    detail: {
+      eventSource: ['eks.amazonaws.com'],
+      eventName: ['CreateNodegroup', 'UpdateNodegroupConfig', 'UpdateNodegroupVersion'],
+    },
+  },
+} as const satisfies Record<string, EventPattern>;
+
+export type EksJoinRemediatorProps = DeploymentSettings;
+
+/**
+ * Everything eks-join-remediator needs in one account and region: the EventBridge rules, the delaying
+ * queue and its dead-letter queue, the join-check function and its role, the state table, the
+ * KMS-encrypted alert topic (e-mail, optional Slack), the alarms, and the EKS access entries.
+ *
+ * Props are the deployment settings (infra/config.ts); they are checked here, so a bad value fails at
+ * synth with a message that names the setting, in this stack or in a platform team's own app.
+ */
+export class EksJoinRemediator extends Construct {
+  readonly config: DeploymentConfig;
+  readonly topic: Topic;
+  readonly topicKey: Key;
+  readonly stateTable: Table;
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly launchRule: Rule;
+  readonly nodegroupApiRule: Rule;
+  readonly role: Role;
+  readonly function: FunctionWithLogGroup;
+  readonly accessEntries: CfnAccessEntry[];
+  readonly slackChannel?: chatbot.SlackChannelConfiguration;
+
+  constructor(scope: Construct, id: string, props: EksJoinRemediatorProps = {}) {
+    super(scope, id);
+    this.config = parseDeploymentConfig(props);
+    const config = this.config;
+    const stack = Stack.of(this);
+
+    // Alerts -------------------------------------------------------------------------------------------
+    this.topicKey = new Key(this, 'AlertKey', {
+      description: 'Encrypts the eks-join-remediator alert topic',
+      enableKeyRotation: true,
+      // Messages are transient: nothing needs the key once the stack is gone.
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    // CloudWatch alarms publish to the topic, so CloudWatch must be able to use the key. (EventBridge
+    // does not publish to this topic: the rules target the queue, which is SQS-encrypted.)
+    this.topicKey.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+    this.topic = new Topic(this, 'AlertTopic', {
+      displayName: 'EKS nodes that did not join',
+      masterKey: this.topicKey,
+      enforceSSL: true,
+    });
+    // The topic policy (made for enforceSSL) replaces SNS's default one: let this account's alarms publish.
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowThisAccountsAlarmsToPublish',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: '*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+          StringEquals: { 'aws:SourceAccount': stack.account },
+        },
+      }),
+    );
+    for (const email of config.alertEmails) this.topic.addSubscription(new EmailSubscription(email));
+    if (config.slackWorkspaceId && config.slackChannelId) {
+      this.slackChannel = new chatbot.SlackChannelConfiguration(this, 'SlackChannel', {
+        // Channel configuration names are unique per account across regions: name the region too.
+        slackChannelConfigurationName: Fn.join('-', [stack.stackName.slice(0, 100), Aws.REGION]),
+        slackWorkspaceId: config.slackWorkspaceId,
+        slackChannelId: config.slackChannelId,
+        notificationTopics: [this.topic],
+        // The channel only receives notifications; the guardrail caps anything run from Slack at reading.
+        guardrailPolicies: [ManagedPolicy.fromAwsManagedPolicyName('ReadOnlyAccess')],
+      });
+    }
+
+    // State: alert de-duplication and the remediation loop guard (issue 3) -----------------------------
+    this.stateTable = new Table(this, 'StateTable', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'expiresAt',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Only short-lived state (cooldowns, loop guard): nothing to keep once the stack is gone.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // Queue: holds each event for the join window --------------------------------------------------------
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new Queue(this, 'Queue', {
+      // SQS-managed encryption: EventBridge can send without a key grant.
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deliveryDelay: Duration.seconds(Math.min(config.joinWindowSeconds, MAX_DELIVERY_DELAY_SECONDS)),
+      // AWS guidance for Lambda event sources: at least six times the function timeout, plus the
+      // batching window, so a message is not redelivered while a (retried) invocation still holds it.
+      visibilityTimeout: Duration.seconds(FUNCTION_TIMEOUT.toSeconds() * 6 + MAX_BATCHING_WINDOW.toSeconds()),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+
+    // Rules: the launch of a managed nodegroup's instance, and the nodegroup API calls -------------------
+    // Each target gets a queue policy statement for events.amazonaws.com conditioned on aws:SourceArn =
+    // that rule: only these two rules can send. Events EventBridge cannot deliver go to the DLQ.
+    const target = new SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue });
+    this.launchRule = new Rule(this, 'InstanceLaunchRule', {
+      description:
+        'eks-join-remediator: an instance of an EKS managed nodegroup (Auto Scaling group eks-*) launched',
+      eventPattern: EVENT_SOURCES.launch,
+      targets: [target],
+    });
+    this.nodegroupApiRule = new Rule(this, 'NodegroupApiRule', {
+      description:
+        'eks-join-remediator: CreateNodegroup, UpdateNodegroupConfig or UpdateNodegroupVersion was called',
+      eventPattern: EVENT_SOURCES.nodegroupApi,
+      targets: [target],
+    });
+
+    // Function ---------------------------------------------------------------------------------------
+    this.role = new Role(this, 'FunctionRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'eks-join-remediator join-check function',
+    });
+    for (const statement of functionStatements(stack, config)) this.role.addToPrincipalPolicy(statement);
+
+    this.function = new FunctionWithLogGroup(this, 'JoinCheck', {
+      entry: 'functions/join-check/handler.ts',
+      description: 'Finds EKS nodes that never joined, says why, alerts and (by policy) fixes it',
+      role: this.role,
+      memorySize: 512,
+      timeout: FUNCTION_TIMEOUT,
+      // One invocation at a time: two never remediate (patch a route, recycle instances of) the same
+      // nodegroup at once, and the loop guard's count in the state table is never raced. The queue
+      // absorbs bursts. (The event source's maximumConcurrency, 2, is the lowest SQS allows; a batch
+      // throttled by this limit goes back to the queue, which is why maxReceiveCount has headroom.)
+      reservedConcurrentExecutions: 1,
+      logRetention: config.logRetentionDays as RetentionDays,
+      environment: {
+        POLICY: config.policy,
+        JOIN_WINDOW_SECONDS: String(config.joinWindowSeconds),
+        ALERT_TOPIC_ARN: this.topic.topicArn,
+        RECYCLE_STRATEGY: config.recycleStrategy,
+        ALLOW_MAIN_ROUTE_TABLE: String(config.allowMainRouteTable),
+        PREFLIGHT_POLICY: config.preflightPolicy,
+        STATE_TABLE: this.stateTable.tableName,
+        ...optionalEnvironment(config),
+      },
+    });
+    if (config.functionSubnetIds.length > 0) {
+      // Set on the resource: the subnets are given by ID, no VPC lookup (synth stays offline). The role
+      // gets the network-interface permissions in permissions.ts.
+      (this.function.node.defaultChild as CfnFunction).vpcConfig = {
+        subnetIds: [...config.functionSubnetIds],
+        securityGroupIds: [...config.functionSecurityGroupIds],
+      };
+    }
+    this.function.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: BATCH_SIZE,
+        maxBatchingWindow: MAX_BATCHING_WINDOW,
+        reportBatchItemFailures: true,
+        maxConcurrency: 2,
+      }),
+    );
+    this.function.logGroup.grantWrite(this.role);
+    this.topic.grantPublish(this.role);
+    this.stateTable.grant(
+      this.role,
+      // What functions/state/DynamoDbStateStore.ts calls (GetItem for reads of one item).
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    );
+    // Re-queuing what is not yet due (a join window longer than the 900 s delivery delay).
+    this.queue.grantSendMessages(this.role);
+
+    // Kubernetes read access: the access entry maps the role to a group; infra/k8s/rbac.yaml gives the
+    // group get/list/watch on nodes (nothing else) -----------------------------------------------------
+    this.accessEntries = config.clusters.map(
+      (clusterName) =>
+        new CfnAccessEntry(this, `AccessEntry-${clusterName}`, {
+          clusterName,
+          principalArn: this.role.roleArn,
+          type: 'STANDARD',
+          kubernetesGroups: [READERS_GROUP],
+        }),
+    );
+
+    // Alarms, to the same topic --------------------------------------------------------------------------
+    const alarmAction = new SnsAction(this.topic);
+    new Alarm(this, 'DeadLetterAlarm', {
+      alarmDescription:
+        'eks-join-remediator: events reached the dead-letter queue (a check failed repeatedly, or EventBridge could not deliver). Inspect and redrive them.',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(alarmAction);
+    new Alarm(this, 'FunctionErrorAlarm', {
+      alarmDescription:
+        'eks-join-remediator: the join-check function failed (crash, timeout or bad configuration). See its log group.',
+      metric: this.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(alarmAction);
+
+    this.acknowledgeNagFindings();
+  }
+
+  /** cdk-nag AwsSolutions findings that are intended, each with its reason. */
+  private acknowledgeNagFindings(): void {
+    NagSuppressions.addResourceSuppressions(
+      this.role,
+      [
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'EC2 and Auto Scaling Describe* calls have no resource-level permissions, so their Resource must be *; ' +
+            'they are reads only.',
+          appliesTo: ['Resource::*'],
+        },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'EKS reads and eks:UpdateNodegroupConfig are scoped to the watched clusters; the nodegroups, add-ons and ' +
+            'access entries of a cluster are not known at deploy time (their ARNs end in generated IDs).',
+          appliesTo: [
+            {
+              regex:
+                '/^Resource::arn:<AWS::Partition>:eks:<AWS::Region>:<AWS::AccountId>:(cluster|nodegroup|access-entry|addon)\\/.*\\*$/g',
+            },
+          ],
+        },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'iam:ListAttachedRolePolicies and iam:ListRolePolicies (reads) on any role: the node roles to check are named by the nodegroups, ' +
+            'not known at deploy time.',
+          appliesTo: ['Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*'],
+        },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'Route writes are limited by condition to route tables of the configured VPCs (ec2:Vpc) or tagged ' +
+            'eks-join-remediator/managed=true; the route table IDs are not known at deploy time.',
+          appliesTo: ['Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:route-table/*'],
+        },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'Instance termination is limited to groups named eks-* whose eks:cluster-name tag is a watched cluster; ' +
+            'the group names end in generated IDs.',
+          appliesTo: [
+            'Resource::arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/eks-*',
+          ],
+        },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'Lambda network interfaces in the configured subnets: their IDs are made by Lambda; deletion and address ' +
+            'changes are limited by the ec2:Subnet condition.',
+          appliesTo: [
+            'Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*',
+          ],
+        },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'kms:GenerateDataKey* on the alert key only: the grant CDK makes for publishing to the encrypted topic.',
+          appliesTo: ['Action::kms:GenerateDataKey*'],
+        },
+      ],
+      true,
+    );
+  }
+}
+
+/** The optional tuning settings, set only when given (else the function's own defaults apply). */
+function optionalEnvironment(config: DeploymentConfig): Record<string, string> {
+  const environment: Record<string, string> = {};
+  if (config.loopGuardMaxRemediations !== undefined)
+    environment.LOOP_GUARD_MAX_REMEDIATIONS = String(config.loopGuardMaxRemediations);
+  if (config.loopGuardWindowSeconds !== undefined)
+    environment.LOOP_GUARD_WINDOW_SECONDS = String(config.loopGuardWindowSeconds);
+  if (config.alertCooldownSeconds !== undefined)
+    environment.ALERT_COOLDOWN_SECONDS = String(config.alertCooldownSeconds);
+  return environment;
+}
+
+export { READERS_GROUP };

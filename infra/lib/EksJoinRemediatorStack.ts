@@ -1,0 +1,50 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { DeploymentSettings } from '../config.js';
+import { EksJoinRemediator } from './EksJoinRemediator.js';
+
+export interface EksJoinRemediatorStackProps extends StackProps {
+  readonly settings: DeploymentSettings;
+}
+
+/**
+ * The ready-made stack: the EksJoinRemediator construct and the outputs the deployment guide uses.
+ * Environment-agnostic unless `env` is given: it makes no lookups, so it synthesizes offline.
+ */
+export class EksJoinRemediatorStack extends Stack {
+  readonly remediator: EksJoinRemediator;
+
+  constructor(scope: Construct, id: string, props: EksJoinRemediatorStackProps) {
+    super(scope, id, {
+      description:
+        'eks-join-remediator: finds EKS nodes that never joined their cluster, says why, alerts and fixes it',
+      ...props,
+    });
+    const remediator = new EksJoinRemediator(this, 'Remediator', props.settings);
+    this.remediator = remediator;
+
+    const outputs: Record<string, [string, string]> = {
+      FunctionName: [remediator.function.functionName, 'The join-check function (aws lambda invoke)'],
+      FunctionRoleArn: [
+        remediator.role.roleArn,
+        'Role of the function: the principal of the EKS access entries',
+      ],
+      AlertTopicArn: [remediator.topic.topicArn, 'Alert topic (subscribe more endpoints here)'],
+      QueueUrl: [remediator.queue.queueUrl, 'Delaying queue between the rules and the function'],
+      DeadLetterQueueUrl: [remediator.deadLetterQueue.queueUrl, 'Events that failed repeatedly (alarmed)'],
+      DeadLetterQueueArn: [
+        remediator.deadLetterQueue.queueArn,
+        'For aws sqs start-message-move-task (redrive)',
+      ],
+      StateTableName: [remediator.stateTable.tableName, 'De-duplication and loop-guard state'],
+      InstanceLaunchRuleName: [
+        remediator.launchRule.ruleName,
+        'EventBridge rule: nodegroup instance launched',
+      ],
+      NodegroupApiRuleName: [remediator.nodegroupApiRule.ruleName, 'EventBridge rule: nodegroup API calls'],
+    };
+    for (const [name, [value, description]] of Object.entries(outputs)) {
+      new CfnOutput(this, name, { value, description });
+    }
+  }
+}

@@ -1,0 +1,164 @@
+import { ArnFormat, type Stack } from 'aws-cdk-lib';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type DeploymentConfig, grantsWrites } from '../config.js';
+
+/** Kubernetes group of the function's access entries; infra/k8s/rbac.yaml binds it to node reads. */
+export const READERS_GROUP = 'eks-join-remediator-readers';
+/**
+ * Without `vpcIds`, remediation may patch only route tables carrying this tag with the value `true`
+ * (`aws ec2 create-tags --resources rtb-… --tags Key=eks-join-remediator/managed,Value=true`).
+ */
+export const ROUTE_TABLE_TAG = 'eks-join-remediator/managed';
+
+/**
+ * The function's own IAM statements, apart from the grants on the stack's own resources (topic, key,
+ * table, queue, log group). Reads are on `*` only where the API has no resource-level permissions
+ * (EC2 and Auto Scaling Describe*); EKS reads are scoped to the watched clusters. Each write is scoped
+ * by resource ARN and a condition, and there are none at all unless the policy is dry-run or remediate.
+ */
+export function functionStatements(stack: Stack, config: DeploymentConfig): PolicyStatement[] {
+  return [
+    ...readStatements(stack, config),
+    ...remediationStatements(stack, config),
+    ...networkInterfaceStatements(stack, config),
+  ];
+}
+
+export function readStatements(stack: Stack, config: DeploymentConfig): PolicyStatement[] {
+  const clusters = config.clusters.length > 0 ? config.clusters : ['*'];
+  return [
+    new PolicyStatement({
+      sid: 'ReadNetworkInstancesAndGroups',
+      // None of these has resource-level permissions: `*` is the only Resource IAM accepts.
+      actions: [
+        'autoscaling:DescribeAutoScalingGroups',
+        'ec2:DescribeInstances',
+        'ec2:DescribeRouteTables',
+        'ec2:DescribeSubnets',
+        'ec2:DescribeNatGateways',
+        'ec2:DescribeVpcEndpoints',
+        'ec2:DescribeNetworkAcls',
+        'ec2:DescribeSecurityGroups',
+        'ec2:DescribeVpcAttribute',
+        'ec2:DescribeVpcs',
+      ],
+      resources: ['*'],
+    }),
+    new PolicyStatement({
+      sid: 'ReadWatchedClusters',
+      actions: [
+        'eks:DescribeCluster',
+        'eks:ListNodegroups',
+        'eks:ListAccessEntries',
+        'eks:ListPodIdentityAssociations',
+      ],
+      resources: clusters.map((name) => arn(stack, 'eks', 'cluster', name)),
+    }),
+    new PolicyStatement({
+      sid: 'ReadWatchedNodegroups',
+      actions: ['eks:DescribeNodegroup'],
+      resources: clusters.map((name) => nodegroupArn(stack, name)),
+    }),
+    new PolicyStatement({
+      sid: 'ReadWatchedAccessEntries',
+      actions: ['eks:DescribeAccessEntry'],
+      resources: clusters.map((name) => arn(stack, 'eks', 'access-entry', `${name}/*`)),
+    }),
+    new PolicyStatement({
+      sid: 'ReadWatchedAddons',
+      // The vpc-cni add-on: whether aws-node runs with the node role.
+      actions: ['eks:DescribeAddon'],
+      resources: clusters.map((name) => arn(stack, 'eks', 'addon', `${name}/*`)),
+    }),
+    new PolicyStatement({
+      sid: 'ReadNodeRolePolicies',
+      // The diagnosis checks that node roles carry the worker policies; node roles have any name.
+      actions: ['iam:ListAttachedRolePolicies', 'iam:ListRolePolicies'],
+      resources: [stack.formatArn({ service: 'iam', region: '', resource: 'role', resourceName: '*' })],
+    }),
+  ];
+}
+
+/** The remediation writes of issue 3; none under policy notify or off. */
+export function remediationStatements(stack: Stack, config: DeploymentConfig): PolicyStatement[] {
+  if (!grantsWrites(config)) return [];
+  const routeTables = arn(stack, 'ec2', 'route-table', '*');
+  const routeCondition =
+    config.vpcIds.length > 0
+      ? { ArnEquals: { 'ec2:Vpc': config.vpcIds.map((id) => arn(stack, 'ec2', 'vpc', id)) } }
+      : { StringEquals: { [`aws:ResourceTag/${ROUTE_TABLE_TAG}`]: 'true' } };
+  return [
+    new PolicyStatement({
+      sid: 'PatchDefaultRoute',
+      actions: ['ec2:CreateRoute', 'ec2:ReplaceRoute'],
+      resources: [routeTables],
+      conditions: routeCondition,
+    }),
+    new PolicyStatement({
+      sid: 'ReplaceUnjoinedInstances',
+      actions: ['autoscaling:TerminateInstanceInAutoScalingGroup'],
+      // Managed nodegroups' groups are named eks-…; the tag EKS puts on them names the cluster.
+      resources: [
+        stack.formatArn({
+          service: 'autoscaling',
+          resource: 'autoScalingGroup',
+          resourceName: '*:autoScalingGroupName/eks-*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+      conditions: { StringEquals: { 'aws:ResourceTag/eks:cluster-name': [...config.clusters] } },
+    }),
+    new PolicyStatement({
+      sid: 'ScaleCycleNodegroups',
+      actions: ['eks:UpdateNodegroupConfig'],
+      resources: config.clusters.map((name) => nodegroupArn(stack, name)),
+    }),
+  ];
+}
+
+/**
+ * Only when the function runs in the configured subnets: what Lambda needs to manage its network
+ * interfaces there. Narrower than AWSLambdaVPCAccessExecutionRole (which allows these on `*`): creation
+ * only in the configured subnets and security groups, the rest only on interfaces in those subnets.
+ */
+export function networkInterfaceStatements(stack: Stack, config: DeploymentConfig): PolicyStatement[] {
+  if (config.functionSubnetIds.length === 0) return [];
+  const subnets = config.functionSubnetIds.map((id) => arn(stack, 'ec2', 'subnet', id));
+  return [
+    new PolicyStatement({
+      sid: 'DescribeFunctionNetworkInterfaces',
+      // No resource-level permissions.
+      actions: ['ec2:DescribeNetworkInterfaces'],
+      resources: ['*'],
+    }),
+    new PolicyStatement({
+      sid: 'CreateFunctionNetworkInterfaces',
+      actions: ['ec2:CreateNetworkInterface'],
+      resources: [
+        ...subnets,
+        ...config.functionSecurityGroupIds.map((id) => arn(stack, 'ec2', 'security-group', id)),
+        arn(stack, 'ec2', 'network-interface', '*'),
+      ],
+    }),
+    new PolicyStatement({
+      sid: 'ManageFunctionNetworkInterfaces',
+      effect: Effect.ALLOW,
+      actions: [
+        'ec2:DeleteNetworkInterface',
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:UnassignPrivateIpAddresses',
+      ],
+      resources: [arn(stack, 'ec2', 'network-interface', '*')],
+      conditions: { ArnEquals: { 'ec2:Subnet': subnets } },
+    }),
+  ];
+}
+
+function arn(stack: Stack, service: string, resource: string, resourceName: string): string {
+  return stack.formatArn({ service, resource, resourceName });
+}
+
+/** arn:…:eks:REGION:ACCOUNT:nodegroup/CLUSTER/NODEGROUP/UUID */
+function nodegroupArn(stack: Stack, cluster: string): string {
+  return arn(stack, 'eks', 'nodegroup', `${cluster}/*/*`);
+}

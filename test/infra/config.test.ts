@@ -1,0 +1,239 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULTS, DeploymentConfigError, parseDeploymentConfig } from '../../infra/config.js';
+import { EksJoinRemediator } from '../../infra/lib/EksJoinRemediator.js';
+import { REPOSITORY_ROOT } from '../../infra/lib/paths.js';
+import { loadDeploymentConfig } from '../../infra/loadSettings.js';
+import { FULL_SETTINGS } from './synthStack.js';
+
+function errorOf(run: () => unknown): DeploymentConfigError {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(DeploymentConfigError);
+    return error as DeploymentConfigError;
+  }
+  throw new Error('expected a DeploymentConfigError');
+}
+
+describe('parseDeploymentConfig', () => {
+  it('fills in the defaults: notify, 300 s, replace-unjoined, no clusters, 90-day logs', () => {
+    expect(parseDeploymentConfig({})).toEqual({ ...DEFAULTS });
+    expect(DEFAULTS).toMatchObject({
+      policy: 'notify',
+      joinWindowSeconds: 300,
+      recycleStrategy: 'replace-unjoined',
+      allowMainRouteTable: false,
+      preflightPolicy: 'notify',
+      logRetentionDays: 90,
+    });
+  });
+
+  it('accepts every setting typed, as in a settings file', () => {
+    expect(parseDeploymentConfig(FULL_SETTINGS)).toEqual(FULL_SETTINGS);
+  });
+
+  it('accepts the strings `cdk -c key=value` gives, lists comma-separated', () => {
+    expect(
+      parseDeploymentConfig({
+        policy: 'remediate',
+        joinWindowSeconds: '600',
+        allowMainRouteTable: 'true',
+        clusters: 'eks-workshop, prod_2',
+        alertEmails: 'platform@example.com',
+        logRetentionDays: '30',
+        loopGuardMaxRemediations: '3',
+      }),
+    ).toMatchObject({
+      joinWindowSeconds: 600,
+      allowMainRouteTable: true,
+      clusters: ['eks-workshop', 'prod_2'],
+      alertEmails: ['platform@example.com'],
+      logRetentionDays: 30,
+      loopGuardMaxRemediations: 3,
+    });
+  });
+
+  it('drops repeated list entries (one access entry per cluster)', () => {
+    expect(parseDeploymentConfig({ clusters: ['a', 'b', 'a'] }).clusters).toEqual(['a', 'b']);
+  });
+
+  const bad: [string, Record<string, unknown>, RegExp][] = [
+    ['policy', { policy: 'fix-it' }, /'policy' must be one of off, notify, dry-run, remediate, got 'fix-it'/],
+    [
+      'joinWindowSeconds',
+      { joinWindowSeconds: -5 },
+      /'joinWindowSeconds' must be a whole number of seconds from 0 to 86400, got -5/,
+    ],
+    ['joinWindowSeconds', { joinWindowSeconds: '5m' }, /'joinWindowSeconds'.*got '5m'/],
+    ['joinWindowSeconds', { joinWindowSeconds: 90_000 }, /'joinWindowSeconds'/],
+    [
+      'recycleStrategy',
+      { recycleStrategy: 'reboot' },
+      /'recycleStrategy' must be one of replace-unjoined, scale-cycle/,
+    ],
+    [
+      'allowMainRouteTable',
+      { allowMainRouteTable: 'yes' },
+      /'allowMainRouteTable' must be true or false, got 'yes'/,
+    ],
+    ['preflightPolicy', { preflightPolicy: 'dry-run' }, /'preflightPolicy' must be one of notify, remediate/],
+    [
+      'clusters',
+      { clusters: ['bad name'] },
+      /'clusters' must be a list of EKS cluster names.*got 'bad name'/,
+    ],
+    ['clusters', { clusters: 42 }, /'clusters' must be a list of EKS cluster names/],
+    ['alertEmails', { alertEmails: ['ops'] }, /'alertEmails' must be a list of e-mail addresses, got 'ops'/],
+    [
+      'slackWorkspaceId',
+      { slackWorkspaceId: 't-lower', slackChannelId: 'C1' },
+      /'slackWorkspaceId' must be a Slack workspace ID/,
+    ],
+    [
+      'slackChannelId',
+      { slackWorkspaceId: 'T0123ABCD' },
+      /'slackChannelId' must be set together with the other Slack setting/,
+    ],
+    ['slackWorkspaceId', { slackChannelId: 'C0123ABCD' }, /'slackWorkspaceId' must be set together/],
+    ['vpcIds', { vpcIds: ['vpc-xyz'] }, /'vpcIds' must be a list of VPC IDs/],
+    [
+      'functionSubnetIds',
+      { functionSubnetIds: ['sub-1'] },
+      /'functionSubnetIds' must be a list of subnet IDs/,
+    ],
+    [
+      'functionSecurityGroupIds',
+      { functionSubnetIds: ['subnet-0e5e4b6c1d2a3f405'] },
+      /'functionSecurityGroupIds' must be set together/,
+    ],
+    [
+      'logRetentionDays',
+      { logRetentionDays: 10 },
+      /'logRetentionDays' must be one of the CloudWatch Logs retention periods/,
+    ],
+    [
+      'loopGuardMaxRemediations',
+      { loopGuardMaxRemediations: 0 },
+      /'loopGuardMaxRemediations' must be a whole number from 1 to 100/,
+    ],
+    [
+      'loopGuardWindowSeconds',
+      { loopGuardWindowSeconds: 10 },
+      /'loopGuardWindowSeconds' must be a whole number of seconds from 60/,
+    ],
+    ['alertCooldownSeconds', { alertCooldownSeconds: 'soon' }, /'alertCooldownSeconds'/],
+  ];
+  for (const [setting, settings, message] of bad) {
+    it(`rejects a bad ${setting}, naming it: ${JSON.stringify(settings)}`, () => {
+      expect(errorOf(() => parseDeploymentConfig(settings)).message).toMatch(message);
+    });
+  }
+
+  it('needs a cluster to scope the writes of dry-run and remediate', () => {
+    for (const policy of ['dry-run', 'remediate']) {
+      expect(errorOf(() => parseDeploymentConfig({ policy })).message).toMatch(
+        new RegExp(`'clusters' must be at least one cluster name when policy is '${policy}'`),
+      );
+    }
+  });
+
+  it('refuses a preflight policy that needs writes the policy does not grant', () => {
+    expect(errorOf(() => parseDeploymentConfig({ preflightPolicy: 'remediate' })).message).toMatch(
+      /'preflightPolicy' .*must be 'notify' when policy is 'notify'/,
+    );
+  });
+
+  it('refuses an unknown setting, listing the known ones', () => {
+    expect(errorOf(() => parseDeploymentConfig({ polcy: 'notify' } as never)).message).toMatch(
+      /unknown setting 'polcy' \(known: policy, joinWindowSeconds/,
+    );
+  });
+
+  it('says where a bad value came from', () => {
+    expect(errorOf(() => parseDeploymentConfig({ policy: 'x' }, () => "context 'policy'")).message).toBe(
+      "setting 'policy' (from context 'policy') must be one of off, notify, dry-run, remediate, got 'x'",
+    );
+  });
+
+  it('the construct checks its props too, so a platform team’s app fails at synth as well', () => {
+    const app = new App();
+    expect(() => new EksJoinRemediator(app, 'Remediator', { joinWindowSeconds: 'soon' })).toThrow(
+      /'joinWindowSeconds'/,
+    );
+  });
+});
+
+describe('loadDeploymentConfig (the ready-made stack)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'ejr-settings-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('uses the defaults when there is neither a settings file nor context', () => {
+    expect(loadDeploymentConfig(new App().node, dir)).toEqual({ ...DEFAULTS });
+  });
+
+  it('reads infra/config.json, and context wins over it', () => {
+    writeFileSync(
+      path.join(dir, 'infra-config.json'),
+      JSON.stringify({
+        $comment: 'ours',
+        policy: 'remediate',
+        clusters: ['eks-workshop'],
+        joinWindowSeconds: 600,
+      }),
+    );
+    const app = new App({ context: { config: 'infra-config.json', joinWindowSeconds: '120' } });
+    expect(loadDeploymentConfig(app.node, dir)).toMatchObject({
+      policy: 'remediate',
+      clusters: ['eks-workshop'],
+      joinWindowSeconds: 120,
+    });
+  });
+
+  it('picks up infra/config.json by default', () => {
+    mkdirSync(path.join(dir, 'infra'));
+    writeFileSync(path.join(dir, 'infra/config.json'), JSON.stringify({ alertEmails: ['ops@example.com'] }));
+    expect(loadDeploymentConfig(new App().node, dir).alertEmails).toEqual(['ops@example.com']);
+  });
+
+  it('names the file and the setting when the file holds a bad value or an unknown key', () => {
+    writeFileSync(path.join(dir, 'a.json'), JSON.stringify({ policy: 'always' }));
+    expect(
+      errorOf(() => loadDeploymentConfig(new App({ context: { config: 'a.json' } }).node, dir)).message,
+    ).toBe(
+      "setting 'policy' (from settings file 'a.json') must be one of off, notify, dry-run, remediate, got 'always'",
+    );
+    writeFileSync(path.join(dir, 'b.json'), JSON.stringify({ cluster: ['x'] }));
+    expect(
+      errorOf(() => loadDeploymentConfig(new App({ context: { config: 'b.json' } }).node, dir)).message,
+    ).toMatch(/settings file 'b.json': unknown setting 'cluster'/);
+  });
+
+  it('names a context value as its source', () => {
+    const app = new App({ context: { recycleStrategy: 'reboot' } });
+    expect(errorOf(() => loadDeploymentConfig(app.node, dir)).message).toMatch(
+      /setting 'recycleStrategy' \(from context 'recycleStrategy'\)/,
+    );
+  });
+
+  it('fails on a named settings file that is missing or is not JSON', () => {
+    expect(
+      errorOf(() => loadDeploymentConfig(new App({ context: { config: 'nope.json' } }).node, dir)).message,
+    ).toMatch(/settings file 'nope.json' \(context 'config'\) does not exist/);
+    writeFileSync(path.join(dir, 'c.json'), '{ policy: notify');
+    expect(
+      errorOf(() => loadDeploymentConfig(new App({ context: { config: 'c.json' } }).node, dir)).message,
+    ).toMatch(/settings file 'c.json' is not valid JSON/);
+  });
+
+  it('the shipped example is a valid settings file', () => {
+    const app = new App({ context: { config: 'infra/config.example.json' } });
+    expect(() => loadDeploymentConfig(app.node, REPOSITORY_ROOT)).not.toThrow();
+  });
+});

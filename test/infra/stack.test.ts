@@ -1,0 +1,455 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../functions/config.js';
+import { REPOSITORY_ROOT } from '../../infra/lib/paths.js';
+import { READERS_GROUP } from '../../infra/lib/permissions.js';
+import { FULL_SETTINGS, synthStack } from './synthStack.js';
+
+type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] };
+
+const defaults = synthStack({ clusters: ['eks-workshop'] });
+const full = synthStack(FULL_SETTINGS);
+
+function only(template: typeof defaults.template, type: string): [string, Resource] {
+  const found = Object.entries(template.findResources(type)) as [string, Resource][];
+  expect(found, `exactly one ${type}`).toHaveLength(1);
+  return found[0] as [string, Resource];
+}
+
+describe('EventBridge rules', () => {
+  it('match instance launches of Auto Scaling groups whose name starts with eks-', () => {
+    defaults.template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.autoscaling'],
+        'detail-type': ['EC2 Instance Launch Successful'],
+        detail: { AutoScalingGroupName: [{ prefix: 'eks-' }] },
+      },
+      State: 'ENABLED',
+    });
+  });
+
+  it('match the nodegroup API calls recorded by CloudTrail', () => {
+    defaults.template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.eks'],
+        'detail-type': ['AWS API Call via CloudTrail'],
+        detail: {
+          eventSource: ['eks.amazonaws.com'],
+          eventName: ['CreateNodegroup', 'UpdateNodegroupConfig', 'UpdateNodegroupVersion'],
+        },
+      },
+    });
+  });
+
+  it('both send to the one queue, with the dead-letter queue for undeliverable events', () => {
+    const [queueId] = mainQueue(defaults.template);
+    const rules = Object.values(defaults.template.findResources('AWS::Events::Rule')) as Resource[];
+    expect(rules).toHaveLength(2);
+    for (const rule of rules) {
+      expect(rule.Properties.Targets).toEqual([
+        expect.objectContaining({
+          Arn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [deadLetterQueue(defaults.template)[0], 'Arn'] } },
+        }),
+      ]);
+    }
+  });
+
+  it('the sample events in events/ match the patterns', () => {
+    const rules = Object.values(defaults.template.findResources('AWS::Events::Rule')) as Resource[];
+    const patterns = rules.map((r) => r.Properties.EventPattern as Record<string, unknown>);
+    for (const file of [
+      'asg-launch-successful.json',
+      'eks-create-nodegroup.json',
+      'eks-update-nodegroup-config.json',
+    ]) {
+      const event = JSON.parse(readFileSync(path.join(REPOSITORY_ROOT, 'events', file), 'utf8'));
+      expect(
+        patterns.some((p) => matches(p, event)),
+        `${file} matches a rule`,
+      ).toBe(true);
+    }
+  });
+});
+
+describe('the queue', () => {
+  it('delays each message by the join window, SQS-encrypted, TLS only, with a dead-letter queue', () => {
+    const [, queue] = mainQueue(defaults.template);
+    expect(queue.Properties).toMatchObject({
+      DelaySeconds: 300,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: {
+        deadLetterTargetArn: { 'Fn::GetAtt': [deadLetterQueue(defaults.template)[0], 'Arn'] },
+        maxReceiveCount: 5,
+      },
+    });
+    expect(full.template.toJSON().Resources[mainQueue(full.template)[0]].Properties.DelaySeconds).toBe(600);
+  });
+
+  it('caps the delay at 900 s, the SQS maximum, for longer join windows', () => {
+    const { template } = synthStack({ joinWindowSeconds: 3600 });
+    expect(mainQueue(template)[1].Properties.DelaySeconds).toBe(900);
+    // The function still judges with the full window.
+    expect(functionResource(template).Properties).toMatchObject({
+      Environment: { Variables: { JOIN_WINDOW_SECONDS: '3600' } },
+    });
+  });
+
+  it('keeps a message invisible for at least six function timeouts plus the batching window', () => {
+    const timeout = functionResource(defaults.template).Properties.Timeout as number;
+    const visibility = mainQueue(defaults.template)[1].Properties.VisibilityTimeout as number;
+    const window = only(defaults.template, 'AWS::Lambda::EventSourceMapping')[1].Properties
+      .MaximumBatchingWindowInSeconds as number;
+    expect(visibility).toBeGreaterThanOrEqual(6 * timeout + window);
+  });
+
+  it('keeps dead letters 14 days, encrypted', () => {
+    expect(deadLetterQueue(defaults.template)[1].Properties).toEqual({
+      MessageRetentionPeriod: 14 * 86_400,
+      SqsManagedSseEnabled: true,
+    });
+  });
+
+  it('lets only the two rules send (aws:SourceArn), and denies any call without TLS', () => {
+    const [queueId] = mainQueue(defaults.template);
+    const policies = Object.values(defaults.template.findResources('AWS::SQS::QueuePolicy')) as Resource[];
+    const policy = policies.find(
+      (p) => JSON.stringify(p.Properties.Queues) === JSON.stringify([{ Ref: queueId }]),
+    );
+    expect(policy, 'the queue policy').toBeDefined();
+    const statements =
+      (policy?.Properties.PolicyDocument as { Statement: Record<string, unknown>[] } | undefined)
+        ?.Statement ?? [];
+    const allows = statements.filter((s) => s.Effect === 'Allow');
+    const ruleIds = Object.keys(defaults.template.findResources('AWS::Events::Rule')).sort();
+    expect(allows).toHaveLength(2);
+    expect(
+      allows
+        .map(
+          (s) =>
+            (s.Condition as { ArnEquals: Record<string, { 'Fn::GetAtt': string[] }> }).ArnEquals[
+              'aws:SourceArn'
+            ]?.['Fn::GetAtt'][0],
+        )
+        .sort(),
+    ).toEqual(ruleIds);
+    for (const s of allows) expect(s.Principal).toEqual({ Service: 'events.amazonaws.com' });
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+  });
+});
+
+describe('the function', () => {
+  it('runs Node.js 22 on arm64 with a 10-minute timeout and one concurrent execution', () => {
+    expect(functionResource(defaults.template).Properties).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      Timeout: 600,
+      ReservedConcurrentExecutions: 1,
+    });
+  });
+
+  it('reads from the queue in batches, reporting failed items only', () => {
+    const [, mapping] = only(defaults.template, 'AWS::Lambda::EventSourceMapping');
+    expect(mapping.Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': [mainQueue(defaults.template)[0], 'Arn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 10,
+      MaximumBatchingWindowInSeconds: 30,
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+  });
+
+  it('gets its configuration from the environment, as contracts.md names it', () => {
+    const variables = environmentOf(full.template);
+    expect(variables).toEqual({
+      NODE_OPTIONS: '--enable-source-maps',
+      POLICY: 'remediate',
+      JOIN_WINDOW_SECONDS: '600',
+      ALERT_TOPIC_ARN: { Ref: only(full.template, 'AWS::SNS::Topic')[0] },
+      RECYCLE_STRATEGY: 'scale-cycle',
+      ALLOW_MAIN_ROUTE_TABLE: 'true',
+      PREFLIGHT_POLICY: 'remediate',
+      STATE_TABLE: { Ref: only(full.template, 'AWS::DynamoDB::Table')[0] },
+      LOOP_GUARD_MAX_REMEDIATIONS: '3',
+      LOOP_GUARD_WINDOW_SECONDS: '7200',
+      ALERT_COOLDOWN_SECONDS: '1800',
+    });
+    expect(environmentOf(defaults.template)).toMatchObject({
+      POLICY: 'notify',
+      JOIN_WINDOW_SECONDS: '300',
+      RECYCLE_STRATEGY: 'replace-unjoined',
+      ALLOW_MAIN_ROUTE_TABLE: 'false',
+      PREFLIGHT_POLICY: 'notify',
+    });
+  });
+
+  it("sets an environment the function's own configuration parser accepts", () => {
+    for (const { template } of [defaults, full]) {
+      const variables = Object.fromEntries(
+        Object.entries(environmentOf(template)).map(([name, value]) => [
+          name,
+          typeof value === 'string'
+            ? value
+            : name === 'ALERT_TOPIC_ARN'
+              ? 'arn:aws:sns:us-west-2:123456789012:alerts'
+              : 'state-table',
+        ]),
+      );
+      expect(() => parseConfig(variables)).not.toThrow();
+    }
+  });
+
+  it('writes to its own log group, which keeps logs for the configured days', () => {
+    const [logGroupId, logGroup] = only(defaults.template, 'AWS::Logs::LogGroup');
+    expect(logGroup.Properties).toEqual({ RetentionInDays: 90 });
+    expect(functionResource(defaults.template).Properties.LoggingConfig).toEqual({
+      LogGroup: { Ref: logGroupId },
+    });
+    expect(only(full.template, 'AWS::Logs::LogGroup')[1].Properties).toEqual({ RetentionInDays: 30 });
+  });
+
+  it('runs in the configured subnets and security groups when the cluster endpoint is private', () => {
+    expect(functionResource(full.template).Properties.VpcConfig).toEqual({
+      SubnetIds: [...FULL_SETTINGS.functionSubnetIds],
+      SecurityGroupIds: [...FULL_SETTINGS.functionSecurityGroupIds],
+    });
+    expect(functionResource(defaults.template).Properties.VpcConfig).toBeUndefined();
+  });
+});
+
+describe('the bundle', () => {
+  const outdir = mkdtempSync(path.join(tmpdir(), 'ejr-cdk-'));
+  afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+  it('is the handler built by the local esbuild: minified ESM with a require banner and a source map', () => {
+    const { app } = synthStack({}, { bundle: true, outdir });
+    app.synth();
+    const assets = JSON.parse(readFileSync(path.join(outdir, 'EksJoinRemediator.assets.json'), 'utf8')) as {
+      files: Record<string, { source: { path: string } }>;
+    };
+    const code = Object.values(assets.files)
+      .map((f) => path.join(outdir, f.source.path))
+      .find((dir) => existsSync(path.join(dir, 'index.mjs')));
+    expect(code, 'a staged asset with index.mjs').toBeDefined();
+    const bundle = readFileSync(path.join(code as string, 'index.mjs'), 'utf8');
+    expect(
+      bundle.startsWith(
+        "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+      ),
+    ).toBe(true);
+    expect(bundle).toMatch(/export\s*\{[^}]*handler/);
+    // Minified: long lines (a readable bundle averages well under 100 characters a line).
+    expect(bundle.length / bundle.split('\n').length).toBeGreaterThan(1000);
+    expect(existsSync(path.join(code as string, 'index.mjs.map'))).toBe(true);
+  });
+});
+
+describe('alerts', () => {
+  it('go to an SNS topic encrypted with a rotating customer-managed key', () => {
+    const [keyId, key] = only(defaults.template, 'AWS::KMS::Key');
+    expect(key.Properties.EnableKeyRotation).toBe(true);
+    defaults.template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] },
+    });
+  });
+
+  it('the key lets CloudWatch alarms publish, and the topic policy lets only this account’s alarms in', () => {
+    defaults.template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          }),
+        ]),
+      },
+    });
+    defaults.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Condition: Match.objectLike({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } }),
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('are e-mailed to each configured address', () => {
+    full.template.resourceCountIs('AWS::SNS::Subscription', 2);
+    for (const endpoint of FULL_SETTINGS.alertEmails) {
+      full.template.hasResourceProperties('AWS::SNS::Subscription', {
+        Protocol: 'email',
+        Endpoint: endpoint,
+      });
+    }
+    defaults.template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  it('reach Slack through a channel configuration subscribed to the topic, with a read-only guardrail', () => {
+    full.template.hasResourceProperties('AWS::Chatbot::SlackChannelConfiguration', {
+      SlackWorkspaceId: 'T0123ABCD',
+      SlackChannelId: 'C0456EFGH',
+      SnsTopicArns: [{ Ref: only(full.template, 'AWS::SNS::Topic')[0] }],
+      GuardrailPolicies: [
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/ReadOnlyAccess']] },
+      ],
+    });
+    defaults.template.resourceCountIs('AWS::Chatbot::SlackChannelConfiguration', 0);
+  });
+});
+
+describe('state', () => {
+  it('is an on-demand DynamoDB table keyed pk/sk with TTL on expiresAt and point-in-time recovery', () => {
+    defaults.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+  });
+});
+
+describe('alarms', () => {
+  it('fire on any dead-letter message and on any function error, publishing to the alert topic', () => {
+    const topic = { Ref: only(defaults.template, 'AWS::SNS::Topic')[0] };
+    defaults.template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    defaults.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        { Name: 'QueueName', Value: { 'Fn::GetAtt': [deadLetterQueue(defaults.template)[0], 'QueueName'] } },
+      ],
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      AlarmActions: [topic],
+    });
+    defaults.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId(defaults.template) } }],
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      AlarmActions: [topic],
+    });
+  });
+});
+
+describe('Kubernetes read access', () => {
+  it('gives the function role an access entry in the readers group on each watched cluster', () => {
+    full.template.resourceCountIs('AWS::EKS::AccessEntry', 2);
+    for (const clusterName of FULL_SETTINGS.clusters) {
+      full.template.hasResourceProperties('AWS::EKS::AccessEntry', {
+        ClusterName: clusterName,
+        PrincipalArn: functionResource(full.template).Properties.Role,
+        KubernetesGroups: [READERS_GROUP],
+        Type: 'STANDARD',
+      });
+    }
+    synthStack({}).template.resourceCountIs('AWS::EKS::AccessEntry', 0);
+  });
+
+  it('infra/k8s/rbac.yaml lets that group read nodes and the aws-auth ConfigMap, and nothing else', () => {
+    const manifest = readFileSync(path.join(REPOSITORY_ROOT, 'infra/k8s/rbac.yaml'), 'utf8');
+    const documents = manifest.split(/^---$/m).map((d) => d.replace(/#.*$/gm, ''));
+    const kind = (d: string) => d.match(/^kind:\s*(\S+)/m)?.[1];
+    const clusterRole = documents.find((d) => kind(d) === 'ClusterRole') ?? '';
+    expect(clusterRole.match(/resources:\s*\[.*\]/g)).toEqual(['resources: ["nodes"]']);
+    expect(clusterRole).toMatch(/verbs:\s*\["get",\s*"list",\s*"watch"\]/);
+    expect(clusterRole).toMatch(/apiGroups:\s*\[""\]/);
+    for (const role of documents.filter((d) => kind(d) === 'Role')) {
+      // Namespaced extras may only be named ConfigMaps in kube-system, read-only.
+      expect(role).toMatch(/namespace:\s*kube-system/);
+      expect(role.match(/resources:\s*\[.*\]/g)).toEqual(['resources: ["configmaps"]']);
+      expect(role).toMatch(/resourceNames:\s*\["aws-auth"\]/);
+      expect(role.match(/verbs:\s*\[.*\]/g)).toEqual(['verbs: ["get"]']);
+    }
+    expect(documents.join('\n')).not.toMatch(/secrets|"\*"|create|update|patch|delete/i);
+    const bindings = documents.filter((d) => kind(d) === 'ClusterRoleBinding' || kind(d) === 'RoleBinding');
+    expect(bindings.length).toBeGreaterThan(0);
+    for (const binding of bindings) {
+      expect(binding).toMatch(new RegExp(`kind:\\s*Group\\s*\\n\\s*name:\\s*${READERS_GROUP}\\b`));
+    }
+  });
+});
+
+describe('outputs', () => {
+  it('name what the deployment guide uses', () => {
+    expect(Object.keys(defaults.template.toJSON().Outputs).sort()).toEqual([
+      'AlertTopicArn',
+      'DeadLetterQueueArn',
+      'DeadLetterQueueUrl',
+      'FunctionName',
+      'FunctionRoleArn',
+      'InstanceLaunchRuleName',
+      'NodegroupApiRuleName',
+      'QueueUrl',
+      'StateTableName',
+    ]);
+  });
+});
+
+function mainQueue(template: typeof defaults.template): [string, Resource] {
+  const found = (Object.entries(template.findResources('AWS::SQS::Queue')) as [string, Resource][]).filter(
+    ([, q]) => q.Properties.RedrivePolicy,
+  );
+  expect(found).toHaveLength(1);
+  return found[0] as [string, Resource];
+}
+
+function deadLetterQueue(template: typeof defaults.template): [string, Resource] {
+  const found = (Object.entries(template.findResources('AWS::SQS::Queue')) as [string, Resource][]).filter(
+    ([, q]) => !q.Properties.RedrivePolicy,
+  );
+  expect(found).toHaveLength(1);
+  return found[0] as [string, Resource];
+}
+
+function functionId(template: typeof defaults.template): string {
+  return only(template, 'AWS::Lambda::Function')[0];
+}
+
+function functionResource(template: typeof defaults.template): Resource {
+  return only(template, 'AWS::Lambda::Function')[1];
+}
+
+function environmentOf(template: typeof defaults.template): Record<string, unknown> {
+  return (functionResource(template).Properties.Environment as { Variables: Record<string, unknown> })
+    .Variables;
+}
+
+/** A small EventBridge matcher for the pattern forms the rules use: value lists and { prefix }. */
+function matches(pattern: Record<string, unknown>, event: Record<string, unknown>): boolean {
+  return Object.entries(pattern).every(([key, expected]) => {
+    const actual = event[key];
+    if (Array.isArray(expected)) {
+      return expected.some((option) =>
+        typeof option === 'object' && option !== null && 'prefix' in option
+          ? typeof actual === 'string' && actual.startsWith((option as { prefix: string }).prefix)
+          : option === actual,
+      );
+    }
+    return (
+      typeof actual === 'object' &&
+      actual !== null &&
+      matches(expected as Record<string, unknown>, actual as Record<string, unknown>)
+    );
+  });
+}
