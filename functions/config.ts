@@ -19,6 +19,8 @@ export interface Config {
   loopGuardWindowSeconds: number;
   /** The same alert for the same nodegroup is sent at most once per cooldown. */
   alertCooldownSeconds: number;
+  /** The clusters to watch (CLUSTERS, comma-separated); undefined: every cluster. */
+  clusters?: string[];
 }
 
 export const DEFAULT_JOIN_WINDOW_SECONDS = 300;
@@ -32,6 +34,15 @@ export function parseConfig(env: Env = process.env): Config {
   const alertTopicArn = optional(env, 'ALERT_TOPIC_ARN');
   if (alertTopicArn !== undefined) checkTopicArn(alertTopicArn, 'ALERT_TOPIC_ARN');
   const kubernetesApiUrl = optional(env, 'KUBERNETES_API_URL');
+  const clusters = optional(env, 'CLUSTERS')
+    ?.split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
+  if (clusters?.some((c) => !/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/.test(c))) {
+    throw new ConfigError(
+      `CLUSTERS must be a comma-separated list of EKS cluster names, got '${env.CLUSTERS}'`,
+    );
+  }
   if (kubernetesApiUrl !== undefined) checkUrl(kubernetesApiUrl);
   return {
     policy: oneOf(env, 'POLICY', ['off', 'notify', 'dry-run', 'remediate'], 'notify') as Policy,
@@ -45,6 +56,7 @@ export function parseConfig(env: Env = process.env): Config {
     loopGuardMaxRemediations: wholeNumber(env, 'LOOP_GUARD_MAX_REMEDIATIONS', 2, 1, 100),
     loopGuardWindowSeconds: wholeNumber(env, 'LOOP_GUARD_WINDOW_SECONDS', 6 * 3600, 60, 7 * 86_400),
     alertCooldownSeconds: wholeNumber(env, 'ALERT_COOLDOWN_SECONDS', 3600, 0, 7 * 86_400),
+    ...(clusters && { clusters }),
   };
 }
 

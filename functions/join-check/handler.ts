@@ -1,8 +1,11 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { SnsAlertPublisher } from '../alerts/SnsAlertPublisher.js';
 import { AwsAccountReader } from '../aws/AwsAccountReader.js';
+import { AwsIdentityReader } from '../aws/AwsIdentityReader.js';
 import { AwsRemediationWriter } from '../aws/AwsRemediationWriter.js';
 import { awsClients } from '../aws/clients.js';
+import { SqsRequeuer } from '../aws/SqsRequeuer.js';
 import { parseConfig, remediationSettings } from '../config.js';
 import type { CheckPorts } from '../core/runCheck.js';
 import { KubernetesNodeReader } from '../kubernetes/KubernetesNodeReader.js';
@@ -16,6 +19,7 @@ const config = parseConfig();
 /** Per container and region: Kubernetes tokens and SDK connections are reused across invocations. */
 const membershipReaders = new Map<string, KubernetesNodeReader>();
 const publishers = new Map<string, SnsAlertPublisher>();
+let requeuer: SqsRequeuer | undefined;
 
 export interface DirectResult {
   checks: { cluster: string; nodegroup: string; findings: string[]; alerted: boolean; error?: string }[];
@@ -42,10 +46,14 @@ export async function handler(event: unknown, context?: Context): Promise<SQSBat
       joinWindowSeconds: config.joinWindowSeconds,
       remediation: remediationSettings(config),
       preflightPolicy: config.preflightPolicy,
+      ...(config.clusters && { clusters: config.clusters }),
+      // Only queued launches can be sent back to wait out the rest of a long join window.
+      ...(fromQueue && { now: new Date() }),
       deadline: deadlineOf(context),
     },
     invocationPorts(context?.awsRequestId),
   );
+  if (fromQueue) await requeueNotDue(event, outcome);
   for (const f of outcome.failed) log.warn('record failed', { messageId: f.id, reason: f.reason });
   for (const s of outcome.skipped) log.info('record skipped', { messageId: s.id, reason: s.reason });
 
@@ -68,6 +76,22 @@ export async function handler(event: unknown, context?: Context): Promise<SQSBat
   };
 }
 
+/** Sends launches that are not yet due back to their queue; one that cannot be sent is a batch failure. */
+async function requeueNotDue(event: SQSEvent, outcome: ProcessOutcome): Promise<void> {
+  const records = new Map(event.Records.map((r) => [r.messageId, r]));
+  for (const { id, delaySeconds } of outcome.notDue) {
+    const record = records.get(id);
+    if (!record) continue;
+    try {
+      requeuer ??= new SqsRequeuer(new SQSClient({ maxAttempts: 6 }));
+      await requeuer.requeue(record.eventSourceARN, record.body, delaySeconds);
+      log.info('launch not yet past the join window: queued again', { messageId: id, delaySeconds });
+    } catch (error) {
+      outcome.failed.push({ id, reason: (error as Error).message });
+    }
+  }
+}
+
 /** Ports for one invocation: the account reader caches reads for this invocation only. */
 function invocationPorts(runId: string | undefined): (region: string | undefined) => CheckPorts {
   const byRegion = new Map<string, CheckPorts>();
@@ -76,12 +100,14 @@ function invocationPorts(runId: string | undefined): (region: string | undefined
     let ports = byRegion.get(key);
     if (!ports) {
       const clients = awsClients(region);
+      const membership = membershipReader(key, clients.eks.config.credentials);
       ports = {
         account: new AwsAccountReader(clients),
         writer: new AwsRemediationWriter(clients),
         state: stateStore(config, clients),
         ...(runId && { runId }),
-        membership: membershipReader(key, clients.eks.config.credentials),
+        membership,
+        identity: new AwsIdentityReader({ clients, configMaps: membership, log }),
         ...(config.alertTopicArn && { alerts: publisher(key, clients.sns) }),
         clock: { now: () => new Date() },
         log,

@@ -26,6 +26,8 @@ export interface CheckSummary {
 export interface ProcessOutcome {
   checks: CheckSummary[];
   skipped: { id: string; reason: string }[];
+  /** Launches not yet past their join window (a window longer than the queue's 900 s delay): send again. */
+  notDue: { id: string; delaySeconds: number }[];
   /** Ids to report as batch item failures: malformed input (kept for the dead-letter queue) and failed checks (retried). */
   failed: { id: string; reason: string }[];
 }
@@ -37,6 +39,22 @@ export interface ProcessSettings {
   deadline?: Date;
   /** What a preflight check (on a nodegroup API call) may do; default notify. */
   preflightPolicy?: 'notify' | 'remediate';
+  /** Only these clusters are watched; undefined: all. */
+  clusters?: string[];
+  /** Set for queued events: launches whose window has not passed are returned as notDue. */
+  now?: Date;
+}
+
+/** SQS delays a message by at most 15 minutes. */
+const MAX_DELAY_SECONDS = 900;
+/** Delivery is a little late, never early: a launch due within this is checked now. */
+const DUE_TOLERANCE_SECONDS = 5;
+
+/** Seconds until a launch has been running for the join window, when that is still ahead. */
+function secondsUntilDue(time: string | undefined, settings: ProcessSettings): number {
+  if (!settings.now || !time || Number.isNaN(Date.parse(time))) return 0;
+  const remaining = (Date.parse(time) + settings.joinWindowSeconds * 1000 - settings.now.getTime()) / 1000;
+  return remaining > DUE_TOLERANCE_SECONDS ? Math.min(MAX_DELAY_SECONDS, Math.ceil(remaining)) : 0;
 }
 
 /**
@@ -48,7 +66,7 @@ export async function processEvents(
   settings: ProcessSettings,
   portsFor: (region: string | undefined) => CheckPorts,
 ): Promise<ProcessOutcome> {
-  const outcome: ProcessOutcome = { checks: [], skipped: [], failed: [] };
+  const outcome: ProcessOutcome = { checks: [], skipped: [], failed: [], notDue: [] };
   const parsed = events.map((e) => ({ id: e.id, event: parseBody(e.body) }));
   const targets = new Map<string, Target>();
   const addTarget = (
@@ -58,6 +76,10 @@ export async function processEvents(
     nodegroup: string,
     preflight = false,
   ) => {
+    if (settings.clusters && !settings.clusters.includes(cluster)) {
+      outcome.skipped.push({ id, reason: `cluster ${cluster} is not watched (CLUSTERS)` });
+      return;
+    }
     const key = JSON.stringify([region ?? '', cluster, nodegroup]);
     const target = targets.get(key) ?? {
       ...(region && { region }),
@@ -77,7 +99,9 @@ export async function processEvents(
     if (event.kind === 'malformed') outcome.failed.push({ id, reason: event.reason });
     else if (event.kind === 'skip') outcome.skipped.push({ id, reason: event.reason });
     else if (event.kind === 'nodegroup') addTarget(id, event.region, event.cluster, event.nodegroup, true);
-    else {
+    else if (secondsUntilDue(event.time, settings) > 0) {
+      outcome.notDue.push({ id, delaySeconds: secondsUntilDue(event.time, settings) });
+    } else {
       const list = launchesByRegion.get(event.region) ?? [];
       list.push({ id, group: event.autoScalingGroupName });
       launchesByRegion.set(event.region, list);

@@ -68,6 +68,8 @@ export class EksJoinRemediator extends Construct {
   readonly topicKey: Key;
   readonly stateTable: Table;
   readonly queue: Queue;
+  /** Nodegroup API calls, without delay: preflight checks run at once. */
+  readonly preflightQueue: Queue;
   readonly deadLetterQueue: Queue;
   readonly launchRule: Rule;
   readonly nodegroupApiRule: Rule;
@@ -166,21 +168,29 @@ export class EksJoinRemediator extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
 
+    // Preflight: nodegroup API calls are checked at once (subnets, routes, node role), before any
+    // instance has to fail, so their queue has no delay.
+    this.preflightQueue = new Queue(this, 'PreflightQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(FUNCTION_TIMEOUT.toSeconds() * 6 + MAX_BATCHING_WINDOW.toSeconds()),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+
     // Rules: the launch of a managed nodegroup's instance, and the nodegroup API calls -------------------
     // Each target gets a queue policy statement for events.amazonaws.com conditioned on aws:SourceArn =
     // that rule: only these two rules can send. Events EventBridge cannot deliver go to the DLQ.
-    const target = new SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue });
     this.launchRule = new Rule(this, 'InstanceLaunchRule', {
       description:
         'eks-join-remediator: an instance of an EKS managed nodegroup (Auto Scaling group eks-*) launched',
       eventPattern: EVENT_SOURCES.launch,
-      targets: [target],
+      targets: [new SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue })],
     });
     this.nodegroupApiRule = new Rule(this, 'NodegroupApiRule', {
       description:
         'eks-join-remediator: CreateNodegroup, UpdateNodegroupConfig or UpdateNodegroupVersion was called',
       eventPattern: EVENT_SOURCES.nodegroupApi,
-      targets: [target],
+      targets: [new SqsQueue(this.preflightQueue, { deadLetterQueue: this.deadLetterQueue })],
     });
 
     // Function ---------------------------------------------------------------------------------------
@@ -210,6 +220,8 @@ export class EksJoinRemediator extends Construct {
         ALLOW_MAIN_ROUTE_TABLE: String(config.allowMainRouteTable),
         PREFLIGHT_POLICY: config.preflightPolicy,
         STATE_TABLE: this.stateTable.tableName,
+        // Events of other clusters are skipped: the role may not read them, and nobody asked.
+        ...(config.clusters.length > 0 && { CLUSTERS: config.clusters.join(',') }),
         ...optionalEnvironment(config),
       },
     });
@@ -221,20 +233,21 @@ export class EksJoinRemediator extends Construct {
         securityGroupIds: [...config.functionSecurityGroupIds],
       };
     }
-    this.function.addEventSource(
-      new SqsEventSource(this.queue, {
-        batchSize: BATCH_SIZE,
-        maxBatchingWindow: MAX_BATCHING_WINDOW,
-        reportBatchItemFailures: true,
-        maxConcurrency: 2,
-      }),
-    );
+    for (const queue of [this.queue, this.preflightQueue]) {
+      this.function.addEventSource(
+        new SqsEventSource(queue, {
+          batchSize: BATCH_SIZE,
+          maxBatchingWindow: MAX_BATCHING_WINDOW,
+          reportBatchItemFailures: true,
+          maxConcurrency: 2,
+        }),
+      );
+    }
     this.function.logGroup.grantWrite(this.role);
     this.topic.grantPublish(this.role);
     this.stateTable.grant(
       this.role,
-      // What functions/state/DynamoDbStateStore.ts calls (GetItem for reads of one item).
-      'dynamodb:GetItem',
+      // Exactly what functions/state/DynamoDbStateStore.ts calls.
       'dynamodb:Query',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',

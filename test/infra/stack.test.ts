@@ -44,18 +44,25 @@ describe('EventBridge rules', () => {
     });
   });
 
-  it('both send to the one queue, with the dead-letter queue for undeliverable events', () => {
-    const [queueId] = mainQueue(defaults.template);
+  it('send launches to the delaying queue and nodegroup API calls to the preflight queue, with the DLQ', () => {
     const rules = Object.values(defaults.template.findResources('AWS::Events::Rule')) as Resource[];
     expect(rules).toHaveLength(2);
-    for (const rule of rules) {
-      expect(rule.Properties.Targets).toEqual([
-        expect.objectContaining({
-          Arn: { 'Fn::GetAtt': [queueId, 'Arn'] },
-          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [deadLetterQueue(defaults.template)[0], 'Arn'] } },
-        }),
-      ]);
-    }
+    const targetOf = (source: string) =>
+      rules.find((r) => (r.Properties.EventPattern as { source: string[] }).source[0] === source)?.Properties
+        .Targets;
+    const dlq = { Arn: { 'Fn::GetAtt': [deadLetterQueue(defaults.template)[0], 'Arn'] } };
+    expect(targetOf('aws.autoscaling')).toEqual([
+      expect.objectContaining({
+        Arn: { 'Fn::GetAtt': [mainQueue(defaults.template)[0], 'Arn'] },
+        DeadLetterConfig: dlq,
+      }),
+    ]);
+    expect(targetOf('aws.eks')).toEqual([
+      expect.objectContaining({
+        Arn: { 'Fn::GetAtt': [preflightQueue(defaults.template)[0], 'Arn'] },
+        DeadLetterConfig: dlq,
+      }),
+    ]);
   });
 
   it('the sample events in events/ match the patterns', () => {
@@ -101,9 +108,10 @@ describe('the queue', () => {
   it('keeps a message invisible for at least six function timeouts plus the batching window', () => {
     const timeout = functionResource(defaults.template).Properties.Timeout as number;
     const visibility = mainQueue(defaults.template)[1].Properties.VisibilityTimeout as number;
-    const window = only(defaults.template, 'AWS::Lambda::EventSourceMapping')[1].Properties
-      .MaximumBatchingWindowInSeconds as number;
+    const window = mappings(defaults.template)[0]?.Properties.MaximumBatchingWindowInSeconds as number;
     expect(visibility).toBeGreaterThanOrEqual(6 * timeout + window);
+    const preflightVisibility = preflightQueue(defaults.template)[1].Properties.VisibilityTimeout as number;
+    expect(preflightVisibility).toBeGreaterThanOrEqual(6 * timeout + window);
   });
 
   it('keeps dead letters 14 days, encrypted', () => {
@@ -113,33 +121,40 @@ describe('the queue', () => {
     });
   });
 
-  it('lets only the two rules send (aws:SourceArn), and denies any call without TLS', () => {
-    const [queueId] = mainQueue(defaults.template);
+  it('lets only its rule send to each queue (aws:SourceArn), and denies any call without TLS', () => {
     const policies = Object.values(defaults.template.findResources('AWS::SQS::QueuePolicy')) as Resource[];
-    const policy = policies.find(
-      (p) => JSON.stringify(p.Properties.Queues) === JSON.stringify([{ Ref: queueId }]),
-    );
-    expect(policy, 'the queue policy').toBeDefined();
-    const statements =
-      (policy?.Properties.PolicyDocument as { Statement: Record<string, unknown>[] } | undefined)
-        ?.Statement ?? [];
-    const allows = statements.filter((s) => s.Effect === 'Allow');
-    const ruleIds = Object.keys(defaults.template.findResources('AWS::Events::Rule')).sort();
-    expect(allows).toHaveLength(2);
-    expect(
-      allows
-        .map(
+    const senders = [mainQueue(defaults.template)[0], preflightQueue(defaults.template)[0]].flatMap(
+      (queueId) => {
+        const policy = policies.find(
+          (p) => JSON.stringify(p.Properties.Queues) === JSON.stringify([{ Ref: queueId }]),
+        );
+        expect(policy, 'the queue policy').toBeDefined();
+        const statements =
+          (policy?.Properties.PolicyDocument as { Statement: Record<string, unknown>[] } | undefined)
+            ?.Statement ?? [];
+        expect(statements).toContainEqual(
+          expect.objectContaining({
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        );
+        const allows = statements.filter((s) => s.Effect === 'Allow');
+        expect(allows).toHaveLength(1);
+        for (const s of allows) expect(s.Principal).toEqual({ Service: 'events.amazonaws.com' });
+        return allows.map(
           (s) =>
             (s.Condition as { ArnEquals: Record<string, { 'Fn::GetAtt': string[] }> }).ArnEquals[
               'aws:SourceArn'
             ]?.['Fn::GetAtt'][0],
-        )
-        .sort(),
-    ).toEqual(ruleIds);
-    for (const s of allows) expect(s.Principal).toEqual({ Service: 'events.amazonaws.com' });
-    expect(statements).toContainEqual(
-      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        );
+      },
     );
+    expect(senders.sort()).toEqual(Object.keys(defaults.template.findResources('AWS::Events::Rule')).sort());
+  });
+
+  it('has a preflight queue without delay, so nodegroup API calls are checked at once', () => {
+    expect(preflightQueue(defaults.template)[1].Properties).not.toHaveProperty('DelaySeconds');
+    expect(preflightQueue(defaults.template)[1].Properties).toMatchObject({ SqsManagedSseEnabled: true });
   });
 });
 
@@ -154,15 +169,19 @@ describe('the function', () => {
     });
   });
 
-  it('reads from the queue in batches, reporting failed items only', () => {
-    const [, mapping] = only(defaults.template, 'AWS::Lambda::EventSourceMapping');
-    expect(mapping.Properties).toMatchObject({
-      EventSourceArn: { 'Fn::GetAtt': [mainQueue(defaults.template)[0], 'Arn'] },
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-      BatchSize: 10,
-      MaximumBatchingWindowInSeconds: 30,
-      ScalingConfig: { MaximumConcurrency: 2 },
-    });
+  it('reads from both queues in batches, reporting failed items only', () => {
+    const found = mappings(defaults.template);
+    expect(
+      found.map((m) => (m.Properties.EventSourceArn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0]).sort(),
+    ).toEqual([mainQueue(defaults.template)[0], preflightQueue(defaults.template)[0]].sort());
+    for (const mapping of found) {
+      expect(mapping.Properties).toMatchObject({
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BatchSize: 10,
+        MaximumBatchingWindowInSeconds: 30,
+        ScalingConfig: { MaximumConcurrency: 2 },
+      });
+    }
   });
 
   it('gets its configuration from the environment, as contracts.md names it', () => {
@@ -176,6 +195,7 @@ describe('the function', () => {
       ALLOW_MAIN_ROUTE_TABLE: 'true',
       PREFLIGHT_POLICY: 'remediate',
       STATE_TABLE: { Ref: only(full.template, 'AWS::DynamoDB::Table')[0] },
+      CLUSTERS: 'eks-workshop,prod_2',
       LOOP_GUARD_MAX_REMEDIATIONS: '3',
       LOOP_GUARD_WINDOW_SECONDS: '7200',
       ALERT_COOLDOWN_SECONDS: '1800',
@@ -408,10 +428,22 @@ describe('outputs', () => {
 
 function mainQueue(template: typeof defaults.template): [string, Resource] {
   const found = (Object.entries(template.findResources('AWS::SQS::Queue')) as [string, Resource][]).filter(
-    ([, q]) => q.Properties.RedrivePolicy,
+    ([, q]) => q.Properties.RedrivePolicy && q.Properties.DelaySeconds !== undefined,
   );
   expect(found).toHaveLength(1);
   return found[0] as [string, Resource];
+}
+
+function preflightQueue(template: typeof defaults.template): [string, Resource] {
+  const found = (Object.entries(template.findResources('AWS::SQS::Queue')) as [string, Resource][]).filter(
+    ([, q]) => q.Properties.RedrivePolicy && q.Properties.DelaySeconds === undefined,
+  );
+  expect(found).toHaveLength(1);
+  return found[0] as [string, Resource];
+}
+
+function mappings(template: typeof defaults.template): Resource[] {
+  return Object.values(template.findResources('AWS::Lambda::EventSourceMapping')) as Resource[];
 }
 
 function deadLetterQueue(template: typeof defaults.template): [string, Resource] {

@@ -155,6 +155,12 @@ describe('parseConfig valid values', () => {
     });
   });
 
+  it('reads the watched clusters from CLUSTERS, comma-separated', () => {
+    expect(parseConfig({ CLUSTERS: ' eks-workshop, prod-1 ,' }).clusters).toEqual(['eks-workshop', 'prod-1']);
+    expect(parseConfig({})).not.toHaveProperty('clusters');
+    expect(() => parseConfig({ CLUSTERS: 'ok,not a name' })).toThrow(/^CLUSTERS must be/);
+  });
+
   it.each([
     ['LOOP_GUARD_MAX_REMEDIATIONS', '0'],
     ['LOOP_GUARD_MAX_REMEDIATIONS', 'two'],

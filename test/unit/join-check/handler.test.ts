@@ -3,12 +3,16 @@ import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/cl
 import {
   DescribeInstancesCommand,
   DescribeNatGatewaysCommand,
+  DescribeNetworkAclsCommand,
   DescribeRouteTablesCommand,
+  DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
+  DescribeVpcEndpointsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import { DescribeClusterCommand, DescribeNodegroupCommand, EKSClient } from '@aws-sdk/client-eks';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -18,6 +22,7 @@ const eks = mockClient(EKSClient);
 const autoScaling = mockClient(AutoScalingClient);
 const ec2 = mockClient(EC2Client);
 const sns = mockClient(SNSClient);
+const sqs = mockClient(SQSClient);
 
 const TOPIC = 'arn:aws:sns:us-west-2:123456789012:eks-join-alerts';
 const GROUP = 'eks-new_nodegroup_2-a6c9a1b2-3c4d-5e6f-7a8b-9c0d1e2f3a4b';
@@ -187,6 +192,10 @@ function seedResponses() {
       },
     ],
   });
+  // The rest of the network read: nothing to add to the routing diagnosis here.
+  ec2.on(DescribeVpcEndpointsCommand).resolves({ VpcEndpoints: [] });
+  ec2.on(DescribeNetworkAclsCommand).resolves({ NetworkAcls: [] });
+  ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
   sns.on(PublishCommand).resolves({ MessageId: 'sns-msg-1' });
 }
 
@@ -295,6 +304,54 @@ describe('join-check handler', () => {
       skipped: [],
       failed: [],
     });
+  });
+
+  it('sends a launch back to the queue while it is inside a join window longer than 15 minutes', async () => {
+    vi.stubEnv('JOIN_WINDOW_SECONDS', '1800');
+    sqs.reset();
+    sqs
+      .on(GetQueueUrlCommand)
+      .resolves({ QueueUrl: 'https://sqs.us-west-2.amazonaws.com/123456789012/eks-join-remediator-events' });
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'again' });
+    try {
+      const fresh = launch('i-0a1b2c3d4e5f60718');
+      fresh.time = new Date(Date.now() - 600_000).toISOString();
+      const handler = await coldStart();
+      const batch = sqsEvent(fresh);
+      expect(await handler(batch)).toEqual({ batchItemFailures: [] });
+      const sent = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
+      expect(sent?.MessageBody).toBe(batch.Records[0]?.body);
+      expect(sent?.DelaySeconds).toBe(900);
+      expect(eks.commandCalls(DescribeNodegroupCommand)).toHaveLength(0);
+    } finally {
+      vi.stubEnv('JOIN_WINDOW_SECONDS', '');
+    }
+  });
+
+  it('keeps the record for a retry when it cannot be queued again', async () => {
+    vi.stubEnv('JOIN_WINDOW_SECONDS', '1800');
+    sqs.reset();
+    sqs.on(GetQueueUrlCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+    try {
+      const fresh = launch('i-0a1b2c3d4e5f60718');
+      fresh.time = new Date().toISOString();
+      const handler = await coldStart();
+      expect(await handler(sqsEvent(fresh))).toEqual({ batchItemFailures: [{ itemIdentifier: 'msg-0' }] });
+    } finally {
+      vi.stubEnv('JOIN_WINDOW_SECONDS', '');
+    }
+  });
+
+  it('skips clusters that are not watched', async () => {
+    vi.stubEnv('CLUSTERS', 'other-cluster');
+    try {
+      const handler = await coldStart();
+      expect(await handler(sqsEvent(launch('i-0a1b2c3d4e5f60718')))).toEqual({ batchItemFailures: [] });
+      expect(eks.commandCalls(DescribeNodegroupCommand)).toHaveLength(0);
+      expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+    } finally {
+      vi.stubEnv('CLUSTERS', '');
+    }
   });
 
   it('fails at cold start with a message naming a bad variable', async () => {
