@@ -1,20 +1,35 @@
 import { type AutoScalingGroup, paginateDescribeAutoScalingGroups } from '@aws-sdk/client-auto-scaling';
 import {
+  DescribeVpcAttributeCommand,
+  DescribeVpcsCommand,
   paginateDescribeInstances,
   paginateDescribeNatGateways,
+  paginateDescribeNetworkAcls,
   paginateDescribeRouteTables,
+  paginateDescribeSecurityGroups,
   paginateDescribeSubnets,
+  paginateDescribeVpcEndpoints,
+  type VpcAttributeName,
 } from '@aws-sdk/client-ec2';
 import {
   DescribeClusterCommand,
   DescribeNodegroupCommand,
   paginateListNodegroups,
 } from '@aws-sdk/client-eks';
-import { AwsCallError, NotFoundError } from '../core/errors.js';
+import { AwsCallError, isAccessDenied, NotFoundError } from '../core/errors.js';
 import type { AccountReader } from '../core/ports.js';
 import type { Cluster, Instance, NetworkSnapshot, Nodegroup } from '../core/types.js';
 import type { AwsClients } from './clients.js';
-import { toInstance, toNatGateway, toRouteTable, toSubnet } from './mapEc2.js';
+import {
+  toInstance,
+  toNatGateway,
+  toNetworkAcl,
+  toRouteTable,
+  toSecurityGroup,
+  toSubnet,
+  toVpcCidrBlocks,
+  toVpcEndpoint,
+} from './mapEc2.js';
 
 /** Auto Scaling accepts at most 50 group names per DescribeAutoScalingGroups call. */
 const GROUP_NAMES_PER_CALL = 50;
@@ -66,6 +81,10 @@ export class AwsAccountReader implements AccountReader {
       endpointPrivateAccess: vpc?.endpointPrivateAccess ?? false,
       publicAccessCidrs: vpc?.publicAccessCidrs ?? [],
       tags: c?.tags ?? {},
+      ...(vpc?.clusterSecurityGroupId && { clusterSecurityGroupId: vpc.clusterSecurityGroupId }),
+      ...(isAuthenticationMode(c?.accessConfig?.authenticationMode) && {
+        authenticationMode: c.accessConfig.authenticationMode,
+      }),
     };
   }
 
@@ -105,6 +124,7 @@ export class AwsAccountReader implements AccountReader {
         desiredSize: n?.scalingConfig?.desiredSize ?? 0,
       },
       tags: n?.tags ?? {},
+      ...(n?.nodeRole && { nodeRoleArn: n.nodeRole }),
       healthIssues: (n?.health?.issues ?? []).map((i) => ({
         code: i.code ?? 'Unknown',
         message: i.message ?? '',
@@ -184,26 +204,58 @@ export class AwsAccountReader implements AccountReader {
     return network;
   }
 
+  /**
+   * One set of calls per VPC, all at once. Subnets, route tables and NAT gateways are required; the
+   * rest (VPC CIDR blocks and DNS attributes, endpoints, network ACLs, security groups) is left out of
+   * the snapshot when the caller may not read it, and the checks that need it are skipped.
+   */
   async #readNetwork(vpcId: string): Promise<NetworkSnapshot> {
-    const client = { client: this.#clients.ec2 };
+    const ec2 = this.#clients.ec2;
+    const client = { client: ec2 };
     // A fresh input per paginator: the SDK paginator writes NextToken into the object it is given.
     const inVpc = () => [{ Name: 'vpc-id', Values: [vpcId] }];
-    const [subnets, routeTables, natGateways] = await Promise.all([
-      call('ec2:DescribeSubnets', () =>
-        collect(paginateDescribeSubnets(client, { Filters: inVpc() }), (p) => p.Subnets),
-      ),
-      call('ec2:DescribeRouteTables', () =>
-        collect(paginateDescribeRouteTables(client, { Filters: inVpc() }), (p) => p.RouteTables),
-      ),
-      call('ec2:DescribeNatGateways', () =>
-        collect(paginateDescribeNatGateways(client, { Filter: inVpc() }), (p) => p.NatGateways),
-      ),
-    ]);
+    const attribute = async (name: VpcAttributeName) => {
+      const response = await ec2.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: name }));
+      return (name === 'enableDnsSupport' ? response?.EnableDnsSupport : response?.EnableDnsHostnames)?.Value;
+    };
+    const [subnets, routeTables, natGateways, vpc, dnsSupport, dnsHostnames, endpoints, acls, groups] =
+      await Promise.all([
+        call('ec2:DescribeSubnets', () =>
+          collect(paginateDescribeSubnets(client, { Filters: inVpc() }), (p) => p.Subnets),
+        ),
+        call('ec2:DescribeRouteTables', () =>
+          collect(paginateDescribeRouteTables(client, { Filters: inVpc() }), (p) => p.RouteTables),
+        ),
+        call('ec2:DescribeNatGateways', () =>
+          collect(paginateDescribeNatGateways(client, { Filter: inVpc() }), (p) => p.NatGateways),
+        ),
+        optional('ec2:DescribeVpcs', async () => {
+          const response = await ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }));
+          return response?.Vpcs?.find((v) => v.VpcId === vpcId);
+        }),
+        optional('ec2:DescribeVpcAttribute', () => attribute('enableDnsSupport')),
+        optional('ec2:DescribeVpcAttribute', () => attribute('enableDnsHostnames')),
+        optional('ec2:DescribeVpcEndpoints', () =>
+          collect(paginateDescribeVpcEndpoints(client, { Filters: inVpc() }), (p) => p.VpcEndpoints),
+        ),
+        optional('ec2:DescribeNetworkAcls', () =>
+          collect(paginateDescribeNetworkAcls(client, { Filters: inVpc() }), (p) => p.NetworkAcls),
+        ),
+        optional('ec2:DescribeSecurityGroups', () =>
+          collect(paginateDescribeSecurityGroups(client, { Filters: inVpc() }), (p) => p.SecurityGroups),
+        ),
+      ]);
     return {
       vpcId,
       subnets: subnets.map(toSubnet),
       routeTables: routeTables.map(toRouteTable),
       natGateways: natGateways.map(toNatGateway),
+      ...(vpc && { cidrBlocks: toVpcCidrBlocks(vpc) }),
+      ...(dnsSupport !== undefined && { enableDnsSupport: dnsSupport }),
+      ...(dnsHostnames !== undefined && { enableDnsHostnames: dnsHostnames }),
+      ...(endpoints && { vpcEndpoints: endpoints.map(toVpcEndpoint) }),
+      ...(acls && { networkAcls: acls.map(toNetworkAcl) }),
+      ...(groups && { securityGroups: groups.map(toSecurityGroup) }),
     };
   }
 }
@@ -218,6 +270,20 @@ async function call<T>(operation: string, fn: () => Promise<T>, notFound?: strin
     }
     throw new AwsCallError(operation, error);
   }
+}
+
+/** Like `call`, but a caller without the permission gets undefined: the check that needs it is skipped. */
+async function optional<T>(operation: string, fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (isAccessDenied(error)) return undefined;
+    throw new AwsCallError(operation, error);
+  }
+}
+
+function isAuthenticationMode(mode: string | undefined): mode is NonNullable<Cluster['authenticationMode']> {
+  return mode === 'API' || mode === 'API_AND_CONFIG_MAP' || mode === 'CONFIG_MAP';
 }
 
 async function collect<P, T>(pages: AsyncIterable<P>, items: (page: P) => T[] | undefined): Promise<T[]> {

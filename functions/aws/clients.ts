@@ -2,6 +2,7 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { SNSClient } from '@aws-sdk/client-sns';
 
 export interface AwsClients {
@@ -10,6 +11,13 @@ export interface AwsClients {
   autoScaling: AutoScalingClient;
   sns: SNSClient;
   dynamodb: DynamoDBClient;
+  /**
+   * IAM is global, but built with the same region as the others on purpose: the SDK's endpoint rules
+   * send any region of a partition to that partition's IAM endpoint (us-west-2 -> iam.amazonaws.com
+   * signed for us-east-1, cn-northwest-1 -> iam.cn-north-1.amazonaws.com.cn, us-gov-west-1 ->
+   * iam.us-gov.amazonaws.com), so a cluster in China or GovCloud reads its own partition's IAM.
+   */
+  iam: IAMClient;
 }
 
 /** Retries with client-side rate limiting: a burst of checks backs off instead of failing on throttling. */
@@ -33,6 +41,7 @@ export function awsClients(region?: string): AwsClients {
       autoScaling: new AutoScalingClient(config),
       sns: new SNSClient(config),
       dynamodb: new DynamoDBClient(config),
+      iam: new IAMClient(config),
     };
     byRegion.set(key, clients);
   }

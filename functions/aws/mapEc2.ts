@@ -1,11 +1,28 @@
 import type {
   Instance as Ec2Instance,
+  IpPermission as Ec2IpPermission,
   NatGateway as Ec2NatGateway,
+  NetworkAcl as Ec2NetworkAcl,
   Route as Ec2Route,
   RouteTable as Ec2RouteTable,
+  SecurityGroup as Ec2SecurityGroup,
   Subnet as Ec2Subnet,
+  Vpc as Ec2Vpc,
+  VpcEndpoint as Ec2VpcEndpoint,
 } from '@aws-sdk/client-ec2';
-import type { Instance, NatGateway, Route, RouteTable, RouteTarget, Subnet } from '../core/types.js';
+import type {
+  Instance,
+  NatGateway,
+  NetworkAcl,
+  NetworkAclEntry,
+  Route,
+  RouteTable,
+  RouteTarget,
+  SecurityGroup,
+  SecurityGroupRule,
+  Subnet,
+  VpcEndpoint,
+} from '../core/types.js';
 
 /** EC2 SDK shapes to the domain model: the only place that knows EC2's field names. */
 
@@ -82,5 +99,73 @@ export function toInstance(instance: Ec2Instance, lifecycle?: { group: string; s
     state: instance.State?.Name ?? 'unknown',
     publicIp: instance.PublicIpAddress,
     privateIp: instance.PrivateIpAddress,
+    ...(instance.SecurityGroups && {
+      securityGroupIds: instance.SecurityGroups.map((g) => g.GroupId).filter((id): id is string => !!id),
+    }),
+  };
+}
+
+/** The VPC's IPv4 CIDR blocks, primary and secondary, leaving out those being removed or that failed. */
+export function toVpcCidrBlocks(vpc: Ec2Vpc): string[] {
+  const associated = (vpc.CidrBlockAssociationSet ?? [])
+    .filter((a) => !a.CidrBlockState?.State || a.CidrBlockState.State === 'associated')
+    .map((a) => a.CidrBlock)
+    .filter((c): c is string => !!c);
+  if (associated.length > 0) return [...new Set(associated)];
+  return vpc.CidrBlock ? [vpc.CidrBlock] : [];
+}
+
+export function toVpcEndpoint(endpoint: Ec2VpcEndpoint): VpcEndpoint {
+  return {
+    vpcEndpointId: endpoint.VpcEndpointId ?? '',
+    serviceName: endpoint.ServiceName ?? '',
+    type: endpoint.VpcEndpointType ?? 'unknown',
+    state: endpoint.State ?? 'unknown',
+    privateDnsEnabled: endpoint.PrivateDnsEnabled ?? false,
+    subnetIds: endpoint.SubnetIds ?? [],
+    routeTableIds: endpoint.RouteTableIds ?? [],
+    securityGroupIds: (endpoint.Groups ?? []).map((g) => g.GroupId).filter((id): id is string => !!id),
+  };
+}
+
+export function toNetworkAcl(acl: Ec2NetworkAcl): NetworkAcl {
+  return {
+    networkAclId: acl.NetworkAclId ?? '',
+    vpcId: acl.VpcId ?? '',
+    isDefault: acl.IsDefault ?? false,
+    subnetIds: (acl.Associations ?? []).map((a) => a.SubnetId).filter((s): s is string => !!s),
+    entries: (acl.Entries ?? []).map(
+      (e): NetworkAclEntry => ({
+        ruleNumber: e.RuleNumber ?? 0,
+        egress: e.Egress ?? false,
+        protocol: e.Protocol ?? '-1',
+        action: e.RuleAction === 'allow' ? 'allow' : 'deny',
+        ...(e.CidrBlock && { cidrBlock: e.CidrBlock }),
+        ...(e.Ipv6CidrBlock && { ipv6CidrBlock: e.Ipv6CidrBlock }),
+        ...(e.PortRange && { portRange: { from: e.PortRange.From ?? 0, to: e.PortRange.To ?? 65535 } }),
+      }),
+    ),
+  };
+}
+
+export function toSecurityGroup(group: Ec2SecurityGroup): SecurityGroup {
+  return {
+    groupId: group.GroupId ?? '',
+    vpcId: group.VpcId ?? '',
+    ingress: (group.IpPermissions ?? []).map(toSecurityGroupRule),
+    egress: (group.IpPermissionsEgress ?? []).map(toSecurityGroupRule),
+  };
+}
+
+export function toSecurityGroupRule(permission: Ec2IpPermission): SecurityGroupRule {
+  const present = (values: (string | undefined)[]) => values.filter((v): v is string => !!v);
+  return {
+    protocol: permission.IpProtocol ?? '-1',
+    ...(permission.FromPort !== undefined && { fromPort: permission.FromPort }),
+    ...(permission.ToPort !== undefined && { toPort: permission.ToPort }),
+    cidrs: present((permission.IpRanges ?? []).map((r) => r.CidrIp)),
+    ipv6Cidrs: present((permission.Ipv6Ranges ?? []).map((r) => r.CidrIpv6)),
+    groupIds: present((permission.UserIdGroupPairs ?? []).map((p) => p.GroupId)),
+    prefixListIds: present((permission.PrefixListIds ?? []).map((p) => p.PrefixListId)),
   };
 }

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { SnsAlertPublisher } from '../alerts/SnsAlertPublisher.js';
 import { AwsAccountReader } from '../aws/AwsAccountReader.js';
+import { AwsIdentityReader } from '../aws/AwsIdentityReader.js';
 import { AwsRemediationWriter } from '../aws/AwsRemediationWriter.js';
 import { awsClients } from '../aws/clients.js';
 import { parseConfig, remediationSettings } from '../config.js';
@@ -29,6 +30,10 @@ async function check(command: Extract<Command, { name: 'check' }>): Promise<numb
   const config = parseConfig();
   const clients = awsClients(command.region);
   const topicArn = command.topicArn ?? config.alertTopicArn;
+  const membership = new KubernetesNodeReader({
+    credentials: clients.eks.config.credentials,
+    apiUrlOverride: config.kubernetesApiUrl,
+  });
   const result = await runCheck(
     {
       clusterName: command.cluster,
@@ -43,10 +48,9 @@ async function check(command: Extract<Command, { name: 'check' }>): Promise<numb
       account: new AwsAccountReader(clients),
       writer: new AwsRemediationWriter(clients),
       state: stateStore(config, clients),
-      membership: new KubernetesNodeReader({
-        credentials: clients.eks.config.credentials,
-        apiUrlOverride: config.kubernetesApiUrl,
-      }),
+      membership,
+      // One reader for nodes and aws-auth: one token per cluster.
+      identity: new AwsIdentityReader({ clients, configMaps: membership }),
       ...(topicArn && { alerts: new SnsAlertPublisher({ client: clients.sns, topicArn }) }),
       clock: { now: () => new Date() },
       log: silentLog,

@@ -262,7 +262,7 @@ function authorizationFix(
     '    - system:nodes',
   ];
   const configMapFix = [
-    `# Add this entry to mapRoles in kube-system/aws-auth (${AWS_AUTH_URL}), keeping the existing entries:`,
+    `# ${mode === 'CONFIG_MAP' ? 'Add' : 'Or add'} this entry to mapRoles in kube-system/aws-auth (${AWS_AUTH_URL}), keeping the existing entries:`,
     '#   kubectl edit configmap aws-auth -n kube-system',
     ...mapRoles.map((line) => `#   ${line}`),
     '# or, with eksctl:',

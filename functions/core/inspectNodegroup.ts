@@ -1,8 +1,9 @@
-import { diagnoseRouting } from './diagnoseRouting.js';
+import { diagnoseNetwork, subnetsOf } from './diagnoseNetwork.js';
+import { diagnoseNodegroupHealth, diagnoseNodeIdentity } from './diagnoseNodeIdentity.js';
 import { effectiveRouteTable } from './effectiveRouteTable.js';
 import { judgeInstances, unjoined } from './judgeInstances.js';
 import { membershipFinding, nodesNotJoinedFinding } from './membershipFindings.js';
-import type { AccountReader, Log, MembershipReader } from './ports.js';
+import type { AccountReader, IdentityReader, Log, MembershipReader } from './ports.js';
 import { resolvePolicy } from './resolvePolicy.js';
 import type {
   Cluster,
@@ -32,10 +33,11 @@ export async function inspectNodegroup(
   cluster: Cluster,
   nodegroup: Nodegroup,
   policy: Policy,
-  request: { joinWindowSeconds: number },
-  { account, membership, log }: { account: AccountReader; membership: MembershipReader; log: Log },
+  request: { joinWindowSeconds: number; preflight?: boolean },
+  ports: { account: AccountReader; membership: MembershipReader; identity?: IdentityReader; log: Log },
   now: Date,
 ): Promise<Inspection> {
+  const { account, membership, log } = ports;
   const name = nodegroup.name;
   const keys = { cluster: cluster.name, nodegroup: name };
   const report = emptyReport(nodegroup, policy);
@@ -54,24 +56,29 @@ export async function inspectNodegroup(
   const accessFinding = membershipFinding(cluster, nodes);
   if (accessFinding) findings.push(accessFinding);
 
+  findings.push(...diagnoseNodegroupHealth({ region: cluster.region, nodegroup }));
+
+  // The causes are looked for when an instance is stranded, or at preflight before any has to be.
   const stranded = unjoined(verdicts);
   let networks: NetworkSnapshot[] = [];
-  if (stranded.length > 0) {
+  if (stranded.length > 0 || request.preflight) {
     const strandedIds = new Set(stranded.map((v) => v.instanceId));
-    const diagnosis = await diagnoseInstances(
+    const diagnosis = await diagnoseSubnets(
       cluster,
       instances.filter((i) => strandedIds.has(i.instanceId)),
+      request.preflight ? nodegroup.subnetIds : [],
       account,
     );
-    findings.push(
-      ...diagnosis.findings,
-      nodesNotJoinedFinding(nodegroup, stranded, request.joinWindowSeconds, cluster.region),
-    );
-    report.routeTables = diagnosis.routeTables;
+    const identity = await ports.identity?.readNodeIdentity(cluster, nodegroup);
+    findings.push(...diagnosis.findings, ...diagnoseNodeIdentity({ cluster, nodegroup, identity }));
+    if (stranded.length > 0) {
+      findings.push(nodesNotJoinedFinding(nodegroup, stranded, request.joinWindowSeconds, cluster.region));
+    }
+    if (diagnosis.routeTables.length > 0) report.routeTables = diagnosis.routeTables;
     networks = diagnosis.networks;
   }
   report.instances = verdicts;
-  report.findings = findings;
+  report.findings = mergeFindings(findings);
   log.info('nodegroup checked', {
     ...keys,
     policy,
@@ -119,26 +126,56 @@ export function emptyReport(nodegroup: Nodegroup, policy: Policy): NodegroupRepo
   };
 }
 
-/** Routing diagnosis of the stranded instances, one network read per VPC. */
-async function diagnoseInstances(
+/**
+ * Network diagnosis, one network read per VPC: the subnets of the stranded instances, and at preflight
+ * the nodegroup's own subnets (in the cluster VPC), judged without instances.
+ */
+async function diagnoseSubnets(
   cluster: Cluster,
   instances: Instance[],
+  preflightSubnetIds: string[],
   account: AccountReader,
 ): Promise<{ findings: Finding[]; routeTables: RouteTable[]; networks: NetworkSnapshot[] }> {
   const findings: Finding[] = [];
   const routeTables = new Map<string, RouteTable>();
   const networks: NetworkSnapshot[] = [];
   const vpcOf = (i: Instance) => i.vpcId ?? cluster.vpcId;
-  const vpcIds = [...new Set(instances.map(vpcOf).filter((v): v is string => !!v))];
+  const vpcIds = [
+    ...new Set([...instances.map(vpcOf), ...(preflightSubnetIds.length ? [cluster.vpcId] : [])]),
+  ].filter((v): v is string => !!v);
   for (const vpcId of vpcIds) {
     const network = await account.readNetwork(vpcId);
     networks.push(network);
-    const inVpc = instances.filter((i) => vpcOf(i) === vpcId);
-    findings.push(...diagnoseRouting({ region: cluster.region, network, instances: inVpc }));
-    for (const subnetId of new Set(inVpc.map((i) => i.subnetId))) {
-      const effective = subnetId ? effectiveRouteTable(network, subnetId) : undefined;
+    const subnets = subnetsOf(instances.filter((i) => vpcOf(i) === vpcId));
+    for (const subnetId of preflightSubnetIds) {
+      const known = network.subnets.some((s) => s.subnetId === subnetId);
+      if (known && !subnets.some((s) => s.subnetId === subnetId)) subnets.push({ subnetId, instances: [] });
+    }
+    findings.push(...diagnoseNetwork({ region: cluster.region, cluster, network, subnets }));
+    for (const { subnetId } of subnets) {
+      const effective = effectiveRouteTable(network, subnetId);
       if (effective) routeTables.set(effective.table.routeTableId, effective.table);
     }
   }
   return { findings, routeTables: [...routeTables.values()], networks };
+}
+
+/**
+ * One finding per cause and resource: subnets that share a route table share its finding, with all
+ * their instances, so the plan writes each route once.
+ */
+export function mergeFindings(findings: Finding[]): Finding[] {
+  const merged = new Map<string, Finding>();
+  for (const finding of findings) {
+    // Health issues share the nodegroup as resource: each issue is its own finding.
+    const issue = finding.code === 'NODEGROUP_HEALTH_ISSUE' ? finding.message : '';
+    const key = [finding.code, finding.resourceId, issue].join('\u0000');
+    const seen = merged.get(key);
+    if (!seen) {
+      merged.set(key, { ...finding });
+    } else if (finding.instanceIds) {
+      seen.instanceIds = [...new Set([...(seen.instanceIds ?? []), ...finding.instanceIds])];
+    }
+  }
+  return [...merged.values()];
 }

@@ -9,6 +9,7 @@ import type {
   AccountReader,
   AlertPublisher,
   Clock,
+  IdentityReader,
   Log,
   MembershipReader,
   RemediationWriter,
@@ -52,6 +53,8 @@ export interface CheckRequest {
 export interface CheckPorts {
   account: AccountReader;
   membership: MembershipReader;
+  /** Absent: the node role and its admission are not checked. */
+  identity?: IdentityReader;
   /** Absent: nothing is published (no topic configured). */
   alerts?: AlertPublisher;
   /** Absent: nothing can be written; remediate then plans and skips. */
@@ -97,6 +100,17 @@ export async function runCheck(request: CheckRequest, ports: CheckPorts): Promis
     const policy = nodegroupPolicy(cluster, nodegroup, request, ports.log);
     const checkOne = async () => {
       const inspection = await inspectNodegroup(cluster, nodegroup, policy, request, ports, checkedAt);
+      // A preflight finding with no stranded instance is fixed only under PREFLIGHT_POLICY=remediate;
+      // otherwise the alert shows the plan (dry-run) and the fix waits for a stranded instance.
+      const strandedNow = inspection.verdicts.some((v) => v.joined === false && !v.pending);
+      if (
+        request.preflight &&
+        request.preflightPolicy !== 'remediate' &&
+        policy === 'remediate' &&
+        !strandedNow
+      ) {
+        inspection.report.policy = 'dry-run';
+      }
       const result = await remediateNodegroup(inspection, request, settings, ports, checkedAt);
       const kind = alertKindOf(result);
       if (kind && ports.alerts) {

@@ -33,6 +33,15 @@ export interface KubernetesNodeReaderOptions {
   log?: Log;
 }
 
+/**
+ * One ConfigMap read by name. `absent` is a definite answer (the API server admitted the caller and
+ * has no such object); `unknown` means it could not be read (refused, unreachable, malformed).
+ */
+export type ConfigMapRead =
+  | { kind: 'found'; data: Record<string, string> }
+  | { kind: 'absent' }
+  | { kind: 'unknown'; status?: number; detail: string };
+
 export interface ProviderId {
   availabilityZone: string;
   instanceId: string;
@@ -76,21 +85,78 @@ export class KubernetesNodeReader implements MembershipReader {
     return membership;
   }
 
-  private async readNodes(cluster: Cluster, nodegroupName: string): Promise<Membership> {
+  /**
+   * One ConfigMap by name (e.g. kube-system/aws-auth), with the same endpoint, token and TLS rules as
+   * the node list. Never throws: a refusal, an unreachable server or a token that cannot be signed is
+   * `unknown` (logged at debug), a 404 is `absent`.
+   */
+  async readConfigMap(cluster: Cluster, namespace: string, name: string): Promise<ConfigMapRead> {
+    const read = await this.fetchConfigMap(cluster, namespace, name).catch(
+      (error: unknown): ConfigMapRead => ({
+        kind: 'unknown',
+        detail: (error as Error)?.message ?? String(error),
+      }),
+    );
+    const keys = { cluster: cluster.name, configMap: `${namespace}/${name}` };
+    if (read.kind === 'unknown') this.log.debug('Could not read a ConfigMap', { ...keys, ...read });
+    else this.log.debug('Read a ConfigMap', { ...keys, found: read.kind === 'found' });
+    return read;
+  }
+
+  private async fetchConfigMap(cluster: Cluster, namespace: string, name: string): Promise<ConfigMapRead> {
+    const target = await this.target(cluster);
+    if ('unreachable' in target) return { kind: 'unknown', detail: target.unreachable };
+    const url = `${target.endpoint.replace(/\/+$/, '')}/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/${encodeURIComponent(name)}`;
+    let response: HttpResponse;
+    try {
+      response = await httpGet(url, target.headers, target.ca, this.timeoutMs);
+    } catch (error) {
+      return { kind: 'unknown', detail: describeRequestError(error) };
+    }
+    if (response.status === 404 && isNotFoundStatus(response.body, name)) return { kind: 'absent' };
+    if (response.status !== 200) {
+      if (response.status === 401) this.tokens.delete(tokenKey(cluster));
+      const message = statusMessage(response.body) ?? response.body.trim().slice(0, QUOTED_BODY_CHARS);
+      return {
+        kind: 'unknown',
+        status: response.status,
+        detail: `HTTP ${response.status}${message ? `: ${message}` : ''}`,
+      };
+    }
+    return parseConfigMap(response.body);
+  }
+
+  /** Where to send requests for a cluster and with which headers, or why nothing can be sent. */
+  private async target(
+    cluster: Cluster,
+  ): Promise<
+    | { endpoint: string; headers: Record<string, string>; ca: string | undefined }
+    | { unreachable: string; endpoint: string }
+  > {
     const endpoint = this.apiUrlOverride ?? cluster.endpoint;
     if (!endpoint) {
-      return unreachable('', 'the cluster reports no API server endpoint (is it still being created?)');
+      return {
+        endpoint: '',
+        unreachable: 'the cluster reports no API server endpoint (is it still being created?)',
+      };
     }
     if (!this.apiUrlOverride && !endpoint.startsWith('https://')) {
-      return unreachable(
+      return {
         endpoint,
-        'refusing a non-https API server endpoint (plain http only via KUBERNETES_API_URL)',
-      );
+        unreachable: 'refusing a non-https API server endpoint (plain http only via KUBERNETES_API_URL)',
+      };
     }
     const authorization = `Bearer ${await this.token(cluster)}`;
     const ca = cluster.certificateAuthority
       ? Buffer.from(cluster.certificateAuthority, 'base64').toString('utf8')
       : undefined;
+    return { endpoint, headers: { authorization, accept: 'application/json' }, ca };
+  }
+
+  private async readNodes(cluster: Cluster, nodegroupName: string): Promise<Membership> {
+    const target = await this.target(cluster);
+    if ('unreachable' in target) return unreachable(target.endpoint, target.unreachable);
+    const { endpoint, headers, ca } = target;
     const selector = encodeURIComponent(`${NODEGROUP_LABEL}=${nodegroupName}`);
     const nodes: ClusterNode[] = [];
     let continueToken: string | undefined;
@@ -101,7 +167,7 @@ export class KubernetesNodeReader implements MembershipReader {
         (continueToken ? `&continue=${encodeURIComponent(continueToken)}` : '');
       let response: HttpResponse;
       try {
-        response = await httpGet(url, { authorization, accept: 'application/json' }, ca, this.timeoutMs);
+        response = await httpGet(url, headers, ca, this.timeoutMs);
       } catch (error) {
         return unreachable(endpoint, describeRequestError(error));
       }
@@ -182,6 +248,45 @@ function statusMessage(body: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The API server's own answer that the object does not exist: a NotFound Status naming it. A bare
+ * 404, or a Status about something else, comes from another server (a proxy, a wrong URL) and proves
+ * nothing about the object.
+ */
+function isNotFoundStatus(body: string, name: string): boolean {
+  try {
+    const status = JSON.parse(body) as { kind?: unknown; reason?: unknown; details?: { name?: unknown } };
+    return status?.kind === 'Status' && status.reason === 'NotFound' && status.details?.name === name;
+  } catch {
+    return false;
+  }
+}
+
+function parseConfigMap(body: string): ConfigMapRead {
+  let parsed: { kind?: unknown; data?: unknown };
+  try {
+    parsed = JSON.parse(body);
+  } catch (error) {
+    return {
+      kind: 'unknown',
+      detail: `malformed ConfigMap response: not JSON (${(error as Error).message})`,
+    };
+  }
+  if (parsed?.kind !== 'ConfigMap') {
+    return {
+      kind: 'unknown',
+      detail: `malformed ConfigMap response: expected kind ConfigMap, got ${JSON.stringify(parsed?.kind)}`,
+    };
+  }
+  const data: Record<string, string> = {};
+  if (parsed.data && typeof parsed.data === 'object') {
+    for (const [key, value] of Object.entries(parsed.data as Record<string, unknown>)) {
+      if (typeof value === 'string') data[key] = value;
+    }
+  }
+  return { kind: 'found', data };
 }
 
 interface NodeListPage {

@@ -2,7 +2,8 @@
  * A local stand-in for an EKS cluster's Kubernetes API, just big enough for node membership:
  * `GET /api/v1/nodes` with label selectors and `limit`/`continue` paging, real-shaped NodeList and
  * Status bodies, and bearer tokens checked the way the EKS authenticator checks them, as far as that
- * is possible offline (see `rejectToken`).
+ * is possible offline (see `rejectToken`). It also serves ConfigMaps by name
+ * (`GET /api/v1/namespaces/{namespace}/configmaps/{name}`), for the aws-auth ConfigMap.
  *
  * Request handling is a pipeline (authenticate → mode → route), so later behaviour, such as nodes
  * that only register once a condition holds, slots in without touching the others.
@@ -43,6 +44,13 @@ export interface KubernetesStub {
   removeNode(instanceId: string): void;
   setNodes(nodes: StubNode[]): void;
   setMode(mode: StubMode): void;
+  /** Creates or replaces a ConfigMap; `undefined` deletes it (GET then answers 404). */
+  setConfigMap(namespace: string, name: string, data: Record<string, string> | undefined): void;
+  /**
+   * 'forbidden': every ConfigMap read answers 403 as RBAC does when the caller's group has no Role for
+   * it, while nodes stay readable. Default 'ok'.
+   */
+  setConfigMapAccess(access: 'ok' | 'forbidden'): void;
   /** Every request received, oldest first. */
   requests: StubRequest[];
   close(): Promise<void>;
@@ -91,8 +99,10 @@ const KUBELET_VERSION = 'v1.31.4-eks-aeac579';
 
 export async function startKubernetesStub(options: KubernetesStubOptions = {}): Promise<KubernetesStub> {
   const nodes = new Map<string, StoredNode>();
+  const configMaps = new Map<string, StoredConfigMap>();
   const requests: StubRequest[] = [];
   let mode: StubMode = 'ok';
+  let configMapAccess: 'ok' | 'forbidden' = 'ok';
   let resourceVersion = 1000;
   let addressCounter = 0;
 
@@ -123,6 +133,16 @@ export async function startKubernetesStub(options: KubernetesStubOptions = {}): 
       if (tokenRejected) record.tokenRejected = tokenRejected;
       return statusReply(401, 'Unauthorized', 'Unauthorized');
     }
+    const configMapPath = CONFIG_MAP_PATH.exec(url.pathname);
+    if (configMapPath && (mode === 'forbidden' || configMapAccess === 'forbidden')) {
+      const [, namespace = '', name = ''] = configMapPath;
+      return statusReply(
+        403,
+        'Forbidden',
+        `configmaps "${name}" is forbidden: User "${STUB_CALLER_ARN}" cannot get resource "configmaps" in API group "" in the namespace "${namespace}"`,
+        { name, kind: 'configmaps' },
+      );
+    }
     if (mode === 'forbidden') {
       return statusReply(
         403,
@@ -135,6 +155,17 @@ export async function startKubernetesStub(options: KubernetesStubOptions = {}): 
       return statusReply(500, 'InternalError', 'Internal error occurred: etcdserver: request timed out', {
         causes: [{ message: 'etcdserver: request timed out' }],
       });
+    }
+    if (configMapPath) {
+      if (record.method !== 'GET') {
+        return statusReply(405, 'MethodNotAllowed', `${record.method} is not supported by this stub`);
+      }
+      const [, namespace = '', name = ''] = configMapPath;
+      const stored = configMaps.get(`${namespace}/${name}`);
+      if (!stored) {
+        return statusReply(404, 'NotFound', `configmaps "${name}" not found`, { name, kind: 'configmaps' });
+      }
+      return { status: 200, body: toConfigMap(stored) };
     }
     if (url.pathname !== '/api/v1/nodes') {
       return statusReply(404, 'NotFound', 'the server could not find the requested resource');
@@ -174,6 +205,26 @@ export async function startKubernetesStub(options: KubernetesStubOptions = {}): 
     setMode(next) {
       mode = next;
     },
+    setConfigMap(namespace, name, data) {
+      resourceVersion += 1;
+      const key = `${namespace}/${name}`;
+      if (data === undefined) {
+        configMaps.delete(key);
+        return;
+      }
+      const existing = configMaps.get(key);
+      configMaps.set(key, {
+        namespace,
+        name,
+        data: { ...data },
+        uid: existing?.uid ?? randomUUID(),
+        createdAt: existing?.createdAt ?? new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+        resourceVersion: String(resourceVersion),
+      });
+    },
+    setConfigMapAccess(access) {
+      configMapAccess = access;
+    },
     requests,
     close() {
       server.closeAllConnections();
@@ -192,6 +243,46 @@ interface StoredNode extends StubNode {
 interface Reply {
   status: number;
   body: unknown;
+}
+
+interface StoredConfigMap {
+  namespace: string;
+  name: string;
+  data: Record<string, string>;
+  uid: string;
+  createdAt: string;
+  resourceVersion: string;
+}
+
+const CONFIG_MAP_PATH = /^\/api\/v1\/namespaces\/([a-z0-9-]+)\/configmaps\/([a-z0-9.-]+)$/;
+
+/** A v1 ConfigMap as the API server returns it (managedFields trimmed). */
+function toConfigMap(stored: StoredConfigMap) {
+  return {
+    kind: 'ConfigMap',
+    apiVersion: 'v1',
+    metadata: {
+      name: stored.name,
+      namespace: stored.namespace,
+      uid: stored.uid,
+      resourceVersion: stored.resourceVersion,
+      creationTimestamp: stored.createdAt,
+    },
+    data: stored.data,
+  };
+}
+
+/**
+ * The `mapRoles` value of an aws-auth ConfigMap as EKS writes it for managed nodegroups: a YAML block
+ * list, groups first, one entry per node role.
+ */
+export function awsAuthMapRoles(roleArns: string[]): string {
+  return roleArns
+    .map(
+      (arn) =>
+        `- groups:\n  - system:bootstrappers\n  - system:nodes\n  rolearn: ${arn}\n  username: system:node:{{EC2PrivateDNSName}}\n`,
+    )
+    .join('');
 }
 
 function statusReply(code: number, reason: string, message: string, details?: unknown): Reply {

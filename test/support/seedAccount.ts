@@ -54,6 +54,14 @@ export interface SeedOptions {
   /** Extra tags on the cluster and on new_nodegroup_2 (e.g. the policy tag). */
   clusterTags?: Record<string, string>;
   newNodegroupTags?: Record<string, string>;
+  /** The cluster endpoint's access. Defaults: public on, private off (the seed's cluster). */
+  endpointPublicAccess?: boolean;
+  endpointPrivateAccess?: boolean;
+  /**
+   * The public endpoint's allowed CIDR blocks. Default ['0.0.0.0/0']. A function receives the NAT
+   * gateway's public IP (the cluster is created after the NAT gateway), to allow or leave it out.
+   */
+  publicAccessCidrs?: string[] | ((natPublicIp: string | undefined) => string[]);
 }
 
 /** 'default' is the healthy nodegroup, 'new' is new_nodegroup_2 in the subnet without egress. */
@@ -90,6 +98,8 @@ export interface SeedAccount {
   /** undefined when built with withNatGateway: false. */
   natGatewayId: string | undefined;
   natAllocationId: string | undefined;
+  /** The NAT gateway's Elastic IP: where nodes of the private subnets come from on the internet. */
+  natPublicIp: string | undefined;
   clusterName: string;
   clusterArn: string;
   /** Returned by describe-cluster as resourcesVpcConfig.clusterSecurityGroupId; on the nodes too. */
@@ -198,6 +208,7 @@ export async function buildSeedAccount(endpoint: string, options: SeedOptions = 
 
     let natGatewayId: string | undefined;
     let natAllocationId: string | undefined;
+    let natPublicIp: string | undefined;
     if (withNat) {
       const eip = await ec2.send(
         new AllocateAddressCommand({
@@ -206,6 +217,7 @@ export async function buildSeedAccount(endpoint: string, options: SeedOptions = 
         }),
       );
       natAllocationId = required(eip.AllocationId, 'AllocationId');
+      natPublicIp = eip.PublicIp;
       const nat = await ec2.send(
         new CreateNatGatewayCommand({
           SubnetId: publicSubnetId,
@@ -253,9 +265,12 @@ export async function buildSeedAccount(endpoint: string, options: SeedOptions = 
       roleArn: CLUSTER_ROLE_ARN,
       resourcesVpcConfig: {
         subnetIds: [publicSubnetId, defaultSubnetId, newSubnetId],
-        endpointPublicAccess: true,
-        endpointPrivateAccess: false,
-        publicAccessCidrs: ['0.0.0.0/0'],
+        endpointPublicAccess: options.endpointPublicAccess ?? true,
+        endpointPrivateAccess: options.endpointPrivateAccess ?? false,
+        publicAccessCidrs:
+          typeof options.publicAccessCidrs === 'function'
+            ? options.publicAccessCidrs(natPublicIp)
+            : (options.publicAccessCidrs ?? ['0.0.0.0/0']),
       },
       tags: { env: 'eks-workshop', ...options.clusterTags },
     });
@@ -410,6 +425,7 @@ export async function buildSeedAccount(endpoint: string, options: SeedOptions = 
       publicRouteTableId,
       natGatewayId,
       natAllocationId,
+      natPublicIp,
       clusterName: cluster,
       clusterArn,
       clusterSecurityGroupId,

@@ -11,8 +11,14 @@ import {
   DescribeInstancesCommand,
   type DescribeInstancesCommandInput,
   DescribeNatGatewaysCommand,
+  DescribeNetworkAclsCommand,
   DescribeRouteTablesCommand,
+  DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
+  DescribeVpcAttributeCommand,
+  type DescribeVpcAttributeCommandInput,
+  DescribeVpcEndpointsCommand,
+  DescribeVpcsCommand,
   EC2Client,
   EC2ServiceException,
   type Instance as Ec2Instance,
@@ -25,13 +31,22 @@ import {
   ListNodegroupsCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-eks';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { allCustomMatcher, type BaseMatcher } from 'aws-sdk-client-mock-vitest';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AwsAccountReader } from '../../../functions/aws/AwsAccountReader.js';
 import type { AwsClients } from '../../../functions/aws/clients.js';
-import { toInstance, toRoute, toRouteTable, toRouteTarget } from '../../../functions/aws/mapEc2.js';
+import {
+  toInstance,
+  toNetworkAcl,
+  toRoute,
+  toRouteTable,
+  toRouteTarget,
+  toSecurityGroupRule,
+  toVpcEndpoint,
+} from '../../../functions/aws/mapEc2.js';
 import { AwsCallError, NotFoundError } from '../../../functions/core/errors.js';
 import type { RouteTarget } from '../../../functions/core/types.js';
 
@@ -71,6 +86,7 @@ function makeClients(): AwsClients {
     autoScaling: new AutoScalingClient(config),
     sns: new SNSClient(config),
     dynamodb: new DynamoDBClient(config),
+    iam: new IAMClient(config),
   };
 }
 
@@ -224,6 +240,36 @@ describe('AwsAccountReader.describeCluster', () => {
 
     expect(cluster.endpointPublicAccess).toBe(false);
     expect(cluster.endpointPrivateAccess).toBe(true);
+  });
+
+  it('maps the cluster security group and the authentication mode', async () => {
+    eksMock.on(DescribeClusterCommand).resolves({
+      cluster: {
+        name: 'eks-workshop',
+        resourcesVpcConfig: { vpcId: VPC, clusterSecurityGroupId: 'sg-0cluster000000001' },
+        accessConfig: { authenticationMode: 'API_AND_CONFIG_MAP' },
+      },
+    });
+
+    await expect(reader.describeCluster('eks-workshop')).resolves.toMatchObject({
+      clusterSecurityGroupId: 'sg-0cluster000000001',
+      authenticationMode: 'API_AND_CONFIG_MAP',
+    });
+  });
+
+  it('leaves out an authentication mode it does not know and a missing cluster security group', async () => {
+    eksMock.on(DescribeClusterCommand).resolves({
+      cluster: {
+        name: 'eks-workshop',
+        resourcesVpcConfig: { vpcId: VPC },
+        accessConfig: { authenticationMode: 'SOMETHING_NEW' as never },
+      },
+    });
+
+    const cluster = await reader.describeCluster('eks-workshop');
+
+    expect(cluster).not.toHaveProperty('authenticationMode');
+    expect(cluster).not.toHaveProperty('clusterSecurityGroupId');
   });
 
   it('falls back to public-only access, no CIDRs and no tags when the response leaves them out', async () => {
@@ -775,6 +821,186 @@ describe('AwsAccountReader.describeGroupTags and describeGroupInstances', () => 
   });
 });
 
+/**
+ * The part of the network read beyond routing: the VPC's CIDR blocks (a secondary one, one being
+ * removed), its DNS attributes, an interface and a gateway endpoint, the default and a custom
+ * network ACL, and a security group with every kind of rule target.
+ */
+function mockRestOfNetwork(): void {
+  // EC2 answers endpoint states in lower case, although the SDK's enum spells them `Available`.
+  const available = 'available' as never;
+  ec2Mock.on(DescribeVpcsCommand).resolves({
+    Vpcs: [
+      {
+        VpcId: VPC,
+        CidrBlock: '10.42.0.0/16',
+        CidrBlockAssociationSet: [
+          { CidrBlock: '10.42.0.0/16', CidrBlockState: { State: 'associated' } },
+          { CidrBlock: '100.64.0.0/16', CidrBlockState: { State: 'associated' } },
+          { CidrBlock: '10.99.0.0/16', CidrBlockState: { State: 'disassociating' } },
+        ],
+      },
+    ],
+  });
+  ec2Mock
+    .on(DescribeVpcAttributeCommand)
+    .callsFake((input: DescribeVpcAttributeCommandInput) =>
+      input.Attribute === 'enableDnsSupport'
+        ? { VpcId: input.VpcId, EnableDnsSupport: { Value: true } }
+        : { VpcId: input.VpcId, EnableDnsHostnames: { Value: false } },
+    );
+  ec2Mock.on(DescribeVpcEndpointsCommand).resolves({
+    VpcEndpoints: [
+      {
+        VpcEndpointId: 'vpce-0ecrapi000000001',
+        VpcEndpointType: 'Interface',
+        VpcId: VPC,
+        ServiceName: 'com.amazonaws.us-west-2.ecr.api',
+        State: available,
+        SubnetIds: [PRIVATE_SUBNET],
+        Groups: [{ GroupId: 'sg-0endpoints0000001', GroupName: 'endpoints' }],
+        PrivateDnsEnabled: true,
+        NetworkInterfaceIds: ['eni-0ecrapi000000001'],
+      },
+      {
+        VpcEndpointId: 'vpce-0s3gateway0000001',
+        VpcEndpointType: 'Gateway',
+        VpcId: VPC,
+        ServiceName: 'com.amazonaws.us-west-2.s3',
+        State: available,
+        RouteTableIds: ['rtb-0priv000000000001'],
+      },
+    ],
+  });
+  ec2Mock.on(DescribeNetworkAclsCommand).resolves({
+    NetworkAcls: [
+      {
+        NetworkAclId: 'acl-0default000000001',
+        VpcId: VPC,
+        IsDefault: true,
+        Associations: [{ NetworkAclAssociationId: 'aclassoc-1', SubnetId: PUBLIC_SUBNET }],
+        Entries: [
+          { RuleNumber: 100, Egress: true, Protocol: '-1', RuleAction: 'allow', CidrBlock: '0.0.0.0/0' },
+          { RuleNumber: 32767, Egress: true, Protocol: '-1', RuleAction: 'deny', CidrBlock: '0.0.0.0/0' },
+        ],
+      },
+      {
+        NetworkAclId: 'acl-0custom0000000001',
+        VpcId: VPC,
+        IsDefault: false,
+        Associations: [{ NetworkAclAssociationId: 'aclassoc-2', SubnetId: NEW_SUBNET }],
+        Entries: [
+          {
+            RuleNumber: 90,
+            Egress: true,
+            Protocol: '6',
+            RuleAction: 'deny',
+            CidrBlock: '0.0.0.0/0',
+            PortRange: { From: 443, To: 443 },
+          },
+          { RuleNumber: 100, Egress: false, Protocol: '-1', RuleAction: 'allow', Ipv6CidrBlock: '::/0' },
+        ],
+      },
+    ],
+  });
+  ec2Mock.on(DescribeSecurityGroupsCommand).resolves({
+    SecurityGroups: [
+      {
+        GroupId: 'sg-0endpoints0000001',
+        VpcId: VPC,
+        IpPermissions: [
+          {
+            IpProtocol: 'tcp',
+            FromPort: 443,
+            ToPort: 443,
+            IpRanges: [{ CidrIp: '10.42.0.0/16' }],
+            UserIdGroupPairs: [{ GroupId: 'sg-0nodes00000000001', UserId: '123456789012' }],
+            Ipv6Ranges: [{ CidrIpv6: '2600:1f14::/56' }],
+            PrefixListIds: [{ PrefixListId: 'pl-0abc' }],
+          },
+        ],
+        IpPermissionsEgress: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+      },
+    ],
+  });
+}
+
+/** What mockRestOfNetwork maps to. */
+const REST_OF_NETWORK = {
+  cidrBlocks: ['10.42.0.0/16', '100.64.0.0/16'],
+  enableDnsSupport: true,
+  enableDnsHostnames: false,
+  vpcEndpoints: [
+    {
+      vpcEndpointId: 'vpce-0ecrapi000000001',
+      serviceName: 'com.amazonaws.us-west-2.ecr.api',
+      type: 'Interface',
+      state: 'available',
+      privateDnsEnabled: true,
+      subnetIds: [PRIVATE_SUBNET],
+      routeTableIds: [],
+      securityGroupIds: ['sg-0endpoints0000001'],
+    },
+    {
+      vpcEndpointId: 'vpce-0s3gateway0000001',
+      serviceName: 'com.amazonaws.us-west-2.s3',
+      type: 'Gateway',
+      state: 'available',
+      privateDnsEnabled: false,
+      subnetIds: [],
+      routeTableIds: ['rtb-0priv000000000001'],
+      securityGroupIds: [],
+    },
+  ],
+  networkAcls: [
+    {
+      networkAclId: 'acl-0default000000001',
+      vpcId: VPC,
+      isDefault: true,
+      subnetIds: [PUBLIC_SUBNET],
+      entries: [
+        { ruleNumber: 100, egress: true, protocol: '-1', action: 'allow', cidrBlock: '0.0.0.0/0' },
+        { ruleNumber: 32767, egress: true, protocol: '-1', action: 'deny', cidrBlock: '0.0.0.0/0' },
+      ],
+    },
+    {
+      networkAclId: 'acl-0custom0000000001',
+      vpcId: VPC,
+      isDefault: false,
+      subnetIds: [NEW_SUBNET],
+      entries: [
+        {
+          ruleNumber: 90,
+          egress: true,
+          protocol: '6',
+          action: 'deny',
+          cidrBlock: '0.0.0.0/0',
+          portRange: { from: 443, to: 443 },
+        },
+        { ruleNumber: 100, egress: false, protocol: '-1', action: 'allow', ipv6CidrBlock: '::/0' },
+      ],
+    },
+  ],
+  securityGroups: [
+    {
+      groupId: 'sg-0endpoints0000001',
+      vpcId: VPC,
+      ingress: [
+        {
+          protocol: 'tcp',
+          fromPort: 443,
+          toPort: 443,
+          cidrs: ['10.42.0.0/16'],
+          ipv6Cidrs: ['2600:1f14::/56'],
+          groupIds: ['sg-0nodes00000000001'],
+          prefixListIds: ['pl-0abc'],
+        },
+      ],
+      egress: [{ protocol: '-1', cidrs: ['0.0.0.0/0'], ipv6Cidrs: [], groupIds: [], prefixListIds: [] }],
+    },
+  ],
+};
+
 describe('AwsAccountReader.readNetwork', () => {
   const local: Ec2Route = {
     DestinationCidrBlock: '10.42.0.0/16',
@@ -873,15 +1099,17 @@ describe('AwsAccountReader.readNetwork', () => {
         { NatGatewayId: 'nat-0failed0000000001', VpcId: VPC, SubnetId: PUBLIC_SUBNET, State: 'failed' },
       ],
     });
+    mockRestOfNetwork();
   }
 
-  it('maps subnets, route tables and NAT gateways of the VPC', async () => {
+  it('maps subnets, route tables, NAT gateways, CIDR blocks, DNS attributes, endpoints, ACLs and security groups of the VPC', async () => {
     mockNetwork();
 
     const network = await reader.readNetwork(VPC);
 
     expect(network).toEqual({
       vpcId: VPC,
+      ...REST_OF_NETWORK,
       subnets: [
         {
           subnetId: PUBLIC_SUBNET,
@@ -1002,6 +1230,19 @@ describe('AwsAccountReader.readNetwork', () => {
     expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(DescribeSubnetsCommand, { Filters: inVpc });
     expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(DescribeRouteTablesCommand, { Filters: inVpc });
     expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(DescribeNatGatewaysCommand, { Filter: inVpc });
+    expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(DescribeVpcEndpointsCommand, { Filters: inVpc });
+    expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(DescribeNetworkAclsCommand, { Filters: inVpc });
+    expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(DescribeSecurityGroupsCommand, { Filters: inVpc });
+    expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(DescribeVpcsCommand, { VpcIds: [VPC] });
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeVpcAttributeCommand, 2);
+    expect(ec2Mock).toHaveReceivedCommandWith(DescribeVpcAttributeCommand, {
+      VpcId: VPC,
+      Attribute: 'enableDnsSupport',
+    });
+    expect(ec2Mock).toHaveReceivedCommandWith(DescribeVpcAttributeCommand, {
+      VpcId: VPC,
+      Attribute: 'enableDnsHostnames',
+    });
   });
 
   it('reads a VPC once per reader, even when asked concurrently', async () => {
@@ -1012,9 +1253,18 @@ describe('AwsAccountReader.readNetwork', () => {
 
     expect(b).toBe(a);
     expect(c).toBe(a);
-    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeSubnetsCommand, 1);
-    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeRouteTablesCommand, 1);
-    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeNatGatewaysCommand, 1);
+    for (const command of [
+      DescribeSubnetsCommand,
+      DescribeRouteTablesCommand,
+      DescribeNatGatewaysCommand,
+      DescribeVpcsCommand,
+      DescribeVpcEndpointsCommand,
+      DescribeNetworkAclsCommand,
+      DescribeSecurityGroupsCommand,
+    ]) {
+      expect(ec2Mock).toHaveReceivedCommandTimes(command, 1);
+    }
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeVpcAttributeCommand, 2);
   });
 
   it('reads each VPC separately', async () => {
@@ -1203,28 +1453,157 @@ describe('mapEc2', () => {
 
 describe('readNetwork with concurrent paginators', () => {
   it('keeps each operation on its own page tokens', async () => {
-    const seen: Record<string, (string | undefined)[]> = { subnets: [], routeTables: [] };
     const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
-    ec2Mock.on(DescribeSubnetsCommand).callsFake(async (input: { NextToken?: string }) => {
-      await tick();
-      seen.subnets?.push(input.NextToken);
-      return input.NextToken
-        ? { Subnets: [{ SubnetId: 'subnet-2', VpcId: 'vpc-1' }] }
-        : { Subnets: [{ SubnetId: 'subnet-1', VpcId: 'vpc-1' }], NextToken: 'subnet-page-2' };
-    });
-    ec2Mock.on(DescribeRouteTablesCommand).callsFake(async (input: { NextToken?: string }) => {
-      await tick();
-      seen.routeTables?.push(input.NextToken);
-      return input.NextToken
-        ? { RouteTables: [{ RouteTableId: 'rtb-2', VpcId: 'vpc-1' }] }
-        : { RouteTables: [{ RouteTableId: 'rtb-1', VpcId: 'vpc-1' }], NextToken: 'rtb-page-2' };
-    });
+    const seen: Record<string, (string | undefined)[]> = {};
+    /** Two pages per operation, each answering after a tick so the paginators interleave. */
+    function paged<T>(name: string, key: string, first: T, second: T) {
+      seen[name] = [];
+      return async (input: { NextToken?: string }) => {
+        await tick();
+        seen[name]?.push(input.NextToken);
+        return input.NextToken ? { [key]: [second] } : { [key]: [first], NextToken: `${name}-page-2` };
+      };
+    }
+    mockRestOfNetwork();
+    ec2Mock
+      .on(DescribeSubnetsCommand)
+      .callsFake(
+        paged(
+          'subnets',
+          'Subnets',
+          { SubnetId: 'subnet-1', VpcId: 'vpc-1' },
+          { SubnetId: 'subnet-2', VpcId: 'vpc-1' },
+        ),
+      );
+    ec2Mock
+      .on(DescribeRouteTablesCommand)
+      .callsFake(
+        paged(
+          'routeTables',
+          'RouteTables',
+          { RouteTableId: 'rtb-1', VpcId: 'vpc-1' },
+          { RouteTableId: 'rtb-2', VpcId: 'vpc-1' },
+        ),
+      );
     ec2Mock.on(DescribeNatGatewaysCommand).resolves({ NatGateways: [] });
+    ec2Mock
+      .on(DescribeVpcEndpointsCommand)
+      .callsFake(
+        paged('endpoints', 'VpcEndpoints', { VpcEndpointId: 'vpce-1' }, { VpcEndpointId: 'vpce-2' }),
+      );
+    ec2Mock
+      .on(DescribeNetworkAclsCommand)
+      .callsFake(paged('acls', 'NetworkAcls', { NetworkAclId: 'acl-1' }, { NetworkAclId: 'acl-2' }));
+    ec2Mock
+      .on(DescribeSecurityGroupsCommand)
+      .callsFake(paged('groups', 'SecurityGroups', { GroupId: 'sg-1' }, { GroupId: 'sg-2' }));
 
     const network = await new AwsAccountReader(makeClients()).readNetwork('vpc-1');
 
     expect(network.subnets.map((s) => s.subnetId)).toEqual(['subnet-1', 'subnet-2']);
     expect(network.routeTables.map((t) => t.routeTableId)).toEqual(['rtb-1', 'rtb-2']);
-    expect(seen).toEqual({ subnets: [undefined, 'subnet-page-2'], routeTables: [undefined, 'rtb-page-2'] });
+    expect(network.vpcEndpoints?.map((e) => e.vpcEndpointId)).toEqual(['vpce-1', 'vpce-2']);
+    expect(network.networkAcls?.map((a) => a.networkAclId)).toEqual(['acl-1', 'acl-2']);
+    expect(network.securityGroups?.map((g) => g.groupId)).toEqual(['sg-1', 'sg-2']);
+    expect(seen).toEqual(
+      Object.fromEntries(Object.keys(seen).map((name) => [name, [undefined, `${name}-page-2`]])),
+    );
+    expect(Object.keys(seen)).toHaveLength(5);
+  });
+});
+
+describe('readNetwork beyond routing', () => {
+  function mockRouting(): void {
+    ec2Mock.on(DescribeSubnetsCommand).resolves({ Subnets: [{ SubnetId: NEW_SUBNET, VpcId: VPC }] });
+    ec2Mock.on(DescribeRouteTablesCommand).resolves({ RouteTables: [] });
+    ec2Mock.on(DescribeNatGatewaysCommand).resolves({ NatGateways: [] });
+  }
+
+  it.each([
+    { command: DescribeVpcsCommand, left: ['cidrBlocks'] },
+    { command: DescribeVpcAttributeCommand, left: ['enableDnsSupport', 'enableDnsHostnames'] },
+    { command: DescribeVpcEndpointsCommand, left: ['vpcEndpoints'] },
+    { command: DescribeNetworkAclsCommand, left: ['networkAcls'] },
+    { command: DescribeSecurityGroupsCommand, left: ['securityGroups'] },
+  ])(
+    'leaves $left out of the snapshot when the caller may not call $command.name, and reads the rest',
+    async ({ command, left }) => {
+      mockRouting();
+      mockRestOfNetwork();
+      // One command class per row; the mock only needs to tell them apart.
+      ec2Mock
+        .on(command as unknown as typeof DescribeVpcsCommand)
+        .rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'));
+
+      const network = await reader.readNetwork(VPC);
+
+      for (const field of left) expect(network).not.toHaveProperty(field);
+      const rest = Object.keys(REST_OF_NETWORK).filter((f) => !left.includes(f));
+      for (const field of rest) expect(network).toHaveProperty(field);
+      expect(network.subnets).toHaveLength(1);
+    },
+  );
+
+  it('fails the read with the operation named when a supplementary call fails for another reason', async () => {
+    mockRouting();
+    mockRestOfNetwork();
+    ec2Mock
+      .on(DescribeNetworkAclsCommand)
+      .rejects(ec2Error('RequestLimitExceeded', 'Request limit exceeded.'));
+
+    const thrown = (await reader.readNetwork(VPC).catch((e: unknown) => e)) as AwsCallError;
+
+    expect(thrown).toBeInstanceOf(AwsCallError);
+    expect(thrown.operation).toBe('ec2:DescribeNetworkAcls');
+    expect(thrown.message).toContain('throttled after retries');
+  });
+
+  it('takes the primary CIDR block when the VPC lists no associations, and nothing when the VPC is gone', async () => {
+    mockRouting();
+    mockRestOfNetwork();
+    ec2Mock.on(DescribeVpcsCommand).resolvesOnce({ Vpcs: [{ VpcId: VPC, CidrBlock: '10.42.0.0/16' }] });
+
+    expect((await reader.readNetwork(VPC)).cidrBlocks).toEqual(['10.42.0.0/16']);
+
+    ec2Mock.on(DescribeVpcsCommand).resolves({ Vpcs: [] });
+    expect(await new AwsAccountReader(makeClients()).readNetwork(VPC)).not.toHaveProperty('cidrBlocks');
+  });
+
+  it('maps an endpoint, an ACL entry and a rule with nothing in them to safe defaults', () => {
+    expect(toVpcEndpoint({})).toEqual({
+      vpcEndpointId: '',
+      serviceName: '',
+      type: 'unknown',
+      state: 'unknown',
+      privateDnsEnabled: false,
+      subnetIds: [],
+      routeTableIds: [],
+      securityGroupIds: [],
+    });
+    expect(toNetworkAcl({ Entries: [{}] }).entries).toEqual([
+      { ruleNumber: 0, egress: false, protocol: '-1', action: 'deny' },
+    ]);
+    expect(toSecurityGroupRule({})).toEqual({
+      protocol: '-1',
+      cidrs: [],
+      ipv6Cidrs: [],
+      groupIds: [],
+      prefixListIds: [],
+    });
+  });
+});
+
+describe('toInstance security groups', () => {
+  it('maps the security groups of the primary network interface', () => {
+    expect(
+      toInstance({
+        InstanceId: 'i-0123',
+        SecurityGroups: [
+          { GroupId: 'sg-0cluster', GroupName: 'eks-cluster-sg' },
+          { GroupId: 'sg-0extra', GroupName: 'extra' },
+        ],
+      }).securityGroupIds,
+    ).toEqual(['sg-0cluster', 'sg-0extra']);
+    expect(toInstance({ InstanceId: 'i-0123' })).not.toHaveProperty('securityGroupIds');
   });
 });

@@ -189,6 +189,21 @@ describe('diagnoseRouting', () => {
     ).toEqual([]);
   });
 
+  it('judges subnets given without instances (preflight), and only once when instances are in them too', () => {
+    const findings = diagnoseRouting({
+      region,
+      network: seedNetwork(),
+      instances: [],
+      subnetIds: [NEW_SUBNET, PRIVATE_SUBNET],
+    });
+    expect(findings).toEqual([
+      expect.objectContaining({ code: 'NO_DEFAULT_ROUTE', subnetId: NEW_SUBNET, instanceIds: [] }),
+    ]);
+    expect(
+      diagnoseRouting({ region, network: seedNetwork(), instances: [instance()], subnetIds: [NEW_SUBNET] }),
+    ).toEqual([expect.objectContaining({ instanceIds: ['i-0a1b2c3d4e5f60718'] })]);
+  });
+
   it('gives one finding per subnet, listing every stranded instance in it', () => {
     const findings = diagnoseRouting({
       region,

@@ -227,6 +227,34 @@ describe('planRemediation', () => {
     expect(actions[0]?.reason).toMatch(/^loop guard: 2 remediation\(s\) of this nodegroup in the last 6 h/);
   });
 
+  it('plans no write for the causes a person must fix (endpoints, ACLs, security groups, DNS, node role)', () => {
+    const codes = [
+      'MISSING_VPC_ENDPOINTS',
+      'ENDPOINT_ACCESS_EXCLUDES_NODES',
+      'NACL_BLOCKS_EGRESS',
+      'SECURITY_GROUP_BLOCKS_EGRESS',
+      'VPC_DNS_DISABLED',
+      'NODE_ROLE_MISSING_POLICY',
+      'NODE_ROLE_NOT_AUTHORIZED',
+      'NODEGROUP_HEALTH_ISSUE',
+      'NO_PUBLIC_IP',
+    ] as const;
+    const findings = codes.map((code) => ({
+      code,
+      severity: 'critical' as const,
+      resourceId: RTB,
+      routeTableId: RTB,
+      subnetId: NEW_SUBNET,
+      natGatewayId: NAT,
+      instanceIds: ['i-0a1b2c3d4e5f60718'],
+      message: code,
+      fix: 'by hand',
+    }));
+    const actions = plan({ findings });
+    expect(actions.filter((a) => a.status === 'planned')).toEqual([]);
+    expect(actions.map((a) => a.type)).toEqual(['replace-instances']);
+  });
+
   it('plans nothing for a healthy nodegroup', () => {
     expect(plan({ verdicts: [], findings: [] })).toEqual([]);
   });

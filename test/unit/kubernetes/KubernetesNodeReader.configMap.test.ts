@@ -1,0 +1,163 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Cluster } from '../../../functions/core/types.js';
+import { KubernetesNodeReader } from '../../../functions/kubernetes/KubernetesNodeReader.js';
+import {
+  awsAuthMapRoles,
+  type KubernetesStub,
+  STUB_CREDENTIALS,
+  startKubernetesStub,
+} from '../../support/kubernetesStub.js';
+
+const credentials = async () => STUB_CREDENTIALS;
+const NODE_ROLE = 'arn:aws:iam::123456789012:role/eks-workshop-node-role';
+
+function cluster(overrides: Partial<Cluster> = {}): Cluster {
+  return {
+    name: 'prod',
+    region: 'us-west-2',
+    endpoint: 'https://ABCDEF0123456789.gr7.us-west-2.eks.amazonaws.com',
+    endpointPublicAccess: true,
+    endpointPrivateAccess: true,
+    publicAccessCidrs: ['0.0.0.0/0'],
+    tags: {},
+    ...overrides,
+  };
+}
+
+describe('KubernetesNodeReader.readConfigMap against the stub', () => {
+  let stub: KubernetesStub;
+  beforeEach(async () => {
+    stub = await startKubernetesStub({ clusterName: 'prod' });
+  });
+  afterEach(async () => {
+    await stub.close();
+  });
+  const reader = () => new KubernetesNodeReader({ credentials, apiUrlOverride: stub.url });
+
+  it('returns the data of kube-system/aws-auth, signed for the cluster', async () => {
+    stub.setConfigMap('kube-system', 'aws-auth', { mapRoles: awsAuthMapRoles([NODE_ROLE]) });
+    const read = await reader().readConfigMap(cluster(), 'kube-system', 'aws-auth');
+    expect(read).toEqual({ kind: 'found', data: { mapRoles: awsAuthMapRoles([NODE_ROLE]) } });
+    const request = stub.requests.at(-1);
+    expect(request?.path).toBe('/api/v1/namespaces/kube-system/configmaps/aws-auth');
+    expect(request?.tokenRejected).toBeUndefined();
+  });
+
+  it('answers absent for a 404 from the API server', async () => {
+    expect(await reader().readConfigMap(cluster(), 'kube-system', 'aws-auth')).toEqual({ kind: 'absent' });
+    stub.setConfigMap('kube-system', 'aws-auth', { mapRoles: '' });
+    stub.setConfigMap('kube-system', 'aws-auth', undefined);
+    expect(await reader().readConfigMap(cluster(), 'kube-system', 'aws-auth')).toEqual({ kind: 'absent' });
+  });
+
+  it('answers unknown for 403 (no Role for the ConfigMap) while nodes stay readable', async () => {
+    stub.setConfigMap('kube-system', 'aws-auth', { mapRoles: '' });
+    stub.setConfigMapAccess('forbidden');
+    const read = await reader().readConfigMap(cluster(), 'kube-system', 'aws-auth');
+    expect(read).toMatchObject({ kind: 'unknown', status: 403 });
+    expect(read.kind === 'unknown' && read.detail).toContain('cannot get resource "configmaps"');
+    expect((await reader().listNodes(cluster(), 'ng')).kind).toBe('known');
+  });
+
+  it('answers unknown for 401 (token for another cluster) and for 500', async () => {
+    stub.setConfigMap('kube-system', 'aws-auth', { mapRoles: '' });
+    expect(await reader().readConfigMap(cluster({ name: 'other' }), 'kube-system', 'aws-auth')).toMatchObject(
+      {
+        kind: 'unknown',
+        status: 401,
+      },
+    );
+    stub.setMode('error');
+    expect(await reader().readConfigMap(cluster(), 'kube-system', 'aws-auth')).toMatchObject({
+      kind: 'unknown',
+      status: 500,
+    });
+  });
+});
+
+describe('KubernetesNodeReader.readConfigMap without a usable server', () => {
+  it('answers unknown when the API server is unreachable', async () => {
+    const server = http.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    await new Promise((resolve) => server.close(resolve));
+    const reader = new KubernetesNodeReader({ credentials, apiUrlOverride: `http://127.0.0.1:${port}` });
+    const read = await reader.readConfigMap(cluster(), 'kube-system', 'aws-auth');
+    expect(read).toMatchObject({ kind: 'unknown' });
+    expect(read.kind === 'unknown' && read.detail).toContain('ECONNREFUSED');
+  });
+
+  it('answers unknown (not absent) for a bare 404 that is not from an API server', async () => {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(404, { 'content-type': 'text/html' });
+      res.end('<html>not here</html>');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const reader = new KubernetesNodeReader({ credentials, apiUrlOverride: url });
+      expect(await reader.readConfigMap(cluster(), 'kube-system', 'aws-auth')).toMatchObject({
+        kind: 'unknown',
+        status: 404,
+      });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('answers unknown for a 404 Status that does not name the ConfigMap (a wrong URL prefix)', async () => {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          kind: 'Status',
+          apiVersion: 'v1',
+          status: 'Failure',
+          message: 'the server could not find the requested resource',
+          reason: 'NotFound',
+          details: {},
+          code: 404,
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const reader = new KubernetesNodeReader({ credentials, apiUrlOverride: url });
+      expect(await reader.readConfigMap(cluster(), 'kube-system', 'aws-auth')).toMatchObject({
+        kind: 'unknown',
+        status: 404,
+      });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('answers unknown, without throwing, when no token can be signed', async () => {
+    const reader = new KubernetesNodeReader({
+      credentials: async () => {
+        throw new Error('Could not load credentials from any providers');
+      },
+      apiUrlOverride: 'http://127.0.0.1:9',
+    });
+    const read = await reader.readConfigMap(cluster(), 'kube-system', 'aws-auth');
+    expect(read).toMatchObject({ kind: 'unknown' });
+    expect(read.kind === 'unknown' && read.detail).toContain('Could not sign an EKS token');
+  });
+
+  it('answers unknown for a cluster without an endpoint or with a non-https one', async () => {
+    const reader = new KubernetesNodeReader({ credentials });
+    expect(
+      await reader.readConfigMap(cluster({ endpoint: undefined }), 'kube-system', 'aws-auth'),
+    ).toMatchObject({
+      kind: 'unknown',
+    });
+    expect(
+      await reader.readConfigMap(cluster({ endpoint: 'http://example.invalid' }), 'kube-system', 'aws-auth'),
+    ).toMatchObject({ kind: 'unknown' });
+  });
+});
