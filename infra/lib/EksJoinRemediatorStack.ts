@@ -30,7 +30,11 @@ export class EksJoinRemediatorStack extends Stack {
         'Role of the function: the principal of the EKS access entries',
       ],
       AlertTopicArn: [remediator.topic.topicArn, 'Alert topic (subscribe more endpoints here)'],
-      QueueUrl: [remediator.queue.queueUrl, 'Delaying queue between the rules and the function'],
+      QueueUrl: [remediator.queue.queueUrl, 'Delaying queue between the launch rule and the function'],
+      PreflightQueueUrl: [
+        remediator.preflightQueue.queueUrl,
+        'Queue of nodegroup API calls, checked at once',
+      ],
       DeadLetterQueueUrl: [remediator.deadLetterQueue.queueUrl, 'Events that failed repeatedly (alarmed)'],
       DeadLetterQueueArn: [
         remediator.deadLetterQueue.queueArn,

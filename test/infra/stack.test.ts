@@ -420,6 +420,7 @@ describe('outputs', () => {
       'FunctionRoleArn',
       'InstanceLaunchRuleName',
       'NodegroupApiRuleName',
+      'PreflightQueueUrl',
       'QueueUrl',
       'StateTableName',
     ]);
