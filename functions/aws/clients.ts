@@ -4,6 +4,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SNSClient } from '@aws-sdk/client-sns';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 
 export interface AwsClients {
   eks: EKSClient;
@@ -34,16 +35,29 @@ export function awsClients(region?: string): AwsClients {
   const key = region ?? '';
   let clients = byRegion.get(key);
   if (!clients) {
-    const config = { ...CLIENT_CONFIG, ...(region && { region }) };
-    clients = {
-      eks: new EKSClient(config),
-      ec2: new EC2Client(config),
-      autoScaling: new AutoScalingClient(config),
-      sns: new SNSClient(config),
-      dynamodb: new DynamoDBClient(config),
-      iam: new IAMClient(config),
-    };
+    clients = createAwsClients({ ...CLIENT_CONFIG, ...(region && { region }) });
     byRegion.set(key, clients);
   }
   return clients;
+}
+
+/** Clients with one shared configuration: awsClients' defaults, or a test's (endpoint, credentials). */
+export function createAwsClients(config: ClientConfig): AwsClients {
+  return {
+    eks: new EKSClient(config),
+    ec2: new EC2Client(config),
+    autoScaling: new AutoScalingClient(config),
+    sns: new SNSClient(config),
+    dynamodb: new DynamoDBClient(config),
+    iam: new IAMClient(config),
+  };
+}
+
+/** The settings every client here shares. */
+export interface ClientConfig {
+  region?: string;
+  endpoint?: string;
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  maxAttempts?: number;
+  retryMode?: 'standard' | 'adaptive';
 }

@@ -79,14 +79,8 @@ async function createRoute(action: Action, writer: RemediationWriter): Promise<A
   if (outcome === 'created') return { ...action, status: 'done' };
   // RouteAlreadyExists: done if it is the route we wanted (another run made it), else someone else's.
   const current = await writer.currentRoute(routeTableId, DEFAULT_ROUTE);
-  if (current?.target.kind === 'nat-gateway' && current.target.id === natGatewayId) {
-    return {
-      ...action,
-      status: 'done',
-      reason: `${action.reason} (the route was already there)`,
-      undo: undefined,
-    };
-  }
+  if (current?.target.kind === 'nat-gateway' && current.target.id === natGatewayId)
+    return alreadyThere(action);
   return {
     ...action,
     status: 'skipped',
@@ -99,14 +93,8 @@ async function replaceRoute(action: Action, writer: RemediationWriter): Promise<
   const { routeTableId, natGatewayId } = required(action);
   // Read fresh: between the snapshot and now, someone may have repaired the route themselves.
   const current = await writer.currentRoute(routeTableId, DEFAULT_ROUTE);
-  if (current?.target.kind === 'nat-gateway' && current.target.id === natGatewayId) {
-    return {
-      ...action,
-      status: 'done',
-      reason: `${action.reason} (the route was already there)`,
-      undo: undefined,
-    };
-  }
+  if (current?.target.kind === 'nat-gateway' && current.target.id === natGatewayId)
+    return alreadyThere(action);
   // Only the dead route that was planned for is replaced: a route changed since then is someone's decision.
   if (current && !action.before?.startsWith(`${DEFAULT_ROUTE} → ${targetId(current.target)} `)) {
     return {
@@ -161,6 +149,16 @@ async function waitActive(options: ExecuteOptions): Promise<boolean> {
     if ((await options.writer.nodegroupStatus(options.cluster, options.nodegroup)) === 'ACTIVE') return true;
     if (now().getTime() + pollMs > options.deadline.getTime()) return false;
   }
+}
+
+/** The route we wanted exists (another run made it, or a person): the problem is fixed, not by us. */
+function alreadyThere(action: Action): Action {
+  return {
+    ...action,
+    status: 'done',
+    reason: `${action.reason} (the route was already there)`,
+    undo: undefined,
+  };
 }
 
 function required(action: Action): { routeTableId: string; natGatewayId: string } {

@@ -1,5 +1,3 @@
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   AuthorizeSecurityGroupEgressCommand,
   AuthorizeSecurityGroupIngressCommand,
@@ -15,12 +13,9 @@ import {
   RevokeSecurityGroupEgressCommand,
   RevokeSecurityGroupIngressCommand,
 } from '@aws-sdk/client-ec2';
-import { EKSClient } from '@aws-sdk/client-eks';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsAccountReader } from '../../functions/aws/AwsAccountReader.js';
-import type { AwsClients } from '../../functions/aws/clients.js';
+import { type AwsClients, createAwsClients } from '../../functions/aws/clients.js';
 import { diagnoseNetwork, subnetsOf } from '../../functions/core/diagnoseNetwork.js';
 import { planRemediation } from '../../functions/core/planRemediation.js';
 import type { Finding, NetworkSnapshot } from '../../functions/core/types.js';
@@ -73,14 +68,7 @@ function toolClients(): AwsClients {
     credentials: { accessKeyId: 'testing', secretAccessKey: 'testing', sessionToken: 'testing' },
     maxAttempts: 2,
   };
-  return {
-    eks: new EKSClient(config),
-    ec2: new EC2Client(config),
-    autoScaling: new AutoScalingClient(config),
-    sns: new SNSClient(config),
-    dynamodb: new DynamoDBClient(config),
-    iam: new IAMClient(config),
-  };
+  return createAwsClients(config);
 }
 
 interface Diagnosis {

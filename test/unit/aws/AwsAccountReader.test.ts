@@ -6,7 +6,6 @@ import {
   type DescribeAutoScalingGroupsCommandInput,
   type LifecycleState,
 } from '@aws-sdk/client-auto-scaling';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeInstancesCommand,
   type DescribeInstancesCommandInput,
@@ -31,13 +30,12 @@ import {
   ListNodegroupsCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-eks';
-import { IAMClient } from '@aws-sdk/client-iam';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { allCustomMatcher, type BaseMatcher } from 'aws-sdk-client-mock-vitest';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AwsAccountReader } from '../../../functions/aws/AwsAccountReader.js';
-import type { AwsClients } from '../../../functions/aws/clients.js';
+import { type AwsClients, createAwsClients } from '../../../functions/aws/clients.js';
 import {
   toInstance,
   toNetworkAcl,
@@ -80,14 +78,7 @@ function makeClients(): AwsClients {
     maxAttempts: 6,
     retryMode: 'adaptive',
   } as const;
-  return {
-    eks: new EKSClient(config),
-    ec2: new EC2Client(config),
-    autoScaling: new AutoScalingClient(config),
-    sns: new SNSClient(config),
-    dynamodb: new DynamoDBClient(config),
-    iam: new IAMClient(config),
-  };
+  return createAwsClients(config);
 }
 
 let reader: AwsAccountReader;
