@@ -10,6 +10,7 @@ import { JoinRemediatorError, UsageError } from '../core/errors.js';
 import { exitCodeFor } from '../core/outcome.js';
 import { silentLog } from '../core/ports.js';
 import { runCheck } from '../core/runCheck.js';
+import type { ProcessOutcome } from '../join-check/processEvents.js';
 import { KubernetesNodeReader } from '../kubernetes/KubernetesNodeReader.js';
 import { formatText } from '../report/formatText.js';
 import { stateStore } from '../state/stateStore.js';
@@ -78,10 +79,22 @@ async function invoke(eventFile: string): Promise<number> {
   // Logs go to stderr so stdout holds only the handler's result; the handler parses its config on import.
   const { sendLogsToStderr } = await import('../logger.js');
   sendLogsToStderr();
-  const { handler } = await import('../join-check/handler.js');
-  const result = await handler(event);
-  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  return 0;
+  const { handleEvent } = await import('../join-check/handler.js');
+  const { response, outcome } = await handleEvent(event);
+  process.stdout.write(`${JSON.stringify(response, null, 2)}\n`);
+  return invokeExitCode(outcome);
+}
+
+/** As for check: 3 when a call failed, 2 when an event was malformed, 1 when a problem remains. */
+function invokeExitCode(outcome: ProcessOutcome): number {
+  const skipped = new Set(outcome.skipped.map((s) => s.id));
+  // A check without a result either failed (3) or found its cluster or nodegroup gone (2, like check).
+  const codes = outcome.checks.map((c) =>
+    c.result ? exitCodeFor(c.result) : c.eventIds.every((id) => skipped.has(id)) ? 2 : 3,
+  );
+  if (codes.includes(3) || outcome.failed.some((f) => !f.malformed)) return 3;
+  if (outcome.failed.length > 0) return 2;
+  return codes.includes(1) ? 1 : 0;
 }
 
 function isEventShape(event: unknown): boolean {

@@ -33,6 +33,21 @@ export interface DirectResult {
  * EventBridge event it returns a summary, and throws when the check failed so Lambda retries it.
  */
 export async function handler(event: unknown, context?: Context): Promise<SQSBatchResponse | DirectResult> {
+  const { response, outcome } = await handleEvent(event, context);
+  const checksFailed = outcome.checks.filter(
+    (c) => c.error && outcome.failed.some((f) => c.eventIds.includes(f.id)),
+  );
+  if (!isSqsEvent(event) && checksFailed.length > 0) {
+    throw new Error(checksFailed.map((c) => `${c.cluster}/${c.nodegroup}: ${c.error}`).join('; '));
+  }
+  return response;
+}
+
+/** The handler's work, with the outcome behind its response: `cli invoke` turns that into an exit code. */
+export async function handleEvent(
+  event: unknown,
+  context?: Context,
+): Promise<{ response: SQSBatchResponse | DirectResult; outcome: ProcessOutcome }> {
   if (context) logger.addContext(context);
   const fromQueue = isSqsEvent(event);
   const incoming: IncomingEvent[] = fromQueue
@@ -57,13 +72,13 @@ export async function handler(event: unknown, context?: Context): Promise<SQSBat
   for (const f of outcome.failed) log.warn('record failed', { messageId: f.id, reason: f.reason });
   for (const s of outcome.skipped) log.info('record skipped', { messageId: s.id, reason: s.reason });
 
-  if (fromQueue) return { batchItemFailures: outcome.failed.map((f) => ({ itemIdentifier: f.id })) };
-  const checksFailed = outcome.checks.filter(
-    (c) => c.error && outcome.failed.some((f) => c.eventIds.includes(f.id)),
-  );
-  if (checksFailed.length > 0)
-    throw new Error(checksFailed.map((c) => `${c.cluster}/${c.nodegroup}: ${c.error}`).join('; '));
-  return {
+  if (fromQueue) {
+    return {
+      response: { batchItemFailures: outcome.failed.map((f) => ({ itemIdentifier: f.id })) },
+      outcome,
+    };
+  }
+  const response: DirectResult = {
     checks: outcome.checks.map(({ cluster, nodegroup, findings, alerted, error }) => ({
       cluster,
       nodegroup,
@@ -74,6 +89,7 @@ export async function handler(event: unknown, context?: Context): Promise<SQSBat
     skipped: outcome.skipped,
     failed: outcome.failed,
   };
+  return { response, outcome };
 }
 
 /** Sends launches that are not yet due back to their queue; one that cannot be sent is a batch failure. */

@@ -29,7 +29,7 @@ export interface ProcessOutcome {
   /** Launches not yet past their join window (a window longer than the queue's 900 s delay): send again. */
   notDue: { id: string; delaySeconds: number }[];
   /** Ids to report as batch item failures: malformed input (kept for the dead-letter queue) and failed checks (retried). */
-  failed: { id: string; reason: string }[];
+  failed: { id: string; reason: string; malformed?: true }[];
 }
 
 export interface ProcessSettings {
@@ -96,7 +96,7 @@ export async function processEvents(
 
   const launchesByRegion = new Map<string | undefined, { id: string; group: string }[]>();
   for (const { id, event } of parsed) {
-    if (event.kind === 'malformed') outcome.failed.push({ id, reason: event.reason });
+    if (event.kind === 'malformed') outcome.failed.push({ id, reason: event.reason, malformed: true });
     else if (event.kind === 'skip') outcome.skipped.push({ id, reason: event.reason });
     else if (event.kind === 'nodegroup') addTarget(id, event.region, event.cluster, event.nodegroup, true);
     else if (secondsUntilDue(event.time, settings) > 0) {

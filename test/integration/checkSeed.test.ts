@@ -188,7 +188,8 @@ describe('check on the seed account', () => {
       ALERT_TOPIC_ARN: seed.topicArn,
     });
 
-    expect(run.code).toBe(0);
+    // The problem was alerted, not fixed: exit 1, as for check.
+    expect(run.code).toBe(1);
     expect(JSON.parse(run.stdout)).toEqual({ batchItemFailures: [] });
     expect(run.stderr).toContain('"message":"nodegroup checked"');
     const alerts = await readAlerts(moto.endpoint, seed.queueUrl, { waitMs: 5000, min: 1 });

@@ -89,7 +89,7 @@ describe('preflight', () => {
 
     const run = await runCli(['invoke', file], { ...env, POLICY: 'remediate' });
 
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.code, run.stderr).toBe(1);
     expect(JSON.parse(run.stdout).checks[0]).toMatchObject({ findings: ['NO_DEFAULT_ROUTE'], alerted: true });
     const [alert] = await readAlerts(moto.endpoint, seed.queueUrl, { waitMs: 5000 });
     const nodegroup = (JSON.parse(alert?.message ?? '{}') as Report).nodegroups[0];
