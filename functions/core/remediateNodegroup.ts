@@ -6,9 +6,6 @@ import { planRemediation } from './planRemediation.js';
 import type { CheckPorts, CheckRequest, RemediationSettings } from './runCheck.js';
 import type { Action, NodegroupReport, RemediationRecord } from './types.js';
 
-/** Skip reasons meaning another run owns this fix: that run alerts, this one stays quiet. */
-export const ANOTHER_RUN = 'another run';
-
 /** Without a deadline (the CLI), writes and waits stop after this long. */
 export const DEFAULT_BUDGET_MS = 14 * 60 * 1000;
 
@@ -77,11 +74,12 @@ async function carryOut(
 ): Promise<Action[]> {
   const { cluster, nodegroup, report } = inspection;
   const { state, writer, clock, log } = ports;
-  const skipAll = (reason: string) =>
-    plan.map(
+  if (!writer) {
+    const reason = 'this run cannot write (no remediation writer)';
+    return plan.map(
       (a): Action => (a.status === 'planned' ? { ...a, status: 'skipped', reason, undo: undefined } : a),
     );
-  if (!writer) return skipAll('this run cannot write (no remediation writer)');
+  }
 
   const deadline = request.deadline ?? new Date(checkedAt.getTime() + DEFAULT_BUDGET_MS);
   // Seconds, as EC2 reports launch times: replacements launched from now on count as newer.

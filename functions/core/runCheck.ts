@@ -15,8 +15,8 @@ import type {
   RemediationWriter,
   StateStore,
 } from './ports.js';
-import { ANOTHER_RUN, DEFAULT_BUDGET_MS, remediateNodegroup } from './remediateNodegroup.js';
-import type { Action, AlertKind, NodegroupReport, Policy, Report } from './types.js';
+import { DEFAULT_BUDGET_MS, remediateNodegroup } from './remediateNodegroup.js';
+import type { Action, AlertKind, Cluster, Nodegroup, NodegroupReport, Policy, Report } from './types.js';
 
 export interface RemediationSettings {
   allowMainRouteTable: boolean;
@@ -95,60 +95,83 @@ export async function runCheck(request: CheckRequest, ports: CheckPorts): Promis
     joinWindowSeconds: request.joinWindowSeconds,
     nodegroups: [],
   };
+  const context: RunContext = { cluster, request, settings, ports, checkedAt, report, errors };
   report.nodegroups = await mapWithConcurrency(names, NODEGROUP_CONCURRENCY, async (name) => {
     const nodegroup = await account.describeNodegroup(cluster.name, name);
     const policy = nodegroupPolicy(cluster, nodegroup, request, ports.log);
-    const checkOne = async () => {
-      const inspection = await inspectNodegroup(cluster, nodegroup, policy, request, ports, checkedAt);
-      // A preflight finding with no stranded instance is fixed only under PREFLIGHT_POLICY=remediate;
-      // otherwise the alert shows the plan (dry-run) and the fix waits for a stranded instance.
-      const strandedNow = inspection.verdicts.some((v) => v.joined === false && !v.pending);
-      if (
-        request.preflight &&
-        request.preflightPolicy !== 'remediate' &&
-        policy === 'remediate' &&
-        !strandedNow
-      ) {
-        inspection.report.policy = 'dry-run';
-      }
-      const result = await remediateNodegroup(inspection, request, settings, ports, checkedAt);
-      const kind = alertKindOf(result);
-      if (kind && ports.alerts) {
-        result.alertKind = kind;
-        result.actions.push(await alertOnce(kind, report, result, inspection, settings, ports, errors));
-      }
-      return result;
-    };
-    if (policy !== 'remediate') return checkOne();
     // Remediating runs of one nodegroup take turns, from the first read to the last write, so each
     // acts on what it read and one problem is never acted on (or alerted about) twice.
-    const owner = ports.runId ?? randomUUID();
-    const deadline = request.deadline ?? new Date(checkedAt.getTime() + DEFAULT_BUDGET_MS);
-    const lockSeconds = Math.max(60, Math.ceil((deadline.getTime() - checkedAt.getTime()) / 1000) + 60);
-    if (!(await ports.state.acquireLock(cluster.name, name, owner, lockSeconds))) {
-      ports.log.info('another run is checking this nodegroup: skipped', {
-        cluster: cluster.name,
-        nodegroup: name,
-      });
-      return {
-        ...emptyReport(nodegroup, policy),
-        actions: [
-          {
-            type: 'notify',
-            resourceId: 'sns',
-            status: 'skipped',
-            reason: `${ANOTHER_RUN} is checking this nodegroup now and reports it`,
-          },
-        ],
-      };
-    }
-    try {
-      return await checkOne();
-    } finally {
-      await ports.state.releaseLock(cluster.name, name, owner);
-    }
+    return policy === 'remediate'
+      ? withNodegroupLock(context, nodegroup, () => checkNodegroup(context, nodegroup, policy))
+      : checkNodegroup(context, nodegroup, policy);
   });
   return { report, errors };
+}
+
+interface RunContext {
+  cluster: Cluster;
+  request: CheckRequest;
+  settings: RemediationSettings;
+  ports: CheckPorts;
+  checkedAt: Date;
+  report: Report;
+  errors: JoinRemediatorError[];
+}
+
+/** Inspect, plan and fix by policy, then alert: one nodegroup. */
+async function checkNodegroup(
+  context: RunContext,
+  nodegroup: Nodegroup,
+  policy: Policy,
+): Promise<NodegroupReport> {
+  const { cluster, request, settings, ports, checkedAt, report, errors } = context;
+  const inspection = await inspectNodegroup(cluster, nodegroup, policy, request, ports, checkedAt);
+  // A preflight finding with no stranded instance is fixed only under PREFLIGHT_POLICY=remediate;
+  // otherwise the alert shows the plan (dry-run) and the fix waits for a stranded instance.
+  const stranded = inspection.verdicts.some((v) => v.joined === false && !v.pending);
+  if (request.preflight && request.preflightPolicy !== 'remediate' && policy === 'remediate' && !stranded) {
+    inspection.report.policy = 'dry-run';
+  }
+  const result = await remediateNodegroup(inspection, request, settings, ports, checkedAt);
+  const kind = alertKindOf(result);
+  if (kind && ports.alerts) {
+    result.alertKind = kind;
+    result.actions.push(await alertOnce(kind, report, result, inspection, settings, ports, errors));
+  }
+  return result;
+}
+
+/** Runs `work` holding the nodegroup's lock; when another run holds it, that run reports and this one is quiet. */
+async function withNodegroupLock(
+  { cluster, request, ports, checkedAt }: RunContext,
+  nodegroup: Nodegroup,
+  work: () => Promise<NodegroupReport>,
+): Promise<NodegroupReport> {
+  const owner = ports.runId ?? randomUUID();
+  const deadline = request.deadline ?? new Date(checkedAt.getTime() + DEFAULT_BUDGET_MS);
+  const lockSeconds = Math.max(60, Math.ceil((deadline.getTime() - checkedAt.getTime()) / 1000) + 60);
+  if (!(await ports.state.acquireLock(cluster.name, nodegroup.name, owner, lockSeconds))) {
+    ports.log.info('another run is checking this nodegroup: skipped', {
+      cluster: cluster.name,
+      nodegroup: nodegroup.name,
+    });
+    return {
+      ...emptyReport(nodegroup, 'remediate'),
+      actions: [
+        {
+          type: 'notify',
+          resourceId: 'sns',
+          status: 'skipped',
+          reason: 'another run is checking this nodegroup now and reports it',
+        },
+      ],
+    };
+  }
+  try {
+    return await work();
+  } finally {
+    await ports.state.releaseLock(cluster.name, nodegroup.name, owner);
+  }
 }
 
 /** What, if anything, this check has to tell people about the nodegroup. */
@@ -157,7 +180,6 @@ function alertKindOf(nodegroup: NodegroupReport): AlertKind | undefined {
   if (nodegroup.alertKind) return nodegroup.alertKind;
   const writes = nodegroup.actions.filter((a) => a.type !== 'notify');
   if (writes.some((a) => a.status === 'done' || a.status === 'failed')) return 'remediated';
-  if (writes.some((a) => a.status === 'skipped' && a.reason.startsWith(ANOTHER_RUN))) return undefined;
   if (writes.some((a) => a.status === 'skipped' && isLoopGuardSkip(a.reason))) return 'escalation';
   return nodegroup.findings.length > 0 ? 'problem' : undefined;
 }
