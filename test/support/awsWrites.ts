@@ -91,11 +91,12 @@ export async function snapshotWritableState(
   const autoScaling = new AutoScalingClient(config);
   const vpcFilter = [{ Name: 'vpc-id', Values: [target.vpcId] }];
   try {
-    const routeTables: WritableState['routeTables'] = [];
-    for await (const page of paginateDescribeRouteTables({ client: ec2 }, { Filters: vpcFilter })) {
-      for (const table of page.RouteTables ?? []) {
+    const routeTables: WritableState['routeTables'] = await collect(
+      paginateDescribeRouteTables({ client: ec2 }, { Filters: vpcFilter }),
+      (page) => page.RouteTables,
+      (table) => {
         const associations = table.Associations ?? [];
-        routeTables.push({
+        return {
           routeTableId: table.RouteTableId ?? '',
           main: associations.some((association) => association.Main === true),
           subnetIds: associations
@@ -103,51 +104,47 @@ export async function snapshotWritableState(
             .filter((id): id is string => Boolean(id))
             .sort(),
           routes: (table.Routes ?? []).map(describeRoute).sort(),
-        });
-      }
-    }
+        };
+      },
+    );
 
-    const natGateways: WritableState['natGateways'] = [];
-    for await (const page of paginateDescribeNatGateways({ client: ec2 }, { Filter: vpcFilter })) {
-      for (const nat of page.NatGateways ?? []) {
-        natGateways.push({
-          natGatewayId: nat.NatGatewayId ?? '',
-          subnetId: nat.SubnetId ?? '',
-          state: nat.State ?? '',
-        });
-      }
-    }
+    const natGateways: WritableState['natGateways'] = await collect(
+      paginateDescribeNatGateways({ client: ec2 }, { Filter: vpcFilter }),
+      (page) => page.NatGateways,
+      (nat) => ({
+        natGatewayId: nat.NatGatewayId ?? '',
+        subnetId: nat.SubnetId ?? '',
+        state: nat.State ?? '',
+      }),
+    );
 
-    const subnets: WritableState['subnets'] = [];
-    for await (const page of paginateDescribeSubnets({ client: ec2 }, { Filters: vpcFilter })) {
-      for (const subnet of page.Subnets ?? []) {
-        subnets.push({
-          subnetId: subnet.SubnetId ?? '',
-          cidrBlock: subnet.CidrBlock ?? '',
-          mapPublicIpOnLaunch: subnet.MapPublicIpOnLaunch ?? false,
-        });
-      }
-    }
+    const subnets: WritableState['subnets'] = await collect(
+      paginateDescribeSubnets({ client: ec2 }, { Filters: vpcFilter }),
+      (page) => page.Subnets,
+      (subnet) => ({
+        subnetId: subnet.SubnetId ?? '',
+        cidrBlock: subnet.CidrBlock ?? '',
+        mapPublicIpOnLaunch: subnet.MapPublicIpOnLaunch ?? false,
+      }),
+    );
 
-    const instances: WritableState['instances'] = [];
-    for await (const page of paginateDescribeInstances({ client: ec2 }, { Filters: vpcFilter })) {
-      for (const reservation of page.Reservations ?? []) {
-        for (const instance of reservation.Instances ?? []) {
-          instances.push({
-            instanceId: instance.InstanceId ?? '',
-            state: instance.State?.Name ?? '',
-            subnetId: instance.SubnetId ?? null,
-          });
-        }
-      }
-    }
+    const instances: WritableState['instances'] = await collect(
+      paginateDescribeInstances({ client: ec2 }, { Filters: vpcFilter }),
+      (page) => page.Reservations?.flatMap((reservation) => reservation.Instances ?? []),
+      (instance) => ({
+        instanceId: instance.InstanceId ?? '',
+        state: instance.State?.Name ?? '',
+        subnetId: instance.SubnetId ?? null,
+      }),
+    );
 
-    const autoScalingGroups: WritableState['autoScalingGroups'] = [];
-    for await (const page of paginateDescribeAutoScalingGroups({ client: autoScaling }, {})) {
-      for (const group of page.AutoScalingGroups ?? []) {
+    const autoScalingGroups: WritableState['autoScalingGroups'] = await collect(
+      paginateDescribeAutoScalingGroups({ client: autoScaling }, {}),
+      (page) => page.AutoScalingGroups,
+      (group) => {
         const template =
           group.LaunchTemplate ?? group.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
-        autoScalingGroups.push({
+        return {
           name: group.AutoScalingGroupName ?? '',
           minSize: group.MinSize ?? -1,
           maxSize: group.MaxSize ?? -1,
@@ -166,9 +163,9 @@ export async function snapshotWritableState(
               healthStatus: instance.HealthStatus ?? '',
             }))
             .sort(byKey('instanceId')),
-        });
-      }
-    }
+        };
+      },
+    );
 
     const described = await eks.send(new DescribeClusterCommand({ name: target.clusterName }));
     const vpcConfig = described.cluster?.resourcesVpcConfig;
@@ -179,13 +176,14 @@ export async function snapshotWritableState(
       endpointPrivateAccess: vpcConfig?.endpointPrivateAccess ?? false,
     };
 
-    const nodegroups: WritableState['nodegroups'] = [];
-    for await (const page of paginateListNodegroups({ client: eks }, { clusterName: target.clusterName })) {
-      for (const name of page.nodegroups ?? []) {
+    const nodegroups: WritableState['nodegroups'] = await collect(
+      paginateListNodegroups({ client: eks }, { clusterName: target.clusterName }),
+      (page) => page.nodegroups,
+      async (name) => {
         const { nodegroup } = await eks.send(
           new DescribeNodegroupCommand({ clusterName: target.clusterName, nodegroupName: name }),
         );
-        nodegroups.push({
+        return {
           name,
           status: nodegroup?.status ?? '',
           scalingConfig: {
@@ -196,9 +194,9 @@ export async function snapshotWritableState(
           subnets: [...(nodegroup?.subnets ?? [])].sort(),
           labels: { ...(nodegroup?.labels ?? {}) },
           version: nodegroup?.version ?? null,
-        });
-      }
-    }
+        };
+      },
+    );
 
     return {
       routeTables: routeTables.sort(byKey('routeTableId')),
@@ -230,6 +228,19 @@ function describeRoute(route: Route): string {
     route.CoreNetworkArn ??
     '?';
   return `${destination} -> ${target} (${route.State ?? '?'})`;
+}
+
+/** Every item of every page, mapped one at a time in page order (a mapping may call AWS itself). */
+async function collect<Page, Item, Out>(
+  pages: AsyncIterable<Page>,
+  itemsOf: (page: Page) => Item[] | undefined,
+  map: (item: Item) => Out | Promise<Out>,
+): Promise<Out[]> {
+  const out: Out[] = [];
+  for await (const page of pages) {
+    for (const item of itemsOf(page) ?? []) out.push(await map(item));
+  }
+  return out;
 }
 
 function byKey<T>(key: keyof T) {
@@ -380,127 +391,85 @@ const GREEDY_LABELS = new Set(['resourceArn', 'principalArn', 'policyArn']);
 
 /**
  * The EKS REST routes, from @aws-sdk/client-eks 3.1169.0 (dist-es/schemas/schemas_0.js http
- * traits). Matched most specific first.
+ * traits), one `METHOD path Operation` a line. Matched most specific first.
  */
-const EKS_ROUTES = (
-  [
-    [
-      'POST',
-      '/clusters/{clusterName}/certificate-authorities/{certificateAuthorityId}/activate',
-      'ActivateCertificateAuthority',
-    ],
-    [
-      'POST',
-      '/clusters/{clusterName}/access-entries/{principalArn}/access-policies',
-      'AssociateAccessPolicy',
-    ],
-    ['POST', '/clusters/{clusterName}/encryption-config/associate', 'AssociateEncryptionConfig'],
-    [
-      'POST',
-      '/clusters/{clusterName}/identity-provider-configs/associate',
-      'AssociateIdentityProviderConfig',
-    ],
-    ['POST', '/clusters/{name}/updates/{updateId}/cancel-update', 'CancelUpdate'],
-    ['POST', '/clusters/{clusterName}/access-entries', 'CreateAccessEntry'],
-    ['POST', '/clusters/{clusterName}/addons', 'CreateAddon'],
-    ['POST', '/clusters/{clusterName}/capabilities', 'CreateCapability'],
-    ['POST', '/clusters/{clusterName}/certificate-authorities', 'CreateCertificateAuthority'],
-    ['POST', '/clusters', 'CreateCluster'],
-    ['POST', '/eks-anywhere-subscriptions', 'CreateEksAnywhereSubscription'],
-    ['POST', '/clusters/{clusterName}/fargate-profiles', 'CreateFargateProfile'],
-    ['POST', '/clusters/{clusterName}/node-groups', 'CreateNodegroup'],
-    ['POST', '/clusters/{clusterName}/pod-identity-associations', 'CreatePodIdentityAssociation'],
-    ['DELETE', '/clusters/{clusterName}/access-entries/{principalArn}', 'DeleteAccessEntry'],
-    ['DELETE', '/clusters/{clusterName}/addons/{addonName}', 'DeleteAddon'],
-    ['DELETE', '/clusters/{clusterName}/capabilities/{capabilityName}', 'DeleteCapability'],
-    [
-      'DELETE',
-      '/clusters/{clusterName}/certificate-authorities/{certificateAuthorityId}',
-      'DeleteCertificateAuthority',
-    ],
-    ['DELETE', '/clusters/{name}', 'DeleteCluster'],
-    ['DELETE', '/eks-anywhere-subscriptions/{id}', 'DeleteEksAnywhereSubscription'],
-    ['DELETE', '/clusters/{clusterName}/fargate-profiles/{fargateProfileName}', 'DeleteFargateProfile'],
-    ['DELETE', '/clusters/{clusterName}/node-groups/{nodegroupName}', 'DeleteNodegroup'],
-    [
-      'DELETE',
-      '/clusters/{clusterName}/pod-identity-associations/{associationId}',
-      'DeletePodIdentityAssociation',
-    ],
-    ['DELETE', '/cluster-registrations/{name}', 'DeregisterCluster'],
-    ['GET', '/clusters/{clusterName}/access-entries/{principalArn}', 'DescribeAccessEntry'],
-    ['GET', '/clusters/{clusterName}/addons/{addonName}', 'DescribeAddon'],
-    ['GET', '/addons/configuration-schemas', 'DescribeAddonConfiguration'],
-    ['GET', '/addons/supported-versions', 'DescribeAddonVersions'],
-    ['GET', '/clusters/{clusterName}/capabilities/{capabilityName}', 'DescribeCapability'],
-    [
-      'GET',
-      '/clusters/{clusterName}/certificate-authorities/{certificateAuthorityId}',
-      'DescribeCertificateAuthority',
-    ],
-    ['GET', '/clusters/{name}', 'DescribeCluster'],
-    ['GET', '/cluster-versions', 'DescribeClusterVersions'],
-    ['GET', '/eks-anywhere-subscriptions/{id}', 'DescribeEksAnywhereSubscription'],
-    ['GET', '/clusters/{clusterName}/fargate-profiles/{fargateProfileName}', 'DescribeFargateProfile'],
-    ['POST', '/clusters/{clusterName}/identity-provider-configs/describe', 'DescribeIdentityProviderConfig'],
-    ['GET', '/clusters/{clusterName}/insights/{id}', 'DescribeInsight'],
-    ['GET', '/clusters/{clusterName}/insights-refresh', 'DescribeInsightsRefresh'],
-    ['GET', '/clusters/{clusterName}/node-groups/{nodegroupName}', 'DescribeNodegroup'],
-    [
-      'GET',
-      '/clusters/{clusterName}/pod-identity-associations/{associationId}',
-      'DescribePodIdentityAssociation',
-    ],
-    ['GET', '/clusters/{name}/updates/{updateId}', 'DescribeUpdate'],
-    [
-      'DELETE',
-      '/clusters/{clusterName}/access-entries/{principalArn}/access-policies/{policyArn}',
-      'DisassociateAccessPolicy',
-    ],
-    [
-      'POST',
-      '/clusters/{clusterName}/identity-provider-configs/disassociate',
-      'DisassociateIdentityProviderConfig',
-    ],
-    ['GET', '/clusters/{clusterName}/access-entries', 'ListAccessEntries'],
-    ['GET', '/access-policies', 'ListAccessPolicies'],
-    ['GET', '/clusters/{clusterName}/addons', 'ListAddons'],
-    [
-      'GET',
-      '/clusters/{clusterName}/access-entries/{principalArn}/access-policies',
-      'ListAssociatedAccessPolicies',
-    ],
-    ['GET', '/clusters/{clusterName}/capabilities', 'ListCapabilities'],
-    ['GET', '/clusters/{clusterName}/certificate-authorities', 'ListCertificateAuthorities'],
-    ['GET', '/clusters', 'ListClusters'],
-    ['GET', '/eks-anywhere-subscriptions', 'ListEksAnywhereSubscriptions'],
-    ['GET', '/clusters/{clusterName}/fargate-profiles', 'ListFargateProfiles'],
-    ['GET', '/clusters/{clusterName}/identity-provider-configs', 'ListIdentityProviderConfigs'],
-    ['POST', '/clusters/{clusterName}/insights', 'ListInsights'],
-    ['GET', '/clusters/{clusterName}/node-groups', 'ListNodegroups'],
-    ['GET', '/clusters/{clusterName}/pod-identity-associations', 'ListPodIdentityAssociations'],
-    ['GET', '/tags/{resourceArn}', 'ListTagsForResource'],
-    ['GET', '/clusters/{name}/updates', 'ListUpdates'],
-    ['POST', '/cluster-registrations', 'RegisterCluster'],
-    ['POST', '/clusters/{clusterName}/insights-refresh', 'StartInsightsRefresh'],
-    ['POST', '/tags/{resourceArn}', 'TagResource'],
-    ['DELETE', '/tags/{resourceArn}', 'UntagResource'],
-    ['POST', '/clusters/{clusterName}/access-entries/{principalArn}', 'UpdateAccessEntry'],
-    ['POST', '/clusters/{clusterName}/addons/{addonName}/update', 'UpdateAddon'],
-    ['POST', '/clusters/{clusterName}/capabilities/{capabilityName}', 'UpdateCapability'],
-    ['POST', '/clusters/{name}/update-config', 'UpdateClusterConfig'],
-    ['POST', '/clusters/{name}/updates', 'UpdateClusterVersion'],
-    ['POST', '/eks-anywhere-subscriptions/{id}', 'UpdateEksAnywhereSubscription'],
-    ['POST', '/clusters/{clusterName}/node-groups/{nodegroupName}/update-config', 'UpdateNodegroupConfig'],
-    ['POST', '/clusters/{clusterName}/node-groups/{nodegroupName}/update-version', 'UpdateNodegroupVersion'],
-    [
-      'POST',
-      '/clusters/{clusterName}/pod-identity-associations/{associationId}',
-      'UpdatePodIdentityAssociation',
-    ],
-  ] as const
-)
-  .map(([method, template, operation]) => {
+const EKS_ROUTES = `
+POST /clusters/{clusterName}/certificate-authorities/{certificateAuthorityId}/activate ActivateCertificateAuthority
+POST /clusters/{clusterName}/access-entries/{principalArn}/access-policies AssociateAccessPolicy
+POST /clusters/{clusterName}/encryption-config/associate AssociateEncryptionConfig
+POST /clusters/{clusterName}/identity-provider-configs/associate AssociateIdentityProviderConfig
+POST /clusters/{name}/updates/{updateId}/cancel-update CancelUpdate
+POST /clusters/{clusterName}/access-entries CreateAccessEntry
+POST /clusters/{clusterName}/addons CreateAddon
+POST /clusters/{clusterName}/capabilities CreateCapability
+POST /clusters/{clusterName}/certificate-authorities CreateCertificateAuthority
+POST /clusters CreateCluster
+POST /eks-anywhere-subscriptions CreateEksAnywhereSubscription
+POST /clusters/{clusterName}/fargate-profiles CreateFargateProfile
+POST /clusters/{clusterName}/node-groups CreateNodegroup
+POST /clusters/{clusterName}/pod-identity-associations CreatePodIdentityAssociation
+DELETE /clusters/{clusterName}/access-entries/{principalArn} DeleteAccessEntry
+DELETE /clusters/{clusterName}/addons/{addonName} DeleteAddon
+DELETE /clusters/{clusterName}/capabilities/{capabilityName} DeleteCapability
+DELETE /clusters/{clusterName}/certificate-authorities/{certificateAuthorityId} DeleteCertificateAuthority
+DELETE /clusters/{name} DeleteCluster
+DELETE /eks-anywhere-subscriptions/{id} DeleteEksAnywhereSubscription
+DELETE /clusters/{clusterName}/fargate-profiles/{fargateProfileName} DeleteFargateProfile
+DELETE /clusters/{clusterName}/node-groups/{nodegroupName} DeleteNodegroup
+DELETE /clusters/{clusterName}/pod-identity-associations/{associationId} DeletePodIdentityAssociation
+DELETE /cluster-registrations/{name} DeregisterCluster
+GET /clusters/{clusterName}/access-entries/{principalArn} DescribeAccessEntry
+GET /clusters/{clusterName}/addons/{addonName} DescribeAddon
+GET /addons/configuration-schemas DescribeAddonConfiguration
+GET /addons/supported-versions DescribeAddonVersions
+GET /clusters/{clusterName}/capabilities/{capabilityName} DescribeCapability
+GET /clusters/{clusterName}/certificate-authorities/{certificateAuthorityId} DescribeCertificateAuthority
+GET /clusters/{name} DescribeCluster
+GET /cluster-versions DescribeClusterVersions
+GET /eks-anywhere-subscriptions/{id} DescribeEksAnywhereSubscription
+GET /clusters/{clusterName}/fargate-profiles/{fargateProfileName} DescribeFargateProfile
+POST /clusters/{clusterName}/identity-provider-configs/describe DescribeIdentityProviderConfig
+GET /clusters/{clusterName}/insights/{id} DescribeInsight
+GET /clusters/{clusterName}/insights-refresh DescribeInsightsRefresh
+GET /clusters/{clusterName}/node-groups/{nodegroupName} DescribeNodegroup
+GET /clusters/{clusterName}/pod-identity-associations/{associationId} DescribePodIdentityAssociation
+GET /clusters/{name}/updates/{updateId} DescribeUpdate
+DELETE /clusters/{clusterName}/access-entries/{principalArn}/access-policies/{policyArn} DisassociateAccessPolicy
+POST /clusters/{clusterName}/identity-provider-configs/disassociate DisassociateIdentityProviderConfig
+GET /clusters/{clusterName}/access-entries ListAccessEntries
+GET /access-policies ListAccessPolicies
+GET /clusters/{clusterName}/addons ListAddons
+GET /clusters/{clusterName}/access-entries/{principalArn}/access-policies ListAssociatedAccessPolicies
+GET /clusters/{clusterName}/capabilities ListCapabilities
+GET /clusters/{clusterName}/certificate-authorities ListCertificateAuthorities
+GET /clusters ListClusters
+GET /eks-anywhere-subscriptions ListEksAnywhereSubscriptions
+GET /clusters/{clusterName}/fargate-profiles ListFargateProfiles
+GET /clusters/{clusterName}/identity-provider-configs ListIdentityProviderConfigs
+POST /clusters/{clusterName}/insights ListInsights
+GET /clusters/{clusterName}/node-groups ListNodegroups
+GET /clusters/{clusterName}/pod-identity-associations ListPodIdentityAssociations
+GET /tags/{resourceArn} ListTagsForResource
+GET /clusters/{name}/updates ListUpdates
+POST /cluster-registrations RegisterCluster
+POST /clusters/{clusterName}/insights-refresh StartInsightsRefresh
+POST /tags/{resourceArn} TagResource
+DELETE /tags/{resourceArn} UntagResource
+POST /clusters/{clusterName}/access-entries/{principalArn} UpdateAccessEntry
+POST /clusters/{clusterName}/addons/{addonName}/update UpdateAddon
+POST /clusters/{clusterName}/capabilities/{capabilityName} UpdateCapability
+POST /clusters/{name}/update-config UpdateClusterConfig
+POST /clusters/{name}/updates UpdateClusterVersion
+POST /eks-anywhere-subscriptions/{id} UpdateEksAnywhereSubscription
+POST /clusters/{clusterName}/node-groups/{nodegroupName}/update-config UpdateNodegroupConfig
+POST /clusters/{clusterName}/node-groups/{nodegroupName}/update-version UpdateNodegroupVersion
+POST /clusters/{clusterName}/pod-identity-associations/{associationId} UpdatePodIdentityAssociation
+`
+  .trim()
+  .split('\n')
+  .map((line) => {
+    const [method, template, operation] = line.split(' ');
+    if (!method || !template || !operation) throw new Error(`malformed EKS route: ${line}`);
     const segments = template.split('/').filter(Boolean);
     const source = segments
       .map((segment) => {
@@ -510,6 +479,6 @@ const EKS_ROUTES = (
       })
       .join('/');
     const literals = segments.filter((segment) => !segment.startsWith('{')).length;
-    return { method: method as string, pattern: new RegExp(`^/${source}/?$`), operation, literals };
+    return { method, pattern: new RegExp(`^/${source}/?$`), operation, literals };
   })
   .sort((a, b) => b.literals - a.literals);

@@ -1,30 +1,9 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Cluster } from '../../../functions/core/types.js';
 import { KubernetesNodeReader } from '../../../functions/kubernetes/KubernetesNodeReader.js';
-import {
-  awsAuthMapRoles,
-  type KubernetesStub,
-  STUB_CREDENTIALS,
-  startKubernetesStub,
-} from '../../support/kubernetesStub.js';
+import { awsAuthMapRoles, type KubernetesStub, startKubernetesStub } from '../../support/kubernetesStub.js';
+import { cluster, credentials, startFixedServer } from './nodeReaderSetup.js';
 
-const credentials = async () => STUB_CREDENTIALS;
 const NODE_ROLE = 'arn:aws:iam::123456789012:role/eks-workshop-node-role';
-
-function cluster(overrides: Partial<Cluster> = {}): Cluster {
-  return {
-    name: 'prod',
-    region: 'us-west-2',
-    endpoint: 'https://ABCDEF0123456789.gr7.us-west-2.eks.amazonaws.com',
-    endpointPublicAccess: true,
-    endpointPrivateAccess: true,
-    publicAccessCidrs: ['0.0.0.0/0'],
-    tags: {},
-    ...overrides,
-  };
-}
 
 describe('KubernetesNodeReader.readConfigMap against the stub', () => {
   let stub: KubernetesStub;
@@ -79,61 +58,48 @@ describe('KubernetesNodeReader.readConfigMap against the stub', () => {
 
 describe('KubernetesNodeReader.readConfigMap without a usable server', () => {
   it('answers unknown when the API server is unreachable', async () => {
-    const server = http.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as AddressInfo).port;
-    await new Promise((resolve) => server.close(resolve));
-    const reader = new KubernetesNodeReader({ credentials, apiUrlOverride: `http://127.0.0.1:${port}` });
+    const gone = await startFixedServer();
+    await gone.close();
+    const reader = new KubernetesNodeReader({ credentials, apiUrlOverride: gone.url });
     const read = await reader.readConfigMap(cluster(), 'kube-system', 'aws-auth');
     expect(read).toMatchObject({ kind: 'unknown' });
     expect(read.kind === 'unknown' && read.detail).toContain('ECONNREFUSED');
   });
 
   it('answers unknown (not absent) for a bare 404 that is not from an API server', async () => {
-    const server = http.createServer((_req, res) => {
-      res.writeHead(404, { 'content-type': 'text/html' });
-      res.end('<html>not here</html>');
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const server = await startFixedServer(404, '<html>not here</html>', 'text/html');
     try {
-      const reader = new KubernetesNodeReader({ credentials, apiUrlOverride: url });
+      const reader = new KubernetesNodeReader({ credentials, apiUrlOverride: server.url });
       expect(await reader.readConfigMap(cluster(), 'kube-system', 'aws-auth')).toMatchObject({
         kind: 'unknown',
         status: 404,
       });
     } finally {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await server.close();
     }
   });
 
   it('answers unknown for a 404 Status that does not name the ConfigMap (a wrong URL prefix)', async () => {
-    const server = http.createServer((_req, res) => {
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          kind: 'Status',
-          apiVersion: 'v1',
-          status: 'Failure',
-          message: 'the server could not find the requested resource',
-          reason: 'NotFound',
-          details: {},
-          code: 404,
-        }),
-      );
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const server = await startFixedServer(
+      404,
+      JSON.stringify({
+        kind: 'Status',
+        apiVersion: 'v1',
+        status: 'Failure',
+        message: 'the server could not find the requested resource',
+        reason: 'NotFound',
+        details: {},
+        code: 404,
+      }),
+    );
     try {
-      const reader = new KubernetesNodeReader({ credentials, apiUrlOverride: url });
+      const reader = new KubernetesNodeReader({ credentials, apiUrlOverride: server.url });
       expect(await reader.readConfigMap(cluster(), 'kube-system', 'aws-auth')).toMatchObject({
         kind: 'unknown',
         status: 404,
       });
     } finally {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await server.close();
     }
   });
 

@@ -2,44 +2,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, KubernetesCallError } from '../../../functions/core/errors.js';
-import type { Cluster } from '../../../functions/core/types.js';
 import { KubernetesNodeReader, parseProviderId } from '../../../functions/kubernetes/KubernetesNodeReader.js';
 import { type KubernetesStub, STUB_CREDENTIALS, startKubernetesStub } from '../../support/kubernetesStub.js';
-
-const credentials = async () => STUB_CREDENTIALS;
-
-function cluster(overrides: Partial<Cluster> = {}): Cluster {
-  return {
-    name: 'prod',
-    region: 'us-west-2',
-    endpoint: 'https://ABCDEF0123456789.gr7.us-west-2.eks.amazonaws.com',
-    endpointPublicAccess: true,
-    endpointPrivateAccess: true,
-    publicAccessCidrs: ['0.0.0.0/0'],
-    tags: {},
-    ...overrides,
-  };
-}
-
-/** A server that answers every request with one fixed response, or never when `status` is undefined. */
-async function startFixedServer(
-  status?: number,
-  body = '',
-): Promise<{ url: string; close(): Promise<void> }> {
-  const server = http.createServer((_req, res) => {
-    if (status === undefined) return;
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+import { cluster, credentials, startFixedServer } from './nodeReaderSetup.js';
 
 describe('parseProviderId', () => {
   it('reads the zone and instance id of an EC2 provider id', () => {

@@ -1,0 +1,158 @@
+/** Actions, as a person reads them: grouped, described, with the fix to run by hand and how to undo them. */
+import type { Action, ActionStatus, AlertKind, Finding, FindingCode, Policy } from '../core/types.js';
+import { type Code, count, idList, unique } from './text.js';
+
+export function isRouteAction(a: Action): boolean {
+  return a.type === 'create-route' || a.type === 'replace-route';
+}
+
+/** The instance a replace-instances action is about; none when it speaks of the whole group. */
+export function instanceOf(a: Action): string | undefined {
+  return a.instanceId ?? (a.resourceId.startsWith('i-') ? a.resourceId : undefined);
+}
+
+/** The instances these actions name, in order, repeats kept. */
+export function instanceIdsOf(actions: Action[]): string[] {
+  return actions.map(instanceOf).filter((id): id is string => id !== undefined);
+}
+
+/**
+ * Actions alike but for their resource (one per stranded instance, say) make one item, not thousands.
+ * Route actions stay one item each: each has its own table, before and after.
+ */
+export function groupActions(actions: Action[]): Action[][] {
+  const groups = new Map<string, Action[]>();
+  for (const a of actions) {
+    const key = JSON.stringify([
+      a.status,
+      a.type,
+      a.target,
+      a.reason,
+      a.autoScalingGroupName,
+      a.desiredSize,
+      isRouteAction(a) ? `${a.routeTableId ?? a.resourceId}/${a.destination ?? ''}` : '',
+    ]);
+    const group = groups.get(key);
+    if (group) group.push(a);
+    else groups.set(key, [a]);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * What an item of actions changes, without its status or reason. With `inlineChange`, a route action
+ * that knows its table before and after reads `create-route rtb-…: no 0.0.0.0/0 route → 0.0.0.0/0 → nat-…`
+ * when done or planned, and says what the table holds now when skipped or failed.
+ */
+export function actionWords(group: Action[], code: Code, maxIds: number, inlineChange: boolean): string {
+  const [a] = group as [Action, ...Action[]];
+  if (a.type === 'replace-instances') {
+    const ids = unique(instanceIdsOf(group));
+    const asg = a.autoScalingGroupName ?? a.target;
+    if (ids.length === 0) return `replace-instances on ${code(asg ?? a.resourceId)}`;
+    const of = asg ? ` of ${code(asg)}` : '';
+    return `replace-instances on ${count(ids.length, 'instance')}${of}: ${idList(ids, code, maxIds)}`;
+  }
+  if (group.length > 1) {
+    const target = a.target ? ` → ${code(a.target)}` : '';
+    return `${a.type} on ${count(group.length, 'resource')} (${idList(
+      group.map((x) => x.resourceId),
+      code,
+      maxIds,
+    )})${target}`;
+  }
+  if (isRouteAction(a)) {
+    const table = a.routeTableId ?? a.resourceId;
+    const changed = a.status === 'done' || a.status === 'planned';
+    if (inlineChange && changed && a.before && a.after) {
+      return `${a.type} ${code(table)}: ${code(a.before)} → ${code(a.after)}`;
+    }
+    const target = a.natGatewayId ?? a.target;
+    const now = inlineChange && !changed && a.before ? ` (now ${code(a.before)})` : '';
+    return `${a.type} on ${code(table)}${target ? ` → ${code(target)}` : ''}${now}`;
+  }
+  if (a.type === 'scale-cycle') {
+    const asg = a.autoScalingGroupName ? ` (${code(a.autoScalingGroupName)})` : '';
+    const size = a.desiredSize === undefined ? '' : `: desired size ${a.desiredSize} → 0 → ${a.desiredSize}`;
+    return `scale-cycle on ${code(a.resourceId)}${asg}${size}`;
+  }
+  return `${a.type} on ${code(a.resourceId)}${a.target ? ` → ${code(a.target)}` : ''}`;
+}
+
+export interface HandFix {
+  code: FindingCode;
+  fix: string;
+}
+
+/**
+ * The reason of an action, and for a skipped or failed one what a person can run instead: the fix of
+ * the finding it answers (the route command for a route table, the replacement commands for stranded
+ * instances). A reason that already spells out that command gets it taken out, so the command is
+ * shown once, as code.
+ */
+export function reasonAndFix(a: Action, findings: Finding[]): { reason: string; hand?: HandFix } {
+  if (a.status !== 'skipped' && a.status !== 'failed') return { reason: a.reason };
+  const table = a.routeTableId ?? a.resourceId;
+  const instance = instanceOf(a);
+  const finding = findings.find((f) => {
+    if (!f.fix.trim()) return false;
+    if (isRouteAction(a)) return f.code !== 'NODES_NOT_JOINED' && (f.routeTableId ?? f.resourceId) === table;
+    if (a.type === 'replace-instances' || a.type === 'scale-cycle') {
+      return f.code === 'NODES_NOT_JOINED' && (!instance || (f.instanceIds?.includes(instance) ?? true));
+    }
+    return f.resourceId === a.resourceId;
+  });
+  if (!finding) return { reason: a.reason };
+  const hand = { code: finding.code, fix: finding.fix };
+  const fix = finding.fix.trim();
+  if (!a.reason.includes(fix)) return { reason: a.reason, hand };
+  const reason = a.reason
+    .replace(fix, '')
+    .trim()
+    .replace(/\s*(a person can run|by hand|run)\s*:?$/i, '')
+    .trim();
+  return { reason, hand };
+}
+
+/** An undo that says there is nothing to run (a terminated instance stays terminated). */
+const NOTHING_TO_UNDO = /^\s*nothing to undo\b/i;
+
+/** Done actions with an undo command, last first: the order to undo them in. */
+export function undoable(actions: Action[]): (Action & { undo: string })[] {
+  return actions
+    .filter(
+      (a): a is Action & { undo: string } =>
+        a.status === 'done' && Boolean(a.undo?.trim()) && !NOTHING_TO_UNDO.test(a.undo ?? ''),
+    )
+    .reverse();
+}
+
+/** Done actions whose undo says there is nothing to undo, alike ones together. */
+export function undoNotes(actions: Action[]): Action[][] {
+  return groupActions(actions.filter((a) => a.status === 'done' && NOTHING_TO_UNDO.test(a.undo ?? ''))).map(
+    (group) => group.map((a) => ({ ...a, reason: a.undo ?? '' })),
+  );
+}
+
+/** The order of the action sections, by the kind of alert. */
+export const STATUS_ORDER: Record<AlertKind, ActionStatus[]> = {
+  // A problem alert leads with what would be done (dry run) and what a person must do instead.
+  problem: ['planned', 'skipped', 'failed', 'done'],
+  remediated: ['done', 'failed', 'skipped', 'planned'],
+  resolved: ['done', 'failed', 'skipped', 'planned'],
+  escalation: ['skipped', 'failed', 'done', 'planned'],
+};
+
+export function statusHeading(status: ActionStatus, total: number, policy: Policy, kind: AlertKind): string {
+  const n = total.toLocaleString('en-US');
+  switch (status) {
+    case 'planned':
+      return policy === 'dry-run' ? `Planned (${n}): nothing was changed (dry run)` : `Planned (${n})`;
+    case 'skipped':
+      return `Skipped (${n}): a person must act`;
+    case 'failed':
+      return `Failed (${n})`;
+    case 'done':
+      return kind === 'remediated' ? `What was done (${n})` : `Done (${n})`;
+  }
+}

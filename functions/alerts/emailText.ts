@@ -1,0 +1,259 @@
+/** The email variant: plain text for a mail client, with the commands to run set apart and indented. */
+import type {
+  Action,
+  Finding,
+  FindingCode,
+  InstanceVerdict,
+  NodegroupReport,
+  Report,
+} from '../core/types.js';
+import {
+  actionWords,
+  groupActions,
+  isRouteAction,
+  reasonAndFix,
+  STATUS_ORDER,
+  statusHeading,
+  undoable,
+  undoNotes,
+} from './actionWords.js';
+import {
+  type AlertFacts,
+  joinedToList,
+  notReplaced,
+  POLICY_MEANING,
+  TOOL_NAME,
+  threadIdFor,
+} from './alertFacts.js';
+import { EMAIL_LIMITS } from './limits.js';
+import {
+  consoleOutputCommand,
+  instanceWords,
+  joinedWords,
+  routeTableWords,
+  watchCommand,
+} from './resourceWords.js';
+import { clipCommands, clipText, count, idList, oneLine, plain } from './text.js';
+
+export function emailText(report: Report, ng: NodegroupReport, facts: AlertFacts): string {
+  const window = report.joinWindowSeconds === undefined ? '' : ` (join window ${report.joinWindowSeconds} s)`;
+  const out = [
+    `${facts.tag}: ${facts.headline}`,
+    '',
+    field('Cluster', `${report.cluster}${report.region ? ` (${report.region})` : ''}`),
+    field('Nodegroup', `${ng.name}${ng.status ? ` (status ${ng.status})` : ''}`),
+    ...(ng.autoScalingGroups?.length ? [field('Auto Scaling', ng.autoScalingGroups.join(', '))] : []),
+    field('Policy', `${ng.policy}: ${POLICY_MEANING[ng.policy]}`),
+    ...(facts.kind === 'problem' ? [] : [field('Severity', facts.severity)]),
+    ...(ng.remediation ? [field('Remediation', `${ng.remediation.at} (${ng.remediation.status})`)] : []),
+    field('Checked at', `${report.checkedAt}${window}`),
+  ];
+  const actions = emailActionSections(ng, facts);
+
+  switch (facts.kind) {
+    case 'problem':
+      out.push(
+        ...actions,
+        ...emailInstanceLists(facts, facts.notJoined),
+        ...emailUndo('TO UNDO', ng.actions),
+      );
+      break;
+    case 'remediated':
+      out.push(
+        ...actions,
+        ...emailUndo('TO UNDO', ng.actions),
+        '',
+        `WATCH THE NODES JOIN`,
+        `  ${watchCommand(ng)}`,
+        ...emailInstanceLists(facts, notReplaced(ng, facts.notJoined)),
+      );
+      break;
+    case 'resolved':
+      out.push(...emailRemediation(ng), ...emailJoined(ng, facts), ...actions);
+      break;
+    case 'escalation':
+      out.push('', 'WHY A PERSON IS NEEDED', ...facts.reasons.map((r) => `  - ${r}`));
+      out.push(
+        ...actions,
+        ...emailRemediation(ng),
+        ...emailInstanceLists(facts, facts.notJoined),
+        ...emailUndo('TO UNDO THE REMEDIATION', [...(ng.remediation?.actions ?? []), ...ng.actions]),
+      );
+      if (facts.notJoined[0]) {
+        out.push(
+          '',
+          'INVESTIGATE: the boot log of an instance that did not join',
+          `  ${consoleOutputCommand(report, facts.notJoined[0].instanceId)}`,
+        );
+      }
+      break;
+  }
+
+  if (facts.kind !== 'resolved' || ng.findings.length > 0) {
+    const when = facts.kind === 'remediated' ? ', AS FOUND BEFORE THE FIX' : '';
+    out.push('', ng.findings.length > 0 ? `FINDINGS (${ng.findings.length})${when}` : 'FINDINGS: none');
+  }
+  ng.findings.forEach((f, i) => {
+    out.push('', `  ${i + 1}. [${f.severity.toUpperCase()}] ${f.code}: ${labelOf(f.code)}`);
+    out.push(`     Resource: ${f.resourceId}${f.subnetId ? `   Subnet: ${f.subnetId}` : ''}`);
+    const table = routeTableWords(f, plain);
+    if (table) out.push(`     Route table: ${table}`);
+    out.push(indent(clipText(f.message, EMAIL_LIMITS.message), '     '));
+    if (f.fix.trim()) out.push('     Fix:', indent(emailCommand(f.fix), '       '));
+  });
+  if (facts.kind === 'problem' && ng.actions.length === 0) out.push('', 'ACTIONS: none');
+
+  out.push(
+    '',
+    '-- ',
+    `Sent by ${TOOL_NAME}, which checks that EKS worker nodes join their cluster, for ${report.cluster}/${ng.name}.`,
+    `Chat thread: ${threadIdFor(report.cluster, ng.name)}`,
+  );
+  return out.join('\n');
+}
+
+function emailInstanceLists(facts: AlertFacts, notJoined: InstanceVerdict[]): string[] {
+  const out = [
+    ...emailInstances('Nodes that never joined', notJoined),
+    ...emailInstances('Nodes whose membership could not be read', facts.unknown),
+  ];
+  if (facts.joined.length > 0 || facts.pending > 0) {
+    out.push('', `Joined: ${facts.joined.length}. Still inside the join window: ${facts.pending}.`);
+  }
+  return out;
+}
+
+function emailInstances(heading: string, instances: InstanceVerdict[], words = instanceWords): string[] {
+  if (instances.length === 0) return [];
+  const shown = instances.slice(0, EMAIL_LIMITS.listItems).map((v) => `  - ${words(v, plain)}`);
+  const more = instances.length - shown.length;
+  return [
+    '',
+    `${heading} (${instances.length.toLocaleString('en-US')}):`,
+    ...shown,
+    ...(more > 0 ? [`  … and ${more.toLocaleString('en-US')} more`] : []),
+  ];
+}
+
+function emailActionSections(ng: NodegroupReport, facts: AlertFacts): string[] {
+  const out: string[] = [];
+  for (const status of STATUS_ORDER[facts.kind]) {
+    const actions = ng.actions.filter((a) => a.status === status);
+    if (actions.length === 0) continue;
+    out.push('', statusHeading(status, actions.length, ng.policy, facts.kind).toUpperCase());
+    const groups = groupActions(actions);
+    for (const group of groups.slice(0, EMAIL_LIMITS.listItems))
+      out.push(...emailActionItem(group, ng.findings));
+    const more = groups.slice(EMAIL_LIMITS.listItems).reduce((sum, group) => sum + group.length, 0);
+    if (more > 0) out.push('', `  … and ${count(more, 'more action')} (see the JSON report)`);
+  }
+  return out;
+}
+
+function emailActionItem(group: Action[], findings: Finding[]): string[] {
+  const [a] = group as [Action, ...Action[]];
+  const out = ['', `  - ${actionWords(group, plain, EMAIL_LIMITS.listItems, false)}`];
+  if (group.length === 1 && isRouteAction(a)) {
+    // Skipped and failed actions changed nothing: the table still holds `before`.
+    const changed = a.status === 'done' || a.status === 'planned';
+    if (a.before) out.push(`    ${changed ? 'Before:' : 'Now:   '} ${a.before}`);
+    if (a.after) out.push(`    ${changed ? 'After: ' : 'Wanted:'} ${a.after}`);
+  }
+  const { reason, hand } = reasonAndFix(a, findings);
+  if (reason) out.push(`    Reason: ${oneLine(clipText(reason, EMAIL_LIMITS.message))}`);
+  if (hand) out.push('    By hand:', indent(emailCommand(hand.fix), '      '));
+  return out;
+}
+
+function emailRemediation(ng: NodegroupReport): string[] {
+  const record = ng.remediation;
+  if (!record) return [];
+  const done = record.actions.filter((a) => a.status === 'done');
+  const out = ['', `REMEDIATION OF ${record.at} (${record.status})`];
+  const groups = groupActions(done);
+  for (const group of groups.slice(0, EMAIL_LIMITS.listItems)) {
+    out.push(`  - ${actionWords(group, plain, EMAIL_LIMITS.listItems, false)}`);
+    const [a] = group as [Action, ...Action[]];
+    if (group.length === 1 && isRouteAction(a) && (a.before || a.after)) {
+      out.push(`    Before: ${a.before ?? 'unknown'}`, `    After:  ${a.after ?? 'unknown'}`);
+    }
+  }
+  if (groups.length > EMAIL_LIMITS.listItems) {
+    out.push(`  … and ${count(groups.length - EMAIL_LIMITS.listItems, 'more item')} (see the JSON report)`);
+  }
+  if (done.length === 0) out.push('  nothing was changed');
+  if (record.replacedInstanceIds.length > 0 && !done.some((a) => a.type === 'replace-instances')) {
+    out.push(`  Replaced: ${idList(record.replacedInstanceIds, plain, EMAIL_LIMITS.listItems)}`);
+  }
+  return out;
+}
+
+function emailJoined(ng: NodegroupReport, facts: AlertFacts): string[] {
+  const { replacements, list, others } = joinedToList(ng, facts.joined);
+  const out = emailInstances(
+    replacements ? 'Replacements that joined' : 'Nodes that joined',
+    list,
+    joinedWords,
+  );
+  const rest = [
+    others > 0 ? `Other nodes joined: ${others}.` : '',
+    facts.notJoined.length > 0 ? `Not joined: ${facts.notJoined.length}.` : '',
+    facts.pending > 0 ? `Still inside the join window: ${facts.pending}.` : '',
+  ].filter(Boolean);
+  if (rest.length > 0) out.push('', rest.join(' '));
+  return out;
+}
+
+function emailUndo(heading: string, actions: Action[]): string[] {
+  const steps = undoable(actions);
+  const notes = undoNotes(actions);
+  if (steps.length === 0 && notes.length === 0) return [];
+  const out = ['', `${heading}${steps.length > 1 ? ' (run in this order)' : ''}`];
+  for (const a of steps.slice(0, EMAIL_LIMITS.listItems)) {
+    out.push(`  ${actionWords([a], plain, 1, false)}:`, indent(emailCommand(a.undo), '    '));
+  }
+  const more = steps.length - EMAIL_LIMITS.listItems;
+  if (more > 0) out.push(`  … and ${count(more, 'more command')} (see the JSON report)`);
+  for (const group of notes.slice(0, EMAIL_LIMITS.listItems)) {
+    out.push(`  ${actionWords(group, plain, 3, false)}: ${oneLine(group[0]?.reason ?? '')}`);
+  }
+  return out;
+}
+
+function emailCommand(command: string): string {
+  return clipCommands(command, EMAIL_LIMITS.commandChars, EMAIL_LIMITS.commandLines);
+}
+
+function field(label: string, value: string): string {
+  return `${`${label}:`.padEnd(14)}${value}`;
+}
+
+function indent(text: string, prefix: string): string {
+  return text
+    .split('\n')
+    .map((line) => prefix + line)
+    .join('\n');
+}
+
+/** Generic words for each code, so even a finding this file has no special rendering for reads well. */
+const FINDING_LABELS: Record<FindingCode, string> = {
+  NODES_NOT_JOINED: 'instances ran past the join window without registering a Node',
+  NO_DEFAULT_ROUTE: 'the subnet route table has no default route (0.0.0.0/0)',
+  BLACKHOLE_DEFAULT_ROUTE: 'the default route is a blackhole or its NAT gateway is not available',
+  NO_PUBLIC_IP: 'the default route goes to an internet gateway but the instance has no public IP',
+  CLUSTER_API_UNREACHABLE: 'the Kubernetes API could not be reached, so membership was not judged',
+  NODE_LIST_FORBIDDEN: 'the Kubernetes API refused to list nodes, so membership was not judged',
+  MISSING_VPC_ENDPOINTS: 'a private subnet without egress lacks the VPC endpoints nodes need',
+  ENDPOINT_ACCESS_EXCLUDES_NODES: "the public cluster endpoint does not admit the nodes' egress IPs",
+  NACL_BLOCKS_EGRESS: 'the network ACL blocks HTTPS egress or its return traffic',
+  SECURITY_GROUP_BLOCKS_EGRESS: 'no security group of the instance allows HTTPS egress',
+  VPC_DNS_DISABLED: 'VPC DNS support or DNS hostnames are turned off',
+  NODE_ROLE_MISSING_POLICY: 'the node IAM role lacks the worker node policies',
+  NODE_ROLE_NOT_AUTHORIZED: 'the cluster does not admit the node IAM role',
+  NODEGROUP_HEALTH_ISSUE: 'EKS reports a health issue on the nodegroup (e.g. NodeCreationFailure)',
+};
+
+function labelOf(code: string): string {
+  // Codes added after this file was written still get a line instead of `undefined`.
+  return (FINDING_LABELS as Partial<Record<string, string>>)[code] ?? 'see the message';
+}

@@ -1,0 +1,45 @@
+/** Setup shared by the KubernetesNodeReader tests: the cluster the stub plays, and a one-answer server. */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Cluster } from '../../../functions/core/types.js';
+import { STUB_CREDENTIALS } from '../../support/kubernetesStub.js';
+
+export const credentials = async () => STUB_CREDENTIALS;
+
+/** The cluster `startKubernetesStub({ clusterName: 'prod' })` plays; its tokens are signed for it. */
+export function cluster(overrides: Partial<Cluster> = {}): Cluster {
+  return {
+    name: 'prod',
+    region: 'us-west-2',
+    endpoint: 'https://ABCDEF0123456789.gr7.us-west-2.eks.amazonaws.com',
+    endpointPublicAccess: true,
+    endpointPrivateAccess: true,
+    publicAccessCidrs: ['0.0.0.0/0'],
+    tags: {},
+    ...overrides,
+  };
+}
+
+/**
+ * A server that answers every request with one fixed response, or never when `status` is undefined.
+ * Closed at once, its URL is a port nobody listens on.
+ */
+export async function startFixedServer(
+  status?: number,
+  body = '',
+  contentType = 'application/json',
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer((_req, res) => {
+    if (status === undefined) return;
+    res.writeHead(status, { 'content-type': contentType });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
