@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/support/sdkMatchers.ts'],
     // Integration files each start their own moto_server; two cores, so keep the pool small.
     maxWorkers: 2,
     testTimeout: 30_000,

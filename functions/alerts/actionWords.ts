@@ -1,5 +1,13 @@
 /** Actions, as a person reads them: grouped, described, with the fix to run by hand and how to undo them. */
-import type { Action, ActionStatus, AlertKind, Finding, FindingCode, Policy } from '../core/types.js';
+import type {
+  Action,
+  ActionStatus,
+  AlertKind,
+  Finding,
+  FindingCode,
+  Policy,
+  RemediationRecord,
+} from '../core/types.js';
 import { type Code, count, idList, unique } from './text.js';
 
 export function isRouteAction(a: Action): boolean {
@@ -155,4 +163,21 @@ export function statusHeading(status: ActionStatus, total: number, policy: Polic
     case 'done':
       return kind === 'remediated' ? `What was done (${n})` : `Done (${n})`;
   }
+}
+
+/**
+ * What an earlier remediation did, as the follow-up alerts tell it: its done actions grouped, and the
+ * instances it replaced without a replace action of its own (a scale-cycle).
+ */
+export function remediationDone(record: RemediationRecord): {
+  groups: Action[][];
+  nothing: boolean;
+  replacedApart: string[];
+} {
+  const done = record.actions.filter((a) => a.status === 'done');
+  return {
+    groups: groupActions(done),
+    nothing: done.length === 0,
+    replacedApart: done.some((a) => a.type === 'replace-instances') ? [] : record.replacedInstanceIds,
+  };
 }

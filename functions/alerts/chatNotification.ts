@@ -18,6 +18,7 @@ import {
   instanceOf,
   isRouteAction,
   reasonAndFix,
+  remediationDone,
   STATUS_ORDER,
   statusHeading,
   undoable,
@@ -212,18 +213,16 @@ function chatActionItem(group: Action[], findings: Finding[]): string[] {
 function chatRemediation(ng: NodegroupReport): string[] {
   const record = ng.remediation;
   if (!record) return [];
-  const done = record.actions.filter((a) => a.status === 'done');
+  const { groups, nothing, replacedApart } = remediationDone(record);
   const lines = ['', `*Remediation of ${record.at}* (${record.status})`];
-  const groups = groupActions(done);
   for (const group of groups.slice(0, CHAT_ACTION_ITEMS)) {
     lines.push(`${ACTION_EMOJI.done} ${actionWords(group, inlineCode, CHAT_LIMITS.instances, true)}`);
   }
   if (groups.length > CHAT_ACTION_ITEMS)
     lines.push(`• … and ${count(groups.length - CHAT_ACTION_ITEMS, 'more item')}`);
-  if (done.length === 0) lines.push('nothing was changed');
-  if (record.replacedInstanceIds.length > 0 && !done.some((a) => a.type === 'replace-instances')) {
-    lines.push(`Replaced: ${idList(record.replacedInstanceIds, inlineCode, CHAT_LIMITS.instances)}`);
-  }
+  if (nothing) lines.push('nothing was changed');
+  if (replacedApart.length > 0)
+    lines.push(`Replaced: ${idList(replacedApart, inlineCode, CHAT_LIMITS.instances)}`);
   return lines;
 }
 

@@ -12,6 +12,7 @@ import {
   groupActions,
   isRouteAction,
   reasonAndFix,
+  remediationDone,
   STATUS_ORDER,
   statusHeading,
   undoable,
@@ -168,9 +169,8 @@ function emailActionItem(group: Action[], findings: Finding[]): string[] {
 function emailRemediation(ng: NodegroupReport): string[] {
   const record = ng.remediation;
   if (!record) return [];
-  const done = record.actions.filter((a) => a.status === 'done');
+  const { groups, nothing, replacedApart } = remediationDone(record);
   const out = ['', `REMEDIATION OF ${record.at} (${record.status})`];
-  const groups = groupActions(done);
   for (const group of groups.slice(0, EMAIL_LIMITS.listItems)) {
     out.push(`  - ${actionWords(group, plain, EMAIL_LIMITS.listItems, false)}`);
     const [a] = group as [Action, ...Action[]];
@@ -181,10 +181,9 @@ function emailRemediation(ng: NodegroupReport): string[] {
   if (groups.length > EMAIL_LIMITS.listItems) {
     out.push(`  … and ${count(groups.length - EMAIL_LIMITS.listItems, 'more item')} (see the JSON report)`);
   }
-  if (done.length === 0) out.push('  nothing was changed');
-  if (record.replacedInstanceIds.length > 0 && !done.some((a) => a.type === 'replace-instances')) {
-    out.push(`  Replaced: ${idList(record.replacedInstanceIds, plain, EMAIL_LIMITS.listItems)}`);
-  }
+  if (nothing) out.push('  nothing was changed');
+  if (replacedApart.length > 0)
+    out.push(`  Replaced: ${idList(replacedApart, plain, EMAIL_LIMITS.listItems)}`);
   return out;
 }
 

@@ -5,20 +5,12 @@ import {
   ThrottledException,
 } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { allCustomMatcher, type BaseMatcher } from 'aws-sdk-client-mock-vitest';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { formatAlert } from '../../../functions/alerts/formatAlert.js';
 import { SnsAlertPublisher } from '../../../functions/alerts/SnsAlertPublisher.js';
 import { AwsCallError } from '../../../functions/core/errors.js';
 import type { Log } from '../../../functions/core/ports.js';
 import type { NodegroupReport, Report } from '../../../functions/core/types.js';
-
-expect.extend(allCustomMatcher);
-
-declare module 'vitest' {
-  // biome-ignore lint/suspicious/noExplicitAny: the matcher interface is generic over any, as vitest declares it
-  interface Matchers<T = any> extends BaseMatcher<T> {}
-}
 
 const sns = mockClient(SNSClient);
 

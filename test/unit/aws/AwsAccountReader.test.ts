@@ -32,10 +32,9 @@ import {
 } from '@aws-sdk/client-eks';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { allCustomMatcher, type BaseMatcher } from 'aws-sdk-client-mock-vitest';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AwsAccountReader } from '../../../functions/aws/AwsAccountReader.js';
-import { type AwsClients, createAwsClients } from '../../../functions/aws/clients.js';
+import type { AwsClients } from '../../../functions/aws/clients.js';
 import {
   toInstance,
   toNetworkAcl,
@@ -47,13 +46,7 @@ import {
 } from '../../../functions/aws/mapEc2.js';
 import { AwsCallError, NotFoundError } from '../../../functions/core/errors.js';
 import type { RouteTarget } from '../../../functions/core/types.js';
-
-declare module 'vitest' {
-  // biome-ignore lint/suspicious/noExplicitAny: mirrors vitest's own Matchers<T = any>
-  interface Matchers<T = any> extends BaseMatcher<T> {}
-}
-
-expect.extend(allCustomMatcher);
+import { mockedClients } from '../../support/sdkClients.js';
 
 const eksMock = mockClient(EKSClient);
 const ec2Mock = mockClient(EC2Client);
@@ -72,13 +65,8 @@ const GROUP = 'eks-new_nodegroup_2-a6c9a1b2-3c4d-5e6f-7a8b-9c0d1e2f3a4b';
 const OTHER_GROUP = 'eks-old_nodegroup-11112222-3333-4444-5555-666677778888';
 
 function makeClients(): AwsClients {
-  const config = {
-    region: REGION,
-    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
-    maxAttempts: 6,
-    retryMode: 'adaptive',
-  } as const;
-  return createAwsClients(config);
+  // The function's own retry settings (clients.ts), so the throttling tests see what is left after them.
+  return mockedClients({ region: REGION, maxAttempts: 6, retryMode: 'adaptive' });
 }
 
 let reader: AwsAccountReader;

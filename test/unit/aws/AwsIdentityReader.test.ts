@@ -13,7 +13,6 @@ import {
   NoSuchEntityException,
 } from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
-import { allCustomMatcher, type BaseMatcher } from 'aws-sdk-client-mock-vitest';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { AwsIdentityReader, type ConfigMapReader } from '../../../functions/aws/AwsIdentityReader.js';
 import { AwsCallError } from '../../../functions/core/errors.js';
@@ -21,13 +20,7 @@ import type { Cluster } from '../../../functions/core/types.js';
 import type { ConfigMapRead } from '../../../functions/kubernetes/KubernetesNodeReader.js';
 import { cluster, nodegroup } from '../../support/factories.js';
 import { awsAuthMapRoles } from '../../support/kubernetesStub.js';
-
-declare module 'vitest' {
-  // biome-ignore lint/suspicious/noExplicitAny: mirrors vitest's own Matchers<T = any>
-  interface Matchers<T = any> extends BaseMatcher<T> {}
-}
-
-expect.extend(allCustomMatcher);
+import { mockedClients } from '../../support/sdkClients.js';
 
 const eksMock = mockClient(EKSClient);
 const iamMock = mockClient(IAMClient);
@@ -60,11 +53,7 @@ function configMaps(read: ConfigMapRead): ConfigMapReader & { calls: number } {
 }
 
 function makeReader(options: { configMaps?: ConfigMapReader } = {}) {
-  const config = { region: 'us-west-2', credentials: { accessKeyId: 'AKID', secretAccessKey: 'SECRET' } };
-  return new AwsIdentityReader({
-    clients: { eks: new EKSClient(config), iam: new IAMClient(config) },
-    ...options,
-  });
+  return new AwsIdentityReader({ clients: mockedClients({ maxAttempts: undefined }), ...options });
 }
 
 const ng = nodegroup({ nodeRoleArn: ROLE });

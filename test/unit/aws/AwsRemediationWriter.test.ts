@@ -18,17 +18,10 @@ import {
   UpdateNodegroupConfigCommand,
 } from '@aws-sdk/client-eks';
 import { mockClient } from 'aws-sdk-client-mock';
-import { allCustomMatcher, type BaseMatcher } from 'aws-sdk-client-mock-vitest';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AwsRemediationWriter } from '../../../functions/aws/AwsRemediationWriter.js';
 import { AwsCallError } from '../../../functions/core/errors.js';
-
-expect.extend(allCustomMatcher);
-
-declare module 'vitest' {
-  // biome-ignore lint/suspicious/noExplicitAny: the matcher interface is generic over any, as vitest declares it
-  interface Matchers<T = any> extends BaseMatcher<T> {}
-}
+import { mockedClients } from '../../support/sdkClients.js';
 
 const ec2Mock = mockClient(EC2Client);
 const asgMock = mockClient(AutoScalingClient);
@@ -43,15 +36,8 @@ const CLUSTER = 'eks-workshop';
 const NODEGROUP = 'new_nodegroup_2';
 
 function writer(): AwsRemediationWriter {
-  const config = {
-    region: REGION,
-    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
-  };
-  return new AwsRemediationWriter({
-    ec2: new EC2Client(config),
-    autoScaling: new AutoScalingClient(config),
-    eks: new EKSClient(config),
-  });
+  // The SDK's default retries, as before: the throttling tests see what remains after them.
+  return new AwsRemediationWriter(mockedClients({ region: REGION, maxAttempts: undefined }));
 }
 
 function ec2Error(name: string, message: string): EC2ServiceException {

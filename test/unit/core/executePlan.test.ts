@@ -12,6 +12,7 @@ import { AwsRemediationWriter } from '../../../functions/aws/AwsRemediationWrite
 import { executePlan } from '../../../functions/core/executePlan.js';
 import { silentLog } from '../../../functions/core/ports.js';
 import type { Action } from '../../../functions/core/types.js';
+import { mockedClients } from '../../support/sdkClients.js';
 
 const ec2 = mockClient(EC2Client);
 const autoScaling = mockClient(AutoScalingClient);
@@ -19,16 +20,7 @@ const eks = mockClient(EKSClient);
 
 const RTB = 'rtb-0f1e2d3c4b5a69788';
 const NAT = 'nat-0123456789abcdef0';
-const config = {
-  region: 'us-west-2',
-  credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
-  maxAttempts: 1,
-};
-const writer = new AwsRemediationWriter({
-  ec2: new EC2Client(config),
-  autoScaling: new AutoScalingClient(config),
-  eks: new EKSClient(config),
-});
+const writer = new AwsRemediationWriter(mockedClients());
 
 const createRoute: Action = {
   type: 'create-route',

@@ -12,19 +12,11 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { allCustomMatcher, type BaseMatcher } from 'aws-sdk-client-mock-vitest';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AwsCallError } from '../../../functions/core/errors.js';
 import type { RemediationRecord } from '../../../functions/core/types.js';
 import { DynamoDbStateStore } from '../../../functions/state/DynamoDbStateStore.js';
 import { fakeClock } from '../../support/stateStoreContract.js';
-
-expect.extend(allCustomMatcher);
-
-declare module 'vitest' {
-  // biome-ignore lint/suspicious/noExplicitAny: the matcher interface is generic over any, as vitest declares it
-  interface Matchers<T = any> extends BaseMatcher<T> {}
-}
 
 const ddb = mockClient(DynamoDBClient);
 
