@@ -11,6 +11,8 @@ export interface Config {
   alertTopicArn?: string;
   recycleStrategy: RecycleStrategy;
   allowMainRouteTable: boolean;
+  /** Remediation may patch a route table that also serves subnets outside the cluster. */
+  allowSharedRouteTable: boolean;
   preflightPolicy: 'notify' | 'remediate';
   stateTable?: string;
   kubernetesApiUrl?: string;
@@ -50,6 +52,7 @@ export function parseConfig(env: Env = process.env): Config {
     ...(alertTopicArn && { alertTopicArn }),
     recycleStrategy: oneOf(env, 'RECYCLE_STRATEGY', ['replace-unjoined', 'scale-cycle'], 'replace-unjoined'),
     allowMainRouteTable: oneOf(env, 'ALLOW_MAIN_ROUTE_TABLE', ['true', 'false'], 'false') === 'true',
+    allowSharedRouteTable: oneOf(env, 'ALLOW_SHARED_ROUTE_TABLE', ['true', 'false'], 'false') === 'true',
     preflightPolicy: oneOf(env, 'PREFLIGHT_POLICY', ['notify', 'remediate'], 'notify'),
     ...(optional(env, 'STATE_TABLE') && { stateTable: optional(env, 'STATE_TABLE') }),
     ...(kubernetesApiUrl && { kubernetesApiUrl }),
@@ -60,13 +63,14 @@ export function parseConfig(env: Env = process.env): Config {
   };
 }
 
-/** What remediation needs from the configuration; the CLI may override allowMainRouteTable. */
+/** What remediation needs from the configuration; the CLI may allow the main or shared route tables too. */
 export function remediationSettings(
   config: Config,
-  overrides: { allowMainRouteTable?: boolean } = {},
+  overrides: { allowMainRouteTable?: boolean; allowSharedRouteTable?: boolean } = {},
 ): RemediationSettings {
   return {
     allowMainRouteTable: overrides.allowMainRouteTable || config.allowMainRouteTable,
+    allowSharedRouteTable: overrides.allowSharedRouteTable || config.allowSharedRouteTable,
     recycleStrategy: config.recycleStrategy,
     loopGuard: {
       maxRemediations: config.loopGuardMaxRemediations,

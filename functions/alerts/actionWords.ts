@@ -7,21 +7,22 @@ import type {
   FindingCode,
   Policy,
   RemediationRecord,
+  RouteAction,
 } from '../core/types.js';
 import { type Code, count, idList, unique } from './text.js';
 
-export function isRouteAction(a: Action): boolean {
+export function isRouteAction(a: Action): a is RouteAction {
   return a.type === 'create-route' || a.type === 'replace-route';
 }
 
-/** The instance a replace-instances action is about; none when it speaks of the whole group. */
-export function instanceOf(a: Action): string | undefined {
-  return a.instanceId ?? (a.resourceId.startsWith('i-') ? a.resourceId : undefined);
+/** The instances a replace-instances action is about. */
+export function instancesOf(a: Action): string[] {
+  return a.type === 'replace-instances' ? a.instanceIds : [];
 }
 
 /** The instances these actions name, in order, repeats kept. */
 export function instanceIdsOf(actions: Action[]): string[] {
-  return actions.map(instanceOf).filter((id): id is string => id !== undefined);
+  return actions.flatMap(instancesOf);
 }
 
 /**
@@ -35,10 +36,12 @@ export function groupActions(actions: Action[]): Action[][] {
       a.status,
       a.type,
       a.target,
-      a.reason,
-      a.autoScalingGroupName,
-      a.desiredSize,
-      isRouteAction(a) ? `${a.routeTableId ?? a.resourceId}/${a.destination ?? ''}` : '',
+      // Alike by their data, not by their sentence (which names each instance).
+      a.type === 'replace-instances' ? (a.scaleCycleBlockedBy ?? '') : a.reason,
+      a.reasonCode,
+      a.type === 'replace-instances' || a.type === 'scale-cycle' ? a.autoScalingGroupName : undefined,
+      a.type === 'scale-cycle' ? a.desiredSize : undefined,
+      isRouteAction(a) ? `${a.routeTableId}/${a.destination}` : '',
     ]);
     const group = groups.get(key);
     if (group) group.push(a);
@@ -70,7 +73,7 @@ export function actionWords(group: Action[], code: Code, maxIds: number, inlineC
     )})${target}`;
   }
   if (isRouteAction(a)) {
-    const table = a.routeTableId ?? a.resourceId;
+    const table = a.routeTableId;
     const changed = a.status === 'done' || a.status === 'planned';
     if (inlineChange && changed && a.before && a.after) {
       return `${a.type} ${code(table)}: ${code(a.before)} → ${code(a.after)}`;
@@ -95,31 +98,30 @@ export interface HandFix {
 /**
  * The reason of an action, and for a skipped or failed one what a person can run instead: the fix of
  * the finding it answers (the route command for a route table, the replacement commands for stranded
- * instances). A reason that already spells out that command gets it taken out, so the command is
- * shown once, as code.
+ * instances).
  */
 export function reasonAndFix(a: Action, findings: Finding[]): { reason: string; hand?: HandFix } {
   if (a.status !== 'skipped' && a.status !== 'failed') return { reason: a.reason };
-  const table = a.routeTableId ?? a.resourceId;
-  const instance = instanceOf(a);
+  // The refusal's own commands (the route, the NAT gateway to create) come first.
+  if (isRouteAction(a) && a.manualFix) {
+    const code = findings.find((f) => f.routeTableId === a.routeTableId)?.code ?? 'NO_DEFAULT_ROUTE';
+    return { reason: a.reason, hand: { code, fix: a.manualFix } };
+  }
+  const table = isRouteAction(a) ? a.routeTableId : a.resourceId;
+  const instances = instancesOf(a);
   const finding = findings.find((f) => {
     if (!f.fix.trim()) return false;
     if (isRouteAction(a)) return f.code !== 'NODES_NOT_JOINED' && (f.routeTableId ?? f.resourceId) === table;
     if (a.type === 'replace-instances' || a.type === 'scale-cycle') {
-      return f.code === 'NODES_NOT_JOINED' && (!instance || (f.instanceIds?.includes(instance) ?? true));
+      return (
+        f.code === 'NODES_NOT_JOINED' &&
+        (instances.length === 0 || instances.some((id) => f.instanceIds?.includes(id) ?? true))
+      );
     }
     return f.resourceId === a.resourceId;
   });
   if (!finding) return { reason: a.reason };
-  const hand = { code: finding.code, fix: finding.fix };
-  const fix = finding.fix.trim();
-  if (!a.reason.includes(fix)) return { reason: a.reason, hand };
-  const reason = a.reason
-    .replace(fix, '')
-    .trim()
-    .replace(/\s*(a person can run|by hand|run)\s*:?$/i, '')
-    .trim();
-  return { reason, hand };
+  return { reason: a.reason, hand: { code: finding.code, fix: finding.fix } };
 }
 
 /** An undo that says there is nothing to run (a terminated instance stays terminated). */

@@ -199,14 +199,15 @@ function escalationReasons(
         '.',
     );
   }
-  const guard = ng.actions.find((a) => a.status === 'skipped' && /loop guard/i.test(a.reason));
+  const guard = ng.actions.find((a) => a.reasonCode === 'LOOP_GUARD')?.loopGuard;
   if (guard) {
     const persists =
       causes.length === 0 ? '' : `, ${causes.join(', ')} ${causes.length === 1 ? 'persists' : 'persist'}`;
     short.push(`loop guard reached${persists}`);
-    // The guard's own words come first; what follows `; ` is the reason of the action it stopped.
-    const words = guard.reason.split('; ')[0] ?? guard.reason;
-    long.push(`Loop guard: ${words.replace(/^\s*loop guard\s*:?\s*/i, '')}`);
+    const hours = +(guard.windowSeconds / 3600).toFixed(2);
+    long.push(
+      `Loop guard: ${guard.remediations} remediation(s) of this nodegroup in the last ${hours} h (limit ${guard.limit}), so nothing more is changed automatically`,
+    );
   }
   if (short.length === 0) {
     short.push(problem);

@@ -15,7 +15,6 @@ import type {
 import {
   actionWords,
   groupActions,
-  instanceOf,
   isRouteAction,
   reasonAndFix,
   remediationDone,
@@ -351,10 +350,12 @@ function relatedResources(ng: NodegroupReport, facts: AlertFacts): string[] {
       ...facts.unknown.map((v) => v.instanceId),
       ...actions.flatMap((a) =>
         isRouteAction(a)
-          ? [a.routeTableId ?? a.resourceId, a.natGatewayId ?? a.target]
+          ? [a.routeTableId, a.natGatewayId ?? a.target]
           : a.type === 'replace-instances'
-            ? [instanceOf(a), a.autoScalingGroupName ?? a.target]
-            : [a.autoScalingGroupName],
+            ? [...a.instanceIds, a.autoScalingGroupName]
+            : a.type === 'scale-cycle'
+              ? [a.autoScalingGroupName]
+              : [],
       ),
       ...(ng.remediation?.replacedInstanceIds ?? []),
       ...(facts.kind === 'resolved' ? facts.joined.map((v) => v.instanceId) : []),

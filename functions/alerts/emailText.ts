@@ -250,6 +250,7 @@ const FINDING_LABELS: Record<FindingCode, string> = {
   NODE_ROLE_MISSING_POLICY: 'the node IAM role lacks the worker node policies',
   NODE_ROLE_NOT_AUTHORIZED: 'the cluster does not admit the node IAM role',
   NODEGROUP_HEALTH_ISSUE: 'EKS reports a health issue on the nodegroup (e.g. NodeCreationFailure)',
+  IPV6_ONLY_EGRESS: 'the subnet can leave the VPC over IPv6 only, and nodes need IPv4 to join',
 };
 
 function labelOf(code: string): string {

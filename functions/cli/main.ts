@@ -42,14 +42,17 @@ async function check(command: Extract<Command, { name: 'check' }>): Promise<numb
       ...(command.policy && { policyOverride: command.policy }),
       defaultPolicy: config.policy,
       joinWindowSeconds: command.joinWindowSeconds ?? config.joinWindowSeconds,
-      remediation: remediationSettings(config, { allowMainRouteTable: command.allowMainRouteTable }),
+      remediation: remediationSettings(config, {
+        allowMainRouteTable: command.allowMainRouteTable,
+        allowSharedRouteTable: command.allowSharedRouteTable,
+      }),
       ...(command.preflight && { preflight: true, preflightPolicy: config.preflightPolicy }),
     },
     {
       account: new AwsAccountReader(clients),
       writer: new AwsRemediationWriter(clients),
       state: stateStore(config, clients),
-      membership,
+      membership: membership.session(),
       // One reader for nodes and aws-auth: one token per cluster.
       identity: new AwsIdentityReader({ clients, configMaps: membership }),
       ...(topicArn && { alerts: new SnsAlertPublisher({ client: clients.sns, topicArn }) }),

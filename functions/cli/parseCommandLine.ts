@@ -14,6 +14,7 @@ export type Command =
       topicArn?: string;
       region?: string;
       allowMainRouteTable: boolean;
+      allowSharedRouteTable: boolean;
       preflight: boolean;
       json: boolean;
     }
@@ -30,6 +31,9 @@ Commands:
       --region REGION      AWS region. Default: the SDK's (AWS_REGION, profile).
       --allow-main-route-table
                            Let remediation patch a VPC's main route table (ALLOW_MAIN_ROUTE_TABLE=true).
+      --allow-shared-route-table
+                           Let remediation patch a route table that also serves subnets outside the
+                           cluster (ALLOW_SHARED_ROUTE_TABLE=true).
       --preflight          Also check the nodegroups' subnets and node role now, before any instance fails.
       --json               Print exactly one JSON report on stdout.
   invoke EVENT_FILE      Run the Lambda handler on an EventBridge or SQS event file; print its result as JSON.
@@ -54,6 +58,7 @@ function parseCheck(args: string[]): Command {
     'topic-arn': { type: 'string' },
     region: { type: 'string' },
     'allow-main-route-table': { type: 'boolean', default: false },
+    'allow-shared-route-table': { type: 'boolean', default: false },
     preflight: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -73,6 +78,7 @@ function parseCheck(args: string[]): Command {
       ...(values['topic-arn'] && { topicArn: values['topic-arn'] }),
       ...(values.region && { region: values.region }),
       allowMainRouteTable: values['allow-main-route-table'] ?? false,
+      allowSharedRouteTable: values['allow-shared-route-table'] ?? false,
       preflight: values.preflight ?? false,
       json: values.json ?? false,
     };

@@ -61,3 +61,13 @@ export function subtractRange(ranges: Ipv4Range[], cut: Ipv4Range): Ipv4Range[] 
     return rest;
   });
 }
+
+/** The addresses of `ranges` that none of `cuts` holds. */
+export function subtractAll(ranges: Ipv4Range[], cuts: Ipv4Range[]): Ipv4Range[] {
+  return cuts.reduce(subtractRange, ranges);
+}
+
+/** Parses CIDR blocks, leaving out the ones that are not IPv4. */
+export function parseCidrs(cidrs: string[]): Ipv4Range[] {
+  return cidrs.map(parseCidr).filter((r): r is Ipv4Range => r !== undefined);
+}

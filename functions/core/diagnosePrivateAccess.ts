@@ -65,7 +65,7 @@ export function diagnosePrivateAccess(input: PrivateAccessInput): PrivateAccessV
 function missingEndpointsFinding(input: PrivateAccessInput, problems: EndpointProblem[]): Finding {
   const { region, cluster, network, subnetId, routeTable, instances, zone } = input;
   const { table, source } = routeTable;
-  const nat = chooseNatGateway(network, zone);
+  const nat = chooseNatGateway(network, zone, table.routeTableId).choice;
   const services = problems.map((p) => p.service);
   return {
     code: 'MISSING_VPC_ENDPOINTS',

@@ -1,9 +1,10 @@
-import { chooseNatGateway, type NatChoice } from './chooseNatGateway.js';
-import { DEFAULT_ROUTE, describeRoute, findDefaultRoute } from './describeRoute.js';
+import { chooseNatGateway } from './chooseNatGateway.js';
+import { DEFAULT_ROUTE, describeRoute, targetId } from './describeRoute.js';
 import { diagnosePrivateAccess, type PrivateAccessVerdict } from './diagnosePrivateAccess.js';
 import { describeEffectiveTable, effectiveRouteTable } from './effectiveRouteTable.js';
-import { natProblem } from './liveDefaultRoute.js';
-import type { Cluster, Finding, Instance, NetworkSnapshot } from './types.js';
+import { analyseEgress, type DeadCause } from './egress.js';
+import { routeFix } from './routeCommands.js';
+import type { Cluster, Finding, Instance, NetworkSnapshot, Route } from './types.js';
 
 export interface RoutingInput {
   region: string;
@@ -54,7 +55,7 @@ export function diagnoseSubnetRouting(input: SubnetRoutingInput): Finding | unde
   const which = describeEffectiveTable(subnetId, effective);
   const routes = table.routes.map(describeRoute).join(', ') || 'none';
   const base = { subnetId, instanceIds, routeTableId: table.routeTableId, routeTableSource: source };
-  const defaultRoute = findDefaultRoute(table.routes);
+  const egress = analyseEgress(table, network);
   // Whether nodes can do without internet egress: asked only where it changes the verdict.
   const privateAccess = (): PrivateAccessVerdict | undefined =>
     cluster &&
@@ -68,101 +69,114 @@ export function diagnoseSubnetRouting(input: SubnetRoutingInput): Finding | unde
       ...(zone && { zone }),
       ...(input.additionalEndpointServices && { additionalServices: input.additionalEndpointServices }),
     });
+  const nat = () => chooseNatGateway(network, zone, table.routeTableId).choice;
 
-  if (!defaultRoute) {
-    const access = privateAccess();
-    if (access?.kind === 'complete') return undefined;
-    if (access?.kind === 'incomplete') return access.finding;
-    const unknownEndpoints =
-      access?.reason === 'endpoints-unknown'
-        ? ` Cluster ${cluster?.name} has private endpoint access, but the VPC endpoints were not read: if nodes here are meant to use VPC endpoints instead of the internet, create those rather than this route.`
-        : '';
-    const nat = chooseNatGateway(network, zone);
-    return {
-      code: 'NO_DEFAULT_ROUTE',
-      severity: 'critical',
-      resourceId: table.routeTableId,
-      ...base,
-      ...(nat && { natGatewayId: nat.natGateway.natGatewayId }),
-      message: `${which} has no ${DEFAULT_ROUTE} route, so nodes in ${subnetId} cannot reach the EKS API, ECR or STS. Routes: ${routes}.${mainTableWarning(source)}${unknownEndpoints}`,
-      fix: routeFix('create-route', region, network, table.routeTableId, zone, nat),
-    };
+  switch (egress.kind) {
+    // Egress of unknown kind is never called missing: the report shows the route, the plan refuses to write.
+    case 'unknown':
+      return undefined;
+    case 'internet':
+      return noPublicIp(input, egress.routes, which, base, privateAccess);
+    case 'dead': {
+      const choice = nat();
+      const why = deadWords(egress.route, egress.cause);
+      const natTarget = egress.route.target.kind === 'nat-gateway';
+      return {
+        code: 'BLACKHOLE_DEFAULT_ROUTE',
+        severity: 'critical',
+        resourceId: table.routeTableId,
+        ...base,
+        ...(choice && { natGatewayId: choice.natGateway.natGatewayId }),
+        message: `${which} sends ${egress.route.destination} nowhere: ${why}. Nodes in ${subnetId} cannot reach the EKS API, ECR or STS.${mainTableWarning(source)}`,
+        fix: natTarget
+          ? routeFix('replace-route', region, network, table.routeTableId, zone, choice)
+          : [
+              `# ${describeRoute(egress.route)} goes to a ${egress.route.target.kind} (a firewall, transit or peering path): restore that target,`,
+              `aws ec2 describe-route-tables --route-table-ids ${table.routeTableId} --region ${region}`,
+              '# or, if this subnet should leave through a NAT gateway instead:',
+              routeFix('replace-route', region, network, table.routeTableId, zone, choice),
+            ].join('\n'),
+      };
+    }
+    case 'ipv6-only': {
+      const access = privateAccess();
+      if (access?.kind === 'complete') return undefined;
+      if (access?.kind === 'incomplete') return access.finding;
+      return {
+        code: 'IPV6_ONLY_EGRESS',
+        severity: 'critical',
+        resourceId: table.routeTableId,
+        ...base,
+        message: `${which} has no IPv4 way out: its only egress is ${describeRoute(egress.route)}. Nodes in ${subnetId} reach the EKS API, ECR and STS over IPv4 unless they use dual-stack endpoints, so they cannot join. Routes: ${routes}. No IPv4 route is written automatically: whether IPv4 egress belongs here is a design decision.${mainTableWarning(source)}`,
+        fix: [
+          '# If the nodes should have IPv4 egress, route it through a NAT gateway:',
+          routeFix('create-route', region, network, table.routeTableId, zone, nat()),
+          '# or give the cluster and its nodes dual-stack (IPv6) endpoints for the EKS API, ECR and STS.',
+        ].join('\n'),
+      };
+    }
+    case 'none': {
+      const access = privateAccess();
+      if (access?.kind === 'complete') return undefined;
+      if (access?.kind === 'incomplete') return access.finding;
+      const unknownEndpoints =
+        access?.reason === 'endpoints-unknown'
+          ? ` Cluster ${cluster?.name} has private endpoint access, but the VPC endpoints were not read: if nodes here are meant to use VPC endpoints instead of the internet, create those rather than this route.`
+          : '';
+      const choice = nat();
+      return {
+        code: 'NO_DEFAULT_ROUTE',
+        severity: 'critical',
+        resourceId: table.routeTableId,
+        ...base,
+        ...(choice && { natGatewayId: choice.natGateway.natGatewayId }),
+        message: `${which} has no ${DEFAULT_ROUTE} route, so nodes in ${subnetId} cannot reach the EKS API, ECR or STS. Routes: ${routes}.${mainTableWarning(source)}${unknownEndpoints}`,
+        fix: routeFix('create-route', region, network, table.routeTableId, zone, choice),
+      };
+    }
   }
-
-  const deadNat =
-    defaultRoute.target.kind === 'nat-gateway' ? natProblem(network, defaultRoute.target.id) : undefined;
-  if (defaultRoute.state === 'blackhole' || deadNat) {
-    const nat = chooseNatGateway(network, zone);
-    const why =
-      deadNat ?? `the route is a blackhole (its target ${describeRoute(defaultRoute)} no longer exists)`;
-    return {
-      code: 'BLACKHOLE_DEFAULT_ROUTE',
-      severity: 'critical',
-      resourceId: table.routeTableId,
-      ...base,
-      ...(nat && { natGatewayId: nat.natGateway.natGatewayId }),
-      message: `${which} sends ${DEFAULT_ROUTE} nowhere: ${why}. Nodes in ${subnetId} cannot reach the EKS API, ECR or STS.${mainTableWarning(source)}`,
-      fix: routeFix('replace-route', region, network, table.routeTableId, zone, nat),
-    };
-  }
-
-  if (defaultRoute.target.kind === 'internet-gateway') {
-    const withoutIp = instances.filter((i) => !i.publicIp);
-    if (withoutIp.length === 0) return undefined;
-    // Without a public IP the internet is out of reach, but a private cluster does not need it.
-    if (privateAccess()?.kind === 'complete') return undefined;
-    const ids = withoutIp.map((i) => i.instanceId);
-    return {
-      code: 'NO_PUBLIC_IP',
-      severity: 'critical',
-      resourceId: subnetId,
-      ...base,
-      instanceIds: ids,
-      message: `${which} sends ${DEFAULT_ROUTE} to internet gateway ${defaultRoute.target.id}, but ${ids.join(', ')} ha${ids.length === 1 ? 's' : 've'} no public IP, so the traffic cannot leave the VPC.`,
-      fix: [
-        `# Either give new instances in ${subnetId} a public IP, then replace the unjoined ones:`,
-        `aws ec2 modify-subnet-attribute --subnet-id ${subnetId} --map-public-ip-on-launch --region ${region}`,
-        '# or move the nodegroup to private subnets whose default route goes to a NAT gateway.',
-      ].join('\n'),
-    };
-  }
-  return undefined;
 }
 
-function routeFix(
-  verb: 'create-route' | 'replace-route',
-  region: string,
-  network: NetworkSnapshot,
-  routeTableId: string,
-  zone: string | undefined,
-  nat: NatChoice | undefined,
-): string {
-  const command = (natId: string) =>
-    `aws ec2 ${verb} --route-table-id ${routeTableId} --destination-cidr-block ${DEFAULT_ROUTE} --nat-gateway-id ${natId} --region ${region}`;
-  if (nat) {
-    const crossZone = nat.sameZone
-      ? ''
-      : `# No available NAT gateway in ${zone ?? 'the subnet zone'}: ${nat.natGateway.natGatewayId} is in another zone, so traffic crosses zones.\n`;
-    return `${crossZone}${command(nat.natGateway.natGatewayId)}`;
-  }
-  const publicSubnet = publicSubnetFor(network, zone);
-  return [
-    `# No available NAT gateway in ${network.vpcId}: create one in a public subnet${zone ? ` of ${zone}` : ''}, then route to it:`,
-    `aws ec2 allocate-address --domain vpc --region ${region}`,
-    `aws ec2 create-nat-gateway --subnet-id ${publicSubnet ?? '<public-subnet-id>'} --allocation-id <eipalloc-id> --region ${region}`,
-    `aws ec2 wait nat-gateway-available --nat-gateway-ids <nat-gateway-id> --region ${region}`,
-    command('<nat-gateway-id>'),
-  ].join('\n');
-}
-
-/** A subnet whose default route goes to an internet gateway, same zone first: where a NAT gateway belongs. */
-function publicSubnetFor(network: NetworkSnapshot, zone: string | undefined): string | undefined {
-  const isPublic = (subnetId: string) => {
-    const route = findDefaultRoute(effectiveRouteTable(network, subnetId)?.table.routes ?? []);
-    return route?.target.kind === 'internet-gateway' && route.state === 'active';
+/** An internet gateway route is no way out for instances without a public IP (unless a private cluster needs none). */
+function noPublicIp(
+  input: SubnetRoutingInput,
+  routes: Route[],
+  which: string,
+  base: Pick<Finding, 'subnetId' | 'instanceIds' | 'routeTableId' | 'routeTableSource'>,
+  privateAccess: () => PrivateAccessVerdict | undefined,
+): Finding | undefined {
+  const { region, subnetId, instances } = input;
+  const gateway = routes.find((r) => r.target.kind === 'internet-gateway');
+  if (!gateway || routes.some((r) => r.target.kind !== 'internet-gateway')) return undefined;
+  const withoutIp = instances.filter((i) => !i.publicIp);
+  if (withoutIp.length === 0) return undefined;
+  if (privateAccess()?.kind === 'complete') return undefined;
+  const ids = withoutIp.map((i) => i.instanceId);
+  return {
+    code: 'NO_PUBLIC_IP',
+    severity: 'critical',
+    resourceId: subnetId,
+    ...base,
+    instanceIds: ids,
+    message: `${which} sends ${gateway.destination} to internet gateway ${targetId(gateway.target)}, but ${ids.join(', ')} ha${ids.length === 1 ? 's' : 've'} no public IP, so the traffic cannot leave the VPC.`,
+    fix: [
+      `# Either give new instances in ${subnetId} a public IP, then replace the unjoined ones:`,
+      `aws ec2 modify-subnet-attribute --subnet-id ${subnetId} --map-public-ip-on-launch --region ${region}`,
+      '# or move the nodegroup to private subnets whose default route goes to a NAT gateway.',
+    ].join('\n'),
   };
-  const publicSubnets = network.subnets.filter((s) => isPublic(s.subnetId));
-  return (publicSubnets.find((s) => s.availabilityZone === zone) ?? publicSubnets[0])?.subnetId;
+}
+
+/** Why a route that would carry internet traffic carries nothing, as a person reads it. */
+export function deadWords(route: Route, cause: DeadCause): string {
+  switch (cause.kind) {
+    case 'blackhole':
+      return `the route is a blackhole (its target ${describeRoute(route)} no longer exists)`;
+    case 'nat-gone':
+      return `its NAT gateway ${cause.natGatewayId} does not exist any more`;
+    case 'nat-state':
+      return `its NAT gateway ${cause.natGatewayId} is ${cause.state}`;
+  }
 }
 
 function mainTableWarning(source: 'explicit' | 'main'): string {

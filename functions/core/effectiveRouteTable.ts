@@ -17,6 +17,20 @@ export function effectiveRouteTable(
   return main ? { table: main, source: 'main' } : undefined;
 }
 
+/**
+ * Every subnet whose traffic a table routes: its explicit associations, and for the main table also
+ * each subnet of the VPC that no table is explicitly associated with. This is what a write to the
+ * table changes.
+ */
+export function servedSubnetIds(network: NetworkSnapshot, table: RouteTable): string[] {
+  if (!table.main) return [...table.subnetIds];
+  const associated = new Set(network.routeTables.flatMap((t) => t.subnetIds));
+  const unassociated = network.subnets
+    .filter((s) => s.vpcId === table.vpcId && !associated.has(s.subnetId))
+    .map((s) => s.subnetId);
+  return [...new Set([...table.subnetIds, ...unassociated])];
+}
+
 /** How a person reads which table a subnet uses: its own, or the VPC main table by default. */
 export function describeEffectiveTable(subnetId: string, { table, source }: EffectiveRouteTable): string {
   return source === 'explicit'

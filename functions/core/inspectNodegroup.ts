@@ -1,6 +1,7 @@
 import { diagnoseNetwork, subnetsOf } from './diagnoseNetwork.js';
 import { diagnoseNodegroupHealth, diagnoseNodeIdentity } from './diagnoseNodeIdentity.js';
 import { effectiveRouteTable } from './effectiveRouteTable.js';
+import { analyseEgress, summariseEgress } from './egress.js';
 import { judgeInstances, unjoined } from './judgeInstances.js';
 import { membershipFinding, nodesNotJoinedFinding } from './membershipFindings.js';
 import type { AccountReader, IdentityReader, Log, MembershipReader } from './ports.js';
@@ -50,7 +51,13 @@ export async function inspectNodegroup(
   const instances = await account.describeGroupInstances(nodegroup.autoScalingGroupNames);
   // No instance, nothing to match: spare the Kubernetes API the call.
   const nodes: Membership =
-    instances.length > 0 ? await membership.listNodes(cluster, name) : { kind: 'known', nodes: [] };
+    instances.length > 0
+      ? await membership.listNodes(
+          cluster,
+          name,
+          instances.map((i) => i.instanceId),
+        )
+      : { kind: 'known', nodes: [] };
   const verdicts = judgeInstances(instances, nodes, now, request.joinWindowSeconds);
   const findings: Finding[] = [];
   const accessFinding = membershipFinding(cluster, nodes);
@@ -74,7 +81,15 @@ export async function inspectNodegroup(
     if (stranded.length > 0) {
       findings.push(nodesNotJoinedFinding(nodegroup, stranded, request.joinWindowSeconds, cluster.region));
     }
-    if (diagnosis.routeTables.length > 0) report.routeTables = diagnosis.routeTables;
+    if (diagnosis.routeTables.length > 0) {
+      report.routeTables = diagnosis.routeTables;
+      report.egress = Object.fromEntries(
+        diagnosis.routeTables.map((t) => {
+          const network = diagnosis.networks.find((n) => n.vpcId === t.vpcId) ?? diagnosis.networks[0];
+          return [t.routeTableId, summariseEgress(analyseEgress(t, network as NetworkSnapshot))];
+        }),
+      );
+    }
     networks = diagnosis.networks;
   }
   report.instances = verdicts;

@@ -1,4 +1,3 @@
-import type { LoopGuard } from './planRemediation.js';
 import type { RemediationRecord } from './types.js';
 
 export interface LoopGuardSettings {
@@ -8,18 +7,22 @@ export interface LoopGuardSettings {
   windowSeconds: number;
 }
 
-export const DEFAULT_LOOP_GUARD: LoopGuardSettings = { maxRemediations: 2, windowSeconds: 6 * 3600 };
+/** The loop guard's verdict, decided from the state table before planning. */
+export type LoopGuard =
+  | { allowed: true }
+  | { allowed: false; remediations: number; limit: number; windowSeconds: number };
 
-/** Past the limit, a fix that keeps being needed is a person's problem: only an escalation is sent. */
+/**
+ * Past the limit, a fix that keeps being needed is a person's problem: only an escalation is sent.
+ * Every remediation counts, the ones whose writes failed too: a write that keeps failing is not
+ * tried on every event.
+ */
 export function evaluateLoopGuard(recent: RemediationRecord[], settings: LoopGuardSettings): LoopGuard {
   if (recent.length < settings.maxRemediations) return { allowed: true };
-  const hours = +(settings.windowSeconds / 3600).toFixed(2);
   return {
     allowed: false,
-    reason: `loop guard: ${recent.length} remediation(s) of this nodegroup in the last ${hours} h (limit ${settings.maxRemediations}), so nothing more is changed automatically`,
+    remediations: recent.length,
+    limit: settings.maxRemediations,
+    windowSeconds: settings.windowSeconds,
   };
-}
-
-export function isLoopGuardSkip(reason: string): boolean {
-  return reason.startsWith('loop guard:');
 }

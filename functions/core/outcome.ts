@@ -25,7 +25,7 @@ function isFixed(finding: Finding, done: Action[]): boolean {
       return (
         done.some((a) => a.type === 'scale-cycle') ||
         (finding.instanceIds ?? []).every((id) =>
-          done.some((a) => a.type === 'replace-instances' && a.instanceId === id),
+          done.some((a) => a.type === 'replace-instances' && a.instanceIds.includes(id)),
         )
       );
     default:

@@ -1,4 +1,8 @@
-import { DEFAULT_ROUTE, describeRoute, findDefaultRoute, targetId } from './describeRoute.js';
+import { effectiveRouteTable } from './effectiveRouteTable.js';
+import { analyseEgress } from './egress.js';
+import type { LoopGuard } from './loopGuard.js';
+import { planRoute, type RouteContext } from './planRoute.js';
+import { withReason } from './reasons.js';
 import type {
   Action,
   Finding,
@@ -6,14 +10,16 @@ import type {
   InstanceVerdict,
   NetworkSnapshot,
   Nodegroup,
-  Route,
-  RouteTable,
+  ReasonCode,
+  ReplaceInstancesAction,
+  RouteAction,
+  ScaleCycleAction,
 } from './types.js';
 
 export type RecycleStrategy = 'replace-unjoined' | 'scale-cycle';
 
-/** The loop guard's verdict, decided from the state table before planning. */
-export type LoopGuard = { allowed: true } | { allowed: false; reason: string };
+/** scale-cycle needs time to scale to 0, wait for ACTIVE and scale back: less than this left, it is not started. */
+export const SCALE_CYCLE_MIN_SECONDS = 300;
 
 export interface PlanInput {
   region: string;
@@ -24,203 +30,197 @@ export interface PlanInput {
   findings: Finding[];
   /** The networks the findings were made from, by VPC. */
   networks: NetworkSnapshot[];
+  /** Subnets of the cluster and of every nodegroup of it: a route table that serves others is shared. */
+  clusterSubnetIds: string[];
   allowMainRouteTable: boolean;
+  allowSharedRouteTable: boolean;
   recycleStrategy: RecycleStrategy;
   loopGuard: LoopGuard;
+  /** Seconds left for writes and waits in this run. */
+  secondsLeft: number;
 }
 
-/** The finding codes remediation may act on. Everything else alerts with the fix for a person. */
-const ROUTE_FIXES = { NO_DEFAULT_ROUTE: 'create-route', BLACKHOLE_DEFAULT_ROUTE: 'replace-route' } as const;
+/** The findings a route write answers. Everything else alerts with the fix for a person. */
+const ROUTE_FINDINGS = new Set(['NO_DEFAULT_ROUTE', 'BLACKHOLE_DEFAULT_ROUTE']);
 
 /**
- * The plan, as a pure function of the findings and the snapshot: what remediation would write, and
- * what it refuses to write and why. Dry-run shows exactly this; remediate carries it out.
- * Safety rules live here: only default routes are touched, only when missing or dead, never a main
- * route table without permission, nothing is ever deleted, and nodes are recycled only behind a fix.
+ * The plan, as a pure function of the snapshot: what remediation would write, and what it refuses to
+ * write and why (as a reason code). Dry-run shows exactly this; remediate carries it out. The route
+ * rules live in planRoute; here: one action per route table, and recycling only of instances that are
+ * unjoined past their window and sit behind a route that is planned to be fixed.
  */
 export function planRemediation(input: PlanInput): Action[] {
-  const routeActions = input.findings.flatMap((finding) => planRoute(input, finding) ?? []);
-  const fixed = routeActions.filter((a) => a.status === 'planned');
-  const actions = [...routeActions, ...planRecycle(input, fixed)];
-  if (input.loopGuard.allowed) return actions;
-  const { reason } = input.loopGuard;
+  const routeActions = planRoutes(input);
+  const actions: Action[] = [...routeActions, ...planRecycle(input, routeActions)];
+  const guard = input.loopGuard;
+  if (guard.allowed) return actions;
+  const loopGuard = {
+    remediations: guard.remediations,
+    limit: guard.limit,
+    windowSeconds: guard.windowSeconds,
+  };
   return actions.map((a) =>
-    a.status === 'planned' ? { ...a, status: 'skipped', reason: `${reason}; ${a.reason}` } : a,
+    a.status === 'planned'
+      ? withReason({ ...a, status: 'skipped', reasonCode: 'LOOP_GUARD', loopGuard, undo: undefined })
+      : a,
   );
 }
 
-function planRoute(input: PlanInput, finding: Finding): Action | undefined {
-  const type = ROUTE_FIXES[finding.code as keyof typeof ROUTE_FIXES];
-  if (!type || !finding.routeTableId) return undefined;
-  const table = findTable(input.networks, finding.routeTableId);
-  if (!table) return undefined;
-  const current = findDefaultRoute(table.routes);
-  const base: Action = {
-    type,
-    resourceId: table.routeTableId,
-    routeTableId: table.routeTableId,
-    destination: DEFAULT_ROUTE,
+/** Stranded: joined === false and past the window. Unknown membership (null) is never stranded. */
+function strandedOf(verdicts: InstanceVerdict[]): InstanceVerdict[] {
+  return verdicts.filter((v) => v.joined === false && !v.pending);
+}
+
+/**
+ * One action per route table: for each routing finding, and for each table of a stranded subnet whose
+ * egress could not be judged (a prefix list that could not be read), which is refused, never written.
+ */
+function planRoutes(input: PlanInput): RouteAction[] {
+  const clusterSubnetIds = new Set(input.clusterSubnetIds);
+  const byTable = new Map<string, RouteAction>();
+  const plan = (network: NetworkSnapshot, routeTableId: string, subnetId: string) => {
+    const table = network.routeTables.find((t) => t.routeTableId === routeTableId);
+    if (!table || byTable.has(routeTableId)) return;
+    const context: RouteContext = {
+      region: input.region,
+      network,
+      clusterSubnetIds,
+      allowMainRouteTable: input.allowMainRouteTable,
+      allowSharedRouteTable: input.allowSharedRouteTable,
+    };
+    byTable.set(routeTableId, planRoute(context, table, subnetId));
+  };
+  for (const finding of input.findings) {
+    if (!ROUTE_FINDINGS.has(finding.code) || !finding.routeTableId || !finding.subnetId) continue;
+    const network = networkOf(input.networks, finding.routeTableId);
+    if (network) plan(network, finding.routeTableId, finding.subnetId);
+  }
+  const subnetOf = new Map(input.instances.map((i) => [i.instanceId, i.subnetId]));
+  for (const verdict of strandedOf(input.verdicts)) {
+    const subnetId = subnetOf.get(verdict.instanceId) ?? verdict.subnetId;
+    const network = subnetId && input.networks.find((n) => n.subnets.some((s) => s.subnetId === subnetId));
+    if (!network || !subnetId) continue;
+    const table = effectiveRouteTable(network, subnetId)?.table;
+    if (table && analyseEgress(table, network).kind === 'unknown')
+      plan(network, table.routeTableId, subnetId);
+  }
+  return [...byTable.values()];
+}
+
+/**
+ * Replacement instances launch only behind a fix, and only unjoined instances past their window are
+ * ever replaced. scale-cycle replaces every instance, so it is used only when every instance of the
+ * nodegroup is such an instance, the minimum size allows 0 and the run has time for both steps.
+ */
+function planRecycle(input: PlanInput, routeActions: RouteAction[]): Action[] {
+  const stranded = strandedOf(input.verdicts);
+  if (stranded.length === 0) return [];
+  const asg = input.nodegroup.autoScalingGroupNames[0] ?? input.nodegroup.name;
+  const instanceById = new Map(input.instances.map((i) => [i.instanceId, i]));
+  const fixedTableOf = new Map<string, string>();
+  for (const verdict of stranded) {
+    const subnetId = instanceById.get(verdict.instanceId)?.subnetId ?? verdict.subnetId;
+    const network = input.networks.find((n) => n.subnets.some((s) => s.subnetId === subnetId));
+    const table = network && subnetId ? effectiveRouteTable(network, subnetId)?.table : undefined;
+    const action = routeActions.find((a) => a.routeTableId === table?.routeTableId);
+    if (action?.status === 'planned') fixedTableOf.set(verdict.instanceId, action.routeTableId);
+  }
+  const behindFix = stranded.filter((v) => fixedTableOf.has(v.instanceId));
+  const notBehindFix = stranded.filter((v) => !fixedTableOf.has(v.instanceId));
+  const summary = (reasonCode: ReasonCode, verdicts: InstanceVerdict[]): ReplaceInstancesAction =>
+    withReason({
+      type: 'replace-instances',
+      resourceId: asg,
+      autoScalingGroupName: asg,
+      instanceIds: verdicts.map((v) => v.instanceId),
+      status: 'skipped',
+      reasonCode,
+      reason: '',
+    });
+  if (behindFix.length === 0) return [summary('NO_ROUTE_FIX', stranded)];
+  const refused = notBehindFix.length > 0 ? [summary('ROUTE_NOT_FIXED', notBehindFix)] : [];
+
+  if (input.recycleStrategy === 'scale-cycle') {
+    const blocked = scaleCycleBlock(input, notBehindFix);
+    if (!blocked) return [scaleCycle(input, asg, behindFix, [...new Set(fixedTableOf.values())])];
+    return [...replaceEach(input, behindFix, fixedTableOf, blocked), ...refused];
+  }
+  return [...replaceEach(input, behindFix, fixedTableOf), ...refused];
+}
+
+/** Why scale-cycle cannot be used, with the instances (or size) in the way; undefined when it can. */
+function scaleCycleBlock(
+  input: PlanInput,
+  notBehindFix: InstanceVerdict[],
+): { code: ReasonCode; blockers: string[] } | undefined {
+  const ids = (match: (v: InstanceVerdict) => boolean) =>
+    input.verdicts.filter(match).map((v) => v.instanceId);
+  const joined = ids((v) => v.joined === true);
+  if (joined.length > 0) return { code: 'INSTANCES_JOINED', blockers: joined };
+  const pending = ids((v) => v.pending);
+  if (pending.length > 0) return { code: 'INSTANCES_PENDING', blockers: pending };
+  const unknown = ids((v) => v.joined === null);
+  if (unknown.length > 0) return { code: 'MEMBERSHIP_UNKNOWN', blockers: unknown };
+  if (notBehindFix.length > 0) {
+    return { code: 'ROUTE_NOT_FIXED', blockers: notBehindFix.map((v) => v.instanceId) };
+  }
+  const { minSize } = input.nodegroup.scaling;
+  if (minSize > 0) return { code: 'MIN_SIZE', blockers: [`minimum size ${minSize}`] };
+  if (input.secondsLeft < SCALE_CYCLE_MIN_SECONDS) {
+    return { code: 'NOT_ENOUGH_TIME', blockers: [`${Math.floor(input.secondsLeft)} s left`] };
+  }
+  return undefined;
+}
+
+function scaleCycle(
+  input: PlanInput,
+  asg: string,
+  verdicts: InstanceVerdict[],
+  routeTableIds: string[],
+): ScaleCycleAction {
+  const { name, scaling } = input.nodegroup;
+  // Never end lower than it began, nor lower than the instances it replaces.
+  const desiredSize = Math.max(scaling.desiredSize, verdicts.length);
+  return withReason({
+    type: 'scale-cycle',
+    resourceId: name,
+    nodegroup: name,
+    autoScalingGroupName: asg,
+    target: `desired 0 → ${desiredSize}`,
+    desiredSize,
+    instanceIds: input.verdicts.map((v) => v.instanceId),
+    routeTableIds,
     status: 'planned',
     reason: '',
-    before: current ? describeRoute(current) : `no ${DEFAULT_ROUTE} route`,
-  };
-  const skip = (reason: string): Action => ({
-    ...base,
-    status: 'skipped',
-    reason: `${reason} A person can run: ${finding.fix}`,
+    undo: `aws eks update-nodegroup-config --cluster-name ${input.cluster} --nodegroup-name ${name} --scaling-config desiredSize=${desiredSize} --region ${input.region}`,
   });
-
-  // Re-check against the snapshot: a route that is not ours to change stays as it is.
-  if (type === 'create-route' && current)
-    return skip(`${table.routeTableId} already has a ${DEFAULT_ROUTE} route.`);
-  if (type === 'replace-route' && (!current || !isDead(current, input.networks))) {
-    return skip(`the ${DEFAULT_ROUTE} route of ${table.routeTableId} is not dead: it is never replaced.`);
-  }
-  if (table.main && !input.allowMainRouteTable) {
-    return skip(
-      `${table.routeTableId} is the VPC main route table, used by every subnet without its own; it is patched only with ALLOW_MAIN_ROUTE_TABLE=true (CLI --allow-main-route-table).`,
-    );
-  }
-  if (!finding.natGatewayId) return skip(`no available NAT gateway in ${table.vpcId}.`);
-
-  const nat = input.networks
-    .flatMap((n) => n.natGateways)
-    .find((n) => n.natGatewayId === finding.natGatewayId);
-  const zoneOf = (subnetId?: string) =>
-    input.networks.flatMap((n) => n.subnets).find((s) => s.subnetId === subnetId)?.availabilityZone;
-  const crossZone = nat && zoneOf(nat.subnetId) !== zoneOf(finding.subnetId);
-  const verb = type === 'create-route' ? 'add' : 'replace';
-  return {
-    ...base,
-    target: finding.natGatewayId,
-    natGatewayId: finding.natGatewayId,
-    after: `${DEFAULT_ROUTE} → ${finding.natGatewayId} (active)`,
-    reason: `${verb} ${DEFAULT_ROUTE} → ${finding.natGatewayId} in ${table.routeTableId} (${finding.code})${
-      crossZone ? `; ${finding.natGatewayId} is in another availability zone, so traffic crosses zones` : ''
-    }`,
-    undo: undoRoute(type, table.routeTableId, current, input.region),
-  };
-}
-
-/** Replacement instances launch only behind a fix: no fix planned, nothing recycled. */
-function planRecycle(input: PlanInput, fixed: Action[]): Action[] {
-  const stranded = input.verdicts.filter((v) => v.joined === false && !v.pending);
-  if (stranded.length === 0) return [];
-  const groupOf = new Map(input.instances.map((i) => [i.instanceId, i.autoScalingGroupName]));
-  const asg = input.nodegroup.autoScalingGroupNames[0] ?? input.nodegroup.name;
-  if (fixed.length === 0) {
-    return [
-      {
-        type: 'replace-instances',
-        resourceId: asg,
-        autoScalingGroupName: asg,
-        status: 'skipped',
-        reason: `no routing fix ${input.findings.some((f) => f.code in ROUTE_FIXES) ? 'can be applied' : 'applies'}: the ${stranded.length} unjoined instance(s) are reported, not recycled`,
-      },
-    ];
-  }
-  const fixedTables = new Set(fixed.map((a) => a.routeTableId));
-  const behindFix = new Set(
-    input.findings
-      .filter((f) => f.routeTableId && fixedTables.has(f.routeTableId))
-      .flatMap((f) => f.instanceIds ?? []),
-  );
-  const toReplace = stranded.filter((v) => behindFix.has(v.instanceId));
-  if (toReplace.length === 0) return [];
-
-  const { scaling } = input.nodegroup;
-  if (input.recycleStrategy === 'scale-cycle') {
-    const joined = input.verdicts.some((v) => v.joined === true);
-    const blocker = joined
-      ? 'some nodes of the nodegroup did join and must keep running'
-      : scaling.minSize > 0
-        ? `its minimum size is ${scaling.minSize}, so desired size 0 is not allowed`
-        : undefined;
-    if (!blocker) {
-      return [
-        {
-          type: 'scale-cycle',
-          resourceId: input.nodegroup.name,
-          target: `desired 0 → ${scaling.desiredSize}`,
-          desiredSize: scaling.desiredSize,
-          status: 'planned',
-          reason: `scale ${input.nodegroup.name} to 0, wait for ACTIVE, then back to ${scaling.desiredSize}, so every node launches with the fixed route`,
-          undo: `aws eks update-nodegroup-config --cluster-name ${input.cluster} --nodegroup-name ${input.nodegroup.name} --scaling-config desiredSize=${scaling.desiredSize} --region ${input.region}`,
-        },
-      ];
-    }
-    return replaceEach(
-      input,
-      toReplace,
-      groupOf,
-      `scale-cycle not used: ${blocker}; replacing only the unjoined instances`,
-    );
-  }
-  return replaceEach(
-    input,
-    toReplace,
-    groupOf,
-    'the Auto Scaling group replaces it with an instance that uses the fixed route',
-  );
 }
 
 function replaceEach(
   input: PlanInput,
   verdicts: InstanceVerdict[],
-  groupOf: Map<string, string | undefined>,
-  why: string,
-): Action[] {
+  fixedTableOf: Map<string, string>,
+  blocked?: { code: ReasonCode; blockers: string[] },
+): ReplaceInstancesAction[] {
+  const groupOf = new Map(input.instances.map((i) => [i.instanceId, i.autoScalingGroupName]));
   return verdicts.map((v) => {
     const group = groupOf.get(v.instanceId) ?? input.nodegroup.autoScalingGroupNames[0] ?? '';
-    return {
+    const routeTableId = fixedTableOf.get(v.instanceId);
+    return withReason({
       type: 'replace-instances',
       resourceId: v.instanceId,
-      instanceId: v.instanceId,
+      instanceIds: [v.instanceId],
       autoScalingGroupName: group,
       target: group,
+      ...(routeTableId && { routeTableId }),
+      ...(blocked && { scaleCycleBlockedBy: blocked.code, blockers: blocked.blockers }),
       status: 'planned',
-      reason: `terminate ${v.instanceId} without lowering desired capacity: ${why}`,
+      reason: '',
       undo: 'nothing to undo: desired capacity is unchanged and the group launches a replacement',
-    };
+    });
   });
 }
 
-/** A default route that carries no traffic: blackhole, or a NAT gateway that is not available. */
-function isDead(route: Route, networks: NetworkSnapshot[]): boolean {
-  if (route.state === 'blackhole') return true;
-  if (route.target.kind !== 'nat-gateway') return false;
-  const { id } = route.target;
-  const nat = networks.flatMap((n) => n.natGateways).find((n) => n.natGatewayId === id);
-  return nat?.state !== 'available';
-}
-
-function undoRoute(
-  type: 'create-route' | 'replace-route',
-  routeTableId: string,
-  previous: Route | undefined,
-  region: string,
-): string {
-  if (type === 'create-route' || !previous) {
-    return `aws ec2 delete-route --route-table-id ${routeTableId} --destination-cidr-block ${DEFAULT_ROUTE} --region ${region}`;
-  }
-  const flag = TARGET_FLAGS[previous.target.kind] ?? '--gateway-id';
-  return `aws ec2 replace-route --route-table-id ${routeTableId} --destination-cidr-block ${DEFAULT_ROUTE} ${flag} ${targetId(previous.target)} --region ${region}`;
-}
-
-const TARGET_FLAGS: Partial<Record<Route['target']['kind'], string>> = {
-  'nat-gateway': '--nat-gateway-id',
-  'internet-gateway': '--gateway-id',
-  'transit-gateway': '--transit-gateway-id',
-  'vpc-peering': '--vpc-peering-connection-id',
-  'network-interface': '--network-interface-id',
-  instance: '--instance-id',
-  'vpc-endpoint': '--vpc-endpoint-id',
-  'egress-only-internet-gateway': '--egress-only-internet-gateway-id',
-  'local-gateway': '--local-gateway-id',
-  'carrier-gateway': '--carrier-gateway-id',
-  'core-network': '--core-network-arn',
-};
-
-function findTable(networks: NetworkSnapshot[], routeTableId: string): RouteTable | undefined {
-  return networks.flatMap((n) => n.routeTables).find((t) => t.routeTableId === routeTableId);
+function networkOf(networks: NetworkSnapshot[], routeTableId: string): NetworkSnapshot | undefined {
+  return networks.find((n) => n.routeTables.some((t) => t.routeTableId === routeTableId));
 }

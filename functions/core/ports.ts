@@ -2,13 +2,14 @@ import type {
   Cluster,
   Instance,
   Membership,
+  NatGateway,
   NetworkSnapshot,
   Nodegroup,
   NodegroupReport,
   NodeIdentity,
   RemediationRecord,
   Report,
-  Route,
+  RouteTable,
 } from './types.js';
 
 /**
@@ -37,23 +38,53 @@ export interface IdentityReader {
 
 export interface MembershipReader {
   /**
-   * The cluster's Nodes of one nodegroup. Never throws for an unreachable or refusing API server:
-   * that is reported as `{ kind: 'unknown' }` so the check can say which access is missing.
+   * The Nodes that name the given instances in `spec.providerID`: those labelled with the nodegroup
+   * first, then, for instances not found that way, the cluster's whole node list (read once per
+   * cluster per reader session unless `fresh`). Never throws for an unreachable or refusing API
+   * server: that is `{ kind: 'unknown' }`, so the check can say which access is missing.
    */
-  listNodes(cluster: Cluster, nodegroupName: string): Promise<Membership>;
+  listNodes(
+    cluster: Cluster,
+    nodegroupName: string,
+    instanceIds: string[],
+    options?: { fresh?: boolean },
+  ): Promise<Membership>;
 }
 
-/** The writes remediation may make: nothing else in an account is ever changed. */
+/** An instance as a write's effect is checked: EC2 state and Auto Scaling lifecycle. */
+export interface InstanceState {
+  instanceId: string;
+  state: string;
+  lifecycleState?: string;
+}
+
+/**
+ * The writes remediation may make (nothing else in an account is ever changed), and the fresh reads
+ * it makes just before a write (to re-plan on what is there now) and after an error (to see whether
+ * a write whose answer was lost took effect).
+ */
 export interface RemediationWriter {
   /** 'exists' when the table already has a route for the destination (RouteAlreadyExists). */
   createRoute(routeTableId: string, destination: string, natGatewayId: string): Promise<'created' | 'exists'>;
-  replaceRoute(routeTableId: string, destination: string, natGatewayId: string): Promise<void>;
-  /** The table's current route for a destination, read fresh (not from the snapshot). */
-  currentRoute(routeTableId: string, destination: string): Promise<Route | undefined>;
+  /** 'not-found' when the table has no route for the destination any more (InvalidRoute.NotFound). */
+  replaceRoute(
+    routeTableId: string,
+    destination: string,
+    natGatewayId: string,
+  ): Promise<'replaced' | 'not-found'>;
   /** Terminates through Auto Scaling without lowering desired capacity, so the group replaces it. */
   terminateInstance(instanceId: string): Promise<'terminating' | 'already-gone'>;
   setDesiredSize(clusterName: string, nodegroupName: string, desiredSize: number): Promise<void>;
-  nodegroupStatus(clusterName: string, nodegroupName: string): Promise<string>;
+  /** The table as it is now; undefined when it no longer exists. */
+  readRouteTable(routeTableId: string): Promise<RouteTable | undefined>;
+  /** The NAT gateways as they are now; ids that no longer exist are absent. */
+  readNatGateways(natGatewayIds: string[]): Promise<NatGateway[]>;
+  /** The instances as they are now; ids that no longer exist are absent. */
+  readInstances(instanceIds: string[]): Promise<InstanceState[]>;
+  readNodegroupScaling(
+    clusterName: string,
+    nodegroupName: string,
+  ): Promise<{ status: string; desiredSize: number; minSize: number }>;
 }
 
 /**

@@ -1,17 +1,35 @@
+import { DEFAULT_ROUTE } from './describeRoute.js';
+import { servedSubnetIds } from './effectiveRouteTable.js';
 import { executePlan } from './executePlan.js';
 import { evaluateFollowUp } from './followUp.js';
 import type { Inspection } from './inspectNodegroup.js';
 import { evaluateLoopGuard } from './loopGuard.js';
 import { planRemediation } from './planRemediation.js';
+import type { RouteContext } from './planRoute.js';
+import { withReason } from './reasons.js';
 import type { CheckPorts, CheckRequest, RemediationSettings } from './runCheck.js';
-import type { Action, NodegroupReport, RemediationRecord } from './types.js';
+import type { Action, Nodegroup, NodegroupReport, RemediationRecord } from './types.js';
 
 /** Without a deadline (the CLI), writes and waits stop after this long. */
 export const DEFAULT_BUDGET_MS = 14 * 60 * 1000;
 
+export function deadlineOf(request: CheckRequest, checkedAt: Date): Date {
+  return request.deadline ?? new Date(checkedAt.getTime() + DEFAULT_BUDGET_MS);
+}
+
+/** What remediation needs beyond the inspection, read at most once per run. */
+export interface RunHelpers {
+  /**
+   * Subnets of the cluster and of every nodegroup of it. The other nodegroups are read only when a
+   * served subnet is neither the cluster's nor this nodegroup's.
+   */
+  clusterSubnetIds(nodegroup: Nodegroup, servedSubnetIds: string[]): Promise<string[]>;
+}
+
 /**
- * Policy dry-run and remediate: follows up on the last fix, plans, and under remediate carries the
- * plan out once, recorded for the loop guard and the follow-up. The caller holds the nodegroup's lock.
+ * Policy dry-run and remediate: finishes an interrupted remediation first, follows up on the last one,
+ * plans, and under remediate carries the plan out once, recorded before the first write for the loop
+ * guard, the follow-up and a retry. The caller holds the nodegroup's lock.
  */
 export async function remediateNodegroup(
   inspection: Inspection,
@@ -19,6 +37,7 @@ export async function remediateNodegroup(
   settings: RemediationSettings,
   ports: CheckPorts,
   checkedAt: Date,
+  helpers: RunHelpers,
 ): Promise<NodegroupReport> {
   const { report, cluster, nodegroup } = inspection;
   if (report.policy !== 'dry-run' && report.policy !== 'remediate') return report;
@@ -26,8 +45,14 @@ export async function remediateNodegroup(
   const since = new Date(checkedAt.getTime() - settings.loopGuard.windowSeconds * 1000);
   const recent = await state.listRemediations(cluster.name, nodegroup.name, since);
 
-  if (report.policy === 'remediate') await followUp(report, recent, inspection, ports);
+  if (report.policy === 'remediate') {
+    // A remediation interrupted mid-way, or whose alert was not delivered: finish it, plan nothing new.
+    const unfinished = recent.filter((r) => r.progress === 'writing' || r.alerted === false).at(-1);
+    if (unfinished) return resume(unfinished, inspection, request, ports, checkedAt, settings, helpers);
+    await followUp(report, recent, inspection, ports);
+  }
 
+  const deadline = deadlineOf(request, checkedAt);
   const plan = planRemediation({
     region: cluster.region,
     cluster: cluster.name,
@@ -36,15 +61,142 @@ export async function remediateNodegroup(
     instances: inspection.instances,
     findings: report.findings,
     networks: inspection.networks,
+    clusterSubnetIds: await helpers.clusterSubnetIds(nodegroup, servedByRouteFindings(inspection)),
     allowMainRouteTable: settings.allowMainRouteTable,
+    allowSharedRouteTable: settings.allowSharedRouteTable,
     recycleStrategy: settings.recycleStrategy,
     loopGuard: evaluateLoopGuard(recent, settings.loopGuard),
+    secondsLeft: (deadline.getTime() - ports.clock.now().getTime()) / 1000,
   });
   if (report.policy === 'dry-run' || !plan.some((a) => a.status === 'planned')) {
     report.actions.push(...plan);
     return report;
   }
-  report.actions.push(...(await carryOut(plan, inspection, request, ports, checkedAt)));
+  if (!ports.writer) {
+    report.actions.push(...plan.map((a): Action => (a.status === 'planned' ? skipNoWriter(a) : a)));
+    return report;
+  }
+  const record: RemediationRecord = {
+    cluster: cluster.name,
+    nodegroup: nodegroup.name,
+    // Seconds, as EC2 reports launch times: replacements launched from now on count as newer.
+    at: new Date(Math.floor(ports.clock.now().getTime() / 1000) * 1000).toISOString(),
+    status: 'open',
+    progress: 'writing',
+    alerted: false,
+    actions: plan,
+    before: beforeOf(plan, inspection),
+    replacedInstanceIds: [],
+  };
+  // The intent goes to the state table before the first write: without it, nothing is written.
+  await state.putRemediation(record);
+  return carryOut(record, inspection, request, ports, checkedAt, settings, helpers, false);
+}
+
+/** Subnets served by the route tables that routing findings name: the blast radius to judge. */
+function servedByRouteFindings(inspection: Inspection): string[] {
+  return inspection.networks.flatMap((network) =>
+    network.routeTables
+      .filter((t) => inspection.report.findings.some((f) => f.routeTableId === t.routeTableId))
+      .flatMap((t) => servedSubnetIds(network, t)),
+  );
+}
+
+async function resume(
+  record: RemediationRecord,
+  inspection: Inspection,
+  request: CheckRequest,
+  ports: CheckPorts,
+  checkedAt: Date,
+  settings: RemediationSettings,
+  helpers: RunHelpers,
+): Promise<NodegroupReport> {
+  ports.log.info('resuming an unfinished remediation', {
+    cluster: record.cluster,
+    nodegroup: record.nodegroup,
+    at: record.at,
+    progress: record.progress,
+  });
+  if (record.progress === 'writing' && ports.writer) {
+    return carryOut(record, inspection, request, ports, checkedAt, settings, helpers, true);
+  }
+  return reportOf(record, inspection);
+}
+
+async function carryOut(
+  record: RemediationRecord,
+  inspection: Inspection,
+  request: CheckRequest,
+  ports: CheckPorts,
+  checkedAt: Date,
+  settings: RemediationSettings,
+  helpers: RunHelpers,
+  resuming: boolean,
+): Promise<NodegroupReport> {
+  const { cluster, nodegroup } = inspection;
+  const { state, log, membership } = ports;
+  const writer = ports.writer;
+  if (!writer) return reportOf(record, inspection);
+  const served = record.actions.flatMap((a) => (isRoute(a) ? a.subnetIds : []));
+  const clusterSubnetIds = new Set(await helpers.clusterSubnetIds(nodegroup, served));
+  const executed = await executePlan(record.actions, {
+    cluster: cluster.name,
+    nodegroup: nodegroup.name,
+    writer,
+    log,
+    deadline: deadlineOf(request, checkedAt),
+    now: () => ports.clock.now(),
+    ...(ports.sleep && { sleep: ports.sleep }),
+    resuming,
+    routeContext: (routeTableId) => {
+      const network = inspection.networks.find((n) =>
+        n.routeTables.some((t) => t.routeTableId === routeTableId),
+      );
+      if (!network) return undefined;
+      const context: RouteContext = {
+        region: cluster.region,
+        network,
+        clusterSubnetIds,
+        allowMainRouteTable: settings.allowMainRouteTable,
+        allowSharedRouteTable: settings.allowSharedRouteTable,
+      };
+      return context;
+    },
+    stillUnjoined: async (instanceIds) => {
+      const fresh = await membership.listNodes(cluster, nodegroup.name, instanceIds, { fresh: true });
+      if (fresh.kind === 'unknown') return undefined;
+      const joined = new Set(fresh.nodes.map((n) => n.instanceId));
+      return new Set(instanceIds.filter((id) => !joined.has(id)));
+    },
+    onProgress: async (actions) => {
+      record.actions = actions;
+      await state.putRemediation(record);
+    },
+  });
+  const done = executed.filter((a) => a.status === 'done');
+  const acted = executed.some((a) => a.status === 'done' || a.status === 'failed');
+  const cycled = done.some((a) => a.type === 'scale-cycle');
+  Object.assign(record, {
+    actions: executed,
+    progress: 'written',
+    status: done.length > 0 ? 'open' : 'failed',
+    // Only an alert about what was done or failed must reach people; a run that changed nothing alerts as a problem.
+    alerted: !acted,
+    replacedInstanceIds: cycled
+      ? inspection.verdicts.map((v) => v.instanceId)
+      : done.flatMap((a) => (a.type === 'replace-instances' ? a.instanceIds : [])),
+  } satisfies Partial<RemediationRecord>);
+  await state.putRemediation(record);
+  return reportOf(record, inspection);
+}
+
+/** The report of a remediation: its actions, and the record behind the alert about them. */
+function reportOf(record: RemediationRecord, inspection: Inspection): NodegroupReport {
+  const { report } = inspection;
+  report.actions.push(...record.actions);
+  report.remediation = record;
+  if (record.actions.some((a) => a.status === 'done' || a.status === 'failed'))
+    report.alertKind = 'remediated';
   return report;
 }
 
@@ -65,48 +217,23 @@ async function followUp(
   report.remediation = { ...outcome.record, status };
 }
 
-async function carryOut(
-  plan: Action[],
-  inspection: Inspection,
-  request: CheckRequest,
-  ports: CheckPorts,
-  checkedAt: Date,
-): Promise<Action[]> {
-  const { cluster, nodegroup, report } = inspection;
-  const { state, writer, clock, log } = ports;
-  if (!writer) {
-    const reason = 'this run cannot write (no remediation writer)';
-    return plan.map(
-      (a): Action => (a.status === 'planned' ? { ...a, status: 'skipped', reason, undo: undefined } : a),
-    );
-  }
-
-  const deadline = request.deadline ?? new Date(checkedAt.getTime() + DEFAULT_BUDGET_MS);
-  // Seconds, as EC2 reports launch times: replacements launched from now on count as newer.
-  const startedAt = new Date(Math.floor(clock.now().getTime() / 1000) * 1000);
-  const executed = await executePlan(plan, {
-    cluster: cluster.name,
-    nodegroup: nodegroup.name,
-    writer,
-    log,
-    deadline,
+/** The state the planned writes change, as it was: each table's default route and the desired size. */
+function beforeOf(plan: Action[], inspection: Inspection): RemediationRecord['before'] {
+  const routes = plan.flatMap((a) => {
+    if (!isRoute(a) || a.status !== 'planned') return [];
+    const table = inspection.networks
+      .flatMap((n) => n.routeTables)
+      .find((t) => t.routeTableId === a.routeTableId);
+    const route = table?.routes.find((r) => r.destination === DEFAULT_ROUTE);
+    return [{ routeTableId: a.routeTableId, ...(route && { route }) }];
   });
-  const done = executed.filter((a) => a.status === 'done');
-  if (done.length > 0) {
-    const cycled = done.some((a) => a.type === 'scale-cycle');
-    const record: RemediationRecord = {
-      cluster: cluster.name,
-      nodegroup: nodegroup.name,
-      at: startedAt.toISOString(),
-      status: 'open',
-      actions: done,
-      replacedInstanceIds: cycled
-        ? inspection.verdicts.map((v) => v.instanceId)
-        : done.flatMap((a) => (a.type === 'replace-instances' && a.instanceId ? [a.instanceId] : [])),
-    };
-    await state.putRemediation(record);
-    report.remediation = record;
-  }
-  if (executed.some((a) => a.status === 'done' || a.status === 'failed')) report.alertKind = 'remediated';
-  return executed;
+  return { routes, desiredSize: inspection.nodegroup.scaling.desiredSize };
+}
+
+function isRoute(a: Action): a is Extract<Action, { type: 'create-route' | 'replace-route' }> {
+  return a.type === 'create-route' || a.type === 'replace-route';
+}
+
+function skipNoWriter(a: Action): Action {
+  return withReason({ ...a, status: 'skipped', reasonCode: 'NO_WRITER', undo: undefined });
 }

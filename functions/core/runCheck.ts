@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { alertFingerprint } from './alertFingerprint.js';
 import { JoinRemediatorError } from './errors.js';
 import { emptyReport, type Inspection, inspectNodegroup, nodegroupPolicy } from './inspectNodegroup.js';
-import { isLoopGuardSkip, type LoopGuardSettings } from './loopGuard.js';
+import type { LoopGuardSettings } from './loopGuard.js';
 import { mapWithConcurrency } from './mapWithConcurrency.js';
 import type { RecycleStrategy } from './planRemediation.js';
 import type {
@@ -15,11 +15,23 @@ import type {
   RemediationWriter,
   StateStore,
 } from './ports.js';
-import { DEFAULT_BUDGET_MS, remediateNodegroup } from './remediateNodegroup.js';
-import type { Action, AlertKind, Cluster, Nodegroup, NodegroupReport, Policy, Report } from './types.js';
+import { withReason } from './reasons.js';
+import { deadlineOf, type RunHelpers, remediateNodegroup } from './remediateNodegroup.js';
+import type {
+  Action,
+  AlertKind,
+  Cluster,
+  Nodegroup,
+  NodegroupReport,
+  NotifyAction,
+  Policy,
+  Report,
+} from './types.js';
 
 export interface RemediationSettings {
   allowMainRouteTable: boolean;
+  /** Patch route tables that also serve subnets outside the cluster (else only when tagged managed). */
+  allowSharedRouteTable: boolean;
   recycleStrategy: RecycleStrategy;
   loopGuard: LoopGuardSettings;
   /** The same alert for the same nodegroup is sent at most once per cooldown. */
@@ -28,6 +40,7 @@ export interface RemediationSettings {
 
 export const DEFAULT_REMEDIATION: RemediationSettings = {
   allowMainRouteTable: false,
+  allowSharedRouteTable: false,
   recycleStrategy: 'replace-unjoined',
   loopGuard: { maxRemediations: 2, windowSeconds: 6 * 3600 },
   alertCooldownSeconds: 3600,
@@ -61,6 +74,8 @@ export interface CheckPorts {
   writer?: RemediationWriter;
   state: StateStore;
   clock: Clock;
+  /** Waits during scale-cycle; default a real timer (tests pass one that moves their clock). */
+  sleep?: (ms: number) => Promise<void>;
   log: Log;
   /** Names this run in remediation locks. */
   runId?: string;
@@ -95,7 +110,16 @@ export async function runCheck(request: CheckRequest, ports: CheckPorts): Promis
     joinWindowSeconds: request.joinWindowSeconds,
     nodegroups: [],
   };
-  const context: RunContext = { cluster, request, settings, ports, checkedAt, report, errors };
+  const context: RunContext = {
+    cluster,
+    request,
+    settings,
+    ports,
+    checkedAt,
+    report,
+    errors,
+    helpers: runHelpers(cluster, ports),
+  };
   report.nodegroups = await mapWithConcurrency(names, NODEGROUP_CONCURRENCY, async (name) => {
     const nodegroup = await account.describeNodegroup(cluster.name, name);
     const policy = nodegroupPolicy(cluster, nodegroup, request, ports.log);
@@ -116,6 +140,29 @@ interface RunContext {
   checkedAt: Date;
   report: Report;
   errors: JoinRemediatorError[];
+  helpers: RunHelpers;
+}
+
+/** Reads shared by the nodegroups of one run, each made at most once. */
+function runHelpers(cluster: Cluster, ports: CheckPorts): RunHelpers {
+  let others: Promise<string[]> | undefined;
+  return {
+    async clusterSubnetIds(nodegroup, served) {
+      const known = new Set([...(cluster.subnetIds ?? []), ...nodegroup.subnetIds]);
+      if (served.every((s) => known.has(s))) return [...known];
+      others ??= (async () => {
+        const names = await ports.account.listNodegroups(cluster.name);
+        const groups = await mapWithConcurrency(names, NODEGROUP_CONCURRENCY, (name) =>
+          ports.account.describeNodegroup(cluster.name, name),
+        );
+        return groups.flatMap((g) => g.subnetIds);
+      })();
+      others.catch(() => {
+        others = undefined;
+      });
+      return [...new Set([...known, ...(await others)])];
+    },
+  };
 }
 
 /** Inspect, plan and fix by policy, then alert: one nodegroup. */
@@ -124,7 +171,7 @@ async function checkNodegroup(
   nodegroup: Nodegroup,
   policy: Policy,
 ): Promise<NodegroupReport> {
-  const { cluster, request, settings, ports, checkedAt, report, errors } = context;
+  const { cluster, request, settings, ports, checkedAt, report, errors, helpers } = context;
   const inspection = await inspectNodegroup(cluster, nodegroup, policy, request, ports, checkedAt);
   // A preflight finding with no stranded instance is fixed only under PREFLIGHT_POLICY=remediate;
   // otherwise the alert shows the plan (dry-run) and the fix waits for a stranded instance.
@@ -132,7 +179,7 @@ async function checkNodegroup(
   if (request.preflight && request.preflightPolicy !== 'remediate' && policy === 'remediate' && !stranded) {
     inspection.report.policy = 'dry-run';
   }
-  const result = await remediateNodegroup(inspection, request, settings, ports, checkedAt);
+  const result = await remediateNodegroup(inspection, request, settings, ports, checkedAt, helpers);
   const kind = alertKindOf(result);
   if (kind && ports.alerts) {
     result.alertKind = kind;
@@ -148,7 +195,7 @@ async function withNodegroupLock(
   work: () => Promise<NodegroupReport>,
 ): Promise<NodegroupReport> {
   const owner = ports.runId ?? randomUUID();
-  const deadline = request.deadline ?? new Date(checkedAt.getTime() + DEFAULT_BUDGET_MS);
+  const deadline = deadlineOf(request, checkedAt);
   const lockSeconds = Math.max(60, Math.ceil((deadline.getTime() - checkedAt.getTime()) / 1000) + 60);
   if (!(await ports.state.acquireLock(cluster.name, nodegroup.name, owner, lockSeconds))) {
     ports.log.info('another run is checking this nodegroup: skipped', {
@@ -157,14 +204,7 @@ async function withNodegroupLock(
     });
     return {
       ...emptyReport(nodegroup, 'remediate'),
-      actions: [
-        {
-          type: 'notify',
-          resourceId: 'sns',
-          status: 'skipped',
-          reason: 'another run is checking this nodegroup now and reports it',
-        },
-      ],
+      actions: [notify('skipped', { reasonCode: 'LOCKED' })],
     };
   }
   try {
@@ -180,13 +220,15 @@ function alertKindOf(nodegroup: NodegroupReport): AlertKind | undefined {
   if (nodegroup.alertKind) return nodegroup.alertKind;
   const writes = nodegroup.actions.filter((a) => a.type !== 'notify');
   if (writes.some((a) => a.status === 'done' || a.status === 'failed')) return 'remediated';
-  if (writes.some((a) => a.status === 'skipped' && isLoopGuardSkip(a.reason))) return 'escalation';
+  if (writes.some((a) => a.reasonCode === 'LOOP_GUARD')) return 'escalation';
   return nodegroup.findings.length > 0 ? 'problem' : undefined;
 }
 
 /**
- * Publishes unless the same alert went out within the cooldown. Alerts about actions are always
- * sent: each action happens once. Follow-ups are sent once, when their record is closed.
+ * Publishes unless the same alert went out within the cooldown. Alerts about what was done are always
+ * sent: each change happens once. A remediation whose writes all failed alerts once per cooldown, not
+ * once per event. Follow-ups are sent once, when their record is closed. Once a remediation's alert
+ * is out, its record says so, so a retry does not send it again.
  */
 async function alertOnce(
   kind: AlertKind,
@@ -199,8 +241,8 @@ async function alertOnce(
 ): Promise<Action> {
   const { alerts, state, clock, log } = ports;
   const keys = { cluster: report.cluster, nodegroup: nodegroup.name, alertKind: kind };
-  if (kind === 'problem' || (kind === 'escalation' && !nodegroup.remediation)) {
-    const fingerprint = alertFingerprint(kind, nodegroup.findings);
+  const fingerprint = cooldownFingerprint(kind, nodegroup);
+  if (fingerprint) {
     const first = await state.claimAlert(
       report.cluster,
       nodegroup.name,
@@ -210,22 +252,17 @@ async function alertOnce(
     );
     if (!first) {
       log.info('alert suppressed: already sent within the cooldown', keys);
-      return {
-        type: 'notify',
-        resourceId: 'sns',
-        status: 'skipped',
-        reason: `the same alert was sent less than ${settings.alertCooldownSeconds} s ago`,
-      };
+      await markAlerted(nodegroup, ports);
+      return notify('skipped', {
+        reasonCode: 'ALERT_COOLDOWN',
+        cooldownSeconds: settings.alertCooldownSeconds,
+      });
     }
   }
   try {
     const messageId = await alerts?.publish(report, nodegroup);
-    return {
-      type: 'notify',
-      resourceId: 'sns',
-      status: 'done',
-      reason: `${kind} alert published (message ${messageId})`,
-    };
+    await markAlerted(nodegroup, ports);
+    return notify('done', { reason: `${kind} alert published (message ${messageId})` });
   } catch (error) {
     const wrapped = error instanceof JoinRemediatorError ? error : new JoinRemediatorError(String(error));
     errors.push(wrapped);
@@ -234,6 +271,41 @@ async function alertOnce(
       error: wrapped.message,
       instances: inspection.verdicts.length,
     });
-    return { type: 'notify', resourceId: 'sns', status: 'failed', reason: wrapped.message };
+    return notify('failed', { reasonCode: 'CALL_FAILED', error: wrapped.message });
   }
+}
+
+/** The alerts sent at most once per cooldown, by what they are about; undefined: always sent. */
+function cooldownFingerprint(kind: AlertKind, nodegroup: NodegroupReport): string | undefined {
+  if (kind === 'problem' || (kind === 'escalation' && !nodegroup.remediation)) {
+    return alertFingerprint(kind, nodegroup.findings);
+  }
+  const writes = nodegroup.actions.filter((a) => a.type !== 'notify');
+  if (kind === 'remediated' && !writes.some((a) => a.status === 'done')) {
+    const failed = writes.filter((a) => a.status === 'failed');
+    return alertFingerprint(
+      kind,
+      failed.map((a) => ({
+        code: 'NODES_NOT_JOINED',
+        severity: 'critical',
+        resourceId: `${a.type}:${a.resourceId}:${a.reasonCode ?? ''}`,
+        message: '',
+        fix: '',
+      })),
+    );
+  }
+  return undefined;
+}
+
+/** The record of the remediation this alert is about: delivered. */
+async function markAlerted(nodegroup: NodegroupReport, { state }: CheckPorts): Promise<void> {
+  const record = nodegroup.remediation;
+  if (nodegroup.alertKind !== 'remediated' || !record || record.alerted !== false) return;
+  record.alerted = true;
+  await state.putRemediation(record);
+}
+
+function notify(status: NotifyAction['status'], extra: Partial<NotifyAction> = {}): NotifyAction {
+  const action: NotifyAction = { type: 'notify', resourceId: 'sns', status, reason: '', ...extra };
+  return extra.reason ? action : withReason(action);
 }

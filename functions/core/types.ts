@@ -23,7 +23,8 @@ export type FindingCode =
   | 'VPC_DNS_DISABLED'
   | 'NODE_ROLE_MISSING_POLICY'
   | 'NODE_ROLE_NOT_AUTHORIZED'
-  | 'NODEGROUP_HEALTH_ISSUE';
+  | 'NODEGROUP_HEALTH_ISSUE'
+  | 'IPV6_ONLY_EGRESS';
 
 export type ActionType = 'create-route' | 'replace-route' | 'replace-instances' | 'scale-cycle' | 'notify';
 export type ActionStatus = 'planned' | 'done' | 'skipped' | 'failed';
@@ -45,6 +46,8 @@ export interface Cluster {
   authenticationMode?: 'API' | 'API_AND_CONFIG_MAP' | 'CONFIG_MAP';
   /** The cluster security group EKS creates; managed nodes use it unless a launch template says otherwise. */
   clusterSecurityGroupId?: string;
+  /** The subnets given to the cluster itself (resourcesVpcConfig.subnetIds). */
+  subnetIds?: string[];
 }
 
 export interface Nodegroup {
@@ -94,6 +97,7 @@ export type RouteTarget =
   | { kind: 'unknown'; id: string };
 
 export interface Route {
+  /** An IPv4 CIDR block, an IPv6 CIDR block, or a prefix list id (`pl-…`), as EC2 reports it. */
   destination: string;
   target: RouteTarget;
   /** 'active' or 'blackhole', as EC2 reports it. */
@@ -105,8 +109,27 @@ export interface RouteTable {
   routeTableId: string;
   vpcId: string;
   main: boolean;
+  /** Subnets explicitly associated with the table (for the main table: only its explicit ones). */
   subnetIds: string[];
   routes: Route[];
+  tags?: Record<string, string>;
+}
+
+/** A managed prefix list (customer or AWS-managed) that a route may send traffic for. */
+export interface PrefixList {
+  prefixListId: string;
+  name?: string;
+  /** 'AWS' for AWS-managed lists (service ranges such as S3), else the owning account. */
+  ownerId?: string;
+  addressFamily?: 'IPv4' | 'IPv6';
+  /** The entries' CIDR blocks; undefined when they could not be read. */
+  cidrs?: string[];
+}
+
+export interface InternetGateway {
+  internetGatewayId: string;
+  /** VPCs it is attached to (attachment state available / attached). */
+  attachedVpcIds: string[];
 }
 
 export interface NatGateway {
@@ -185,6 +208,13 @@ export interface NetworkSnapshot {
   subnets: Subnet[];
   routeTables: RouteTable[];
   natGateways: NatGateway[];
+  /**
+   * The prefix lists the VPC's routes name. A route to a list that is absent here, or whose entries
+   * are undefined, is egress of unknown kind.
+   */
+  prefixLists?: PrefixList[];
+  /** Internet gateways attached to the VPC; undefined when they could not be read (no NAT is then proven). */
+  internetGateways?: InternetGateway[];
   /** Filled by the full network read; absent in small test snapshots, where their checks are skipped. */
   cidrBlocks?: string[];
   enableDnsSupport?: boolean;
@@ -260,38 +290,195 @@ export interface Finding {
   natGatewayId?: string;
 }
 
-export interface Action {
-  type: ActionType;
+/**
+ * Why an action was skipped or failed (and, for some planned or done ones, a note on how), as data:
+ * decisions and alerts read this, never the `reason` sentence.
+ */
+export type ReasonCode =
+  // Route refusals
+  | 'EGRESS_PRESENT'
+  | 'EGRESS_UNKNOWN'
+  | 'IPV6_ONLY'
+  | 'ROUTE_NOT_NAT'
+  | 'ROUTE_NOT_DEAD'
+  | 'ROUTE_CHANGED'
+  | 'MAIN_ROUTE_TABLE'
+  | 'SHARED_ROUTE_TABLE'
+  | 'NO_USABLE_NAT'
+  | 'SPLIT_ROUTE'
+  // Recycling refusals
+  | 'NO_ROUTE_FIX'
+  | 'ROUTE_NOT_FIXED'
+  | 'INSTANCES_PENDING'
+  | 'INSTANCES_JOINED'
+  | 'MEMBERSHIP_UNKNOWN'
+  | 'MIN_SIZE'
+  | 'NOT_ENOUGH_TIME'
+  | 'ALREADY_GONE'
+  // Run-level refusals
+  | 'LOOP_GUARD'
+  | 'NO_WRITER'
+  | 'LOCKED'
+  | 'ALERT_COOLDOWN'
+  // Outcomes of writes
+  | 'ALREADY_THERE'
+  | 'VERIFIED_AFTER_ERROR'
+  | 'OUTCOME_UNKNOWN'
+  | 'ACCESS_DENIED'
+  | 'THROTTLED'
+  | 'CALL_FAILED'
+  | 'NOT_ACTIVE_IN_TIME'
+  | 'SCALE_BACK_FAILED';
+
+export const REASON_CODES: readonly ReasonCode[] = [
+  'EGRESS_PRESENT',
+  'EGRESS_UNKNOWN',
+  'IPV6_ONLY',
+  'ROUTE_NOT_NAT',
+  'ROUTE_NOT_DEAD',
+  'ROUTE_CHANGED',
+  'MAIN_ROUTE_TABLE',
+  'SHARED_ROUTE_TABLE',
+  'NO_USABLE_NAT',
+  'SPLIT_ROUTE',
+  'NO_ROUTE_FIX',
+  'ROUTE_NOT_FIXED',
+  'INSTANCES_PENDING',
+  'INSTANCES_JOINED',
+  'MEMBERSHIP_UNKNOWN',
+  'MIN_SIZE',
+  'NOT_ENOUGH_TIME',
+  'ALREADY_GONE',
+  'LOOP_GUARD',
+  'NO_WRITER',
+  'LOCKED',
+  'ALERT_COOLDOWN',
+  'ALREADY_THERE',
+  'VERIFIED_AFTER_ERROR',
+  'OUTCOME_UNKNOWN',
+  'ACCESS_DENIED',
+  'THROTTLED',
+  'CALL_FAILED',
+  'NOT_ACTIVE_IN_TIME',
+  'SCALE_BACK_FAILED',
+];
+
+/** Why a NAT gateway cannot carry a stranded subnet's traffic to the internet. */
+export type NatRejection =
+  | 'OTHER_VPC'
+  | 'NOT_AVAILABLE'
+  | 'PRIVATE_CONNECTIVITY'
+  | 'IN_PATCHED_TABLE'
+  | 'NO_INTERNET_ROUTE'
+  | 'INTERNET_GATEWAY_NOT_ATTACHED'
+  | 'INTERNET_GATEWAYS_UNKNOWN';
+
+/** Fields every action has. `reason` is for people and is rendered from the data (see core/reasons). */
+interface ActionCommon {
   resourceId: string;
   target?: string;
   status: ActionStatus;
   reason: string;
+  reasonCode?: ReasonCode;
   /** The exact command that undoes a `done` action, for a person. */
   undo?: string;
-  /** Route actions: the table, and its default route before and after, as a person reads them. */
-  routeTableId?: string;
-  destination?: string;
-  natGatewayId?: string;
-  before?: string;
-  after?: string;
-  /** Recycle actions: what is replaced, in which group, and (scale-cycle) the size to come back to. */
-  instanceId?: string;
-  autoScalingGroupName?: string;
-  desiredSize?: number;
+  /** The error of a failed write, as the API gave it. */
+  error?: string;
+  /** LOOP_GUARD: how many remediations the guard counted, within which window, against which limit. */
+  loopGuard?: { remediations: number; limit: number; windowSeconds: number };
 }
+
+/** A default route written to a route table: created where none is, or replacing a dead one. */
+export interface RouteAction extends ActionCommon {
+  type: 'create-route' | 'replace-route';
+  routeTableId: string;
+  destination: string;
+  /** Every subnet the table serves: the blast radius of the write. */
+  subnetIds: string[];
+  /** The NAT gateway the route goes to; absent only when none qualifies (NO_USABLE_NAT). */
+  natGatewayId?: string;
+  /** The stranded subnet the fix is for (its zone chose the NAT gateway). */
+  subnetId?: string;
+  /** The route the write replaces or stands beside, as data; absent when there was none. */
+  previous?: Route;
+  /** The default route before and after, as a person reads them. */
+  before: string;
+  after?: string;
+  /** SHARED_ROUTE_TABLE: the served subnets that belong to no nodegroup of the cluster nor to the cluster. */
+  outsideSubnetIds?: string[];
+  /** NO_USABLE_NAT: each NAT gateway of the VPC and why it does not lead out. */
+  rejectedNatGateways?: { natGatewayId: string; why: NatRejection }[];
+  /** The NAT gateway is in another zone than the stranded subnet: traffic crosses zones. */
+  crossZone?: boolean;
+  /** EGRESS_UNKNOWN: the prefix list whose entries could not be read. */
+  prefixListId?: string;
+  /** Skipped: the commands a person can run instead, once they judged the refusal. */
+  manualFix?: string;
+}
+
+/** Instances terminated through Auto Scaling without lowering desired capacity, so the group replaces them. */
+export interface ReplaceInstancesAction extends ActionCommon {
+  type: 'replace-instances';
+  autoScalingGroupName: string;
+  /** One instance per planned action; a skipped summary may name several. */
+  instanceIds: string[];
+  /** The route table whose fix the replacement relies on. */
+  routeTableId?: string;
+  /** Planned under scale-cycle, which could not be used for this reason. */
+  scaleCycleBlockedBy?: ReasonCode;
+  /** With scaleCycleBlockedBy: what blocked it (the joined or pending instances, the minimum size). */
+  blockers?: string[];
+}
+
+/** The nodegroup scaled to 0, back to ACTIVE, then back to its desired size. */
+export interface ScaleCycleAction extends ActionCommon {
+  type: 'scale-cycle';
+  nodegroup: string;
+  autoScalingGroupName?: string;
+  /** The desired size it began with and must end at (never lower). */
+  desiredSize: number;
+  /** The instances the cycle replaces: every instance of the nodegroup. */
+  instanceIds: string[];
+  /** The route tables whose fixes the cycle relies on. */
+  routeTableIds: string[];
+  /** NOT_ENOUGH_TIME: the seconds the cycle needs and the seconds that were left. */
+  secondsNeeded?: number;
+  secondsLeft?: number;
+}
+
+export interface NotifyAction extends ActionCommon {
+  type: 'notify';
+  /** ALERT_COOLDOWN: the cooldown that suppressed it. */
+  cooldownSeconds?: number;
+}
+
+export type Action = RouteAction | ReplaceInstancesAction | ScaleCycleAction | NotifyAction;
+export type WriteAction = RouteAction | ReplaceInstancesAction | ScaleCycleAction;
 
 /** Why a notification is sent: the problem, what was done about it, or how it ended. */
 export type AlertKind = 'problem' | 'remediated' | 'resolved' | 'escalation';
 
-/** A remediation carried out on a nodegroup, kept in the state table for the loop guard and follow-up. */
+/**
+ * A remediation of a nodegroup, kept in the state table: written as an intent before the first write,
+ * updated after each action, and read by the loop guard, the follow-up and a retry that resumes it.
+ */
 export interface RemediationRecord {
   cluster: string;
   nodegroup: string;
-  /** When the writes were made (ISO 8601). */
+  /** When the writes began (ISO 8601). */
   at: string;
-  /** open: waiting for the replacements to join; resolved: they did; escalated: they did not. */
-  status: 'open' | 'resolved' | 'escalated';
+  /**
+   * open: something was done, waiting for the replacements to join; resolved: they did; escalated:
+   * they did not; failed: nothing was done (every write failed or was refused when re-checked).
+   */
+  status: 'open' | 'resolved' | 'escalated' | 'failed';
+  /** writing: the intent is recorded and writes are under way (or were interrupted); written: every action has its outcome. */
+  progress?: 'writing' | 'written';
+  /** Whether the alert about this remediation was published; a retry publishes it when not. */
+  alerted?: boolean;
   actions: Action[];
+  /** What the writes change, as it was before them. */
+  before?: { routes: { routeTableId: string; route?: Route }[]; desiredSize?: number };
   /** Instances terminated (or the whole group cycled) so that replacements launch with the fix. */
   replacedInstanceIds: string[];
 }
@@ -311,6 +498,17 @@ export interface NodegroupReport {
   actions: Action[];
   /** The route tables looked at, so a person can see what the verdict rests on. */
   routeTables?: RouteTable[];
+  /** How each looked-at route table lets traffic out, by table id. */
+  egress?: Record<string, EgressSummary>;
+}
+
+/** A route table's way out as the report shows it. */
+export interface EgressSummary {
+  kind: 'internet' | 'unknown' | 'dead' | 'ipv6-only' | 'none';
+  /** The routes it rests on (`0.0.0.0/0 → nat-… (active)`), as a person reads them. */
+  routes: string[];
+  /** unknown: the prefix list whose entries could not be read. */
+  prefixListId?: string;
 }
 
 export interface Report {

@@ -56,7 +56,13 @@ function formatNodegroup(nodegroup: NodegroupReport): string[] {
       lines.push(
         `    ${a.type} ${a.resourceId}${a.target ? ` → ${a.target}` : ''}: ${a.status} — ${a.reason}`,
       );
-      if (a.before || a.after) lines.push(`      Route: ${a.before ?? '?'}  ⇒  ${a.after ?? 'unchanged'}`);
+      if (a.type === 'create-route' || a.type === 'replace-route') {
+        lines.push(`      Route: ${a.before}  ⇒  ${a.after ?? 'unchanged'}`);
+        lines.push(`      Serves: ${a.subnetIds.join(', ') || 'no subnet'}`);
+      }
+      if (a.reasonCode && (a.status === 'skipped' || a.status === 'failed')) {
+        lines.push(`      Code: ${a.reasonCode}`);
+      }
       if (a.undo && a.status === 'done') lines.push(`      Undo: ${a.undo}`);
     }
   }

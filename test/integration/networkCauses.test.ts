@@ -412,9 +412,12 @@ describe('MISSING_VPC_ENDPOINTS: a private cluster and a subnet without a defaul
       instances,
       findings,
       networks: [network],
+      clusterSubnetIds: nodegroup.subnetIds,
       allowMainRouteTable: true,
+      allowSharedRouteTable: true,
       recycleStrategy: 'replace-unjoined',
       loopGuard: { allowed: true },
+      secondsLeft: 600,
     });
     expect(actions.filter((a) => a.status === 'planned')).toEqual([]);
     expect(actions.map((a) => a.type)).not.toContain('create-route');

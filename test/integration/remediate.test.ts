@@ -15,7 +15,7 @@ import {
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Action, NodegroupReport, Report } from '../../functions/core/types.js';
+import type { Action, NodegroupReport, Report, RouteAction } from '../../functions/core/types.js';
 import { readAlerts } from '../support/alertQueue.js';
 import { recordedActions, snapshotWritableState, startRecording } from '../support/awsWrites.js';
 import { type KubernetesStub, startKubernetesStub } from '../support/kubernetesStub.js';
@@ -337,7 +337,8 @@ describe('remediate on the seed account', () => {
       'replace-instances:skipped',
       'notify:done',
     ]);
-    expect(nodegroup.actions[0]?.reason).toContain('aws ec2 create-nat-gateway');
+    expect(nodegroup.actions[0]).toMatchObject({ reasonCode: 'NO_USABLE_NAT' });
+    expect((nodegroup.actions[0] as RouteAction).manualFix).toContain('aws ec2 create-nat-gateway');
     expect(await accountWrites()).toEqual(['sns:Publish']);
   });
 

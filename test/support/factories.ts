@@ -121,6 +121,7 @@ export function seedNetwork(overrides: Partial<NetworkSnapshot> = {}): NetworkSn
       routeTable('rtb-0f1e2d3c4b5a69788', [NEW_SUBNET], []),
     ],
     natGateways: [natGateway()],
+    internetGateways: [{ internetGatewayId: IGW, attachedVpcIds: [VPC] }],
     ...overrides,
   };
 }

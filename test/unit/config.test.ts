@@ -4,6 +4,7 @@ import {
   parseConfig,
   parseJoinWindow,
   parsePolicy,
+  remediationSettings,
 } from '../../functions/config.js';
 import { ConfigError } from '../../functions/core/errors.js';
 
@@ -21,7 +22,7 @@ function configError(env: Record<string, string>): ConfigError {
 }
 
 describe('parseConfig defaults', () => {
-  it('uses notify, 300 seconds, replace-unjoined, no main route table, notify preflight, and nothing optional', () => {
+  it('uses notify, 300 seconds, replace-unjoined, no main or shared route table, notify preflight, and nothing optional', () => {
     const config = parseConfig({});
 
     expect(config).toEqual({
@@ -29,6 +30,7 @@ describe('parseConfig defaults', () => {
       joinWindowSeconds: 300,
       recycleStrategy: 'replace-unjoined',
       allowMainRouteTable: false,
+      allowSharedRouteTable: false,
       preflightPolicy: 'notify',
       loopGuardMaxRemediations: 2,
       loopGuardWindowSeconds: 21600,
@@ -52,6 +54,7 @@ describe('parseConfig defaults', () => {
     'ALERT_TOPIC_ARN',
     'RECYCLE_STRATEGY',
     'ALLOW_MAIN_ROUTE_TABLE',
+    'ALLOW_SHARED_ROUTE_TABLE',
     'PREFLIGHT_POLICY',
     'STATE_TABLE',
     'KUBERNETES_API_URL',
@@ -85,6 +88,17 @@ describe('parseConfig valid values', () => {
     ['false', false],
   ])('accepts ALLOW_MAIN_ROUTE_TABLE=%s', (value, allowed) => {
     expect(parseConfig({ ALLOW_MAIN_ROUTE_TABLE: value }).allowMainRouteTable).toBe(allowed);
+  });
+
+  it.each([
+    ['true', true],
+    ['false', false],
+  ])('accepts ALLOW_SHARED_ROUTE_TABLE=%s', (value, allowed) => {
+    const config = parseConfig({ ALLOW_SHARED_ROUTE_TABLE: value });
+
+    expect(config.allowSharedRouteTable).toBe(allowed);
+    // The two permissions are independent.
+    expect(config.allowMainRouteTable).toBe(false);
   });
 
   it.each(['notify', 'remediate'] as const)('accepts PREFLIGHT_POLICY=%s', (policy) => {
@@ -133,6 +147,7 @@ describe('parseConfig valid values', () => {
         ALERT_TOPIC_ARN: TOPIC,
         RECYCLE_STRATEGY: 'scale-cycle',
         ALLOW_MAIN_ROUTE_TABLE: 'true',
+        ALLOW_SHARED_ROUTE_TABLE: 'true',
         PREFLIGHT_POLICY: 'remediate',
         STATE_TABLE: 'state',
         KUBERNETES_API_URL: 'http://localhost:8001',
@@ -146,6 +161,7 @@ describe('parseConfig valid values', () => {
       alertTopicArn: TOPIC,
       recycleStrategy: 'scale-cycle',
       allowMainRouteTable: true,
+      allowSharedRouteTable: true,
       preflightPolicy: 'remediate',
       stateTable: 'state',
       kubernetesApiUrl: 'http://localhost:8001',
@@ -209,6 +225,14 @@ describe('parseConfig invalid values', () => {
     expect(error.message).toContain('true, false');
   });
 
+  it.each(['yes', '1', 'TRUE', 'no'])('rejects ALLOW_SHARED_ROUTE_TABLE=%s, naming the variable', (value) => {
+    const error = configError({ ALLOW_SHARED_ROUTE_TABLE: value });
+
+    expect(error.message).toMatch(/^ALLOW_SHARED_ROUTE_TABLE must be one of true, false/);
+    expect(error.message).toContain(`'${value}'`);
+    expect(error.exitCode).toBe(2);
+  });
+
   it.each(['dry-run', 'off', 'always'])('rejects PREFLIGHT_POLICY=%s', (value) => {
     const error = configError({ PREFLIGHT_POLICY: value });
 
@@ -242,6 +266,51 @@ describe('parseConfig invalid values', () => {
 
   it('gives a one-line message', () => {
     expect(configError({ POLICY: 'bogus' }).message).not.toContain('\n');
+  });
+});
+
+describe('remediationSettings', () => {
+  it('passes the main and shared route table permissions from the environment', () => {
+    expect(remediationSettings(parseConfig({}))).toMatchObject({
+      allowMainRouteTable: false,
+      allowSharedRouteTable: false,
+    });
+    expect(
+      remediationSettings(parseConfig({ ALLOW_MAIN_ROUTE_TABLE: 'true', ALLOW_SHARED_ROUTE_TABLE: 'true' })),
+    ).toMatchObject({ allowMainRouteTable: true, allowSharedRouteTable: true });
+  });
+
+  it('lets the CLI allow either table on top of the environment, never take a permission away', () => {
+    const none = parseConfig({});
+    expect(remediationSettings(none, { allowSharedRouteTable: true })).toMatchObject({
+      allowMainRouteTable: false,
+      allowSharedRouteTable: true,
+    });
+    expect(remediationSettings(none, { allowMainRouteTable: true })).toMatchObject({
+      allowMainRouteTable: true,
+      allowSharedRouteTable: false,
+    });
+    const shared = parseConfig({ ALLOW_SHARED_ROUTE_TABLE: 'true' });
+    expect(remediationSettings(shared, { allowSharedRouteTable: false }).allowSharedRouteTable).toBe(true);
+  });
+
+  it('carries the recycle strategy, loop guard and alert cooldown', () => {
+    expect(
+      remediationSettings(
+        parseConfig({
+          RECYCLE_STRATEGY: 'scale-cycle',
+          LOOP_GUARD_MAX_REMEDIATIONS: '3',
+          LOOP_GUARD_WINDOW_SECONDS: '3600',
+          ALERT_COOLDOWN_SECONDS: '60',
+        }),
+      ),
+    ).toEqual({
+      allowMainRouteTable: false,
+      allowSharedRouteTable: false,
+      recycleStrategy: 'scale-cycle',
+      loopGuard: { maxRemediations: 3, windowSeconds: 3600 },
+      alertCooldownSeconds: 60,
+    });
   });
 });
 

@@ -7,15 +7,22 @@ import {
   SNS_MAX_MESSAGE_BYTES,
   threadIdFor,
 } from '../../../functions/alerts/formatAlert.js';
+import { withReason } from '../../../functions/core/reasons.js';
 import type {
   Action,
+  ActionStatus,
   Finding,
   FindingCode,
   InstanceVerdict,
   NodegroupReport,
+  NotifyAction,
+  ReasonCode,
   RemediationRecord,
+  ReplaceInstancesAction,
   Report,
+  RouteAction,
   RouteTable,
+  ScaleCycleAction,
   Severity,
 } from '../../../functions/core/types.js';
 
@@ -27,6 +34,124 @@ const NAT_ID = 'nat-0123456789abcdef0';
 const FIX = `aws ec2 create-route --route-table-id ${ROUTE_TABLE_ID} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id ${NAT_ID} --region us-west-2`;
 const NODEGROUP_ARN =
   'arn:aws:eks:us-west-2:123456789012:nodegroup/eks-workshop/new_nodegroup_2/6ac9a5c4-1b2d-4e3f-8a7b-9c0d1e2f3a4b';
+
+const ASG = 'eks-new_nodegroup_2-6ac9a5c4-1b2d-4e3f-8a7b-9c0d1e2f3a4b';
+const REPLACEMENT_ID = 'i-0b2c3d4e5f6a70819';
+const REMEDIATED_AT = '2026-11-26T10:00:05.000Z';
+const DELETE_ROUTE = `aws ec2 delete-route --route-table-id ${ROUTE_TABLE_ID} --destination-cidr-block 0.0.0.0/0 --region us-west-2`;
+const BEFORE = `no 0.0.0.0/0 route in ${ROUTE_TABLE_ID}`;
+const AFTER = `0.0.0.0/0 → ${NAT_ID} (active)`;
+/** The seed fix as core/reasons words it. */
+const ROUTE_INTENT = `add 0.0.0.0/0 → ${NAT_ID} in ${ROUTE_TABLE_ID} (serves ${SUBNET_ID})`;
+const REPLACE_INTENT = `terminate ${INSTANCE_ID} without lowering desired capacity: the Auto Scaling group replaces it with an instance that uses the fixed route`;
+const PERMISSION = 'autoscaling:TerminateInstanceInAutoScalingGroup';
+const ACCESS_DENIED = `User: arn:aws:sts::123456789012:assumed-role/eks-join-remediator/join-check is not authorized to perform: ${PERMISSION} on resource: ${ASG}`;
+const WATCH = 'kubectl get nodes -l eks.amazonaws.com/nodegroup=new_nodegroup_2';
+const EMAIL_MARKUP = /[`*]|(^|\s):[a-z_]+:(\s|$)/m;
+/** The loop guard as the planner records it: 2 remediations in 6 h, the limit. */
+const LOOP_GUARD = { remediations: 2, limit: 2, windowSeconds: 6 * 3600 };
+const LOOP_GUARD_WORDS =
+  '2 remediation(s) of this nodegroup in the last 6 h (limit 2), so nothing more is changed automatically';
+
+// Actions are built as the planner and executor build them: typed data, with `reason` rendered from
+// it (core/reasons), unless a test gives its own `reason` to see how the alert shows it.
+
+/** The create-route of the seed fix. */
+function routeAction(status: ActionStatus, overrides: Partial<RouteAction> = {}): RouteAction {
+  return rendered(
+    {
+      type: 'create-route',
+      resourceId: ROUTE_TABLE_ID,
+      routeTableId: ROUTE_TABLE_ID,
+      destination: '0.0.0.0/0',
+      subnetIds: [SUBNET_ID],
+      subnetId: SUBNET_ID,
+      natGatewayId: NAT_ID,
+      target: NAT_ID,
+      status,
+      reason: '',
+      before: BEFORE,
+      after: AFTER,
+      // The planner may know the undo command before the write; only a done action shows it.
+      undo: DELETE_ROUTE,
+      ...overrides,
+    },
+    overrides,
+  );
+}
+
+/** A route the planner refused, as planRoute returns it: skipped with its code, no NAT gateway, after or undo. */
+function refusedRoute(reasonCode: ReasonCode, overrides: Partial<RouteAction> = {}): RouteAction {
+  return routeAction('skipped', {
+    reasonCode,
+    natGatewayId: undefined,
+    target: undefined,
+    after: undefined,
+    undo: undefined,
+    ...overrides,
+  });
+}
+
+/** The replacement of the seed instance through its Auto Scaling group. */
+function replaceAction(
+  status: ActionStatus,
+  overrides: Partial<ReplaceInstancesAction> = {},
+): ReplaceInstancesAction {
+  return rendered(
+    {
+      type: 'replace-instances',
+      resourceId: INSTANCE_ID,
+      autoScalingGroupName: ASG,
+      instanceIds: [INSTANCE_ID],
+      routeTableId: ROUTE_TABLE_ID,
+      status,
+      reason: '',
+      ...overrides,
+    },
+    overrides,
+  );
+}
+
+/** The nodegroup scaled to 0 and back to its desired size of 2. */
+function scaleCycleAction(status: ActionStatus, overrides: Partial<ScaleCycleAction> = {}): ScaleCycleAction {
+  return rendered(
+    {
+      type: 'scale-cycle',
+      resourceId: 'new_nodegroup_2',
+      nodegroup: 'new_nodegroup_2',
+      autoScalingGroupName: ASG,
+      desiredSize: 2,
+      instanceIds: [INSTANCE_ID],
+      routeTableIds: [ROUTE_TABLE_ID],
+      status,
+      reason: '',
+      ...overrides,
+    },
+    overrides,
+  );
+}
+
+function notifyAction(status: ActionStatus, overrides: Partial<NotifyAction> = {}): NotifyAction {
+  return rendered(
+    { type: 'notify', resourceId: 'new_nodegroup_2', status, reason: '', ...overrides },
+    overrides,
+  );
+}
+
+/** What the loop guard makes of a planned action: skipped, with the guard's count as data. */
+function stoppedByLoopGuard<A extends Action>(action: A): A {
+  return withReason({
+    ...action,
+    status: 'skipped',
+    reasonCode: 'LOOP_GUARD',
+    loopGuard: LOOP_GUARD,
+    undo: undefined,
+  });
+}
+
+function rendered<A extends Action>(action: A, overrides: Partial<Action>): A {
+  return overrides.reason === undefined ? withReason(action) : action;
+}
 
 function verdict(instanceId: string, overrides: Partial<InstanceVerdict> = {}): InstanceVerdict {
   return {
@@ -437,95 +562,81 @@ describe('formatAlert: severity', () => {
 });
 
 describe('formatAlert: actions', () => {
-  const createRoute = (status: Action['status'], reason: string, undo?: string): Action => ({
-    type: 'create-route',
-    resourceId: ROUTE_TABLE_ID,
-    target: NAT_ID,
-    status,
-    reason,
-    ...(undo && { undo }),
-  });
-
   it('shows the plan of a dry run', () => {
     const nodegroup = seedNodegroup({
       policy: 'dry-run',
-      actions: [createRoute('planned', `add 0.0.0.0/0 → ${NAT_ID}, the available NAT gateway in us-west-2a`)],
+      actions: [routeAction('planned')],
     });
     const alert = alertFor(nodegroup);
     const chat = chatOf(alert);
     expect(chat.content.title).toMatch(/ — NO_DEFAULT_ROUTE \(fix planned\)$/);
     expect(chat.content.nextSteps).toContain(
-      `:clipboard: *Planned* create-route on \`${ROUTE_TABLE_ID}\` → \`${NAT_ID}\` — add 0.0.0.0/0 → ${NAT_ID}, the available NAT gateway in us-west-2a`,
+      `:clipboard: *Planned* create-route \`${ROUTE_TABLE_ID}\`: \`${BEFORE}\` → \`${AFTER}\` — ${ROUTE_INTENT}`,
     );
     expect(alert.structure.email).toContain(
       'Policy:       dry-run: the fix is planned below, nothing was changed (dry run)',
     );
     expect(alert.structure.email).toContain(
-      `PLANNED (1): NOTHING WAS CHANGED (DRY RUN)\n\n  - create-route on ${ROUTE_TABLE_ID} → ${NAT_ID}\n`,
+      `PLANNED (1): NOTHING WAS CHANGED (DRY RUN)\n\n  - create-route on ${ROUTE_TABLE_ID} → ${NAT_ID}\n    Before: ${BEFORE}\n    After:  ${AFTER}\n    Reason: ${ROUTE_INTENT}\n`,
     );
   });
 
   it('without an alert kind, reports what remediation did, failed to do or skipped, with undo commands', () => {
-    const undo = `aws ec2 delete-route --route-table-id ${ROUTE_TABLE_ID} --destination-cidr-block 0.0.0.0/0 --region us-west-2`;
+    const undo = DELETE_ROUTE;
     const nodegroup = seedNodegroup({
       policy: 'remediate',
       actions: [
-        createRoute('done', 'route created', undo),
-        {
-          type: 'replace-instances',
-          resourceId: INSTANCE_ID,
-          status: 'failed',
-          reason: 'autoscaling:TerminateInstanceInAutoScalingGroup failed: AccessDenied',
-        },
-        {
-          type: 'scale-cycle',
-          resourceId: 'new_nodegroup_2',
-          status: 'skipped',
-          reason: 'loop guard: cycled 4 min ago',
-        },
-        { type: 'notify', resourceId: 'new_nodegroup_2', status: 'done', reason: 'alert sent' },
+        routeAction('done'),
+        replaceAction('failed', { reasonCode: 'ACCESS_DENIED', error: ACCESS_DENIED }),
+        scaleCycleAction('skipped', { reasonCode: 'NOT_ENOUGH_TIME', secondsNeeded: 900, secondsLeft: 120 }),
+        notifyAction('done'),
       ],
     });
     const alert = alertFor(nodegroup);
     const chat = chatOf(alert);
     expect(chat.content.title).toMatch(/\(fix failed\)$/);
     expect(chat.content.nextSteps).toContain(
-      `:white_check_mark: *Done* create-route on \`${ROUTE_TABLE_ID}\` → \`${NAT_ID}\` — route created`,
+      `:white_check_mark: *Done* create-route \`${ROUTE_TABLE_ID}\`: \`${BEFORE}\` → \`${AFTER}\` — ${ROUTE_INTENT}`,
     );
     expect(chat.content.nextSteps).toContain(
       `*Undo* create-route on \`${ROUTE_TABLE_ID}\` → \`${NAT_ID}\`: \`${undo}\``,
     );
-    expect(chat.content.nextSteps.some((s) => s.startsWith(':x: *Failed* replace-instances'))).toBe(true);
-    expect(chat.content.nextSteps.some((s) => s.startsWith(':fast_forward: *Skipped* scale-cycle'))).toBe(
-      true,
+    const failedStep = chat.content.nextSteps.find((s) => s.startsWith(':x: *Failed* replace-instances'));
+    expect(failedStep).toContain(`— terminate ${INSTANCE_ID} failed: User: `);
+    expect(failedStep).toContain(PERMISSION);
+    expect(chat.content.nextSteps).toContain(
+      `:fast_forward: *Skipped* scale-cycle on \`new_nodegroup_2\` (\`${ASG}\`): desired size 2 → 0 → 2 — not enough time left in this run to scale down and back up (needs 900 s, 120 s left): nothing is changed`,
     );
     const { email } = alert.structure;
     expect(email).toContain(
-      `DONE (2)\n\n  - create-route on ${ROUTE_TABLE_ID} → ${NAT_ID}\n    Reason: route created\n`,
+      `DONE (2)\n\n  - create-route on ${ROUTE_TABLE_ID} → ${NAT_ID}\n    Before: ${BEFORE}\n    After:  ${AFTER}\n    Reason: ${ROUTE_INTENT}\n`,
     );
+    expect(email).toContain('  - notify on new_nodegroup_2\n    Reason: alert\n');
     expect(email).toContain(`TO UNDO\n  create-route on ${ROUTE_TABLE_ID} → ${NAT_ID}:\n    ${undo}`);
-    expect(email).toContain(`FAILED (1)\n\n  - replace-instances on 1 instance: ${INSTANCE_ID}`);
+    expect(email).toContain(`FAILED (1)\n\n  - replace-instances on 1 instance of ${ASG}: ${INSTANCE_ID}\n`);
+    expect(email).toContain(`    Reason: terminate ${INSTANCE_ID} failed: ${ACCESS_DENIED}\n`);
     expect(email).toContain(
-      '    Reason: autoscaling:TerminateInstanceInAutoScalingGroup failed: AccessDenied',
+      `SKIPPED (1): A PERSON MUST ACT\n\n  - scale-cycle on new_nodegroup_2 (${ASG}): desired size 2 → 0 → 2\n    Reason: not enough time left in this run`,
     );
-    expect(email).toContain('SKIPPED (1): A PERSON MUST ACT\n\n  - scale-cycle on new_nodegroup_2');
     expect(bodyOf(alert).nodegroups[0]?.actions).toEqual(nodegroup.actions);
   });
 
   it('groups actions that differ only in their resource into one chat step', () => {
+    // One reason for all: actions group only when their reasons are the same.
     const ids = Array.from({ length: 5000 }, (_, i) => `i-${i.toString(16).padStart(17, '0')}`);
-    const actions: Action[] = ids.map((id) => ({
-      type: 'replace-instances',
-      resourceId: id,
-      status: 'planned',
-      reason: 'never joined; replace after the route is fixed',
-    }));
+    const actions: Action[] = ids.map((id) =>
+      replaceAction('planned', {
+        resourceId: id,
+        instanceIds: [id],
+        reason: 'never joined; replace after the route is fixed',
+      }),
+    );
     const alert = alertFor(seedNodegroup({ policy: 'dry-run', actions }));
     expect(chatOf(alert).content.nextSteps.slice(2)).toEqual([
-      ':clipboard: *Planned* replace-instances on 5,000 instances: `i-00000000000000000`, `i-00000000000000001`, `i-00000000000000002`, … and 4,997 more — never joined; replace after the route is fixed',
+      `:clipboard: *Planned* replace-instances on 5,000 instances of \`${ASG}\`: \`i-00000000000000000\`, \`i-00000000000000001\`, \`i-00000000000000002\`, … and 4,997 more — never joined; replace after the route is fixed`,
     ]);
     expect(alert.structure.email).toContain(
-      'PLANNED (5,000): NOTHING WAS CHANGED (DRY RUN)\n\n  - replace-instances on 5,000 instances: i-00000000000000000, ',
+      `PLANNED (5,000): NOTHING WAS CHANGED (DRY RUN)\n\n  - replace-instances on 5,000 instances of ${ASG}: i-00000000000000000, `,
     );
     expect(alert.structure.email).toContain('i-00000000000000031, … and 4,950 more\n');
     expect(Buffer.byteLength(alert.message)).toBeLessThan(SNS_MAX_MESSAGE_BYTES);
@@ -534,7 +645,7 @@ describe('formatAlert: actions', () => {
   });
 
   it('calls a remediation that only succeeded "fixed"', () => {
-    const nodegroup = seedNodegroup({ policy: 'remediate', actions: [createRoute('done', 'route created')] });
+    const nodegroup = seedNodegroup({ policy: 'remediate', actions: [routeAction('done')] });
     expect(chatOf(alertFor(nodegroup)).content.title).toMatch(/\(fixed\)$/);
   });
 });
@@ -555,6 +666,7 @@ describe('formatAlert: every finding code', () => {
     NODE_ROLE_MISSING_POLICY: true,
     NODE_ROLE_NOT_AUTHORIZED: true,
     NODEGROUP_HEALTH_ISSUE: true,
+    IPV6_ONLY_EGRESS: true,
   };
 
   it.each(Object.keys(codes) as FindingCode[])('renders %s in every variant', (code) => {
@@ -577,46 +689,6 @@ describe('formatAlert: every finding code', () => {
 
 // ---------------------------------------------------------------------------------------------
 // Alert kinds: the problem under each policy, what remediation did, and the follow-ups
-
-const ASG = 'eks-new_nodegroup_2-6ac9a5c4-1b2d-4e3f-8a7b-9c0d1e2f3a4b';
-const REPLACEMENT_ID = 'i-0b2c3d4e5f6a70819';
-const REMEDIATED_AT = '2026-11-26T10:00:05.000Z';
-const DELETE_ROUTE = `aws ec2 delete-route --route-table-id ${ROUTE_TABLE_ID} --destination-cidr-block 0.0.0.0/0 --region us-west-2`;
-const AFTER = `0.0.0.0/0 → ${NAT_ID} (active)`;
-const PERMISSION = 'autoscaling:TerminateInstanceInAutoScalingGroup';
-const WATCH = 'kubectl get nodes -l eks.amazonaws.com/nodegroup=new_nodegroup_2';
-const EMAIL_MARKUP = /[`*]|(^|\s):[a-z_]+:(\s|$)/m;
-
-/** The create-route of the seed fix, as the executor reports it. */
-function routeAction(status: Action['status'], overrides: Partial<Action> = {}): Action {
-  return {
-    type: 'create-route',
-    resourceId: ROUTE_TABLE_ID,
-    routeTableId: ROUTE_TABLE_ID,
-    destination: '0.0.0.0/0',
-    natGatewayId: NAT_ID,
-    target: NAT_ID,
-    status,
-    reason: `0.0.0.0/0 → ${NAT_ID}, the available NAT gateway in us-west-2a, the subnet's zone`,
-    before: 'no 0.0.0.0/0 route',
-    after: AFTER,
-    // The planner may know the undo command before the write; only a done action shows it.
-    undo: DELETE_ROUTE,
-    ...overrides,
-  };
-}
-
-function replaceAction(status: Action['status'], overrides: Partial<Action> = {}): Action {
-  return {
-    type: 'replace-instances',
-    resourceId: INSTANCE_ID,
-    instanceId: INSTANCE_ID,
-    autoScalingGroupName: ASG,
-    status,
-    reason: 'never joined; terminated through Auto Scaling without lowering desired capacity',
-    ...overrides,
-  };
-}
 
 function remediation(overrides: Partial<RemediationRecord> = {}): RemediationRecord {
   return {
@@ -679,28 +751,32 @@ describe('formatAlert: a problem under policy dry-run', () => {
     subnetId: 'subnet-0ddd00000000000e',
     fix: mainTableFix,
   });
+  const mainTableWords =
+    'rtb-0main000000000000 is the VPC main route table, used by every subnet without its own (subnet-0ddd00000000000e, subnet-0fff00000000000a); it is patched only with ALLOW_MAIN_ROUTE_TABLE=true (CLI --allow-main-route-table)';
+  const noNatWords =
+    'no NAT gateway of the VPC leads out: nat-0eee00000000000f is not available. Create a public NAT gateway in a subnet whose route table sends 0.0.0.0/0 to an attached internet gateway, then route to it';
   const instances = [verdict(INSTANCE_ID)];
   const nodegroup = seedNodegroup({
     policy: 'dry-run',
     findings: [noDefaultRoute(), mainTable, noNat, nodesNotJoined(instances)],
     actions: [
-      routeAction('planned', { after: `0.0.0.0/0 → ${NAT_ID}` }),
-      replaceAction('planned', { reason: 'never joined; replace once the route is fixed' }),
-      routeAction('skipped', {
+      routeAction('planned'),
+      replaceAction('planned'),
+      refusedRoute('MAIN_ROUTE_TABLE', {
         resourceId: 'rtb-0main000000000000',
         routeTableId: 'rtb-0main000000000000',
-        reason:
-          'rtb-0main000000000000 is the VPC main route table and serves every unassociated subnet; not patched without ALLOW_MAIN_ROUTE_TABLE=true',
+        subnetIds: ['subnet-0ddd00000000000e', 'subnet-0fff00000000000a'],
+        subnetId: 'subnet-0ddd00000000000e',
+        before: 'no 0.0.0.0/0 route in rtb-0main000000000000',
       }),
-      {
-        type: 'create-route',
+      refusedRoute('NO_USABLE_NAT', {
         resourceId: 'rtb-0aaa000000000000b',
         routeTableId: 'rtb-0aaa000000000000b',
-        destination: '0.0.0.0/0',
-        status: 'skipped',
-        reason: 'no available NAT gateway in vpc-0c1d2e3f4a5b6c7d8; nothing written',
-        before: 'no 0.0.0.0/0 route',
-      },
+        subnetIds: ['subnet-0bbb00000000000c'],
+        subnetId: 'subnet-0bbb00000000000c',
+        before: 'no 0.0.0.0/0 route in rtb-0aaa000000000000b',
+        rejectedNatGateways: [{ natGatewayId: 'nat-0eee00000000000f', why: 'NOT_AVAILABLE' }],
+      }),
     ],
   });
   const alert = alertFor(nodegroup);
@@ -726,10 +802,10 @@ describe('formatAlert: a problem under policy dry-run', () => {
   it('shows each planned action with its reason and the route before and after', () => {
     const { description } = chat.content;
     expect(description).toContain(
-      `:clipboard: *Planned* create-route \`${ROUTE_TABLE_ID}\`: \`no 0.0.0.0/0 route\` → \`0.0.0.0/0 → ${NAT_ID}\` — 0.0.0.0/0 → ${NAT_ID}, the available NAT gateway in us-west-2a, the subnet's zone`,
+      `:clipboard: *Planned* create-route \`${ROUTE_TABLE_ID}\`: \`${BEFORE}\` → \`${AFTER}\` — ${ROUTE_INTENT}`,
     );
     expect(description).toContain(
-      `:clipboard: *Planned* replace-instances on 1 instance of \`${ASG}\`: \`${INSTANCE_ID}\` — never joined; replace once the route is fixed`,
+      `:clipboard: *Planned* replace-instances on 1 instance of \`${ASG}\`: \`${INSTANCE_ID}\` — ${REPLACE_INTENT}`,
     );
     const { email } = alert.structure;
     expect(email).toContain(
@@ -737,9 +813,9 @@ describe('formatAlert: a problem under policy dry-run', () => {
         'PLANNED (2): NOTHING WAS CHANGED (DRY RUN)',
         '',
         `  - create-route on ${ROUTE_TABLE_ID} → ${NAT_ID}`,
-        '    Before: no 0.0.0.0/0 route',
-        `    After:  0.0.0.0/0 → ${NAT_ID}`,
-        `    Reason: 0.0.0.0/0 → ${NAT_ID}, the available NAT gateway in us-west-2a, the subnet's zone`,
+        `    Before: ${BEFORE}`,
+        `    After:  ${AFTER}`,
+        `    Reason: ${ROUTE_INTENT}`,
       ].join('\n'),
     );
     expect(email).toContain(`  - replace-instances on 1 instance of ${ASG}: ${INSTANCE_ID}`);
@@ -748,14 +824,13 @@ describe('formatAlert: a problem under policy dry-run', () => {
   it('shows each skipped action with its reason and what a person must do', () => {
     const { description } = chat.content;
     expect(description).toContain('*Skipped (2): a person must act*');
-    // Main route table refused: the exact command, inline.
+    // Main route table refused: the subnets it serves, the setting that allows it, the exact command inline.
     expect(description).toContain(
-      ':fast_forward: *Skipped* create-route on `rtb-0main000000000000` → `nat-0123456789abcdef0` (now `no 0.0.0.0/0 route`) — rtb-0main000000000000 is the VPC main route table and serves every unassociated subnet; not patched without ALLOW_MAIN_ROUTE_TABLE=true',
+      `:fast_forward: *Skipped* create-route on \`rtb-0main000000000000\` (now \`no 0.0.0.0/0 route in rtb-0main000000000000\`) — ${mainTableWords}\n      ↳ by hand: \`${mainTableFix}\``,
     );
-    expect(description).toContain(`      ↳ by hand: \`${mainTableFix}\``);
-    // No NAT gateway: several commands, found among the next steps.
+    // No usable NAT gateway: why each one does not lead out; several commands, found among the next steps.
     expect(description).toContain(
-      ':fast_forward: *Skipped* create-route on `rtb-0aaa000000000000b` (now `no 0.0.0.0/0 route`) — no available NAT gateway in vpc-0c1d2e3f4a5b6c7d8; nothing written',
+      `:fast_forward: *Skipped* create-route on \`rtb-0aaa000000000000b\` (now \`no 0.0.0.0/0 route in rtb-0aaa000000000000b\`) — ${noNatWords}`,
     );
     expect(description).toContain('      ↳ by hand: the *NO_DEFAULT_ROUTE* commands in the next steps');
     expect(chat.content.nextSteps.some((s) => s.includes('aws ec2 create-nat-gateway'))).toBe(true);
@@ -765,17 +840,22 @@ describe('formatAlert: a problem under policy dry-run', () => {
       [
         'SKIPPED (2): A PERSON MUST ACT',
         '',
-        `  - create-route on rtb-0main000000000000 → ${NAT_ID}`,
-        '    Now:    no 0.0.0.0/0 route',
-        `    Wanted: ${AFTER}`,
-        '    Reason: rtb-0main000000000000 is the VPC main route table and serves every unassociated subnet; not patched without ALLOW_MAIN_ROUTE_TABLE=true',
+        '  - create-route on rtb-0main000000000000',
+        '    Now:    no 0.0.0.0/0 route in rtb-0main000000000000',
+        `    Reason: ${mainTableWords}`,
         '    By hand:',
         `      ${mainTableFix}`,
       ].join('\n'),
     );
-    expect(email).toContain(
-      '    Reason: no available NAT gateway in vpc-0c1d2e3f4a5b6c7d8; nothing written\n    By hand:\n      # No available NAT gateway',
-    );
+    expect(email).toContain(`    Reason: ${noNatWords}\n    By hand:\n      # No available NAT gateway`);
+    // The refusals are data too: the JSON report keeps the codes and what they rest on.
+    expect(bodyOf(alert).nodegroups[0]?.actions.slice(2)).toMatchObject([
+      { reasonCode: 'MAIN_ROUTE_TABLE', subnetIds: ['subnet-0ddd00000000000e', 'subnet-0fff00000000000a'] },
+      {
+        reasonCode: 'NO_USABLE_NAT',
+        rejectedNatGateways: [{ natGatewayId: 'nat-0eee00000000000f', why: 'NOT_AVAILABLE' }],
+      },
+    ]);
   });
 
   it('shows no undo command, since nothing was done', () => {
@@ -791,10 +871,7 @@ describe('formatAlert: remediated', () => {
   const done = seedNodegroup({
     policy: 'remediate',
     alertKind: 'remediated',
-    actions: [
-      routeAction('done', { reason: `created 0.0.0.0/0 → ${NAT_ID} in us-west-2a, the subnet's zone` }),
-      replaceAction('done'),
-    ],
+    actions: [routeAction('done'), replaceAction('done')],
   });
   const alert = alertFor(done);
   const chat = chatOf(alert);
@@ -818,10 +895,10 @@ describe('formatAlert: remediated', () => {
     const { description } = chat.content;
     expect(description).toContain('*What was done (2)*');
     expect(description).toContain(
-      `:white_check_mark: *Done* create-route \`${ROUTE_TABLE_ID}\`: \`no 0.0.0.0/0 route\` → \`${AFTER}\` — created`,
+      `:white_check_mark: *Done* create-route \`${ROUTE_TABLE_ID}\`: \`${BEFORE}\` → \`${AFTER}\` — ${ROUTE_INTENT}`,
     );
     expect(description).toContain(
-      `:white_check_mark: *Done* replace-instances on 1 instance of \`${ASG}\`: \`${INSTANCE_ID}\` — never joined`,
+      `:white_check_mark: *Done* replace-instances on 1 instance of \`${ASG}\`: \`${INSTANCE_ID}\` — ${REPLACE_INTENT}`,
     );
     // The replaced instance is not listed again as stranded.
     expect(description).not.toContain('*Never joined');
@@ -833,7 +910,7 @@ describe('formatAlert: remediated', () => {
         'WHAT WAS DONE (2)',
         '',
         `  - create-route on ${ROUTE_TABLE_ID} → ${NAT_ID}`,
-        '    Before: no 0.0.0.0/0 route',
+        `    Before: ${BEFORE}`,
         `    After:  ${AFTER}`,
       ].join('\n'),
     );
@@ -861,18 +938,7 @@ describe('formatAlert: remediated', () => {
     const nodegroup = seedNodegroup({
       policy: 'remediate',
       alertKind: 'remediated',
-      actions: [
-        routeAction('done'),
-        {
-          type: 'scale-cycle',
-          resourceId: 'new_nodegroup_2',
-          autoScalingGroupName: ASG,
-          desiredSize: 2,
-          status: 'done',
-          reason: 'no node had joined: scaled to 0, waited for ACTIVE, scaled back',
-          undo: undoScale,
-        },
-      ],
+      actions: [routeAction('done'), scaleCycleAction('done', { undo: undoScale })],
     });
     const cycled = alertFor(nodegroup);
     expectWellFormed(cycled);
@@ -880,7 +946,7 @@ describe('formatAlert: remediated', () => {
       ':white_check_mark: eks-workshop/new_nodegroup_2: route fixed, nodegroup cycled',
     );
     expect(chatOf(cycled).content.description).toContain(
-      `:white_check_mark: *Done* scale-cycle on \`new_nodegroup_2\` (\`${ASG}\`): desired size 2 → 0 → 2 — no node had joined`,
+      `:white_check_mark: *Done* scale-cycle on \`new_nodegroup_2\` (\`${ASG}\`): desired size 2 → 0 → 2 — scale new_nodegroup_2 to 0, wait for ACTIVE, then back to 2, so every node launches with the fixed route`,
     );
     const { email } = cycled.structure;
     expect(email).toContain('TO UNDO (run in this order)');
@@ -898,7 +964,8 @@ describe('formatAlert: remediated', () => {
       actions: [
         routeAction('done'),
         replaceAction('failed', {
-          reason: `AccessDenied: the function's role is not allowed ${PERMISSION} on ${ASG}`,
+          reasonCode: 'ACCESS_DENIED',
+          error: ACCESS_DENIED,
           undo: 'never shown: the action failed',
         }),
       ],
@@ -921,7 +988,7 @@ describe('formatAlert: remediated', () => {
     it('names the missing permission and what to run by hand', () => {
       const { description, nextSteps } = failedChat.content;
       expect(description).toContain(
-        `*Failed (1)*\n:x: *Failed* replace-instances on 1 instance of \`${ASG}\`: \`${INSTANCE_ID}\` — AccessDenied: the function's role is not allowed ${PERMISSION}`,
+        `*Failed (1)*\n:x: *Failed* replace-instances on 1 instance of \`${ASG}\`: \`${INSTANCE_ID}\` — terminate ${INSTANCE_ID} failed: ${ACCESS_DENIED}`,
       );
       expect(description).toContain('↳ by hand: the *NODES_NOT_JOINED* commands in the next steps');
       // The instance was not replaced: still listed as stranded.
@@ -933,7 +1000,7 @@ describe('formatAlert: remediated', () => {
       );
       const { email } = failed.structure;
       expect(email).toContain(
-        `FAILED (1)\n\n  - replace-instances on 1 instance of ${ASG}: ${INSTANCE_ID}\n    Reason: AccessDenied: the function's role is not allowed ${PERMISSION} on ${ASG}\n    By hand:\n      # After fixing the cause`,
+        `FAILED (1)\n\n  - replace-instances on 1 instance of ${ASG}: ${INSTANCE_ID}\n    Reason: terminate ${INSTANCE_ID} failed: ${ACCESS_DENIED}\n    By hand:\n      # After fixing the cause`,
       );
     });
 
@@ -949,7 +1016,7 @@ describe('formatAlert: remediated', () => {
     const nodegroup = seedNodegroup({
       policy: 'remediate',
       alertKind: 'remediated',
-      actions: [routeAction('skipped', { reason: 'no available NAT gateway' })],
+      actions: [refusedRoute('NO_USABLE_NAT')],
     });
     const skipped = alertFor(nodegroup);
     expect(chatOf(skipped).content.title).toBe(
@@ -985,9 +1052,12 @@ describe('formatAlert: resolved', () => {
       actions: [
         routeAction('done'),
         replaceAction('done'),
-        routeAction('skipped', {
+        refusedRoute('MAIN_ROUTE_TABLE', {
           resourceId: 'rtb-0main000000000000',
           routeTableId: 'rtb-0main000000000000',
+          subnetIds: ['subnet-0ddd00000000000e'],
+          subnetId: 'subnet-0ddd00000000000e',
+          before: 'no 0.0.0.0/0 route in rtb-0main000000000000',
         }),
       ],
     }),
@@ -1015,7 +1085,7 @@ describe('formatAlert: resolved', () => {
     const { description } = chat.content;
     expect(description).toContain(`*Remediation of ${REMEDIATED_AT}* (resolved)`);
     expect(description).toContain(
-      `:white_check_mark: *Done* create-route \`${ROUTE_TABLE_ID}\`: \`no 0.0.0.0/0 route\` → \`${AFTER}\``,
+      `:white_check_mark: *Done* create-route \`${ROUTE_TABLE_ID}\`: \`${BEFORE}\` → \`${AFTER}\``,
     );
     expect(description).toContain(`\`${INSTANCE_ID}\``);
     expect(description).not.toContain('rtb-0main000000000000');
@@ -1024,7 +1094,7 @@ describe('formatAlert: resolved', () => {
     );
     const { email } = alert.structure;
     expect(email).toContain(`REMEDIATION OF ${REMEDIATED_AT} (resolved)`);
-    expect(email).toContain(`    Before: no 0.0.0.0/0 route\n    After:  ${AFTER}`);
+    expect(email).toContain(`    Before: ${BEFORE}\n    After:  ${AFTER}`);
     expect(email).toContain(
       `Replacements that joined (1):\n  - ${REPLACEMENT_ID} as ip-10-42-200-18.us-west-2.compute.internal (Ready)`,
     );
@@ -1044,11 +1114,7 @@ describe('formatAlert: escalation', () => {
       policy: 'remediate',
       alertKind: 'escalation',
       findings: [noDefaultRoute({ severity: 'warning' }), nodesNotJoined([verdict(INSTANCE_ID)])],
-      actions: [
-        routeAction('skipped', {
-          reason: 'loop guard: 2 remediations of this nodegroup in the last 6 h (at most 2)',
-        }),
-      ],
+      actions: [stoppedByLoopGuard(routeAction('planned'))],
     });
     const alert = alertFor(nodegroup);
     const chat = chatOf(alert);
@@ -1069,18 +1135,17 @@ describe('formatAlert: escalation', () => {
 
     it('gives the guard its words once, then what a person must run', () => {
       const { description, nextSteps } = chat.content;
-      expect(description).toContain(
-        '*Why a person is needed*\n• Loop guard: 2 remediations of this nodegroup in the last 6 h (at most 2)',
-      );
+      expect(description).toContain(`*Why a person is needed*\n• Loop guard: ${LOOP_GUARD_WORDS}\n`);
       expect(occurrences(description, 'loop guard: loop guard')).toBe(0);
       expect(description).toContain('*Skipped (1): a person must act*');
       expect(nextSteps[0]).toBe(`*NO_DEFAULT_ROUTE*: \`${FIX}\``);
       expect(nextSteps.some((s) => s.includes('aws ec2 get-console-output'))).toBe(true);
       const { email } = alert.structure;
+      expect(email).toContain(`WHY A PERSON IS NEEDED\n  - Loop guard: ${LOOP_GUARD_WORDS}\n`);
+      // The skipped action keeps the guard's words and what it would have done.
       expect(email).toContain(
-        'WHY A PERSON IS NEEDED\n  - Loop guard: 2 remediations of this nodegroup in the last 6 h (at most 2)',
+        `    Reason: loop guard: ${LOOP_GUARD_WORDS}; planned: add 0.0.0.0/0 → ${NAT_ID} in ${ROUTE_TABLE_ID} (serves ${SUBNET_ID})`,
       );
-      expect(email).toContain(`    Reason: loop guard: 2 remediations`);
       expect(alert.structure.default).not.toContain('delete-route');
       expect(alert.structure.email).not.toContain('delete-route');
     });
@@ -1118,7 +1183,7 @@ describe('formatAlert: escalation', () => {
     it('shows the remediation, how to undo it, and where to look first', () => {
       const { description, nextSteps } = chat.content;
       expect(description).toContain(`*Remediation of ${REMEDIATED_AT}* (open)`);
-      expect(description).toContain(`\`no 0.0.0.0/0 route\` → \`${AFTER}\``);
+      expect(description).toContain(`\`${BEFORE}\` → \`${AFTER}\``);
       expect(description).toContain(`*Never joined (1)*\n• \`${REPLACEMENT_ID}\``);
       expect(description).toContain(`*To undo*\n• create-route on \`${ROUTE_TABLE_ID}\``);
       expect(nextSteps[0]).toContain(
@@ -1171,7 +1236,7 @@ describe('formatAlert: every kind', () => {
       remediation: remediation({
         actions: [
           routeAction('done'),
-          ...ids.map((id) => replaceAction('done', { resourceId: id, instanceId: id })),
+          ...ids.map((id) => replaceAction('done', { resourceId: id, instanceIds: [id] })),
         ],
         replacedInstanceIds: ids,
       }),
@@ -1184,49 +1249,70 @@ describe('formatAlert: every kind', () => {
     expect(body?.omitted?.replacedInstanceIds).toBe(
       5000 - (body?.remediation?.replacedInstanceIds.length ?? 0),
     );
-    expect(chatOf(alert).content.description).toContain('… and 4,990 more');
+    // Chat names a few and counts the rest (each done replacement has its own reason, so its own item).
+    expect(chatOf(alert).content.description).toMatch(/… and [\d,]+ more/);
   });
 });
 
 describe('formatAlert: actions as the planner and executor word them', () => {
-  const ownWords = `${ROUTE_TABLE_ID} is the VPC main route table, used by every subnet without its own; it is patched only with ALLOW_MAIN_ROUTE_TABLE=true (CLI --allow-main-route-table).`;
+  const OTHER_SUBNET = 'subnet-0ccc00000000000d';
 
-  it('shows a command that a skip reason spells out once, as code', () => {
-    const nodegroup = seedNodegroup({
-      policy: 'dry-run',
-      actions: [
-        routeAction('skipped', {
-          reason: `${ownWords} A person can run: ${FIX}`,
-          after: undefined,
-          undo: undefined,
-        }),
-      ],
-    });
-    const alert = alertFor(nodegroup);
+  it('gives the refusal in the words rendered from its data, and the fix by hand once, as code', () => {
+    const mainTable = refusedRoute('MAIN_ROUTE_TABLE', { subnetIds: [SUBNET_ID, OTHER_SUBNET] });
+    const ownWords = `${ROUTE_TABLE_ID} is the VPC main route table, used by every subnet without its own (${SUBNET_ID}, ${OTHER_SUBNET}); it is patched only with ALLOW_MAIN_ROUTE_TABLE=true (CLI --allow-main-route-table)`;
+    expect(mainTable.reason).toBe(ownWords);
+    const alert = alertFor(seedNodegroup({ policy: 'dry-run', actions: [mainTable] }));
     const { description } = chatOf(alert).content;
-    expect(description).toContain(`(now \`no 0.0.0.0/0 route\`) — ${ownWords}\n      ↳ by hand: \`${FIX}\``);
+    expect(description).toContain(
+      `:fast_forward: *Skipped* create-route on \`${ROUTE_TABLE_ID}\` (now \`${BEFORE}\`) — ${ownWords}\n      ↳ by hand: \`${FIX}\``,
+    );
     expect(occurrences(description, FIX)).toBe(1);
     expect(alert.structure.email).toContain(`    Reason: ${ownWords}\n    By hand:\n      ${FIX}`);
   });
 
-  it('names the group when recycling is skipped for want of a fix', () => {
+  it('names the subnets that make a route table shared, and how to allow it', () => {
+    const shared = refusedRoute('SHARED_ROUTE_TABLE', {
+      subnetIds: [SUBNET_ID, OTHER_SUBNET],
+      outsideSubnetIds: [OTHER_SUBNET],
+    });
+    const alert = alertFor(seedNodegroup({ policy: 'remediate', actions: [shared] }));
+    const { description } = chatOf(alert).content;
+    expect(chatOf(alert).content.title).toMatch(/ — NO_DEFAULT_ROUTE \(fix skipped\)$/);
+    expect(description).toContain(
+      `— ${ROUTE_TABLE_ID} also serves ${OTHER_SUBNET}, which belongs to no nodegroup of the cluster nor to the cluster`,
+    );
+    expect(description).toContain('ALLOW_SHARED_ROUTE_TABLE=true (CLI --allow-shared-route-table)');
+    expect(description).toContain(`↳ by hand: \`${FIX}\``);
+    expect(alert.structure.email).toContain(`    Reason: ${ROUTE_TABLE_ID} also serves ${OTHER_SUBNET}, `);
+    expect(bodyOf(alert).nodegroups[0]?.actions[0]).toMatchObject({
+      reasonCode: 'SHARED_ROUTE_TABLE',
+      outsideSubnetIds: [OTHER_SUBNET],
+    });
+  });
+
+  it('names the group and the instances when recycling is skipped for want of a fix', () => {
+    const stranded = [verdict(INSTANCE_ID), verdict(REPLACEMENT_ID)];
     const nodegroup = seedNodegroup({
       policy: 'dry-run',
+      instances: stranded,
+      findings: [noDefaultRoute(), nodesNotJoined(stranded)],
       actions: [
-        {
-          type: 'replace-instances',
+        replaceAction('skipped', {
           resourceId: ASG,
-          autoScalingGroupName: ASG,
-          status: 'skipped',
-          reason: 'no routing fix can be applied: the 1 unjoined instance(s) are reported, not recycled',
-        },
+          instanceIds: [INSTANCE_ID, REPLACEMENT_ID],
+          routeTableId: undefined,
+          reasonCode: 'NO_ROUTE_FIX',
+        }),
       ],
     });
     const alert = alertFor(nodegroup);
+    const reason = 'no route was fixed for them: 2 unjoined instances are reported, not recycled';
     expect(chatOf(alert).content.description).toContain(
-      `:fast_forward: *Skipped* replace-instances on \`${ASG}\` — no routing fix can be applied`,
+      `:fast_forward: *Skipped* replace-instances on 2 instances of \`${ASG}\`: \`${INSTANCE_ID}\`, \`${REPLACEMENT_ID}\` — ${reason}`,
     );
-    expect(alert.structure.email).toContain(`  - replace-instances on ${ASG}\n    Reason: no routing fix`);
+    expect(alert.structure.email).toContain(
+      `  - replace-instances on 2 instances of ${ASG}: ${INSTANCE_ID}, ${REPLACEMENT_ID}\n    Reason: ${reason}`,
+    );
   });
 
   it('tells an undo that is no command apart from the commands', () => {
@@ -1252,20 +1338,34 @@ describe('formatAlert: actions as the planner and executor word them', () => {
     );
   });
 
-  it("gives the loop guard's own words as the reason, not those of the action it stopped", () => {
-    const guard =
-      'loop guard: 2 remediation(s) of this nodegroup in the last 6 h (limit 2), so nothing more is changed automatically';
-    const nodegroup = seedNodegroup({
-      policy: 'remediate',
-      alertKind: 'escalation',
-      actions: [
-        routeAction('skipped', { reason: `${guard}; add 0.0.0.0/0 → ${NAT_ID} in ${ROUTE_TABLE_ID}` }),
-      ],
-    });
-    const alert = alertFor(nodegroup);
-    expect(chatOf(alert).content.description).toContain(
-      '*Why a person is needed*\n• Loop guard: 2 remediation(s) of this nodegroup in the last 6 h (limit 2), so nothing more is changed automatically\n',
+  it('words the loop guard from its data, not from the reason of the action it stopped', () => {
+    const stopped = {
+      ...stoppedByLoopGuard(routeAction('planned')),
+      loopGuard: { remediations: 3, limit: 3, windowSeconds: 90 * 60 },
+      reason: 'words that say nothing of the guard',
+    };
+    const alert = alertFor(
+      seedNodegroup({ policy: 'remediate', alertKind: 'escalation', actions: [stopped] }),
     );
+    expect(chatOf(alert).content.title).toContain('loop guard reached');
+    expect(chatOf(alert).content.description).toContain(
+      '*Why a person is needed*\n• Loop guard: 3 remediation(s) of this nodegroup in the last 1.5 h (limit 3), so nothing more is changed automatically\n',
+    );
+  });
+
+  it('does not claim the loop guard for a reason that merely mentions it', () => {
+    const skipped = routeAction('skipped', {
+      reasonCode: 'ROUTE_CHANGED',
+      reason: 'loop guard: words from somewhere else',
+      after: undefined,
+      undo: undefined,
+    });
+    const alert = alertFor(
+      seedNodegroup({ policy: 'remediate', alertKind: 'escalation', actions: [skipped] }),
+    );
+    expect(chatOf(alert).content.title).not.toContain('loop guard reached');
+    expect(chatOf(alert).content.description).not.toContain('• Loop guard:');
+    expect(alert.structure.email).not.toContain('  - Loop guard:');
   });
 
   it('does not call an old instance that still did not join a replacement', () => {

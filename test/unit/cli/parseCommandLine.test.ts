@@ -38,6 +38,7 @@ describe('parseCommandLine check', () => {
         '--region',
         'us-west-2',
         '--allow-main-route-table',
+        '--allow-shared-route-table',
         '--preflight',
         '--json',
       ]),
@@ -50,6 +51,7 @@ describe('parseCommandLine check', () => {
       topicArn: TOPIC,
       region: 'us-west-2',
       allowMainRouteTable: true,
+      allowSharedRouteTable: true,
       preflight: true,
       json: true,
     });
@@ -70,6 +72,7 @@ describe('parseCommandLine check', () => {
       policy: 'remediate',
       joinWindowSeconds: 0,
       allowMainRouteTable: false,
+      allowSharedRouteTable: false,
       preflight: false,
       json: true,
     });
@@ -98,12 +101,30 @@ describe('parseCommandLine check', () => {
       name: 'check',
       cluster: 'eks-workshop',
       allowMainRouteTable: false,
+      allowSharedRouteTable: false,
       preflight: false,
       json: false,
     });
     for (const key of ['nodegroups', 'policy', 'joinWindowSeconds', 'topicArn', 'region']) {
       expect(command).not.toHaveProperty(key);
     }
+  });
+
+  it('reads --allow-shared-route-table on its own, apart from --allow-main-route-table', () => {
+    expect(parseCommandLine(['check', '--cluster', 'c', '--allow-shared-route-table'])).toMatchObject({
+      allowMainRouteTable: false,
+      allowSharedRouteTable: true,
+    });
+    expect(parseCommandLine(['check', '--cluster', 'c', '--allow-main-route-table'])).toMatchObject({
+      allowMainRouteTable: true,
+      allowSharedRouteTable: false,
+    });
+  });
+
+  it('rejects a value given to --allow-shared-route-table, naming the option', () => {
+    expect(
+      usageError(['check', '--cluster', 'eks-workshop', '--allow-shared-route-table=true']).message,
+    ).toContain('--allow-shared-route-table');
   });
 
   it.each(['off', 'notify', 'dry-run', 'remediate'])('accepts --policy %s', (policy) => {
@@ -214,6 +235,9 @@ describe('parseCommandLine commands and help', () => {
       '--join-window',
       '--topic-arn',
       '--region',
+      '--allow-main-route-table',
+      '--allow-shared-route-table',
+      'ALLOW_SHARED_ROUTE_TABLE=true',
       '--json',
       'invoke EVENT_FILE',
       'Exit codes: 0',

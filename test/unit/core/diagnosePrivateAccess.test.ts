@@ -357,11 +357,24 @@ describe('remediation and MISSING_VPC_ENDPOINTS', () => {
       instances,
       findings,
       networks: [network],
+      clusterSubnetIds: [NEW_SUBNET],
+      // Every permission given: still no route, since the subnet is meant to stay private.
       allowMainRouteTable: true,
+      allowSharedRouteTable: true,
       recycleStrategy: 'replace-unjoined',
       loopGuard: { allowed: true },
+      secondsLeft: 900,
     });
     expect(actions.filter((a) => a.type === 'create-route' || a.type === 'replace-route')).toEqual([]);
     expect(actions.every((a) => a.status !== 'planned')).toBe(true);
+    // The stranded instance is reported, not recycled: no route was fixed for it.
+    expect(actions).toMatchObject([
+      {
+        type: 'replace-instances',
+        status: 'skipped',
+        reasonCode: 'NO_ROUTE_FIX',
+        instanceIds: ['i-0a1b2c3d4e5f60718'],
+      },
+    ]);
   });
 });

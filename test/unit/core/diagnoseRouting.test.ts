@@ -90,6 +90,10 @@ describe('diagnoseRouting', () => {
       subnets: [...seedNetwork().subnets, subnet('subnet-0pubb', 'us-west-2b', '10.42.32.0/19')],
       natGateways: [natGateway({ natGatewayId: 'nat-0000000000000000b', subnetId: 'subnet-0pubb' })],
     });
+    // The zone-b public subnet shares the public route table (0.0.0.0/0 → the internet gateway).
+    network.routeTables = network.routeTables.map((t) =>
+      t.routeTableId === 'rtb-0public0000000000' ? { ...t, subnetIds: [...t.subnetIds, 'subnet-0pubb'] } : t,
+    );
     const [finding] = diagnoseRouting({ region, network, instances: [instance()] });
     expect(finding?.natGatewayId).toBe('nat-0000000000000000b');
     expect(finding?.fix).toContain('crosses zones');
