@@ -108,7 +108,10 @@ async function requeueNotDue(event: SQSEvent, outcome: ProcessOutcome): Promise<
   }
 }
 
-/** Ports for one invocation: the account reader caches reads for this invocation only. */
+/**
+ * Ports for one invocation: the account reader and the membership session cache reads for this
+ * invocation only; the Kubernetes reader behind the session keeps only its tokens across invocations.
+ */
 function invocationPorts(runId: string | undefined): (region: string | undefined) => CheckPorts {
   const byRegion = new Map<string, CheckPorts>();
   return (region) => {
@@ -116,14 +119,15 @@ function invocationPorts(runId: string | undefined): (region: string | undefined
     let ports = byRegion.get(key);
     if (!ports) {
       const clients = awsClients(region);
-      const membership = membershipReader(key, clients.eks.config.credentials);
+      const reader = membershipReader(key, clients.eks.config.credentials);
       ports = {
         account: new AwsAccountReader(clients),
         writer: new AwsRemediationWriter(clients),
         state: stateStore(config, clients),
         ...(runId && { runId }),
-        membership,
-        identity: new AwsIdentityReader({ clients, configMaps: membership, log }),
+        // A session per invocation: each cluster's whole node list is read once here, never reused later.
+        membership: reader.session(),
+        identity: new AwsIdentityReader({ clients, configMaps: reader, log }),
         ...(config.alertTopicArn && { alerts: publisher(key, clients.sns) }),
         clock: { now: () => new Date() },
         log,

@@ -1,5 +1,8 @@
 /**
- * Reads a nodegroup's Nodes from the cluster's Kubernetes API with an IAM-signed EKS token.
+ * Reads the Nodes that name a nodegroup's instances from the cluster's Kubernetes API with an
+ * IAM-signed EKS token. Membership never rests on labels alone: the nodegroup label is only the cheap
+ * first read; an instance it does not find is looked for by `spec.providerID` in the cluster's whole
+ * node list (nodes of a custom AMI with their own bootstrap may register without the label).
  * Failures to reach or to be admitted by the API server are answers, not exceptions: they come back
  * as `{ kind: 'unknown' }` so the check can say which access is missing.
  */
@@ -14,6 +17,8 @@ import { createEksToken } from './eksToken.js';
 const NODEGROUP_LABEL = 'eks.amazonaws.com/nodegroup';
 const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_PAGE_SIZE = 500;
+/** 500 000 nodes at the default page size: far past any cluster, short of a paginator that never ends. */
+const DEFAULT_MAX_PAGES = 1000;
 /** Tokens are honoured for 15 minutes after signing; renewing after 10 leaves room for clock skew. */
 const TOKEN_REUSE_MS = 10 * 60 * 1000;
 /** How much of an unexpected response body to quote in a detail. */
@@ -30,8 +35,22 @@ export interface KubernetesNodeReaderOptions {
   timeoutMs?: number;
   /** `limit` of each list call; the reader follows `continue` until the list is complete. */
   pageSize?: number;
+  /** Pages one list may take before the reader gives up on it (membership then unknown). Default 1000. */
+  maxPages?: number;
   log?: Log;
 }
+
+/** Options of one `listNodes` call (see MembershipReader). */
+export interface ListNodesOptions {
+  /** Read the cluster's whole node list anew even when the session has it (e.g. right before recycling). */
+  fresh?: boolean;
+}
+
+/**
+ * The whole node list of each cluster read in one session, by region/cluster. Holds the promise so
+ * concurrent nodegroups of a cluster share one read.
+ */
+type WholeListCache = Map<string, Promise<Membership>>;
 
 /**
  * One ConfigMap read by name. `absent` is a definite answer (the API server admitted the caller and
@@ -58,6 +77,7 @@ export class KubernetesNodeReader implements MembershipReader {
   private readonly apiUrlOverride: string | undefined;
   private readonly timeoutMs: number;
   private readonly pageSize: number;
+  private readonly maxPages: number;
   private readonly log: Log;
   /** Keyed by region and cluster name; holds the promise so concurrent nodegroups share one signing. */
   private readonly tokens = new Map<string, { token: Promise<string>; renewAt: number }>();
@@ -70,11 +90,45 @@ export class KubernetesNodeReader implements MembershipReader {
     this.apiUrlOverride = options.apiUrlOverride;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+    this.maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
     this.log = options.log ?? silentLog;
   }
 
-  async listNodes(cluster: Cluster, nodegroupName: string): Promise<Membership> {
-    const membership = await this.readNodes(cluster, nodegroupName);
+  /**
+   * The Nodes that name the given instances (see MembershipReader). Called on the reader itself it
+   * keeps nothing between calls: every call that needs the cluster's whole node list reads it. For
+   * one read per cluster across several nodegroups, call `listNodes` on a `session()`.
+   */
+  listNodes(
+    cluster: Cluster,
+    nodegroupName: string,
+    instanceIds: string[],
+    options: ListNodesOptions = {},
+  ): Promise<Membership> {
+    return this.membership(cluster, nodegroupName, instanceIds, options, undefined);
+  }
+
+  /**
+   * A MembershipReader for one unit of work (a Lambda invocation, a CLI run): it shares this reader's
+   * tokens and HTTP settings, and reads each cluster's whole node list at most once, unless a call
+   * asks for `fresh`. Let it go with the unit of work: what it holds is never refreshed.
+   */
+  session(): MembershipReader {
+    const wholeLists: WholeListCache = new Map();
+    return {
+      listNodes: (cluster, nodegroupName, instanceIds, options = {}) =>
+        this.membership(cluster, nodegroupName, instanceIds, options, wholeLists),
+    };
+  }
+
+  private async membership(
+    cluster: Cluster,
+    nodegroupName: string,
+    instanceIds: string[],
+    options: ListNodesOptions,
+    wholeLists: WholeListCache | undefined,
+  ): Promise<Membership> {
+    const membership = await this.readMembership(cluster, nodegroupName, instanceIds, options, wholeLists);
     if (membership.kind === 'unknown') {
       this.log.warn('Could not list nodes', {
         cluster: cluster.name,
@@ -83,6 +137,56 @@ export class KubernetesNodeReader implements MembershipReader {
       });
     }
     return membership;
+  }
+
+  /**
+   * The nodegroup's labelled Nodes, plus, when some instance is not among them, the Nodes of the
+   * whole list whose provider ID names a missing instance. Either read failing makes it unknown.
+   */
+  private async readMembership(
+    cluster: Cluster,
+    nodegroupName: string,
+    instanceIds: string[],
+    { fresh = false }: ListNodesOptions,
+    wholeLists: WholeListCache | undefined,
+  ): Promise<Membership> {
+    const labelled = await this.readNodeList(cluster, `${NODEGROUP_LABEL}=${nodegroupName}`);
+    if (labelled.kind === 'unknown') return labelled;
+    const byLabel = new Set(labelled.nodes.map((n) => n.instanceId));
+    // `?? []`: a caller not yet passing instance ids gets the labelled Nodes, as before.
+    const missing = new Set((instanceIds ?? []).filter((id) => !byLabel.has(id)));
+    if (missing.size === 0) return labelled;
+
+    const whole = await this.wholeList(cluster, fresh, wholeLists);
+    if (whole.kind === 'unknown') return whole;
+    const found = whole.nodes.filter((n) => n.instanceId !== undefined && missing.has(n.instanceId));
+    this.log.debug('Looked for instances without a labelled Node in the whole node list', {
+      cluster: cluster.name,
+      nodegroup: nodegroupName,
+      missing: missing.size,
+      foundByProviderId: found.map((n) => n.name),
+    });
+    return { kind: 'known', nodes: uniqueByName([...labelled.nodes, ...found]) };
+  }
+
+  /** The cluster's whole node list: from the session when it has it (and not `fresh`), else read. */
+  private wholeList(cluster: Cluster, fresh: boolean, wholeLists: WholeListCache | undefined) {
+    const key = tokenKey(cluster);
+    const cached = fresh ? undefined : wholeLists?.get(key);
+    if (cached) return cached;
+    const read = this.readNodeList(cluster, undefined).then(
+      (list): Membership =>
+        list.kind === 'unknown' ? { ...list, detail: `whole node list: ${list.detail}` } : list,
+    );
+    if (wholeLists) {
+      wholeLists.set(key, read);
+      // A failed read is not kept: the next nodegroup asks again rather than inherit the failure.
+      const forget = () => {
+        if (wholeLists.get(key) === read) wholeLists.delete(key);
+      };
+      read.then((list) => list.kind === 'unknown' && forget(), forget);
+    }
+    return read;
   }
 
   /**
@@ -153,18 +257,30 @@ export class KubernetesNodeReader implements MembershipReader {
     return { endpoint, headers: { authorization, accept: 'application/json' }, ca };
   }
 
-  private async readNodes(cluster: Cluster, nodegroupName: string): Promise<Membership> {
+  /**
+   * One node list, every page of it: with a label selector, or the whole list without one. A server
+   * that repeats a continue token, or pages past `maxPages`, makes it unknown rather than loop.
+   */
+  private async readNodeList(cluster: Cluster, labelSelector: string | undefined): Promise<Membership> {
     const target = await this.target(cluster);
     if ('unreachable' in target) return unreachable(target.endpoint, target.unreachable);
     const { endpoint, headers, ca } = target;
-    const selector = encodeURIComponent(`${NODEGROUP_LABEL}=${nodegroupName}`);
+    const base =
+      `${endpoint.replace(/\/+$/, '')}/api/v1/nodes?` +
+      (labelSelector === undefined ? '' : `labelSelector=${encodeURIComponent(labelSelector)}&`) +
+      `limit=${this.pageSize}`;
     const nodes: ClusterNode[] = [];
+    const seenTokens = new Set<string>();
     let continueToken: string | undefined;
     let pages = 0;
     do {
-      const url =
-        `${endpoint.replace(/\/+$/, '')}/api/v1/nodes?labelSelector=${selector}&limit=${this.pageSize}` +
-        (continueToken ? `&continue=${encodeURIComponent(continueToken)}` : '');
+      if (pages >= this.maxPages) {
+        return unreachable(
+          endpoint,
+          `gave up after ${pages} pages of the node list: the API server kept returning continue tokens`,
+        );
+      }
+      const url = base + (continueToken ? `&continue=${encodeURIComponent(continueToken)}` : '');
       let response: HttpResponse;
       try {
         response = await httpGet(url, headers, ca, this.timeoutMs);
@@ -179,16 +295,25 @@ export class KubernetesNodeReader implements MembershipReader {
       const page = parseNodeList(response.body);
       if ('malformed' in page) return unreachable(endpoint, `malformed NodeList response: ${page.malformed}`);
       nodes.push(...page.nodes);
-      continueToken = page.continueToken;
       pages += 1;
+      continueToken = page.continueToken;
+      if (continueToken !== undefined) {
+        if (seenTokens.has(continueToken)) {
+          return unreachable(
+            endpoint,
+            `the API server repeated its continue token after ${pages} pages of the node list`,
+          );
+        }
+        seenTokens.add(continueToken);
+      }
     } while (continueToken);
     this.log.debug('Listed nodes', {
       cluster: cluster.name,
-      nodegroup: nodegroupName,
+      labelSelector: labelSelector ?? '(none: whole list)',
       nodes: nodes.length,
       pages,
     });
-    return { kind: 'known', nodes };
+    return { kind: 'known', nodes: uniqueByName(nodes) };
   }
 
   /** Failures to sign (no credentials) are not a membership verdict: they throw KubernetesCallError. */
@@ -214,6 +339,12 @@ export class KubernetesNodeReader implements MembershipReader {
 
 function tokenKey(cluster: Cluster): string {
   return `${cluster.region}/${cluster.name}`;
+}
+
+/** The first Node of each name, in order. */
+function uniqueByName(nodes: ClusterNode[]): ClusterNode[] {
+  const seen = new Set<string>();
+  return nodes.filter((node) => !seen.has(node.name) && seen.add(node.name));
 }
 
 function unreachable(endpoint: string, detail: string, status?: number): Membership {

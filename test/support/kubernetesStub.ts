@@ -1,6 +1,7 @@
 /**
  * A local stand-in for an EKS cluster's Kubernetes API, just big enough for node membership:
- * `GET /api/v1/nodes` with label selectors and `limit`/`continue` paging, real-shaped NodeList and
+ * `GET /api/v1/nodes` with or without label selectors and with `limit`/`continue` paging (nodes may
+ * lack the nodegroup label, so only the whole list has them), real-shaped NodeList and
  * Status bodies, and bearer tokens checked the way the EKS authenticator checks them, as far as that
  * is possible offline (see `rejectToken`). It also serves ConfigMaps by name
  * (`GET /api/v1/namespaces/{namespace}/configmaps/{name}`), for the aws-auth ConfigMap.
@@ -21,7 +22,13 @@ export type StubMode = 'ok' | 'unauthorized' | 'forbidden' | 'error';
 export interface StubNode {
   instanceId: string;
   availabilityZone: string;
+  /** The nodegroup the instance belongs to, and the value of its `eks.amazonaws.com/nodegroup` label. */
   nodegroup: string;
+  /**
+   * Default true. false: the Node registers without the `eks.amazonaws.com/nodegroup` label, as one of
+   * a custom AMI whose own bootstrap sets other labels does; only its `spec.providerID` names it.
+   */
+  nodegroupLabel?: boolean;
   /** Default true. */
   ready?: boolean;
   /** Default: the next free address in 10.42.0.0/16. */
@@ -53,6 +60,11 @@ export interface KubernetesStub {
   setConfigMapAccess(access: 'ok' | 'forbidden'): void;
   /** Every request received, oldest first. */
   requests: StubRequest[];
+  /**
+   * The node list requests among `requests` (GET /api/v1/nodes), oldest first; `labelSelector` is
+   * absent from the query of a whole-list read. A paged list is one request per page.
+   */
+  nodeListRequests(): StubRequest[];
   close(): Promise<void>;
 }
 
@@ -226,6 +238,7 @@ export async function startKubernetesStub(options: KubernetesStubOptions = {}): 
       configMapAccess = access;
     },
     requests,
+    nodeListRequests: () => requests.filter((r) => r.method === 'GET' && r.path === '/api/v1/nodes'),
     close() {
       server.closeAllConnections();
       return new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
@@ -401,7 +414,7 @@ function toNode(node: StoredNode) {
         'beta.kubernetes.io/instance-type': 'm5.large',
         'beta.kubernetes.io/os': 'linux',
         'eks.amazonaws.com/capacityType': 'ON_DEMAND',
-        'eks.amazonaws.com/nodegroup': node.nodegroup,
+        ...(node.nodegroupLabel !== false && { 'eks.amazonaws.com/nodegroup': node.nodegroup }),
         'kubernetes.io/arch': 'amd64',
         'kubernetes.io/hostname': name,
         'kubernetes.io/os': 'linux',

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import {
+  type AttachmentStatus,
   DescribeInstancesCommand,
+  DescribeInternetGatewaysCommand,
   DescribeNatGatewaysCommand,
   DescribeNetworkAclsCommand,
   DescribeRouteTablesCommand,
@@ -83,7 +85,10 @@ function launch(instanceId: string, group = GROUP) {
   return event;
 }
 
-/** The seed, as the SDK would return it: new_nodegroup_2 in a subnet whose table holds only the local route. */
+/**
+ * The seed, as the SDK would return it: new_nodegroup_2 in a subnet whose table holds only the local
+ * route, and a NAT gateway in a public subnet whose table leads to the VPC's attached internet gateway.
+ */
 function seedResponses() {
   eks.on(DescribeClusterCommand).resolves({
     cluster: {
@@ -179,6 +184,34 @@ function seedResponses() {
           },
         ],
       },
+      {
+        RouteTableId: 'rtb-0pub',
+        VpcId: 'vpc-0a1b',
+        Associations: [{ SubnetId: 'subnet-0pub', Main: false, AssociationState: { State: 'associated' } }],
+        Routes: [
+          {
+            DestinationCidrBlock: '10.42.0.0/16',
+            GatewayId: 'local',
+            State: 'active',
+            Origin: 'CreateRouteTable',
+          },
+          {
+            DestinationCidrBlock: '0.0.0.0/0',
+            GatewayId: 'igw-0a1b2c3d',
+            State: 'active',
+            Origin: 'CreateRoute',
+          },
+        ],
+      },
+    ],
+  });
+  ec2.on(DescribeInternetGatewaysCommand).resolves({
+    InternetGateways: [
+      {
+        InternetGatewayId: 'igw-0a1b2c3d',
+        // EC2 answers "available" for an attached internet gateway, a value the SDK type lacks.
+        Attachments: [{ VpcId: 'vpc-0a1b', State: 'available' as AttachmentStatus }],
+      },
     ],
   });
   ec2.on(DescribeNatGatewaysCommand).resolves({
@@ -225,8 +258,11 @@ describe('join-check handler', () => {
     expect(eks.commandCalls(DescribeNodegroupCommand)).toHaveLength(1);
     expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(1);
     expect(ec2.commandCalls(DescribeRouteTablesCommand)).toHaveLength(1);
-    expect(stub.requests.filter((r) => r.path === '/api/v1/nodes')).toHaveLength(1);
-    expect(stub.requests[0]?.query.labelSelector).toBe('eks.amazonaws.com/nodegroup=new_nodegroup_2');
+    // The nodegroup's labelled Nodes first; the stranded instances then send it to the whole list, once.
+    const nodeLists = stub.nodeListRequests();
+    expect(nodeLists[0]?.query.labelSelector).toBe('eks.amazonaws.com/nodegroup=new_nodegroup_2');
+    expect(nodeLists.filter((r) => r.query.labelSelector !== undefined)).toHaveLength(1);
+    expect(nodeLists.filter((r) => r.query.labelSelector === undefined).length).toBeLessThanOrEqual(1);
     const publishes = sns.commandCalls(PublishCommand);
     expect(publishes).toHaveLength(1);
     const input = publishes[0]?.args[0].input;
@@ -236,6 +272,15 @@ describe('join-check handler', () => {
       'NO_DEFAULT_ROUTE',
       'NODES_NOT_JOINED',
     ]);
+    expect(ec2.commandCalls(DescribeInternetGatewaysCommand)).toHaveLength(1);
+    expect(ec2.commandCalls(DescribeInternetGatewaysCommand)[0]?.args[0].input.Filters).toEqual([
+      { Name: 'attachment.vpc-id', Values: ['vpc-0a1b'] },
+    ]);
+    // The NAT gateway's subnet routes to the attached internet gateway: it is proven to lead out.
+    expect(sqsBody.nodegroups[0].findings[0]).toMatchObject({
+      routeTableId: 'rtb-0f1e2d3c4b5a69788',
+      natGatewayId: 'nat-0123456789abcdef0',
+    });
   });
 
   it('publishes nothing when every instance joined', async () => {
@@ -247,6 +292,27 @@ describe('join-check handler', () => {
     expect(await handler(sqsEvent(launch('i-0a1b2c3d4e5f60718')))).toEqual({ batchItemFailures: [] });
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
     expect(ec2.commandCalls(DescribeRouteTablesCommand)).toHaveLength(0);
+  });
+
+  it('gives each invocation its own membership session of the reader kept across invocations', async () => {
+    stub.setNodes([
+      { instanceId: 'i-0a1b2c3d4e5f60718', availabilityZone: 'us-west-2a', nodegroup: 'new_nodegroup_2' },
+      { instanceId: 'i-0b2c3d4e5f6071829', availabilityZone: 'us-west-2a', nodegroup: 'new_nodegroup_2' },
+    ]);
+    const handler = await coldStart();
+    // The module the handler just loaded (the registry was reset by the cold start).
+    const { KubernetesNodeReader } = await import('../../../functions/kubernetes/KubernetesNodeReader.js');
+    const session = vi.spyOn(KubernetesNodeReader.prototype, 'session');
+    try {
+      await handler(sqsEvent(launch('i-0a1b2c3d4e5f60718')));
+      await handler(sqsEvent(launch('i-0b2c3d4e5f6071829')));
+
+      expect(session).toHaveBeenCalledTimes(2);
+      expect(session.mock.contexts[1]).toBe(session.mock.contexts[0]);
+      expect(session.mock.results[1]?.value).not.toBe(session.mock.results[0]?.value);
+    } finally {
+      session.mockRestore();
+    }
   });
 
   it('reports the records of a throttled check as failures so they are retried, and still runs the others', async () => {

@@ -37,7 +37,7 @@ describe('KubernetesNodeReader.readConfigMap against the stub', () => {
     const read = await reader().readConfigMap(cluster(), 'kube-system', 'aws-auth');
     expect(read).toMatchObject({ kind: 'unknown', status: 403 });
     expect(read.kind === 'unknown' && read.detail).toContain('cannot get resource "configmaps"');
-    expect((await reader().listNodes(cluster(), 'ng')).kind).toBe('known');
+    expect((await reader().listNodes(cluster(), 'ng', [])).kind).toBe('known');
   });
 
   it('answers unknown for 401 (token for another cluster) and for 500', async () => {

@@ -2,7 +2,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, KubernetesCallError } from '../../../functions/core/errors.js';
+import { judgeInstances } from '../../../functions/core/judgeInstances.js';
+import type { Membership } from '../../../functions/core/types.js';
 import { KubernetesNodeReader, parseProviderId } from '../../../functions/kubernetes/KubernetesNodeReader.js';
+import { instance } from '../../support/factories.js';
 import { type KubernetesStub, STUB_CREDENTIALS, startKubernetesStub } from '../../support/kubernetesStub.js';
 import { cluster, credentials, startFixedServer } from './nodeReaderSetup.js';
 
@@ -57,7 +60,10 @@ describe('KubernetesNodeReader against the stub API server', () => {
       { instanceId: 'i-0bbb0000000000003', availabilityZone: 'us-west-2a', nodegroup: 'system' },
     ]);
 
-    const membership = await reader().listNodes(cluster(), 'workers');
+    const membership = await reader().listNodes(cluster(), 'workers', [
+      'i-0aaa0000000000001',
+      'i-0aaa0000000000002',
+    ]);
 
     expect(membership).toEqual({
       kind: 'known',
@@ -76,7 +82,7 @@ describe('KubernetesNodeReader against the stub API server', () => {
   });
 
   it('asks for the nodegroup label with a page limit, as JSON, with a bearer EKS token', async () => {
-    await reader().listNodes(cluster(), 'workers');
+    await reader().listNodes(cluster(), 'workers', []);
 
     expect(stub.requests).toEqual([
       {
@@ -97,7 +103,7 @@ describe('KubernetesNodeReader against the stub API server', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-    await new KubernetesNodeReader({ credentials, apiUrlOverride: url }).listNodes(cluster(), 'workers');
+    await new KubernetesNodeReader({ credentials, apiUrlOverride: url }).listNodes(cluster(), 'workers', []);
     server.closeAllConnections();
     server.close();
 
@@ -113,7 +119,7 @@ describe('KubernetesNodeReader against the stub API server', () => {
       })),
     );
 
-    const membership = await reader({ pageSize: 2 }).listNodes(cluster(), 'workers');
+    const membership = await reader({ pageSize: 2 }).listNodes(cluster(), 'workers', []);
 
     expect(membership.kind === 'known' && membership.nodes.map((n) => n.instanceId).sort()).toEqual([
       'i-0aaa0000000000000',
@@ -133,12 +139,12 @@ describe('KubernetesNodeReader against the stub API server', () => {
     vi.useFakeTimers({ toFake: ['Date'], now: new Date() });
     const shared = reader();
 
-    await shared.listNodes(cluster(), 'workers');
-    await shared.listNodes(cluster(), 'system');
+    await shared.listNodes(cluster(), 'workers', []);
+    await shared.listNodes(cluster(), 'system', []);
     vi.advanceTimersByTime(9 * 60 * 1000);
-    await shared.listNodes(cluster(), 'workers');
+    await shared.listNodes(cluster(), 'workers', []);
     vi.advanceTimersByTime(2 * 60 * 1000);
-    await shared.listNodes(cluster(), 'workers');
+    await shared.listNodes(cluster(), 'workers', []);
 
     const tokens = stub.requests.map((r) => r.authorization);
     expect(new Set(tokens.slice(0, 3)).size).toBe(1);
@@ -148,8 +154,8 @@ describe('KubernetesNodeReader against the stub API server', () => {
   it('keeps tokens of different clusters apart', async () => {
     const shared = reader();
 
-    await shared.listNodes(cluster(), 'workers');
-    const other = await shared.listNodes(cluster({ name: 'staging' }), 'workers');
+    await shared.listNodes(cluster(), 'workers', []);
+    const other = await shared.listNodes(cluster({ name: 'staging' }), 'workers', []);
 
     expect(new Set(stub.requests.map((r) => r.authorization)).size).toBe(2);
     // The stub plays the prod cluster: a token bound to staging must not get in.
@@ -159,7 +165,7 @@ describe('KubernetesNodeReader against the stub API server', () => {
   it('reports 401 as forbidden: the identity has no access entry', async () => {
     stub.setMode('unauthorized');
 
-    expect(await reader().listNodes(cluster(), 'workers')).toEqual({
+    expect(await reader().listNodes(cluster(), 'workers', [])).toEqual({
       kind: 'unknown',
       reason: 'forbidden',
       status: 401,
@@ -171,7 +177,7 @@ describe('KubernetesNodeReader against the stub API server', () => {
   it('reports 403 as forbidden with the RBAC message', async () => {
     stub.setMode('forbidden');
 
-    expect(await reader().listNodes(cluster(), 'workers')).toEqual({
+    expect(await reader().listNodes(cluster(), 'workers', [])).toEqual({
       kind: 'unknown',
       reason: 'forbidden',
       status: 403,
@@ -185,11 +191,11 @@ describe('KubernetesNodeReader against the stub API server', () => {
     vi.useFakeTimers({ toFake: ['Date'], now: new Date() });
     const shared = reader();
     stub.setMode('unauthorized');
-    await shared.listNodes(cluster(), 'workers');
+    await shared.listNodes(cluster(), 'workers', []);
     stub.setMode('ok');
     vi.advanceTimersByTime(2000); // past the one-second resolution of X-Amz-Date
 
-    await shared.listNodes(cluster(), 'workers');
+    await shared.listNodes(cluster(), 'workers', []);
 
     expect(stub.requests[1]?.authorization).not.toBe(stub.requests[0]?.authorization);
   });
@@ -197,7 +203,7 @@ describe('KubernetesNodeReader against the stub API server', () => {
   it('reports a server error as unreachable with the HTTP status', async () => {
     stub.setMode('error');
 
-    expect(await reader().listNodes(cluster(), 'workers')).toEqual({
+    expect(await reader().listNodes(cluster(), 'workers', [])).toEqual({
       kind: 'unknown',
       reason: 'unreachable',
       status: 500,
@@ -214,6 +220,7 @@ describe('KubernetesNodeReader against the stub API server', () => {
     const membership = await new KubernetesNodeReader({ credentials, apiUrlOverride: closed }).listNodes(
       cluster(),
       'workers',
+      [],
     );
 
     expect(membership).toMatchObject({ kind: 'unknown', reason: 'unreachable', endpoint: closed });
@@ -228,7 +235,7 @@ describe('KubernetesNodeReader against the stub API server', () => {
         credentials,
         apiUrlOverride: silent.url,
         timeoutMs: 200,
-      }).listNodes(cluster(), 'workers');
+      }).listNodes(cluster(), 'workers', []);
 
       expect(membership).toEqual({
         kind: 'unknown',
@@ -256,7 +263,7 @@ describe('KubernetesNodeReader against the stub API server', () => {
       const membership = await new KubernetesNodeReader({
         credentials,
         apiUrlOverride: server.url,
-      }).listNodes(cluster(), 'workers');
+      }).listNodes(cluster(), 'workers', []);
 
       expect(membership).toMatchObject({ kind: 'unknown', reason: 'unreachable', endpoint: server.url });
       expect(membership.kind === 'unknown' && membership.detail).toMatch(detail);
@@ -271,7 +278,7 @@ describe('KubernetesNodeReader against the stub API server', () => {
       const membership = await new KubernetesNodeReader({
         credentials,
         apiUrlOverride: server.url,
-      }).listNodes(cluster(), 'workers');
+      }).listNodes(cluster(), 'workers', []);
 
       expect(membership).toMatchObject({
         reason: 'unreachable',
@@ -289,6 +296,7 @@ describe('KubernetesNodeReader without a usable endpoint', () => {
     const membership = await new KubernetesNodeReader({ credentials }).listNodes(
       cluster({ endpoint: undefined }),
       'workers',
+      [],
     );
 
     expect(membership).toMatchObject({ kind: 'unknown', reason: 'unreachable', endpoint: '' });
@@ -298,6 +306,7 @@ describe('KubernetesNodeReader without a usable endpoint', () => {
     const membership = await new KubernetesNodeReader({ credentials }).listNodes(
       cluster({ endpoint: 'http://10.0.0.1' }),
       'workers',
+      [],
     );
 
     expect(membership).toMatchObject({ kind: 'unknown', reason: 'unreachable', endpoint: 'http://10.0.0.1' });
@@ -324,14 +333,379 @@ describe('KubernetesNodeReader without a usable endpoint', () => {
       apiUrlOverride: server.url,
     });
     try {
-      const concurrent = [reader.listNodes(cluster(), 'workers'), reader.listNodes(cluster(), 'system')];
+      const concurrent = [
+        reader.listNodes(cluster(), 'workers', []),
+        reader.listNodes(cluster(), 'system', []),
+      ];
 
       for (const call of concurrent) {
         await expect(call).rejects.toThrow(KubernetesCallError);
         await expect(call).rejects.toThrow(/cluster prod: Could not load credentials/);
       }
       available = true;
-      expect(await reader.listNodes(cluster(), 'workers')).toEqual({ kind: 'known', nodes: [] });
+      expect(await reader.listNodes(cluster(), 'workers', [])).toEqual({ kind: 'known', nodes: [] });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+/** A server that answers each node list request as `answer` says, given the request's query; counts them. */
+async function startScriptedServer(
+  answer: (query: URLSearchParams, count: number) => { status: number; body: unknown },
+): Promise<{ url: string; queries: URLSearchParams[]; close(): Promise<void> }> {
+  const queries: URLSearchParams[] = [];
+  const server = http.createServer((req, res) => {
+    const query = new URL(req.url ?? '/', 'http://scripted').searchParams;
+    queries.push(query);
+    const { status, body } = answer(query, queries.length);
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(typeof body === 'string' ? body : JSON.stringify(body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    queries,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+const nodeList = (items: { name: string; instanceId: string; nodegroup?: string }[], next?: string) => ({
+  kind: 'NodeList',
+  apiVersion: 'v1',
+  metadata: { resourceVersion: '1', ...(next && { continue: next }) },
+  items: items.map(({ name, instanceId, nodegroup }) => ({
+    metadata: { name, labels: nodegroup ? { 'eks.amazonaws.com/nodegroup': nodegroup } : {} },
+    spec: { providerID: `aws:///us-west-2a/${instanceId}` },
+    status: { conditions: [{ type: 'Ready', status: 'True' }] },
+  })),
+});
+
+const instanceIdsOf = (membership: Membership) =>
+  membership.kind === 'known' ? membership.nodes.map((n) => n.instanceId).sort() : membership;
+
+describe('KubernetesNodeReader membership beyond the nodegroup label', () => {
+  let stub: KubernetesStub;
+
+  beforeEach(async () => {
+    stub = await startKubernetesStub({ clusterName: 'prod' });
+  });
+  afterEach(() => stub.close());
+
+  const reader = (options: { pageSize?: number } = {}) =>
+    new KubernetesNodeReader({ credentials, apiUrlOverride: stub.url, ...options });
+  /** Whole-list reads: node list requests without a label selector (one per page). */
+  const wholeListReads = () => stub.nodeListRequests().filter((r) => r.query.labelSelector === undefined);
+
+  it('finds a Node registered without the nodegroup label by the provider ID naming the instance', async () => {
+    stub.setNodes([
+      { instanceId: 'i-0aaa0000000000001', availabilityZone: 'us-west-2a', nodegroup: 'workers' },
+      {
+        instanceId: 'i-0aaa0000000000002',
+        availabilityZone: 'us-west-2b',
+        nodegroup: 'workers',
+        nodegroupLabel: false,
+        privateIp: '10.42.7.7',
+      },
+      { instanceId: 'i-0bbb0000000000003', availabilityZone: 'us-west-2a', nodegroup: 'system' },
+    ]);
+
+    const membership = await reader().listNodes(cluster(), 'workers', [
+      'i-0aaa0000000000001',
+      'i-0aaa0000000000002',
+    ]);
+
+    expect(membership).toEqual({
+      kind: 'known',
+      nodes: [
+        expect.objectContaining({ instanceId: 'i-0aaa0000000000001', nodegroup: 'workers' }),
+        {
+          name: 'ip-10-42-7-7.us-west-2.compute.internal',
+          providerId: 'aws:///us-west-2b/i-0aaa0000000000002',
+          instanceId: 'i-0aaa0000000000002',
+          ready: true,
+        },
+      ],
+    });
+    expect(stub.nodeListRequests().map((r) => r.query)).toEqual([
+      { labelSelector: 'eks.amazonaws.com/nodegroup=workers', limit: '500' },
+      { limit: '500' },
+    ]);
+  });
+
+  it('does not count a labelled Node that names another instance as the requested one joining', async () => {
+    stub.setNodes([
+      { instanceId: 'i-0ccc0000000000009', availabilityZone: 'us-west-2a', nodegroup: 'workers' },
+    ]);
+    const requested = 'i-0aaa0000000000001';
+
+    const membership = await reader().listNodes(cluster(), 'workers', [requested]);
+
+    // The labelled Node comes back with the instance it names; the caller matches by that id.
+    expect(instanceIdsOf(membership)).toEqual(['i-0ccc0000000000009']);
+    const [verdict] = judgeInstances(
+      [instance({ instanceId: requested, launchedAt: '2026-01-01T00:00:00.000Z' })],
+      membership,
+      new Date('2026-01-01T01:00:00.000Z'),
+      600,
+    );
+    expect(verdict).toMatchObject({ instanceId: requested, joined: false, pending: false });
+    expect(wholeListReads()).toHaveLength(1);
+  });
+
+  it('reads no whole list when every instance has a labelled Node', async () => {
+    stub.setNodes([
+      { instanceId: 'i-0aaa0000000000001', availabilityZone: 'us-west-2a', nodegroup: 'workers' },
+      { instanceId: 'i-0aaa0000000000002', availabilityZone: 'us-west-2a', nodegroup: 'workers' },
+    ]);
+    const session = reader().session();
+
+    const membership = await session.listNodes(cluster(), 'workers', [
+      'i-0aaa0000000000001',
+      'i-0aaa0000000000002',
+    ]);
+
+    expect(instanceIdsOf(membership)).toEqual(['i-0aaa0000000000001', 'i-0aaa0000000000002']);
+    expect(stub.nodeListRequests()).toHaveLength(1);
+    expect(wholeListReads()).toHaveLength(0);
+  });
+
+  it('reads the whole list once per cluster in a session, again in a new session and when asked fresh', async () => {
+    stub.setNodes([
+      {
+        instanceId: 'i-0aaa0000000000001',
+        availabilityZone: 'us-west-2a',
+        nodegroup: 'workers',
+        nodegroupLabel: false,
+      },
+      {
+        instanceId: 'i-0bbb0000000000001',
+        availabilityZone: 'us-west-2a',
+        nodegroup: 'system',
+        nodegroupLabel: false,
+      },
+    ]);
+    const shared = reader();
+    const first = shared.session();
+
+    const [workers, system] = await Promise.all([
+      first.listNodes(cluster(), 'workers', ['i-0aaa0000000000001']),
+      first.listNodes(cluster(), 'system', ['i-0bbb0000000000001']),
+    ]);
+    await first.listNodes(cluster(), 'workers', ['i-0aaa0000000000001']);
+
+    expect(instanceIdsOf(workers)).toEqual(['i-0aaa0000000000001']);
+    expect(instanceIdsOf(system)).toEqual(['i-0bbb0000000000001']);
+    expect(wholeListReads()).toHaveLength(1);
+
+    // A node that registers after the session read its list is only seen by a fresh read.
+    stub.addNode({
+      instanceId: 'i-0aaa0000000000002',
+      availabilityZone: 'us-west-2a',
+      nodegroup: 'workers',
+      nodegroupLabel: false,
+    });
+    expect(instanceIdsOf(await first.listNodes(cluster(), 'workers', ['i-0aaa0000000000002']))).toEqual([]);
+    expect(wholeListReads()).toHaveLength(1);
+    const fresh = await first.listNodes(cluster(), 'workers', ['i-0aaa0000000000002'], { fresh: true });
+    expect(instanceIdsOf(fresh)).toEqual(['i-0aaa0000000000002']);
+    expect(wholeListReads()).toHaveLength(2);
+
+    await shared.session().listNodes(cluster(), 'workers', ['i-0aaa0000000000001']);
+    expect(wholeListReads()).toHaveLength(3);
+    // Every read shared one token: the sessions use the reader's.
+    expect(new Set(stub.requests.map((r) => r.authorization)).size).toBe(1);
+  });
+
+  it('keeps the whole lists of different clusters apart in one session', async () => {
+    await stub.close();
+    stub = await startKubernetesStub(); // admits a token for any cluster
+    stub.setNodes([
+      {
+        instanceId: 'i-0aaa0000000000001',
+        availabilityZone: 'us-west-2a',
+        nodegroup: 'workers',
+        nodegroupLabel: false,
+      },
+    ]);
+    const session = reader().session();
+
+    await session.listNodes(cluster(), 'workers', ['i-0aaa0000000000001']);
+    await session.listNodes(cluster({ name: 'staging' }), 'workers', ['i-0aaa0000000000001']);
+    await session.listNodes(cluster({ name: 'staging' }), 'workers', ['i-0aaa0000000000001']);
+
+    expect(wholeListReads()).toHaveLength(2);
+  });
+
+  it('keeps no whole list between calls on the reader itself', async () => {
+    stub.setNodes([
+      {
+        instanceId: 'i-0aaa0000000000001',
+        availabilityZone: 'us-west-2a',
+        nodegroup: 'workers',
+        nodegroupLabel: false,
+      },
+    ]);
+    const shared = reader();
+
+    await shared.listNodes(cluster(), 'workers', ['i-0aaa0000000000001']);
+    await shared.listNodes(cluster(), 'workers', ['i-0aaa0000000000001']);
+
+    expect(wholeListReads()).toHaveLength(2);
+  });
+
+  it('pages through both the labelled and the whole list', async () => {
+    stub.setNodes([
+      ...[1, 2, 3].map((n) => ({
+        instanceId: `i-0aaa000000000000${n}`,
+        availabilityZone: 'us-west-2a',
+        nodegroup: 'workers',
+      })),
+      ...[4, 5, 6].map((n) => ({
+        instanceId: `i-0aaa000000000000${n}`,
+        availabilityZone: 'us-west-2a',
+        nodegroup: 'workers',
+        nodegroupLabel: false,
+      })),
+      ...[1, 2].map((n) => ({
+        instanceId: `i-0bbb000000000000${n}`,
+        availabilityZone: 'us-west-2a',
+        nodegroup: 'system',
+      })),
+    ]);
+    const wanted = [1, 2, 3, 4, 5, 6].map((n) => `i-0aaa000000000000${n}`);
+
+    const membership = await reader({ pageSize: 2 }).listNodes(cluster(), 'workers', wanted);
+
+    expect(instanceIdsOf(membership)).toEqual(wanted);
+    expect(
+      stub.nodeListRequests().map((r) => [r.query.labelSelector ?? 'whole', r.query.continue !== undefined]),
+    ).toEqual([
+      ['eks.amazonaws.com/nodegroup=workers', false],
+      ['eks.amazonaws.com/nodegroup=workers', true],
+      ['whole', false],
+      ['whole', true],
+      ['whole', true],
+      ['whole', true],
+    ]);
+  });
+
+  it('reads the labelled list only when no instance ids are given', async () => {
+    stub.setNodes([
+      {
+        instanceId: 'i-0aaa0000000000001',
+        availabilityZone: 'us-west-2a',
+        nodegroup: 'workers',
+        nodegroupLabel: false,
+      },
+    ]);
+
+    expect(await reader().listNodes(cluster(), 'workers', [])).toEqual({ kind: 'known', nodes: [] });
+    expect(stub.nodeListRequests()).toHaveLength(1);
+  });
+});
+
+describe('KubernetesNodeReader when the whole node list cannot be read', () => {
+  const labelledEmpty = (query: URLSearchParams) =>
+    query.has('labelSelector') ? { status: 200, body: nodeList([]) } : undefined;
+
+  it.each([
+    [
+      'a server error',
+      { status: 500, body: { kind: 'Status', message: 'etcdserver: request timed out', code: 500 } },
+      {
+        reason: 'unreachable',
+        status: 500,
+        detail: 'whole node list: HTTP 500: etcdserver: request timed out',
+      },
+    ],
+    [
+      'a refusal',
+      { status: 403, body: { kind: 'Status', message: 'nodes is forbidden', code: 403 } },
+      { reason: 'forbidden', status: 403, detail: 'whole node list: nodes is forbidden' },
+    ],
+    [
+      'a malformed list',
+      { status: 200, body: '<html>502 Bad Gateway</html>' },
+      {
+        reason: 'unreachable',
+        detail: expect.stringMatching(/^whole node list: malformed NodeList response/),
+      },
+    ],
+  ])('answers unknown for %s, and the session asks again next time', async (_what, failure, expected) => {
+    let failing = true;
+    const server = await startScriptedServer((query) => {
+      const labelled = labelledEmpty(query);
+      if (labelled) return labelled;
+      return failing
+        ? failure
+        : { status: 200, body: nodeList([{ name: 'n1', instanceId: 'i-0aaa0000000000001' }]) };
+    });
+    try {
+      const session = new KubernetesNodeReader({ credentials, apiUrlOverride: server.url }).session();
+
+      const membership = await session.listNodes(cluster(), 'workers', ['i-0aaa0000000000001']);
+      expect(membership).toEqual({ kind: 'unknown', endpoint: server.url, ...expected });
+
+      failing = false;
+      const again = await session.listNodes(cluster(), 'workers', ['i-0aaa0000000000001']);
+      expect(instanceIdsOf(again)).toEqual(['i-0aaa0000000000001']);
+      expect(server.queries.filter((q) => !q.has('labelSelector'))).toHaveLength(2);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it.each([
+    ['the labelled list', true],
+    ['the whole list', false],
+  ])('stops with unknown when the API server repeats its continue token in %s', async (_what, inLabelled) => {
+    const server = await startScriptedServer((query, count) => {
+      if (query.has('labelSelector') !== inLabelled) return { status: 200, body: nodeList([]) };
+      return {
+        status: 200,
+        body: nodeList([{ name: `n${count}`, instanceId: 'i-0ccc0000000000001' }], 'same'),
+      };
+    });
+    try {
+      const membership = await new KubernetesNodeReader({
+        credentials,
+        apiUrlOverride: server.url,
+      }).listNodes(cluster(), 'workers', ['i-0aaa0000000000001']);
+
+      expect(membership).toMatchObject({ kind: 'unknown', reason: 'unreachable' });
+      expect(membership.kind === 'unknown' && membership.detail).toMatch(
+        /the API server repeated its continue token after 2 pages/,
+      );
+      expect(server.queries.filter((q) => q.has('labelSelector') === inLabelled)).toHaveLength(2);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('gives up after maxPages pages of a list that never ends', async () => {
+    const server = await startScriptedServer((query, count) =>
+      query.has('labelSelector')
+        ? { status: 200, body: nodeList([]) }
+        : { status: 200, body: nodeList([], `token-${count}`) },
+    );
+    try {
+      const membership = await new KubernetesNodeReader({
+        credentials,
+        apiUrlOverride: server.url,
+        maxPages: 5,
+      }).listNodes(cluster(), 'workers', ['i-0aaa0000000000001']);
+
+      expect(membership).toMatchObject({
+        kind: 'unknown',
+        reason: 'unreachable',
+        detail:
+          'whole node list: gave up after 5 pages of the node list: the API server kept returning continue tokens',
+      });
+      expect(server.queries.filter((q) => !q.has('labelSelector'))).toHaveLength(5);
     } finally {
       await server.close();
     }

@@ -108,14 +108,14 @@ describe('KubernetesNodeReader over TLS', () => {
   const reader = () => new KubernetesNodeReader({ credentials: async () => STUB_CREDENTIALS });
 
   it('trusts the API server through the cluster CA from DescribeCluster', async () => {
-    const membership = await reader().listNodes(cluster(pki.clusterCa), 'workers');
+    const membership = await reader().listNodes(cluster(pki.clusterCa), 'workers', ['i-0aaa0000000000001']);
 
     expect(stub.url.startsWith('https://')).toBe(true);
     expect(membership).toMatchObject({ kind: 'known', nodes: [{ instanceId: 'i-0aaa0000000000001' }] });
   });
 
   it('reports a certificate from another CA as unreachable with the TLS error code', async () => {
-    const membership = await reader().listNodes(cluster(pki.otherCa), 'workers');
+    const membership = await reader().listNodes(cluster(pki.otherCa), 'workers', ['i-0aaa0000000000001']);
 
     expect(membership).toMatchObject({ kind: 'unknown', reason: 'unreachable', endpoint: stub.url });
     expect(membership.kind === 'unknown' && membership.detail).toMatch(/^TLS [A-Z_]+: .*certificate/);
@@ -124,14 +124,14 @@ describe('KubernetesNodeReader over TLS', () => {
   it('verifies the host name: a certificate for another name fails even from the cluster CA', async () => {
     const byName = { ...cluster(pki.clusterCa), endpoint: stub.url.replace('127.0.0.1', 'localhost') };
 
-    const membership = await reader().listNodes(byName, 'workers');
+    const membership = await reader().listNodes(byName, 'workers', ['i-0aaa0000000000001']);
 
     expect(membership).toMatchObject({ kind: 'unknown', reason: 'unreachable' });
     expect(membership.kind === 'unknown' && membership.detail).toMatch(/^TLS ERR_TLS_CERT_ALTNAME_INVALID/);
   });
 
   it('does not fall back to trusting the server when the cluster has no CA', async () => {
-    const membership = await reader().listNodes(cluster(), 'workers');
+    const membership = await reader().listNodes(cluster(), 'workers', ['i-0aaa0000000000001']);
 
     expect(membership).toMatchObject({ kind: 'unknown', reason: 'unreachable' });
     expect(membership.kind === 'unknown' && membership.detail).toMatch(/^TLS /);

@@ -138,6 +138,45 @@ describe('kubernetes stub', () => {
     expect(new Set([...first.items, ...second.items].map((n) => n.metadata.name)).size).toBe(3);
   });
 
+  it('serves a node registered without the nodegroup label only to lists that do not select on it', async () => {
+    stub.addNode({
+      instanceId: 'i-0ddd0000000000004',
+      availabilityZone: 'us-west-2a',
+      nodegroup: 'workers',
+      nodegroupLabel: false,
+    });
+    const auth = `Bearer ${await token()}`;
+    const ids = async (query: string) =>
+      ((await get(stub, query, auth)).body as NodeList).items.map((n) => n.spec.providerID.split('/').pop());
+
+    expect(await ids('?labelSelector=eks.amazonaws.com%2Fnodegroup%3Dworkers')).not.toContain(
+      'i-0ddd0000000000004',
+    );
+    const whole = ((await get(stub, '?limit=3', auth)).body as NodeList).metadata.continue;
+    const rest = (
+      (await get(stub, `?limit=3&continue=${encodeURIComponent(whole ?? '')}`, auth)).body as NodeList
+    ).items;
+    expect(rest).toHaveLength(1);
+    expect(await ids('')).toContain('i-0ddd0000000000004');
+    const unlabelled = ((await get(stub, '', auth)).body as NodeList).items.find((n) =>
+      n.spec.providerID.endsWith('i-0ddd0000000000004'),
+    );
+    expect(unlabelled?.metadata.labels).not.toHaveProperty('eks.amazonaws.com/nodegroup');
+    expect(unlabelled?.metadata.labels).toHaveProperty('topology.kubernetes.io/zone', 'us-west-2a');
+  });
+
+  it('lists its node list requests apart from the others', async () => {
+    const auth = `Bearer ${await token()}`;
+    await get(stub, '?limit=2', auth);
+    await fetch(`${stub.url}/api/v1/namespaces/kube-system/configmaps/aws-auth`, {
+      headers: { authorization: auth },
+    });
+    await get(stub, '?labelSelector=a%3Db', auth);
+
+    expect(stub.requests).toHaveLength(3);
+    expect(stub.nodeListRequests().map((r) => r.query)).toEqual([{ limit: '2' }, { labelSelector: 'a=b' }]);
+  });
+
   it('answers a bad continue token with 400', async () => {
     const { status, body } = await get(stub, '?continue=bogus', `Bearer ${await token()}`);
 
