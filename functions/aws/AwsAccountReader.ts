@@ -2,13 +2,18 @@ import { type AutoScalingGroup, paginateDescribeAutoScalingGroups } from '@aws-s
 import {
   DescribeVpcAttributeCommand,
   DescribeVpcsCommand,
+  type RouteTable as Ec2RouteTable,
+  type ManagedPrefixList,
   paginateDescribeInstances,
+  paginateDescribeInternetGateways,
+  paginateDescribeManagedPrefixLists,
   paginateDescribeNatGateways,
   paginateDescribeNetworkAcls,
   paginateDescribeRouteTables,
   paginateDescribeSecurityGroups,
   paginateDescribeSubnets,
   paginateDescribeVpcEndpoints,
+  paginateGetManagedPrefixListEntries,
   type VpcAttributeName,
 } from '@aws-sdk/client-ec2';
 import {
@@ -18,12 +23,15 @@ import {
 } from '@aws-sdk/client-eks';
 import { AwsCallError, isAccessDenied, NotFoundError } from '../core/errors.js';
 import type { AccountReader } from '../core/ports.js';
-import type { Cluster, Instance, NetworkSnapshot, Nodegroup } from '../core/types.js';
+import type { Cluster, Instance, NetworkSnapshot, Nodegroup, PrefixList } from '../core/types.js';
 import type { AwsClients } from './clients.js';
 import {
+  routedPrefixListIds,
   toInstance,
+  toInternetGateway,
   toNatGateway,
   toNetworkAcl,
+  toPrefixList,
   toRouteTable,
   toSecurityGroup,
   toSubnet,
@@ -35,6 +43,7 @@ import {
 const GROUP_NAMES_PER_CALL = 50;
 /** EC2 filter values per call: keeps request size well under the API limit. */
 const INSTANCE_IDS_PER_CALL = 200;
+const PREFIX_LIST_IDS_PER_CALL = 200;
 
 /**
  * Reads the account through the AWS SDK. One instance serves one invocation: it caches each VPC's
@@ -82,6 +91,7 @@ export class AwsAccountReader implements AccountReader {
       publicAccessCidrs: vpc?.publicAccessCidrs ?? [],
       tags: c?.tags ?? {},
       ...(vpc?.clusterSecurityGroupId && { clusterSecurityGroupId: vpc.clusterSecurityGroupId }),
+      ...(vpc?.subnetIds && { subnetIds: vpc.subnetIds }),
       ...(isAuthenticationMode(c?.accessConfig?.authenticationMode) && {
         authenticationMode: c.accessConfig.authenticationMode,
       }),
@@ -206,8 +216,9 @@ export class AwsAccountReader implements AccountReader {
 
   /**
    * One set of calls per VPC, all at once. Subnets, route tables and NAT gateways are required; the
-   * rest (VPC CIDR blocks and DNS attributes, endpoints, network ACLs, security groups) is left out of
-   * the snapshot when the caller may not read it, and the checks that need it are skipped.
+   * rest (VPC CIDR blocks and DNS attributes, endpoints, network ACLs, security groups, internet
+   * gateways) is left out of the snapshot when the caller may not read it, and the checks that need it
+   * are skipped. The prefix lists the route tables name are read as soon as the tables are in.
    */
   async #readNetwork(vpcId: string): Promise<NetworkSnapshot> {
     const ec2 = this.#clients.ec2;
@@ -218,38 +229,62 @@ export class AwsAccountReader implements AccountReader {
       const response = await ec2.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: name }));
       return (name === 'enableDnsSupport' ? response?.EnableDnsSupport : response?.EnableDnsHostnames)?.Value;
     };
-    const [subnets, routeTables, natGateways, vpc, dnsSupport, dnsHostnames, endpoints, acls, groups] =
-      await Promise.all([
-        call('ec2:DescribeSubnets', () =>
-          collect(paginateDescribeSubnets(client, { Filters: inVpc() }), (p) => p.Subnets),
+    const routeTablesRead = call('ec2:DescribeRouteTables', () =>
+      collect(paginateDescribeRouteTables(client, { Filters: inVpc() }), (p) => p.RouteTables),
+    );
+    const prefixListsRead = routeTablesRead.then((tables) => this.#readPrefixLists(tables));
+    const [
+      subnets,
+      routeTables,
+      prefixLists,
+      natGateways,
+      vpc,
+      dnsSupport,
+      dnsHostnames,
+      endpoints,
+      acls,
+      groups,
+      internetGateways,
+    ] = await Promise.all([
+      call('ec2:DescribeSubnets', () =>
+        collect(paginateDescribeSubnets(client, { Filters: inVpc() }), (p) => p.Subnets),
+      ),
+      routeTablesRead,
+      prefixListsRead,
+      call('ec2:DescribeNatGateways', () =>
+        collect(paginateDescribeNatGateways(client, { Filter: inVpc() }), (p) => p.NatGateways),
+      ),
+      optional('ec2:DescribeVpcs', async () => {
+        const response = await ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }));
+        return response?.Vpcs?.find((v) => v.VpcId === vpcId);
+      }),
+      optional('ec2:DescribeVpcAttribute', () => attribute('enableDnsSupport')),
+      optional('ec2:DescribeVpcAttribute', () => attribute('enableDnsHostnames')),
+      optional('ec2:DescribeVpcEndpoints', () =>
+        collect(paginateDescribeVpcEndpoints(client, { Filters: inVpc() }), (p) => p.VpcEndpoints),
+      ),
+      optional('ec2:DescribeNetworkAcls', () =>
+        collect(paginateDescribeNetworkAcls(client, { Filters: inVpc() }), (p) => p.NetworkAcls),
+      ),
+      optional('ec2:DescribeSecurityGroups', () =>
+        collect(paginateDescribeSecurityGroups(client, { Filters: inVpc() }), (p) => p.SecurityGroups),
+      ),
+      optional('ec2:DescribeInternetGateways', () =>
+        collect(
+          paginateDescribeInternetGateways(client, {
+            Filters: [{ Name: 'attachment.vpc-id', Values: [vpcId] }],
+          }),
+          (p) => p.InternetGateways,
         ),
-        call('ec2:DescribeRouteTables', () =>
-          collect(paginateDescribeRouteTables(client, { Filters: inVpc() }), (p) => p.RouteTables),
-        ),
-        call('ec2:DescribeNatGateways', () =>
-          collect(paginateDescribeNatGateways(client, { Filter: inVpc() }), (p) => p.NatGateways),
-        ),
-        optional('ec2:DescribeVpcs', async () => {
-          const response = await ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }));
-          return response?.Vpcs?.find((v) => v.VpcId === vpcId);
-        }),
-        optional('ec2:DescribeVpcAttribute', () => attribute('enableDnsSupport')),
-        optional('ec2:DescribeVpcAttribute', () => attribute('enableDnsHostnames')),
-        optional('ec2:DescribeVpcEndpoints', () =>
-          collect(paginateDescribeVpcEndpoints(client, { Filters: inVpc() }), (p) => p.VpcEndpoints),
-        ),
-        optional('ec2:DescribeNetworkAcls', () =>
-          collect(paginateDescribeNetworkAcls(client, { Filters: inVpc() }), (p) => p.NetworkAcls),
-        ),
-        optional('ec2:DescribeSecurityGroups', () =>
-          collect(paginateDescribeSecurityGroups(client, { Filters: inVpc() }), (p) => p.SecurityGroups),
-        ),
-      ]);
+      ),
+    ]);
     return {
       vpcId,
       subnets: subnets.map(toSubnet),
       routeTables: routeTables.map(toRouteTable),
       natGateways: natGateways.map(toNatGateway),
+      prefixLists,
+      ...(internetGateways && { internetGateways: internetGateways.map(toInternetGateway) }),
       ...(vpc && { cidrBlocks: toVpcCidrBlocks(vpc) }),
       ...(dnsSupport !== undefined && { enableDnsSupport: dnsSupport }),
       ...(dnsHostnames !== undefined && { enableDnsHostnames: dnsHostnames }),
@@ -257,6 +292,47 @@ export class AwsAccountReader implements AccountReader {
       ...(acls && { networkAcls: acls.map(toNetworkAcl) }),
       ...(groups && { securityGroups: groups.map(toSecurityGroup) }),
     };
+  }
+
+  /**
+   * Every prefix list the tables route to, each kept even when it cannot be read: name, owner and
+   * address family from one DescribeManagedPrefixLists, the CIDR blocks from GetManagedPrefixListEntries
+   * per list. Never throws: a list whose entries could not be read (denied, gone, throttled), or that
+   * DescribeManagedPrefixLists answered without, has `cidrs` undefined, and the core treats a route to
+   * it as egress of unknown kind.
+   */
+  async #readPrefixLists(tables: Ec2RouteTable[]): Promise<PrefixList[]> {
+    const ids = routedPrefixListIds(tables);
+    if (ids.length === 0) return [];
+    const client = { client: this.#clients.ec2 };
+    const [described, entries] = await Promise.all([
+      unreadableAsUndefined(async () => {
+        const lists: ManagedPrefixList[] = [];
+        for (const batch of chunk(ids, PREFIX_LIST_IDS_PER_CALL)) {
+          // A filter (not PrefixListIds) so one list that is gone does not fail the read of the others.
+          const pages = paginateDescribeManagedPrefixLists(client, {
+            Filters: [{ Name: 'prefix-list-id', Values: batch }],
+          });
+          lists.push(...(await collect(pages, (p) => p.PrefixLists)));
+        }
+        return new Map(lists.map((l) => [l.PrefixListId ?? '', l]));
+      }),
+      Promise.all(
+        ids.map((id) =>
+          unreadableAsUndefined(async () => {
+            const pages = paginateGetManagedPrefixListEntries(client, { PrefixListId: id });
+            const found = await collect(pages, (p) => p.Entries);
+            return found.map((e) => e.Cidr).filter((c): c is string => !!c);
+          }),
+        ),
+      ),
+    ]);
+    return ids.map((id, i) => {
+      const list = described?.get(id);
+      // Described without this list: it is gone or not shared with the account, whatever the entries say.
+      const cidrs = described && !list ? undefined : entries[i];
+      return toPrefixList(id, list, cidrs);
+    });
   }
 }
 
@@ -279,6 +355,15 @@ async function optional<T>(operation: string, fn: () => Promise<T>): Promise<T |
   } catch (error) {
     if (isAccessDenied(error)) return undefined;
     throw new AwsCallError(operation, error);
+  }
+}
+
+/** For reads the core copes without: any failure (denied, missing, throttled) is undefined. */
+async function unreadableAsUndefined<T>(fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch {
+    return undefined;
   }
 }
 

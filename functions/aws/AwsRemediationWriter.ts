@@ -1,11 +1,25 @@
-import { TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
-import { CreateRouteCommand, DescribeRouteTablesCommand, ReplaceRouteCommand } from '@aws-sdk/client-ec2';
+import {
+  paginateDescribeAutoScalingInstances,
+  TerminateInstanceInAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  CreateRouteCommand,
+  DescribeRouteTablesCommand,
+  paginateDescribeInstances,
+  paginateDescribeNatGateways,
+  ReplaceRouteCommand,
+} from '@aws-sdk/client-ec2';
 import { DescribeNodegroupCommand, UpdateNodegroupConfigCommand } from '@aws-sdk/client-eks';
 import { AwsCallError } from '../core/errors.js';
-import type { RemediationWriter } from '../core/ports.js';
-import type { Route } from '../core/types.js';
+import type { InstanceState, RemediationWriter } from '../core/ports.js';
+import type { NatGateway, RouteTable } from '../core/types.js';
 import type { AwsClients } from './clients.js';
-import { toRoute } from './mapEc2.js';
+import { toNatGateway, toRouteTable } from './mapEc2.js';
+
+/** EC2 filter values per call: keeps request size well under the API limit. */
+const FILTER_VALUES_PER_CALL = 200;
+/** Auto Scaling accepts at most 50 instance ids per DescribeAutoScalingInstances call. */
+const AUTO_SCALING_INSTANCE_IDS_PER_CALL = 50;
 
 /**
  * What Auto Scaling says when TerminateInstanceInAutoScalingGroup is asked about an instance it no
@@ -23,9 +37,16 @@ const ALREADY_GONE_MESSAGES = [
 ];
 
 /**
+ * What EC2 says when ReplaceRoute finds no route for the destination: `InvalidRoute.NotFound`, or (as
+ * EC2 also answers, and moto always) InvalidParameterValue with this text.
+ */
+const NO_ROUTE_MESSAGE = /There is no route defined for\b/i;
+
+/**
  * The only writes remediation makes, through the AWS SDK: a default route to a NAT gateway, an instance
- * terminated through Auto Scaling (replaced by its group), a nodegroup's desired size. Every SDK error
- * that is not an expected outcome becomes an AwsCallError naming the IAM action.
+ * terminated through Auto Scaling (replaced by its group), a nodegroup's desired size; and the fresh
+ * reads around them. Every SDK error that is not an expected outcome becomes an AwsCallError naming
+ * the IAM action.
  */
 export class AwsRemediationWriter implements RemediationWriter {
   readonly #clients: Pick<AwsClients, 'ec2' | 'autoScaling' | 'eks'>;
@@ -54,24 +75,25 @@ export class AwsRemediationWriter implements RemediationWriter {
     }
   }
 
-  async replaceRoute(routeTableId: string, destination: string, natGatewayId: string): Promise<void> {
-    await call('ec2:ReplaceRoute', () =>
-      this.#clients.ec2.send(
+  async replaceRoute(
+    routeTableId: string,
+    destination: string,
+    natGatewayId: string,
+  ): Promise<'replaced' | 'not-found'> {
+    try {
+      await this.#clients.ec2.send(
         new ReplaceRouteCommand({
           RouteTableId: routeTableId,
           DestinationCidrBlock: destination,
           NatGatewayId: natGatewayId,
         }),
-      ),
-    );
-  }
-
-  async currentRoute(routeTableId: string, destination: string): Promise<Route | undefined> {
-    const response = await call('ec2:DescribeRouteTables', () =>
-      this.#clients.ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [routeTableId] })),
-    );
-    const table = response.RouteTables?.find((t) => t.RouteTableId === routeTableId);
-    return (table?.Routes ?? []).map(toRoute).find((r) => r.destination === destination);
+      );
+      return 'replaced';
+    } catch (error) {
+      // Never created behind the caller: it re-plans on what is there now.
+      if (isRouteNotFound(error)) return 'not-found';
+      throw new AwsCallError('ec2:ReplaceRoute', error);
+    }
   }
 
   async terminateInstance(instanceId: string): Promise<'terminating' | 'already-gone'> {
@@ -97,16 +119,108 @@ export class AwsRemediationWriter implements RemediationWriter {
     );
   }
 
-  async nodegroupStatus(clusterName: string, nodegroupName: string): Promise<string> {
+  async readRouteTable(routeTableId: string): Promise<RouteTable | undefined> {
+    try {
+      const response = await this.#clients.ec2.send(
+        new DescribeRouteTablesCommand({ RouteTableIds: [routeTableId] }),
+      );
+      const table = response.RouteTables?.find((t) => t.RouteTableId === routeTableId);
+      return table && toRouteTable(table);
+    } catch (error) {
+      if (errorName(error) === 'InvalidRouteTableID.NotFound') return undefined;
+      throw new AwsCallError('ec2:DescribeRouteTables', error);
+    }
+  }
+
+  async readNatGateways(natGatewayIds: string[]): Promise<NatGateway[]> {
+    const ids = [...new Set(natGatewayIds)];
+    if (ids.length === 0) return [];
+    return call('ec2:DescribeNatGateways', async () => {
+      const gateways: NatGateway[] = [];
+      // A filter (not NatGatewayIds) so a gateway that no longer exists is simply absent.
+      for (const batch of chunk(ids, FILTER_VALUES_PER_CALL)) {
+        const pages = paginateDescribeNatGateways(
+          { client: this.#clients.ec2 },
+          { Filter: [{ Name: 'nat-gateway-id', Values: batch }] },
+        );
+        for await (const page of pages) gateways.push(...(page.NatGateways ?? []).map(toNatGateway));
+      }
+      return gateways;
+    });
+  }
+
+  async readInstances(instanceIds: string[]): Promise<InstanceState[]> {
+    const ids = [...new Set(instanceIds)];
+    if (ids.length === 0) return [];
+    const [ec2States, lifecycleStates] = await Promise.all([
+      call('ec2:DescribeInstances', async () => {
+        const states = new Map<string, string>();
+        // A filter (not InstanceIds) so an instance that no longer exists is simply absent.
+        for (const batch of chunk(ids, FILTER_VALUES_PER_CALL)) {
+          const pages = paginateDescribeInstances(
+            { client: this.#clients.ec2 },
+            { Filters: [{ Name: 'instance-id', Values: batch }] },
+          );
+          for await (const page of pages) {
+            for (const reservation of page.Reservations ?? []) {
+              for (const i of reservation.Instances ?? []) {
+                if (i.InstanceId) states.set(i.InstanceId, i.State?.Name ?? 'unknown');
+              }
+            }
+          }
+        }
+        return states;
+      }),
+      call('autoscaling:DescribeAutoScalingInstances', async () => {
+        const states = new Map<string, string>();
+        for (const batch of chunk(ids, AUTO_SCALING_INSTANCE_IDS_PER_CALL)) {
+          const pages = paginateDescribeAutoScalingInstances(
+            { client: this.#clients.autoScaling },
+            { InstanceIds: batch },
+          );
+          for await (const page of pages) {
+            for (const i of page.AutoScalingInstances ?? []) {
+              if (i.InstanceId && i.LifecycleState) states.set(i.InstanceId, i.LifecycleState);
+            }
+          }
+        }
+        return states;
+      }),
+    ]);
+    return ids.flatMap((instanceId) => {
+      const state = ec2States.get(instanceId);
+      if (state === undefined) return [];
+      const lifecycleState = lifecycleStates.get(instanceId);
+      return [{ instanceId, state, ...(lifecycleState && { lifecycleState }) }];
+    });
+  }
+
+  async readNodegroupScaling(
+    clusterName: string,
+    nodegroupName: string,
+  ): Promise<{ status: string; desiredSize: number; minSize: number }> {
     const response = await call('eks:DescribeNodegroup', () =>
       this.#clients.eks.send(new DescribeNodegroupCommand({ clusterName, nodegroupName })),
     );
-    return response.nodegroup?.status ?? 'UNKNOWN';
+    const nodegroup = response.nodegroup;
+    return {
+      status: nodegroup?.status ?? 'UNKNOWN',
+      desiredSize: nodegroup?.scalingConfig?.desiredSize ?? 0,
+      minSize: nodegroup?.scalingConfig?.minSize ?? 0,
+    };
   }
 }
 
 function errorName(error: unknown): string {
   return (error as { name?: string } | undefined)?.name ?? '';
+}
+
+function isRouteNotFound(error: unknown): boolean {
+  const name = errorName(error);
+  if (name === 'InvalidRoute.NotFound') return true;
+  return (
+    name === 'InvalidParameterValue' && NO_ROUTE_MESSAGE.test((error as { message?: string }).message ?? '')
+  );
 }
 
 function isAlreadyGone(error: unknown): boolean {
@@ -121,4 +235,10 @@ async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
   } catch (error) {
     throw new AwsCallError(operation, error);
   }
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
 }

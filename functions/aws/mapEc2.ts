@@ -1,6 +1,8 @@
 import type {
   Instance as Ec2Instance,
+  InternetGateway as Ec2InternetGateway,
   IpPermission as Ec2IpPermission,
+  ManagedPrefixList as Ec2ManagedPrefixList,
   NatGateway as Ec2NatGateway,
   NetworkAcl as Ec2NetworkAcl,
   Route as Ec2Route,
@@ -12,9 +14,11 @@ import type {
 } from '@aws-sdk/client-ec2';
 import type {
   Instance,
+  InternetGateway,
   NatGateway,
   NetworkAcl,
   NetworkAclEntry,
+  PrefixList,
   Route,
   RouteTable,
   RouteTarget,
@@ -32,8 +36,10 @@ export function toRouteTarget(route: Ec2Route): RouteTarget {
   if (route.NatGatewayId) return { kind: 'nat-gateway', id: route.NatGatewayId };
   if (gateway?.startsWith('igw-')) return { kind: 'internet-gateway', id: gateway };
   if (gateway?.startsWith('vpce-')) return { kind: 'vpc-endpoint', id: gateway };
+  // EC2 names an egress-only internet gateway in its own field; some answers (moto) put it in GatewayId.
   if (route.EgressOnlyInternetGatewayId)
     return { kind: 'egress-only-internet-gateway', id: route.EgressOnlyInternetGatewayId };
+  if (gateway?.startsWith('eigw-')) return { kind: 'egress-only-internet-gateway', id: gateway };
   if (route.TransitGatewayId) return { kind: 'transit-gateway', id: route.TransitGatewayId };
   if (route.VpcPeeringConnectionId) return { kind: 'vpc-peering', id: route.VpcPeeringConnectionId };
   if (route.InstanceId) return { kind: 'instance', id: route.InstanceId };
@@ -64,7 +70,44 @@ export function toRouteTable(table: Ec2RouteTable): RouteTable {
     main: associations.some((a) => a.Main),
     subnetIds: associations.map((a) => a.SubnetId).filter((s): s is string => !!s),
     routes: (table.Routes ?? []).map(toRoute),
+    ...(table.Tags && { tags: toTags(table.Tags) }),
   };
+}
+
+/** The prefix list ids that routes of the tables send traffic for, each once, in order of appearance. */
+export function routedPrefixListIds(tables: Ec2RouteTable[]): string[] {
+  const ids = tables.flatMap((t) => (t.Routes ?? []).map((r) => r.DestinationPrefixListId));
+  return [...new Set(ids.filter((id): id is string => !!id))];
+}
+
+export function toPrefixList(
+  prefixListId: string,
+  described: Ec2ManagedPrefixList | undefined,
+  cidrs: string[] | undefined,
+): PrefixList {
+  const family = described?.AddressFamily;
+  return {
+    prefixListId,
+    ...(described?.PrefixListName && { name: described.PrefixListName }),
+    ...(described?.OwnerId && { ownerId: described.OwnerId }),
+    ...((family === 'IPv4' || family === 'IPv6') && { addressFamily: family }),
+    cidrs,
+  };
+}
+
+/** The VPCs an internet gateway is attached to: attachments `available` (EC2's word) or `attached`. */
+export function toInternetGateway(gateway: Ec2InternetGateway): InternetGateway {
+  return {
+    internetGatewayId: gateway.InternetGatewayId ?? '',
+    attachedVpcIds: (gateway.Attachments ?? [])
+      .filter((a) => (a.State as string | undefined) === 'available' || a.State === 'attached')
+      .map((a) => a.VpcId)
+      .filter((id): id is string => !!id),
+  };
+}
+
+function toTags(tags: { Key?: string; Value?: string }[]): Record<string, string> {
+  return Object.fromEntries(tags.filter((t) => t.Key !== undefined).map((t) => [t.Key, t.Value ?? '']));
 }
 
 export function toNatGateway(nat: Ec2NatGateway): NatGateway {

@@ -181,7 +181,10 @@ function toItem(record: RemediationRecord): Item {
     nodegroup: { S: record.nodegroup },
     at: { S: record.at },
     status: { S: record.status },
+    ...(record.progress !== undefined && { progress: { S: record.progress } }),
+    ...(record.alerted !== undefined && { alerted: { BOOL: record.alerted } }),
     actions: { S: JSON.stringify(record.actions) },
+    ...(record.before !== undefined && { before: { S: JSON.stringify(record.before) } }),
     replacedInstanceIds: { L: record.replacedInstanceIds.map((id) => ({ S: id })) },
     expiresAt: { N: String(remediationExpiresAt(record.at)) },
   };
@@ -189,12 +192,18 @@ function toItem(record: RemediationRecord): Item {
 
 function fromItem(item: Item): RemediationRecord {
   const status = item.status?.S;
+  const progress = item.progress?.S;
+  const alerted = item.alerted?.BOOL;
+  const before = item.before?.S;
   return {
     cluster: item.cluster?.S ?? '',
     nodegroup: item.nodegroup?.S ?? '',
     at: item.at?.S ?? '',
-    status: status === 'resolved' || status === 'escalated' ? status : 'open',
+    status: status === 'resolved' || status === 'escalated' || status === 'failed' ? status : 'open',
+    ...((progress === 'writing' || progress === 'written') && { progress }),
+    ...(alerted !== undefined && { alerted }),
     actions: JSON.parse(item.actions?.S ?? '[]') as Action[],
+    ...(before !== undefined && { before: JSON.parse(before) as NonNullable<RemediationRecord['before']> }),
     replacedInstanceIds: (item.replacedInstanceIds?.L ?? [])
       .map((v) => v.S)
       .filter((id): id is string => id !== undefined),

@@ -52,6 +52,7 @@ function record(cluster: string, at: string, overrides: Partial<RemediationRecor
         reason: 'route table had no default route',
         routeTableId: 'rtb-0f1e2d3c4b5a69788',
         destination: '0.0.0.0/0',
+        subnetIds: ['subnet-0e5e4b6c1d2a3f405'],
         natGatewayId: 'nat-0123456789abcdef0',
         before: '(none)',
         after: '0.0.0.0/0 -> nat-0123456789abcdef0',
@@ -60,7 +61,7 @@ function record(cluster: string, at: string, overrides: Partial<RemediationRecor
       {
         type: 'replace-instances',
         resourceId: 'i-0a1b2c3d4e5f60718',
-        instanceId: 'i-0a1b2c3d4e5f60718',
+        instanceIds: ['i-0a1b2c3d4e5f60718'],
         autoScalingGroupName: 'eks-new_nodegroup_2-a6c9a1b2',
         status: 'done',
         reason: 'launched before the fix',
@@ -279,6 +280,74 @@ export function stateStoreContract(factory: StateStoreFactory): void {
     const [again] = await store.listRemediations(cluster, NODEGROUP, new Date('2026-11-26T00:00:00.000Z'));
     expect(again?.replacedInstanceIds).toEqual(['i-0a1b2c3d4e5f60718']);
     expect(again?.actions).toHaveLength(2);
+  });
+
+  it('putRemediation: a record put again with the same `at` replaces the first, fields left out included', async () => {
+    const { store, cluster } = await setup();
+    const at = '2026-11-26T09:00:00.000Z';
+    await store.putRemediation(
+      record(cluster, at, {
+        progress: 'writing',
+        alerted: false,
+        before: { routes: [{ routeTableId: 'rtb-0f1e2d3c4b5a69788' }], desiredSize: 2 },
+      }),
+    );
+    const written = record(cluster, at, {
+      status: 'failed',
+      progress: 'written',
+      replacedInstanceIds: [],
+    });
+
+    await store.putRemediation(written);
+
+    const listed = await store.listRemediations(cluster, NODEGROUP, new Date('2026-11-26T00:00:00.000Z'));
+    expect(listed).toEqual([written]);
+    expect(listed[0]).not.toHaveProperty('alerted');
+    expect(listed[0]).not.toHaveProperty('before');
+  });
+
+  it('putRemediation: status failed, progress, alerted and the state before the writes round-trip', async () => {
+    const { store, cluster } = await setup();
+    const full = record(cluster, '2026-11-26T09:00:00.000Z', {
+      status: 'failed',
+      progress: 'writing',
+      alerted: true,
+      before: {
+        routes: [
+          {
+            routeTableId: 'rtb-0f1e2d3c4b5a69788',
+            route: {
+              destination: '0.0.0.0/0',
+              target: { kind: 'nat-gateway', id: 'nat-0deleted000000001' },
+              state: 'blackhole',
+              origin: 'CreateRoute',
+            },
+          },
+          { routeTableId: 'rtb-0second000000001' },
+        ],
+        desiredSize: 3,
+      },
+    });
+    const notAlerted = record(cluster, '2026-11-26T09:30:00.000Z', { progress: 'written', alerted: false });
+    const bare = record(cluster, '2026-11-26T10:00:00.000Z');
+    for (const r of [full, notAlerted, bare]) await store.putRemediation(r);
+
+    const listed = await store.listRemediations(cluster, NODEGROUP, new Date('2026-11-26T00:00:00.000Z'));
+
+    expect(listed).toEqual([full, notAlerted, bare]);
+    expect(listed[1]?.alerted).toBe(false);
+    for (const field of ['progress', 'alerted', 'before']) expect(listed[2]).not.toHaveProperty(field);
+  });
+
+  it('closeRemediation: a failed record is not closed', async () => {
+    const { store, cluster } = await setup();
+    const failed = record(cluster, '2026-11-26T09:00:00.000Z', { status: 'failed' });
+    await store.putRemediation(failed);
+
+    expect(await store.closeRemediation(failed, 'resolved')).toBe(false);
+
+    const [stored] = await store.listRemediations(cluster, NODEGROUP, new Date('2026-11-26T00:00:00.000Z'));
+    expect(stored?.status).toBe('failed');
   });
 
   it('closeRemediation: moves an open record once; a second close is refused', async () => {

@@ -9,6 +9,8 @@ import {
 import {
   DescribeInstancesCommand,
   type DescribeInstancesCommandInput,
+  DescribeInternetGatewaysCommand,
+  DescribeManagedPrefixListsCommand,
   DescribeNatGatewaysCommand,
   DescribeNetworkAclsCommand,
   DescribeRouteTablesCommand,
@@ -22,6 +24,8 @@ import {
   EC2ServiceException,
   type Instance as Ec2Instance,
   type Route as Ec2Route,
+  GetManagedPrefixListEntriesCommand,
+  type GetManagedPrefixListEntriesCommandInput,
 } from '@aws-sdk/client-ec2';
 import {
   DescribeClusterCommand,
@@ -37,7 +41,9 @@ import { AwsAccountReader } from '../../../functions/aws/AwsAccountReader.js';
 import type { AwsClients } from '../../../functions/aws/clients.js';
 import {
   toInstance,
+  toInternetGateway,
   toNetworkAcl,
+  toPrefixList,
   toRoute,
   toRouteTable,
   toRouteTarget,
@@ -198,6 +204,7 @@ describe('AwsAccountReader.describeCluster', () => {
       endpointPrivateAccess: false,
       publicAccessCidrs: ['203.0.113.0/24', '198.51.100.7/32'],
       tags: { 'eks-join-remediator/policy': 'remediate', team: 'platform' },
+      subnetIds: [PUBLIC_SUBNET, PRIVATE_SUBNET],
     });
     expect(eksMock).toHaveReceivedCommandExactlyOnceWith(DescribeClusterCommand, { name: 'eks-workshop' });
   });
@@ -249,6 +256,7 @@ describe('AwsAccountReader.describeCluster', () => {
 
     expect(cluster).not.toHaveProperty('authenticationMode');
     expect(cluster).not.toHaveProperty('clusterSecurityGroupId');
+    expect(cluster).not.toHaveProperty('subnetIds');
   });
 
   it('falls back to public-only access, no CIDRs and no tags when the response leaves them out', async () => {
@@ -902,10 +910,21 @@ function mockRestOfNetwork(): void {
       },
     ],
   });
+  ec2Mock.on(DescribeInternetGatewaysCommand).resolves({
+    InternetGateways: [
+      {
+        InternetGatewayId: IGW,
+        // EC2 answers `available` for an attached internet gateway, although the SDK's enum says `attached`.
+        Attachments: [{ VpcId: VPC, State: 'available' as never }],
+        OwnerId: '123456789012',
+      },
+    ],
+  });
 }
 
 /** What mockRestOfNetwork maps to. */
 const REST_OF_NETWORK = {
+  internetGateways: [{ internetGatewayId: IGW, attachedVpcIds: [VPC] }],
   cidrBlocks: ['10.42.0.0/16', '100.64.0.0/16'],
   enableDnsSupport: true,
   enableDnsHostnames: false,
@@ -1078,6 +1097,20 @@ describe('AwsAccountReader.readNetwork', () => {
         { NatGatewayId: 'nat-0failed0000000001', VpcId: VPC, SubnetId: PUBLIC_SUBNET, State: 'failed' },
       ],
     });
+    ec2Mock.on(DescribeManagedPrefixListsCommand).resolves({
+      PrefixLists: [
+        {
+          PrefixListId: 'pl-68a54001',
+          PrefixListName: 'com.amazonaws.us-west-2.s3',
+          OwnerId: 'AWS',
+          AddressFamily: 'IPv4',
+          State: 'create-complete',
+        },
+      ],
+    });
+    ec2Mock.on(GetManagedPrefixListEntriesCommand).resolves({
+      Entries: [{ Cidr: '52.92.128.0/17' }, { Cidr: '3.5.76.0/22' }],
+    });
     mockRestOfNetwork();
   }
 
@@ -1171,6 +1204,15 @@ describe('AwsAccountReader.readNetwork', () => {
           ],
         },
       ],
+      prefixLists: [
+        {
+          prefixListId: 'pl-68a54001',
+          name: 'com.amazonaws.us-west-2.s3',
+          ownerId: 'AWS',
+          addressFamily: 'IPv4',
+          cidrs: ['52.92.128.0/17', '3.5.76.0/22'],
+        },
+      ],
       natGateways: [
         {
           natGatewayId: NAT,
@@ -1212,6 +1254,16 @@ describe('AwsAccountReader.readNetwork', () => {
     expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(DescribeVpcEndpointsCommand, { Filters: inVpc });
     expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(DescribeNetworkAclsCommand, { Filters: inVpc });
     expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(DescribeSecurityGroupsCommand, { Filters: inVpc });
+    expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(DescribeInternetGatewaysCommand, {
+      Filters: [{ Name: 'attachment.vpc-id', Values: [VPC] }],
+    });
+    // Prefix lists by the ids the routes name, not by VPC.
+    expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(DescribeManagedPrefixListsCommand, {
+      Filters: [{ Name: 'prefix-list-id', Values: ['pl-68a54001'] }],
+    });
+    expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(GetManagedPrefixListEntriesCommand, {
+      PrefixListId: 'pl-68a54001',
+    });
     expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(DescribeVpcsCommand, { VpcIds: [VPC] });
     expect(ec2Mock).toHaveReceivedCommandTimes(DescribeVpcAttributeCommand, 2);
     expect(ec2Mock).toHaveReceivedCommandWith(DescribeVpcAttributeCommand, {
@@ -1240,8 +1292,12 @@ describe('AwsAccountReader.readNetwork', () => {
       DescribeVpcEndpointsCommand,
       DescribeNetworkAclsCommand,
       DescribeSecurityGroupsCommand,
+      DescribeInternetGatewaysCommand,
+      DescribeManagedPrefixListsCommand,
+      GetManagedPrefixListEntriesCommand,
     ]) {
-      expect(ec2Mock).toHaveReceivedCommandTimes(command, 1);
+      // One command class per row; the matcher only needs to tell them apart.
+      expect(ec2Mock).toHaveReceivedCommandTimes(command as unknown as typeof DescribeVpcsCommand, 1);
     }
     expect(ec2Mock).toHaveReceivedCommandTimes(DescribeVpcAttributeCommand, 2);
   });
@@ -1377,6 +1433,11 @@ describe('mapEc2', () => {
       { CoreNetworkArn: 'arn:aws:networkmanager::123456789012:core-network/core-network-0123' },
       { kind: 'core-network', id: 'arn:aws:networkmanager::123456789012:core-network/core-network-0123' },
     ],
+    [
+      'an egress-only internet gateway named in GatewayId',
+      { GatewayId: 'eigw-0456' },
+      { kind: 'egress-only-internet-gateway', id: 'eigw-0456' },
+    ],
     ['nothing it knows', {}, { kind: 'unknown', id: 'unknown' }],
     ['an unknown gateway', { GatewayId: 'xyz-0123' }, { kind: 'unknown', id: 'xyz-0123' }],
   ])('maps a route to %s', (_name, route, target) => {
@@ -1399,6 +1460,40 @@ describe('mapEc2', () => {
     expect(toRoute({ DestinationPrefixListId: 'pl-0123', GatewayId: 'vpce-0123' }).destination).toBe(
       'pl-0123',
     );
+  });
+
+  it('maps a route to a prefix list over a transit gateway: the list is the destination', () => {
+    expect(
+      toRoute({ DestinationPrefixListId: 'pl-0corp', TransitGatewayId: 'tgw-0123', State: 'active' }),
+    ).toEqual({
+      destination: 'pl-0corp',
+      target: { kind: 'transit-gateway', id: 'tgw-0123' },
+      state: 'active',
+    });
+  });
+
+  it("maps a route table's tags, and leaves them out when EC2 sends none", () => {
+    expect(
+      toRouteTable({
+        RouteTableId: 'rtb-0123',
+        VpcId: VPC,
+        Tags: [{ Key: 'Name', Value: 'private-a' }, { Key: 'empty' }, { Value: 'no key' }],
+      }).tags,
+    ).toEqual({ Name: 'private-a', empty: '' });
+    expect(toRouteTable({ RouteTableId: 'rtb-0123', VpcId: VPC, Tags: [] }).tags).toEqual({});
+    expect(toRouteTable({ RouteTableId: 'rtb-0123', VpcId: VPC })).not.toHaveProperty('tags');
+  });
+
+  it('maps an internet gateway and a prefix list with nothing in them to safe defaults', () => {
+    expect(toInternetGateway({})).toEqual({ internetGatewayId: '', attachedVpcIds: [] });
+    expect(toPrefixList('pl-0123', undefined, undefined)).toEqual({
+      prefixListId: 'pl-0123',
+      cidrs: undefined,
+    });
+    expect(toPrefixList('pl-0123', { AddressFamily: 'IPv5' }, [])).toEqual({
+      prefixListId: 'pl-0123',
+      cidrs: [],
+    });
   });
 
   it('ignores associations that are being removed when deciding main table and subnets', () => {
@@ -1504,6 +1599,7 @@ describe('readNetwork beyond routing', () => {
     { command: DescribeVpcEndpointsCommand, left: ['vpcEndpoints'] },
     { command: DescribeNetworkAclsCommand, left: ['networkAcls'] },
     { command: DescribeSecurityGroupsCommand, left: ['securityGroups'] },
+    { command: DescribeInternetGatewaysCommand, left: ['internetGateways'] },
   ])(
     'leaves $left out of the snapshot when the caller may not call $command.name, and reads the rest',
     async ({ command, left }) => {
@@ -1584,5 +1680,303 @@ describe('toInstance security groups', () => {
       }).securityGroupIds,
     ).toEqual(['sg-0cluster', 'sg-0extra']);
     expect(toInstance({ InstanceId: 'i-0123' })).not.toHaveProperty('securityGroupIds');
+  });
+});
+
+describe('readNetwork: internet gateways and prefix lists', () => {
+  const PL_CORP = 'pl-0c0rp000000000001';
+  const PL_S3 = 'pl-68a54001';
+  const PL_GONE = 'pl-0g0ne000000000001';
+
+  function mockRouting(routeTables: { RouteTableId: string; Routes: Ec2Route[] }[] = []): void {
+    ec2Mock.on(DescribeSubnetsCommand).resolves({ Subnets: [{ SubnetId: NEW_SUBNET, VpcId: VPC }] });
+    ec2Mock.on(DescribeRouteTablesCommand).resolves({
+      RouteTables: routeTables.map((t) => ({ ...t, VpcId: VPC })),
+    });
+    ec2Mock.on(DescribeNatGatewaysCommand).resolves({ NatGateways: [] });
+    mockRestOfNetwork();
+  }
+
+  /** Two tables naming three lists (one twice): a corporate list over a transit gateway, S3, and one that is gone. */
+  const TABLES: { RouteTableId: string; Routes: Ec2Route[] }[] = [
+    {
+      RouteTableId: 'rtb-0a',
+      Routes: [
+        { DestinationPrefixListId: PL_CORP, TransitGatewayId: 'tgw-0123', State: 'active' },
+        { DestinationPrefixListId: PL_S3, GatewayId: 'vpce-0s3gateway0000001', State: 'active' },
+      ],
+    },
+    {
+      RouteTableId: 'rtb-0b',
+      Routes: [
+        { DestinationPrefixListId: PL_CORP, TransitGatewayId: 'tgw-0123', State: 'active' },
+        { DestinationPrefixListId: PL_GONE, TransitGatewayId: 'tgw-0123', State: 'blackhole' },
+      ],
+    },
+  ];
+
+  function describesLists(): void {
+    ec2Mock.on(DescribeManagedPrefixListsCommand).resolves({
+      PrefixLists: [
+        { PrefixListId: PL_CORP, PrefixListName: 'corp', OwnerId: '123456789012', AddressFamily: 'IPv4' },
+        {
+          PrefixListId: PL_S3,
+          PrefixListName: 'com.amazonaws.us-west-2.s3',
+          OwnerId: 'AWS',
+          AddressFamily: 'IPv4',
+        },
+      ],
+    });
+  }
+
+  /** Entries per list; a list mapped to an Error answers that error. */
+  function entries(byList: Record<string, string[] | Error>): void {
+    ec2Mock
+      .on(GetManagedPrefixListEntriesCommand)
+      .callsFake(async (input: GetManagedPrefixListEntriesCommandInput) => {
+        const answer = byList[input.PrefixListId ?? ''];
+        if (answer instanceof Error) throw answer;
+        return { Entries: (answer ?? []).map((Cidr) => ({ Cidr })) };
+      });
+  }
+
+  it('maps the internet gateways attached to the VPC, following NextToken', async () => {
+    mockRouting();
+    ec2Mock
+      .on(DescribeInternetGatewaysCommand)
+      .resolvesOnce({
+        InternetGateways: [
+          {
+            InternetGatewayId: IGW,
+            Attachments: [
+              { VpcId: VPC, State: 'available' as never },
+              { VpcId: OTHER_VPC, State: 'attached' },
+            ],
+          },
+        ],
+        NextToken: 'igw-page-2',
+      })
+      .resolvesOnce({
+        InternetGateways: [
+          { InternetGatewayId: 'igw-0detaching000001', Attachments: [{ VpcId: VPC, State: 'detaching' }] },
+          { InternetGatewayId: 'igw-0bare00000000001' },
+        ],
+      });
+
+    const network = await reader.readNetwork(VPC);
+
+    expect(network.internetGateways).toEqual([
+      { internetGatewayId: IGW, attachedVpcIds: [VPC, OTHER_VPC] },
+      { internetGatewayId: 'igw-0detaching000001', attachedVpcIds: [] },
+      { internetGatewayId: 'igw-0bare00000000001', attachedVpcIds: [] },
+    ]);
+    expect(ec2Mock).toHaveReceivedNthCommandWith(DescribeInternetGatewaysCommand, 2, {
+      Filters: [{ Name: 'attachment.vpc-id', Values: [VPC] }],
+      NextToken: 'igw-page-2',
+    });
+  });
+
+  it('an empty list when no internet gateway is attached (read, not unknown)', async () => {
+    mockRouting();
+    ec2Mock.on(DescribeInternetGatewaysCommand).resolves({ InternetGateways: [] });
+
+    expect((await reader.readNetwork(VPC)).internetGateways).toEqual([]);
+  });
+
+  it('fails the read naming ec2:DescribeInternetGateways when it fails for another reason than access', async () => {
+    mockRouting();
+    ec2Mock
+      .on(DescribeInternetGatewaysCommand)
+      .rejects(ec2Error('RequestLimitExceeded', 'Request limit exceeded.'));
+
+    const thrown = (await reader.readNetwork(VPC).catch((e: unknown) => e)) as AwsCallError;
+
+    expect(thrown).toBeInstanceOf(AwsCallError);
+    expect(thrown.operation).toBe('ec2:DescribeInternetGateways');
+  });
+
+  it('reads every prefix list the routes name once: name, owner and family, and the entries across pages', async () => {
+    mockRouting(TABLES);
+    describesLists();
+    ec2Mock
+      .on(GetManagedPrefixListEntriesCommand)
+      .callsFake(async (input: GetManagedPrefixListEntriesCommandInput) => {
+        if (input.PrefixListId === PL_CORP) {
+          return input.NextToken
+            ? { Entries: [{ Cidr: '172.16.0.0/12' }] }
+            : { Entries: [{ Cidr: '10.0.0.0/8', Description: 'dc' }], NextToken: 'corp-2' };
+        }
+        if (input.PrefixListId === PL_S3) return { Entries: [{ Cidr: '52.92.128.0/17' }] };
+        throw ec2Error('InvalidPrefixListID.NotFound', `The prefix list ID '${PL_GONE}' does not exist`);
+      });
+
+    const network = await reader.readNetwork(VPC);
+
+    expect(network.prefixLists).toEqual([
+      {
+        prefixListId: PL_CORP,
+        name: 'corp',
+        ownerId: '123456789012',
+        addressFamily: 'IPv4',
+        cidrs: ['10.0.0.0/8', '172.16.0.0/12'],
+      },
+      {
+        prefixListId: PL_S3,
+        name: 'com.amazonaws.us-west-2.s3',
+        ownerId: 'AWS',
+        addressFamily: 'IPv4',
+        cidrs: ['52.92.128.0/17'],
+      },
+      { prefixListId: PL_GONE, cidrs: undefined },
+    ]);
+    // Kept with its id, not dropped: the core reads a route to it as egress of unknown kind.
+    expect(network.prefixLists?.[2]).toHaveProperty('cidrs', undefined);
+    expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(DescribeManagedPrefixListsCommand, {
+      Filters: [{ Name: 'prefix-list-id', Values: [PL_CORP, PL_S3, PL_GONE] }],
+    });
+    expect(ec2Mock).toHaveReceivedCommandTimes(GetManagedPrefixListEntriesCommand, 4);
+    expect(ec2Mock).toHaveReceivedCommandWith(GetManagedPrefixListEntriesCommand, {
+      PrefixListId: PL_CORP,
+      NextToken: 'corp-2',
+    });
+  });
+
+  it.each([
+    ['denied', ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.')],
+    ['gone', ec2Error('InvalidPrefixListID.NotFound', 'The prefix list ID does not exist')],
+    ['throttled', ec2Error('RequestLimitExceeded', 'Request limit exceeded.')],
+  ])(
+    'keeps a list whose entries cannot be read (%s) with cidrs undefined, and reads the others',
+    async (_case, error) => {
+      mockRouting(TABLES);
+      describesLists();
+      entries({ [PL_CORP]: error, [PL_S3]: ['52.92.128.0/17'], [PL_GONE]: error });
+
+      const network = await reader.readNetwork(VPC);
+
+      expect(network.prefixLists).toEqual([
+        {
+          prefixListId: PL_CORP,
+          name: 'corp',
+          ownerId: '123456789012',
+          addressFamily: 'IPv4',
+          cidrs: undefined,
+        },
+        {
+          prefixListId: PL_S3,
+          name: 'com.amazonaws.us-west-2.s3',
+          ownerId: 'AWS',
+          addressFamily: 'IPv4',
+          cidrs: ['52.92.128.0/17'],
+        },
+        { prefixListId: PL_GONE, cidrs: undefined },
+      ]);
+      expect(network.routeTables).toHaveLength(2);
+    },
+  );
+
+  it('still reads the entries when DescribeManagedPrefixLists is denied (or fails): the lists just have no name', async () => {
+    mockRouting(TABLES);
+    ec2Mock
+      .on(DescribeManagedPrefixListsCommand)
+      .rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'));
+    entries({ [PL_CORP]: ['10.0.0.0/8'], [PL_S3]: ['52.92.128.0/17'], [PL_GONE]: [] });
+
+    const network = await reader.readNetwork(VPC);
+
+    expect(network.prefixLists).toEqual([
+      { prefixListId: PL_CORP, cidrs: ['10.0.0.0/8'] },
+      { prefixListId: PL_S3, cidrs: ['52.92.128.0/17'] },
+      { prefixListId: PL_GONE, cidrs: [] },
+    ]);
+    expect(ec2Mock).toHaveReceivedCommandTimes(GetManagedPrefixListEntriesCommand, 3);
+  });
+
+  it('a list DescribeManagedPrefixLists answered without is unreadable, whatever its entries say', async () => {
+    mockRouting(TABLES);
+    describesLists();
+    // moto answers GetManagedPrefixListEntries for an unknown list with no entries instead of an error.
+    entries({ [PL_CORP]: ['10.0.0.0/8'], [PL_S3]: ['52.92.128.0/17'], [PL_GONE]: [] });
+
+    const network = await reader.readNetwork(VPC);
+
+    expect(network.prefixLists?.find((l) => l.prefixListId === PL_GONE)).toEqual({
+      prefixListId: PL_GONE,
+      cidrs: undefined,
+    });
+  });
+
+  it('every referenced list appears even when nothing about prefix lists can be read', async () => {
+    mockRouting(TABLES);
+    const denied = ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.');
+    ec2Mock.on(DescribeManagedPrefixListsCommand).rejects(denied);
+    ec2Mock.on(GetManagedPrefixListEntriesCommand).rejects(denied);
+
+    const network = await reader.readNetwork(VPC);
+
+    expect(network.prefixLists).toEqual([
+      { prefixListId: PL_CORP, cidrs: undefined },
+      { prefixListId: PL_S3, cidrs: undefined },
+      { prefixListId: PL_GONE, cidrs: undefined },
+    ]);
+  });
+
+  it('no route to a prefix list: an empty list and no prefix-list calls', async () => {
+    mockRouting([
+      {
+        RouteTableId: 'rtb-0a',
+        Routes: [{ DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: NAT, State: 'active' }],
+      },
+    ]);
+
+    const network = await reader.readNetwork(VPC);
+
+    expect(network.prefixLists).toEqual([]);
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeManagedPrefixListsCommand, 0);
+    expect(ec2Mock).toHaveReceivedCommandTimes(GetManagedPrefixListEntriesCommand, 0);
+  });
+
+  it('no prefix-list calls when the route tables cannot be read', async () => {
+    mockRouting(TABLES);
+    ec2Mock
+      .on(DescribeRouteTablesCommand)
+      .rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'));
+
+    await expect(reader.readNetwork(VPC)).rejects.toMatchObject({ operation: 'ec2:DescribeRouteTables' });
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeManagedPrefixListsCommand, 0);
+    expect(ec2Mock).toHaveReceivedCommandTimes(GetManagedPrefixListEntriesCommand, 0);
+  });
+
+  it("maps the route tables' tags in the network read", async () => {
+    mockRouting();
+    ec2Mock.on(DescribeRouteTablesCommand).resolves({
+      RouteTables: [
+        {
+          RouteTableId: 'rtb-0a',
+          VpcId: VPC,
+          Tags: [{ Key: 'kubernetes.io/role/internal-elb', Value: '1' }],
+        },
+        { RouteTableId: 'rtb-0b', VpcId: VPC },
+      ],
+    });
+
+    const network = await reader.readNetwork(VPC);
+
+    expect(network.routeTables[0]?.tags).toEqual({ 'kubernetes.io/role/internal-elb': '1' });
+    expect(network.routeTables[1]).not.toHaveProperty('tags');
+  });
+
+  it('one set of calls per VPC per reader, prefix lists and internet gateways included', async () => {
+    mockRouting(TABLES);
+    describesLists();
+    entries({ [PL_CORP]: ['10.0.0.0/8'], [PL_S3]: ['52.92.128.0/17'], [PL_GONE]: [] });
+
+    await Promise.all([reader.readNetwork(VPC), reader.readNetwork(VPC)]);
+    await reader.readNetwork(VPC);
+
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInternetGatewaysCommand, 1);
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeManagedPrefixListsCommand, 1);
+    expect(ec2Mock).toHaveReceivedCommandTimes(GetManagedPrefixListEntriesCommand, 3);
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeRouteTablesCommand, 1);
   });
 });

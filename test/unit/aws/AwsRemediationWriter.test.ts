@@ -1,13 +1,20 @@
 import {
   AutoScalingClient,
   AutoScalingServiceException,
+  DescribeAutoScalingInstancesCommand,
+  type DescribeAutoScalingInstancesCommandInput,
+  type LifecycleState,
   TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
   CreateRouteCommand,
+  DescribeInstancesCommand,
+  type DescribeInstancesCommandInput,
+  DescribeNatGatewaysCommand,
   DescribeRouteTablesCommand,
   EC2Client,
   EC2ServiceException,
+  type InstanceStateName,
   ReplaceRouteCommand,
 } from '@aws-sdk/client-ec2';
 import {
@@ -15,6 +22,7 @@ import {
   EKSClient,
   EKSServiceException,
   ResourceInUseException,
+  ResourceNotFoundException,
   UpdateNodegroupConfigCommand,
 } from '@aws-sdk/client-eks';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -136,7 +144,7 @@ describe('replaceRoute', () => {
   it('points the existing route at the NAT gateway', async () => {
     ec2Mock.on(ReplaceRouteCommand).resolves({});
 
-    await writer().replaceRoute(RTB, '0.0.0.0/0', OTHER_NAT);
+    expect(await writer().replaceRoute(RTB, '0.0.0.0/0', OTHER_NAT)).toBe('replaced');
 
     expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(ReplaceRouteCommand, {
       RouteTableId: RTB,
@@ -156,29 +164,50 @@ describe('replaceRoute', () => {
     expect(error.message).toContain("(grant ec2:ReplaceRoute to the caller's IAM role)");
   });
 
-  it('a route that is not there any more is an AwsCallError (never created behind the caller)', async () => {
-    ec2Mock
-      .on(ReplaceRouteCommand)
-      .rejects(
-        ec2Error(
-          'InvalidParameterValue',
-          "There is no route defined for '0.0.0.0/0' in the route table. Use CreateRoute instead.",
-        ),
-      );
+  it.each([
+    ['InvalidRoute.NotFound', `The route identified by 0.0.0.0/0 was not found in route table ${RTB}`],
+    // What EC2 (and moto) also answer for a table without a route for the destination.
+    [
+      'InvalidParameterValue',
+      "There is no route defined for '0.0.0.0/0' in the route table. Use CreateRoute instead.",
+    ],
+  ])(
+    'a route that is not there any more (%s) is "not-found", never created behind the caller',
+    async (name, message) => {
+      ec2Mock.on(ReplaceRouteCommand).rejects(ec2Error(name, message));
+
+      expect(await writer().replaceRoute(RTB, '0.0.0.0/0', OTHER_NAT)).toBe('not-found');
+
+      expect(ec2Mock).toHaveReceivedCommandTimes(ReplaceRouteCommand, 1);
+      expect(ec2Mock).toHaveReceivedCommandTimes(CreateRouteCommand, 0);
+    },
+  );
+
+  it.each([
+    ['InvalidParameterValue', 'Value (nat-x) for parameter natGatewayId is invalid.'],
+    ['InvalidRouteTableID.NotFound', `The routeTable ID '${RTB}' does not exist`],
+    ['InvalidNatGatewayID.NotFound', `The natGateway ID '${OTHER_NAT}' does not exist`],
+    ['RequestLimitExceeded', 'Request limit exceeded.'],
+  ])('any other error (%s) is an AwsCallError naming ec2:ReplaceRoute', async (name, message) => {
+    ec2Mock.on(ReplaceRouteCommand).rejects(ec2Error(name, message));
 
     const error = await failure(writer().replaceRoute(RTB, '0.0.0.0/0', OTHER_NAT));
 
-    expect(error).toMatchObject({ operation: 'ec2:ReplaceRoute', errorName: 'InvalidParameterValue' });
-    expect(ec2Mock).toHaveReceivedCommandTimes(CreateRouteCommand, 0);
+    expect(error).toMatchObject({ operation: 'ec2:ReplaceRoute', errorName: name });
   });
 });
 
-describe('currentRoute', () => {
-  it('reads the one table fresh and returns its route for the destination', async () => {
+describe('readRouteTable', () => {
+  it('reads the one table fresh and maps it like the network read', async () => {
     ec2Mock.on(DescribeRouteTablesCommand).resolves({
       RouteTables: [
         {
           RouteTableId: RTB,
+          VpcId: 'vpc-0a1b2c3d4e5f60789',
+          Associations: [
+            { SubnetId: 'subnet-0e5e4b6c1d2a3f405', AssociationState: { State: 'associated' } },
+            { SubnetId: 'subnet-0old0000000000001', AssociationState: { State: 'disassociated' } },
+          ],
           Routes: [
             {
               DestinationCidrBlock: '10.0.0.0/16',
@@ -193,63 +222,331 @@ describe('currentRoute', () => {
               Origin: 'CreateRoute',
             },
             { DestinationIpv6CidrBlock: '::/0', EgressOnlyInternetGatewayId: 'eigw-0123', State: 'active' },
+            { DestinationPrefixListId: 'pl-0123', TransitGatewayId: 'tgw-0123', State: 'active' },
           ],
+          Tags: [{ Key: 'Name', Value: 'private-a' }],
         },
       ],
     });
 
-    const route = await writer().currentRoute(RTB, '0.0.0.0/0');
-
-    expect(route).toEqual({
-      destination: '0.0.0.0/0',
-      target: { kind: 'nat-gateway', id: NAT },
-      state: 'blackhole',
-      origin: 'CreateRoute',
+    expect(await writer().readRouteTable(RTB)).toEqual({
+      routeTableId: RTB,
+      vpcId: 'vpc-0a1b2c3d4e5f60789',
+      main: false,
+      subnetIds: ['subnet-0e5e4b6c1d2a3f405'],
+      routes: [
+        {
+          destination: '10.0.0.0/16',
+          target: { kind: 'local' },
+          state: 'active',
+          origin: 'CreateRouteTable',
+        },
+        {
+          destination: '0.0.0.0/0',
+          target: { kind: 'nat-gateway', id: NAT },
+          state: 'blackhole',
+          origin: 'CreateRoute',
+        },
+        {
+          destination: '::/0',
+          target: { kind: 'egress-only-internet-gateway', id: 'eigw-0123' },
+          state: 'active',
+        },
+        { destination: 'pl-0123', target: { kind: 'transit-gateway', id: 'tgw-0123' }, state: 'active' },
+      ],
+      tags: { Name: 'private-a' },
     });
     expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(DescribeRouteTablesCommand, {
       RouteTableIds: [RTB],
     });
   });
 
-  it('undefined when the table has no route for the destination', async () => {
-    ec2Mock.on(DescribeRouteTablesCommand).resolves({
-      RouteTables: [
-        { RouteTableId: RTB, Routes: [{ DestinationCidrBlock: '10.0.0.0/16', GatewayId: 'local' }] },
-      ],
-    });
-
-    expect(await writer().currentRoute(RTB, '0.0.0.0/0')).toBeUndefined();
-  });
-
-  it('a transit gateway default route is returned as such (the caller leaves it alone)', async () => {
-    ec2Mock.on(DescribeRouteTablesCommand).resolves({
-      RouteTables: [
-        {
-          RouteTableId: RTB,
-          Routes: [
-            { DestinationCidrBlock: '0.0.0.0/0', TransitGatewayId: 'tgw-0123456789abcdef0', State: 'active' },
-          ],
-        },
-      ],
-    });
-
-    expect(await writer().currentRoute(RTB, '0.0.0.0/0')).toMatchObject({
-      target: { kind: 'transit-gateway', id: 'tgw-0123456789abcdef0' },
-      state: 'active',
-    });
-  });
-
-  it('a table that does not exist is an AwsCallError', async () => {
+  it('undefined when the table no longer exists (InvalidRouteTableID.NotFound)', async () => {
     ec2Mock
       .on(DescribeRouteTablesCommand)
       .rejects(ec2Error('InvalidRouteTableID.NotFound', `The routeTable ID '${RTB}' does not exist`));
 
-    const error = await failure(writer().currentRoute(RTB, '0.0.0.0/0'));
+    expect(await writer().readRouteTable(RTB)).toBeUndefined();
+  });
+
+  it('undefined when the answer does not hold the table', async () => {
+    ec2Mock.on(DescribeRouteTablesCommand).resolves({ RouteTables: [] });
+
+    expect(await writer().readRouteTable(RTB)).toBeUndefined();
+  });
+
+  it('UnauthorizedOperation is an AwsCallError naming ec2:DescribeRouteTables', async () => {
+    ec2Mock
+      .on(DescribeRouteTablesCommand)
+      .rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'));
+
+    const error = await failure(writer().readRouteTable(RTB));
+
+    expect(error).toMatchObject({ operation: 'ec2:DescribeRouteTables', errorName: 'UnauthorizedOperation' });
+    expect(error.message).toContain("(grant ec2:DescribeRouteTables to the caller's IAM role)");
+  });
+});
+
+describe('readNatGateways', () => {
+  it('reads the gateways by a nat-gateway-id filter, so one that is gone is simply absent', async () => {
+    ec2Mock.on(DescribeNatGatewaysCommand).resolves({
+      NatGateways: [
+        {
+          NatGatewayId: NAT,
+          VpcId: 'vpc-0a1b2c3d4e5f60789',
+          SubnetId: 'subnet-0aa0000000000pub1',
+          State: 'available',
+          ConnectivityType: 'public',
+          NatGatewayAddresses: [{ PublicIp: '52.34.10.20', PrivateIp: '10.42.0.5' }],
+        },
+      ],
+    });
+
+    expect(await writer().readNatGateways([NAT, OTHER_NAT, NAT])).toEqual([
+      {
+        natGatewayId: NAT,
+        vpcId: 'vpc-0a1b2c3d4e5f60789',
+        subnetId: 'subnet-0aa0000000000pub1',
+        state: 'available',
+        connectivityType: 'public',
+        publicIps: ['52.34.10.20'],
+      },
+    ]);
+    expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(DescribeNatGatewaysCommand, {
+      Filter: [{ Name: 'nat-gateway-id', Values: [NAT, OTHER_NAT] }],
+    });
+    expect(ec2Mock.commandCalls(DescribeNatGatewaysCommand)[0]?.args[0].input.NatGatewayIds).toBeUndefined();
+  });
+
+  it('follows NextToken', async () => {
+    ec2Mock
+      .on(DescribeNatGatewaysCommand)
+      .resolvesOnce({ NatGateways: [{ NatGatewayId: NAT, State: 'deleted' }], NextToken: 't' })
+      .resolvesOnce({ NatGateways: [{ NatGatewayId: OTHER_NAT, State: 'available' }] });
+
+    const gateways = await writer().readNatGateways([NAT, OTHER_NAT]);
+
+    expect(gateways.map((g) => [g.natGatewayId, g.state])).toEqual([
+      [NAT, 'deleted'],
+      [OTHER_NAT, 'available'],
+    ]);
+    expect(ec2Mock).toHaveReceivedNthCommandWith(DescribeNatGatewaysCommand, 2, { NextToken: 't' });
+  });
+
+  it('no ids, no call', async () => {
+    expect(await writer().readNatGateways([])).toEqual([]);
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeNatGatewaysCommand, 0);
+  });
+
+  it('UnauthorizedOperation is an AwsCallError naming ec2:DescribeNatGateways', async () => {
+    ec2Mock
+      .on(DescribeNatGatewaysCommand)
+      .rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'));
+
+    const error = await failure(writer().readNatGateways([NAT]));
+
+    expect(error).toMatchObject({ operation: 'ec2:DescribeNatGateways', errorName: 'UnauthorizedOperation' });
+  });
+});
+
+describe('readInstances', () => {
+  const ids = (n: number) => Array.from({ length: n }, (_, i) => `i-0${String(i).padStart(16, '0')}`);
+
+  /** EC2 and Auto Scaling answer for the ids they are asked about, except those gone from each. */
+  function answer(options: {
+    ec2Gone?: string[];
+    asgGone?: string[];
+    state?: InstanceStateName;
+    lifecycle?: LifecycleState;
+  }): void {
+    ec2Mock.on(DescribeInstancesCommand).callsFake((input: DescribeInstancesCommandInput) => {
+      const asked = input.Filters?.find((f) => f.Name === 'instance-id')?.Values ?? [];
+      const found = asked.filter((id) => !options.ec2Gone?.includes(id));
+      return {
+        Reservations: found.map((InstanceId) => ({
+          Instances: [{ InstanceId, State: { Name: options.state ?? 'running' } }],
+        })),
+      };
+    });
+    asgMock
+      .on(DescribeAutoScalingInstancesCommand)
+      .callsFake((input: DescribeAutoScalingInstancesCommandInput) => ({
+        AutoScalingInstances: (input.InstanceIds ?? [])
+          .filter((id) => !options.asgGone?.includes(id))
+          .map((InstanceId) => ({
+            InstanceId,
+            AutoScalingGroupName: 'eks-new_nodegroup_2-a6c9a1b2',
+            AvailabilityZone: 'us-west-2a',
+            LifecycleState: options.lifecycle ?? 'InService',
+            HealthStatus: 'HEALTHY',
+            ProtectedFromScaleIn: false,
+          })),
+      }));
+  }
+
+  it('EC2 state and Auto Scaling lifecycle state of each instance that still exists', async () => {
+    answer({ ec2Gone: ['i-0gone000000000001'], asgGone: ['i-0detached00000001'], lifecycle: 'Terminating' });
+
+    const states = await writer().readInstances([INSTANCE, 'i-0gone000000000001', 'i-0detached00000001']);
+
+    expect(states).toEqual([
+      { instanceId: INSTANCE, state: 'running', lifecycleState: 'Terminating' },
+      { instanceId: 'i-0detached00000001', state: 'running' },
+    ]);
+    expect(states[1]).not.toHaveProperty('lifecycleState');
+    expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(DescribeInstancesCommand, {
+      Filters: [{ Name: 'instance-id', Values: [INSTANCE, 'i-0gone000000000001', 'i-0detached00000001'] }],
+    });
+    expect(ec2Mock.commandCalls(DescribeInstancesCommand)[0]?.args[0].input.InstanceIds).toBeUndefined();
+    expect(asgMock).toHaveReceivedCommandExactlyOnceWith(DescribeAutoScalingInstancesCommand, {
+      InstanceIds: [INSTANCE, 'i-0gone000000000001', 'i-0detached00000001'],
+    });
+  });
+
+  it('asks Auto Scaling about at most 50 instances per call and EC2 about at most 200', async () => {
+    answer({ state: 'shutting-down' });
+    const many = ids(120);
+
+    const states = await writer().readInstances(many);
+
+    expect(states).toHaveLength(120);
+    expect(states.every((s) => s.state === 'shutting-down' && s.lifecycleState === 'InService')).toBe(true);
+    expect(asgMock).toHaveReceivedCommandTimes(DescribeAutoScalingInstancesCommand, 3);
+    expect(
+      asgMock
+        .commandCalls(DescribeAutoScalingInstancesCommand)
+        .map((c) => c.args[0].input.InstanceIds?.length),
+    ).toEqual([50, 50, 20]);
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 1);
+
+    ec2Mock.resetHistory();
+    await writer().readInstances(ids(450));
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 3);
+  });
+
+  it('follows NextToken on both', async () => {
+    ec2Mock
+      .on(DescribeInstancesCommand)
+      .resolvesOnce({
+        Reservations: [{ Instances: [{ InstanceId: INSTANCE, State: { Name: 'running' } }] }],
+        NextToken: 'e',
+      })
+      .resolvesOnce({
+        Reservations: [{ Instances: [{ InstanceId: 'i-0second0000000001', State: { Name: 'pending' } }] }],
+      });
+    asgMock
+      .on(DescribeAutoScalingInstancesCommand)
+      .resolvesOnce({
+        AutoScalingInstances: [
+          {
+            InstanceId: INSTANCE,
+            AutoScalingGroupName: 'g',
+            AvailabilityZone: 'us-west-2a',
+            LifecycleState: 'InService',
+            HealthStatus: 'HEALTHY',
+            ProtectedFromScaleIn: false,
+          },
+        ],
+        NextToken: 'a',
+      })
+      .resolvesOnce({
+        AutoScalingInstances: [
+          {
+            InstanceId: 'i-0second0000000001',
+            AutoScalingGroupName: 'g',
+            AvailabilityZone: 'us-west-2a',
+            LifecycleState: 'Pending',
+            HealthStatus: 'HEALTHY',
+            ProtectedFromScaleIn: false,
+          },
+        ],
+      });
+
+    expect(await writer().readInstances([INSTANCE, 'i-0second0000000001'])).toEqual([
+      { instanceId: INSTANCE, state: 'running', lifecycleState: 'InService' },
+      { instanceId: 'i-0second0000000001', state: 'pending', lifecycleState: 'Pending' },
+    ]);
+    expect(ec2Mock).toHaveReceivedNthCommandWith(DescribeInstancesCommand, 2, { NextToken: 'e' });
+    expect(asgMock).toHaveReceivedNthCommandWith(DescribeAutoScalingInstancesCommand, 2, { NextToken: 'a' });
+  });
+
+  it('no ids, no calls', async () => {
+    expect(await writer().readInstances([])).toEqual([]);
+    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeInstancesCommand, 0);
+    expect(asgMock).toHaveReceivedCommandTimes(DescribeAutoScalingInstancesCommand, 0);
+  });
+
+  it('UnauthorizedOperation from EC2 is an AwsCallError naming ec2:DescribeInstances', async () => {
+    answer({});
+    ec2Mock
+      .on(DescribeInstancesCommand)
+      .rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'));
+
+    const error = await failure(writer().readInstances([INSTANCE]));
+
+    expect(error).toMatchObject({ operation: 'ec2:DescribeInstances', errorName: 'UnauthorizedOperation' });
+  });
+
+  it('AccessDenied from Auto Scaling is an AwsCallError naming autoscaling:DescribeAutoScalingInstances', async () => {
+    answer({});
+    asgMock
+      .on(DescribeAutoScalingInstancesCommand)
+      .rejects(
+        asgError('AccessDenied', 'not authorized to perform: autoscaling:DescribeAutoScalingInstances'),
+      );
+
+    const error = await failure(writer().readInstances([INSTANCE]));
 
     expect(error).toMatchObject({
-      operation: 'ec2:DescribeRouteTables',
-      errorName: 'InvalidRouteTableID.NotFound',
+      operation: 'autoscaling:DescribeAutoScalingInstances',
+      errorName: 'AccessDenied',
     });
+    expect(error.message).toContain(
+      "(grant autoscaling:DescribeAutoScalingInstances to the caller's IAM role)",
+    );
+  });
+});
+
+describe('readNodegroupScaling', () => {
+  it("returns the nodegroup's status, desired and minimum size", async () => {
+    eksMock.on(DescribeNodegroupCommand).resolves({
+      nodegroup: {
+        nodegroupName: NODEGROUP,
+        status: 'UPDATING',
+        scalingConfig: { minSize: 1, maxSize: 4, desiredSize: 3 },
+      },
+    });
+
+    expect(await writer().readNodegroupScaling(CLUSTER, NODEGROUP)).toEqual({
+      status: 'UPDATING',
+      desiredSize: 3,
+      minSize: 1,
+    });
+    expect(eksMock).toHaveReceivedCommandExactlyOnceWith(DescribeNodegroupCommand, {
+      clusterName: CLUSTER,
+      nodegroupName: NODEGROUP,
+    });
+  });
+
+  it('UNKNOWN and zeros when EKS reports none', async () => {
+    eksMock.on(DescribeNodegroupCommand).resolves({ nodegroup: { nodegroupName: NODEGROUP } });
+
+    expect(await writer().readNodegroupScaling(CLUSTER, NODEGROUP)).toEqual({
+      status: 'UNKNOWN',
+      desiredSize: 0,
+      minSize: 0,
+    });
+  });
+
+  it.each([
+    eksError('ThrottlingException', 'Rate exceeded'),
+    new ResourceNotFoundException({ message: 'No node group found', $metadata: { httpStatusCode: 404 } }),
+  ])('$name is an AwsCallError naming eks:DescribeNodegroup', async (cause) => {
+    eksMock.on(DescribeNodegroupCommand).rejects(cause);
+
+    const error = await failure(writer().readNodegroupScaling(CLUSTER, NODEGROUP));
+
+    expect(error).toMatchObject({ operation: 'eks:DescribeNodegroup', errorName: cause.name });
   });
 });
 
@@ -407,34 +704,5 @@ describe('setDesiredSize', () => {
 
     expect(error).toMatchObject({ operation: 'eks:UpdateNodegroupConfig', errorName: 'ThrottlingException' });
     expect(error.message).toContain('throttled after retries');
-  });
-});
-
-describe('nodegroupStatus', () => {
-  it("returns the nodegroup's status", async () => {
-    eksMock
-      .on(DescribeNodegroupCommand)
-      .resolves({ nodegroup: { nodegroupName: NODEGROUP, status: 'UPDATING' } });
-
-    expect(await writer().nodegroupStatus(CLUSTER, NODEGROUP)).toBe('UPDATING');
-
-    expect(eksMock).toHaveReceivedCommandExactlyOnceWith(DescribeNodegroupCommand, {
-      clusterName: CLUSTER,
-      nodegroupName: NODEGROUP,
-    });
-  });
-
-  it('UNKNOWN when EKS reports no status', async () => {
-    eksMock.on(DescribeNodegroupCommand).resolves({ nodegroup: { nodegroupName: NODEGROUP } });
-
-    expect(await writer().nodegroupStatus(CLUSTER, NODEGROUP)).toBe('UNKNOWN');
-  });
-
-  it('ThrottlingException is an AwsCallError naming eks:DescribeNodegroup', async () => {
-    eksMock.on(DescribeNodegroupCommand).rejects(eksError('ThrottlingException', 'Rate exceeded'));
-
-    const error = await failure(writer().nodegroupStatus(CLUSTER, NODEGROUP));
-
-    expect(error).toMatchObject({ operation: 'eks:DescribeNodegroup', errorName: 'ThrottlingException' });
   });
 });

@@ -60,8 +60,46 @@ const record: RemediationRecord = {
   nodegroup: 'new_nodegroup_2',
   at: '2026-11-26T09:30:00.000Z',
   status: 'open',
-  actions: [{ type: 'create-route', resourceId: 'rtb-1', target: 'nat-1', status: 'done', reason: 'fixed' }],
+  actions: [{ type: 'notify', resourceId: 'new_nodegroup_2', status: 'done', reason: 'fixed' }],
   replacedInstanceIds: ['i-0a1b2c3d4e5f60718'],
+};
+
+/** A record with every optional field: what the executor writes while it works. */
+const fullRecord: RemediationRecord = {
+  ...record,
+  at: '2026-11-26T09:40:00.000Z',
+  status: 'failed',
+  progress: 'writing',
+  alerted: false,
+  actions: [
+    {
+      type: 'create-route',
+      resourceId: 'rtb-1',
+      target: 'nat-1',
+      status: 'failed',
+      reason: 'denied',
+      reasonCode: 'ACCESS_DENIED',
+      routeTableId: 'rtb-1',
+      destination: '0.0.0.0/0',
+      subnetIds: ['subnet-1'],
+      natGatewayId: 'nat-1',
+      before: '(none)',
+    },
+  ],
+  before: {
+    routes: [
+      {
+        routeTableId: 'rtb-1',
+        route: {
+          destination: '0.0.0.0/0',
+          target: { kind: 'nat-gateway', id: 'nat-0old' },
+          state: 'blackhole',
+        },
+      },
+      { routeTableId: 'rtb-2' },
+    ],
+    desiredSize: 2,
+  },
 };
 
 function recordItem(r: RemediationRecord) {
@@ -220,6 +258,118 @@ describe('putRemediation', () => {
       Item: recordItem(record),
     });
     expect(ddb.commandCalls(PutItemCommand)[0]?.args[0].input.ConditionExpression).toBeUndefined();
+  });
+});
+
+describe('the fields of a record', () => {
+  it('stores progress, alerted and (as JSON, like the actions) the state before the writes', async () => {
+    ddb.on(PutItemCommand).resolves({});
+
+    await store().putRemediation(fullRecord);
+
+    expect(ddb).toHaveReceivedCommandExactlyOnceWith(PutItemCommand, {
+      TableName: TABLE,
+      Item: {
+        ...recordItem(fullRecord),
+        status: { S: 'failed' },
+        progress: { S: 'writing' },
+        alerted: { BOOL: false },
+        before: { S: JSON.stringify(fullRecord.before) },
+      },
+    });
+  });
+
+  it('leaves out of the item the fields the record leaves out', async () => {
+    ddb.on(PutItemCommand).resolves({});
+
+    await store().putRemediation(record);
+
+    const item = ddb.commandCalls(PutItemCommand)[0]?.args[0].input.Item ?? {};
+    expect(Object.keys(item).sort()).toEqual(
+      [
+        'actions',
+        'at',
+        'cluster',
+        'expiresAt',
+        'nodegroup',
+        'pk',
+        'replacedInstanceIds',
+        'sk',
+        'status',
+      ].sort(),
+    );
+  });
+
+  it('reads them back; absent ones stay absent', async () => {
+    ddb.on(QueryCommand).resolves({
+      Items: [
+        {
+          ...recordItem(fullRecord),
+          progress: { S: 'writing' },
+          alerted: { BOOL: false },
+          before: { S: JSON.stringify(fullRecord.before) },
+        },
+        recordItem(record),
+      ],
+    });
+
+    const [full, bare] = await store().listRemediations('eks-workshop', 'new_nodegroup_2', new Date(NOW));
+
+    expect(full).toEqual(fullRecord);
+    expect(full?.alerted).toBe(false);
+    expect(bare).toEqual(record);
+    for (const field of ['progress', 'alerted', 'before']) expect(bare).not.toHaveProperty(field);
+  });
+
+  it.each([
+    ['open', 'open'],
+    ['resolved', 'resolved'],
+    ['escalated', 'escalated'],
+    ['failed', 'failed'],
+    ['something-new', 'open'],
+  ])('reads status %s as %s', async (stored, read) => {
+    ddb.on(QueryCommand).resolves({ Items: [{ ...recordItem(record), status: { S: stored } }] });
+
+    const [listed] = await store().listRemediations('eks-workshop', 'new_nodegroup_2', new Date(NOW));
+
+    expect(listed?.status).toBe(read);
+  });
+
+  it('an unknown progress is left out rather than guessed', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [{ ...recordItem(record), progress: { S: 'half-done' } }] });
+
+    const [listed] = await store().listRemediations('eks-workshop', 'new_nodegroup_2', new Date(NOW));
+
+    expect(listed).not.toHaveProperty('progress');
+  });
+
+  it('putRemediation is an unconditional put: a record with the same time is overwritten', async () => {
+    ddb.on(PutItemCommand).resolves({});
+
+    await store().putRemediation({ ...fullRecord, progress: 'writing' });
+    await store().putRemediation({ ...fullRecord, progress: 'written' });
+
+    const calls = ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input);
+    expect(calls.map((c) => c.Item?.sk)).toEqual([
+      { S: `remediation#${fullRecord.at}` },
+      { S: `remediation#${fullRecord.at}` },
+    ]);
+    expect(calls.map((c) => c.ConditionExpression)).toEqual([undefined, undefined]);
+    expect(calls[1]?.Item?.progress).toEqual({ S: 'written' });
+  });
+
+  it('PutItem failures are an AwsCallError naming dynamodb:PutItem', async () => {
+    ddb.on(PutItemCommand).rejects(ddbError('ProvisionedThroughputExceededException', 'slow down'));
+
+    const error = await store()
+      .putRemediation(record)
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(AwsCallError);
+    expect(error).toMatchObject({
+      operation: 'dynamodb:PutItem',
+      errorName: 'ProvisionedThroughputExceededException',
+    });
   });
 });
 
