@@ -31,6 +31,11 @@ export interface DeploymentConfig {
   readonly recycleStrategy: RecycleStrategy;
   /** ALLOW_MAIN_ROUTE_TABLE. */
   readonly allowMainRouteTable: boolean;
+  /**
+   * ALLOW_SHARED_ROUTE_TABLE: remediation may patch a route table that also serves subnets outside the
+   * cluster.
+   */
+  readonly allowSharedRouteTable: boolean;
   /** PREFLIGHT_POLICY. */
   readonly preflightPolicy: PreflightPolicy;
   /**
@@ -72,6 +77,7 @@ export const SETTING_NAMES = [
   'joinWindowSeconds',
   'recycleStrategy',
   'allowMainRouteTable',
+  'allowSharedRouteTable',
   'preflightPolicy',
   'clusters',
   'alertEmails',
@@ -92,6 +98,7 @@ export const DEFAULTS = {
   joinWindowSeconds: 300,
   recycleStrategy: 'replace-unjoined',
   allowMainRouteTable: false,
+  allowSharedRouteTable: false,
   preflightPolicy: 'notify',
   clusters: [],
   alertEmails: [],
@@ -154,6 +161,7 @@ export function parseDeploymentConfig(
     joinWindowSeconds: read.wholeNumber('joinWindowSeconds', 0, MAX_JOIN_WINDOW_SECONDS),
     recycleStrategy: read.oneOf('recycleStrategy', RECYCLE_STRATEGIES),
     allowMainRouteTable: read.boolean('allowMainRouteTable'),
+    allowSharedRouteTable: read.boolean('allowSharedRouteTable'),
     preflightPolicy: read.oneOf('preflightPolicy', PREFLIGHT_POLICIES),
     clusters: read.list(
       'clusters',

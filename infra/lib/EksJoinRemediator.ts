@@ -218,6 +218,7 @@ export class EksJoinRemediator extends Construct {
         ALERT_TOPIC_ARN: this.topic.topicArn,
         RECYCLE_STRATEGY: config.recycleStrategy,
         ALLOW_MAIN_ROUTE_TABLE: String(config.allowMainRouteTable),
+        ALLOW_SHARED_ROUTE_TABLE: String(config.allowSharedRouteTable),
         PREFLIGHT_POLICY: config.preflightPolicy,
         STATE_TABLE: this.stateTable.tableName,
         // Events of other clusters are skipped: the role may not read them, and nobody asked.
@@ -325,6 +326,13 @@ export class EksJoinRemediator extends Construct {
             'iam:ListAttachedRolePolicies and iam:ListRolePolicies (reads) on any role: the node roles to check are named by the nodegroups, ' +
             'not known at deploy time.',
           appliesTo: ['Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*'],
+        },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'ec2:GetManagedPrefixListEntries (a read) on any prefix list in the region: the lists named by routes and ' +
+            'security group rules are not known at deploy time, and may be AWS-managed or shared from another account.',
+          appliesTo: ['Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:*:prefix-list/*'],
         },
         {
           id: 'AwsSolutions-IAM5',

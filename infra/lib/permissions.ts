@@ -32,10 +32,16 @@ export function readStatements(stack: Stack, config: DeploymentConfig): PolicySt
       // None of these has resource-level permissions: `*` is the only Resource IAM accepts.
       actions: [
         'autoscaling:DescribeAutoScalingGroups',
+        // Whether an instance is terminating, after a termination call whose response was lost.
+        'autoscaling:DescribeAutoScalingInstances',
         'ec2:DescribeInstances',
         'ec2:DescribeRouteTables',
         'ec2:DescribeSubnets',
         'ec2:DescribeNatGateways',
+        // That a NAT gateway's subnet routes to an internet gateway attached to the VPC.
+        'ec2:DescribeInternetGateways',
+        // Egress routes and security group rules whose destination is a prefix list.
+        'ec2:DescribeManagedPrefixLists',
         'ec2:DescribeVpcEndpoints',
         'ec2:DescribeNetworkAcls',
         'ec2:DescribeSecurityGroups',
@@ -43,6 +49,17 @@ export function readStatements(stack: Stack, config: DeploymentConfig): PolicySt
         'ec2:DescribeVpcs',
       ],
       resources: ['*'],
+    }),
+    new PolicyStatement({
+      sid: 'ReadPrefixListEntries',
+      // The CIDRs of a prefix list that a route or security group rule names. This action has
+      // resource-level permissions (resource type prefix-list), so it is not on `*`: any prefix list in
+      // this region, of any owner, because the lists to read are not known at deploy time and may be
+      // AWS-managed (owner `aws`, e.g. com.amazonaws.REGION.s3) or shared from another account.
+      actions: ['ec2:GetManagedPrefixListEntries'],
+      resources: [
+        stack.formatArn({ service: 'ec2', account: '*', resource: 'prefix-list', resourceName: '*' }),
+      ],
     }),
     new PolicyStatement({
       sid: 'ReadWatchedClusters',

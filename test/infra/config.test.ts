@@ -27,6 +27,7 @@ describe('parseDeploymentConfig', () => {
       joinWindowSeconds: 300,
       recycleStrategy: 'replace-unjoined',
       allowMainRouteTable: false,
+      allowSharedRouteTable: false,
       preflightPolicy: 'notify',
       logRetentionDays: 90,
     });
@@ -42,6 +43,7 @@ describe('parseDeploymentConfig', () => {
         policy: 'remediate',
         joinWindowSeconds: '600',
         allowMainRouteTable: 'true',
+        allowSharedRouteTable: 'true',
         clusters: 'eks-workshop, prod_2',
         alertEmails: 'platform@example.com',
         logRetentionDays: '30',
@@ -50,6 +52,7 @@ describe('parseDeploymentConfig', () => {
     ).toMatchObject({
       joinWindowSeconds: 600,
       allowMainRouteTable: true,
+      allowSharedRouteTable: true,
       clusters: ['eks-workshop', 'prod_2'],
       alertEmails: ['platform@example.com'],
       logRetentionDays: 30,
@@ -79,6 +82,11 @@ describe('parseDeploymentConfig', () => {
       'allowMainRouteTable',
       { allowMainRouteTable: 'yes' },
       /'allowMainRouteTable' must be true or false, got 'yes'/,
+    ],
+    [
+      'allowSharedRouteTable',
+      { allowSharedRouteTable: 'yes' },
+      /'allowSharedRouteTable' must be true or false, got 'yes'/,
     ],
     ['preflightPolicy', { preflightPolicy: 'dry-run' }, /'preflightPolicy' must be one of notify, remediate/],
     [

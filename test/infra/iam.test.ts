@@ -192,22 +192,74 @@ describe('IAM', () => {
     const { template } = synthStack({ clusters: ['eks-workshop'] });
     const clusters = statementWithSid(template, 'ReadWatchedClusters');
     expect(JSON.stringify(clusters?.Resource)).toContain(':cluster/eks-workshop"');
+    const nodegroups = statementWithSid(template, 'ReadWatchedNodegroups');
+    expect(nodegroups?.Action).toBe('eks:DescribeNodegroup');
+    expect(JSON.stringify(nodegroups?.Resource)).toContain(':nodegroup/eks-workshop/*/*"');
     const network = statementWithSid(template, 'ReadNetworkInstancesAndGroups');
     expect(asList(network?.Action).every((a) => /^(ec2|autoscaling):Describe/.test(a))).toBe(true);
-    expect(asList(network?.Action)).toEqual(
-      expect.arrayContaining([
+    expect(network?.Resource).toBe('*');
+    expect(asList(network?.Action).sort()).toEqual(
+      [
         'autoscaling:DescribeAutoScalingGroups',
+        'autoscaling:DescribeAutoScalingInstances',
         'ec2:DescribeInstances',
-        'ec2:DescribeRouteTables',
-        'ec2:DescribeSubnets',
+        'ec2:DescribeInternetGateways',
+        'ec2:DescribeManagedPrefixLists',
         'ec2:DescribeNatGateways',
-        'ec2:DescribeVpcEndpoints',
         'ec2:DescribeNetworkAcls',
+        'ec2:DescribeRouteTables',
         'ec2:DescribeSecurityGroups',
+        'ec2:DescribeSubnets',
         'ec2:DescribeVpcAttribute',
         'ec2:DescribeVpcs',
-      ]),
+        'ec2:DescribeVpcEndpoints',
+      ].sort(),
     );
+  });
+
+  it('reads prefix list entries on prefix lists of this region only, of any owner (AWS-managed, shared)', () => {
+    const { template } = synthStack({});
+    const statement = statementWithSid(template, 'ReadPrefixListEntries');
+    expect(statement?.Action).toBe('ec2:GetManagedPrefixListEntries');
+    expect(statement?.Condition).toBeUndefined();
+    expect(statement?.Resource).toEqual({
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, ':ec2:', { Ref: 'AWS::Region' }, ':*:prefix-list/*'],
+      ],
+    });
+  });
+
+  it('grants exactly these EC2, Auto Scaling and EKS reads, whatever the policy', () => {
+    for (const policy of ['notify', 'remediate'] as const) {
+      const { template } = synthStack({ policy, clusters: ['eks-workshop'] });
+      const reads = allowedActions(template).filter((a) => /^(ec2|autoscaling|eks):/.test(a) && isRead(a));
+      expect(reads.sort(), policy).toEqual(
+        [
+          'autoscaling:DescribeAutoScalingGroups',
+          'autoscaling:DescribeAutoScalingInstances',
+          'ec2:DescribeInstances',
+          'ec2:DescribeInternetGateways',
+          'ec2:DescribeManagedPrefixLists',
+          'ec2:DescribeNatGateways',
+          'ec2:DescribeNetworkAcls',
+          'ec2:DescribeRouteTables',
+          'ec2:DescribeSecurityGroups',
+          'ec2:DescribeSubnets',
+          'ec2:DescribeVpcAttribute',
+          'ec2:DescribeVpcs',
+          'ec2:DescribeVpcEndpoints',
+          'ec2:GetManagedPrefixListEntries',
+          'eks:DescribeAccessEntry',
+          'eks:DescribeAddon',
+          'eks:DescribeCluster',
+          'eks:DescribeNodegroup',
+          'eks:ListAccessEntries',
+          'eks:ListNodegroups',
+          'eks:ListPodIdentityAssociations',
+        ].sort(),
+      );
+    }
   });
 
   it('publishes to the topic, uses its key, and reaches the state table and queue only', () => {

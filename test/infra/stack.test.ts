@@ -193,6 +193,7 @@ describe('the function', () => {
       ALERT_TOPIC_ARN: { Ref: only(full.template, 'AWS::SNS::Topic')[0] },
       RECYCLE_STRATEGY: 'scale-cycle',
       ALLOW_MAIN_ROUTE_TABLE: 'true',
+      ALLOW_SHARED_ROUTE_TABLE: 'true',
       PREFLIGHT_POLICY: 'remediate',
       STATE_TABLE: { Ref: only(full.template, 'AWS::DynamoDB::Table')[0] },
       CLUSTERS: 'eks-workshop,prod_2',
@@ -205,6 +206,7 @@ describe('the function', () => {
       JOIN_WINDOW_SECONDS: '300',
       RECYCLE_STRATEGY: 'replace-unjoined',
       ALLOW_MAIN_ROUTE_TABLE: 'false',
+      ALLOW_SHARED_ROUTE_TABLE: 'false',
       PREFLIGHT_POLICY: 'notify',
     });
   });

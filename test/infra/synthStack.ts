@@ -47,6 +47,7 @@ export const FULL_SETTINGS = {
   joinWindowSeconds: 600,
   recycleStrategy: 'scale-cycle',
   allowMainRouteTable: true,
+  allowSharedRouteTable: true,
   preflightPolicy: 'remediate',
   clusters: ['eks-workshop', 'prod_2'],
   alertEmails: ['platform@example.com', 'oncall@example.com'],
