@@ -97,16 +97,17 @@ export class AwsRemediationWriter implements RemediationWriter {
   }
 
   async terminateInstance(instanceId: string): Promise<'terminating' | 'already-gone'> {
+    const command = new TerminateInstanceInAutoScalingGroupCommand({
+      InstanceId: instanceId,
+      ShouldDecrementDesiredCapacity: false,
+    });
+    const attempts = countAttempts(command);
     try {
-      await this.#clients.autoScaling.send(
-        new TerminateInstanceInAutoScalingGroupCommand({
-          InstanceId: instanceId,
-          ShouldDecrementDesiredCapacity: false,
-        }),
-      );
+      await this.#clients.autoScaling.send(command);
       return 'terminating';
     } catch (error) {
-      if (isAlreadyGone(error)) return 'already-gone';
+      // "Already terminating" on a retry: the first attempt took effect and only its answer was lost.
+      if (isAlreadyGone(error)) return attempts() > 1 ? 'terminating' : 'already-gone';
       throw new AwsCallError('autoscaling:TerminateInstanceInAutoScalingGroup', error);
     }
   }
@@ -209,6 +210,22 @@ export class AwsRemediationWriter implements RemediationWriter {
       minSize: nodegroup?.scalingConfig?.minSize ?? 0,
     };
   }
+}
+
+/**
+ * Counts the attempts the SDK makes for one command (its retries included): a middleware inside the
+ * retry loop sees each one.
+ */
+function countAttempts(command: TerminateInstanceInAutoScalingGroupCommand): () => number {
+  let attempts = 0;
+  command.middlewareStack.add(
+    (next) => async (args) => {
+      attempts += 1;
+      return next(args);
+    },
+    { step: 'deserialize', name: 'countAttempts' },
+  );
+  return () => attempts;
 }
 
 function errorName(error: unknown): string {
