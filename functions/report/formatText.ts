@@ -1,6 +1,13 @@
 import { describeRoute } from '../core/describeRoute.js';
 import { hasOpenProblem } from '../core/outcome.js';
-import type { Finding, InstanceVerdict, NodegroupReport, Report, RouteTable } from '../core/types.js';
+import type {
+  EgressSummary,
+  Finding,
+  InstanceVerdict,
+  NodegroupReport,
+  Report,
+  RouteTable,
+} from '../core/types.js';
 
 /**
  * The human report of `check`: it reads like the manual investigation it replaces — nodegroup,
@@ -36,7 +43,9 @@ function formatNodegroup(nodegroup: NodegroupReport): string[] {
   );
   for (const instance of instances) lines.push(`    ${formatInstance(instance)}`);
 
-  for (const table of nodegroup.routeTables ?? []) lines.push(...formatRouteTable(table, nodegroup.findings));
+  for (const table of nodegroup.routeTables ?? []) {
+    lines.push(...formatRouteTable(table, nodegroup.findings, nodegroup.egress?.[table.routeTableId]));
+  }
 
   if (nodegroup.alertKind === 'resolved') {
     lines.push(
@@ -80,7 +89,16 @@ function formatInstance(i: InstanceVerdict): string {
   return `${i.instanceId}  ${where}  ${status}`;
 }
 
-function formatRouteTable(table: RouteTable, findings: Finding[]): string[] {
+/** How a table's way out reads after its routes. */
+const EGRESS_WORDS: Record<EgressSummary['kind'], string> = {
+  internet: 'to the internet',
+  unknown: 'of unknown kind',
+  dead: 'dead',
+  'ipv6-only': 'IPv6 only',
+  none: 'none',
+};
+
+function formatRouteTable(table: RouteTable, findings: Finding[], egress?: EgressSummary): string[] {
   const finding = findings.find((f) => f.routeTableId === table.routeTableId);
   const subnets = [
     ...new Set(findings.filter((f) => f.routeTableId === table.routeTableId).map((f) => f.subnetId)),
@@ -92,7 +110,15 @@ function formatRouteTable(table: RouteTable, findings: Finding[]): string[] {
   return [
     `  Route table ${table.routeTableId} (${how}${subnets.length > 0 ? `, used by ${subnets.join(', ')}` : ''}):`,
     ...table.routes.map((r) => `    ${describeRoute(r)}`),
+    ...(egress ? [`    Egress: ${EGRESS_WORDS[egress.kind]}${egressNote(egress)}`] : []),
   ];
+}
+
+function egressNote(egress: EgressSummary): string {
+  if (egress.kind === 'unknown') {
+    return ` — prefix list ${egress.prefixListId} could not be read, so it may be the way out: nothing is written over it`;
+  }
+  return egress.routes.length > 0 ? ` (${egress.routes.join(', ')})` : '';
 }
 
 function formatFinding(f: Finding): string[] {

@@ -62,6 +62,7 @@ describe('formatText', () => {
       'Route table rtb-0f1e2d3c4b5a69788 (explicit association, used by subnet-0e5e4b6c1d2a3f405):',
     );
     expect(text).toContain('    10.42.0.0/16 → local (active)');
+    expect(text).toContain('    Egress: none');
     expect(text).toContain('Verdict: CRITICAL — NO_DEFAULT_ROUTE, NODES_NOT_JOINED');
     expect(text).toContain(
       'aws ec2 create-route --route-table-id rtb-0f1e2d3c4b5a69788 --destination-cidr-block 0.0.0.0/0 --nat-gateway-id nat-0123456789abcdef0',
@@ -87,5 +88,44 @@ describe('formatText', () => {
     });
     expect(text).toContain('pending (inside the join window)');
     expect(text).toContain('Verdict: waiting');
+  });
+
+  it("says when a route table's way out cannot be judged, and that nothing is written over it", () => {
+    const text = formatText({
+      cluster: 'c',
+      policy: 'remediate',
+      checkedAt: 't',
+      joinWindowSeconds: 300,
+      nodegroups: [
+        {
+          name: 'ng',
+          policy: 'remediate',
+          instances: [],
+          findings: [],
+          actions: [],
+          routeTables: [
+            {
+              routeTableId: 'rtb-1',
+              vpcId: 'vpc-1',
+              main: false,
+              subnetIds: ['subnet-1'],
+              routes: [
+                {
+                  destination: 'pl-0secret',
+                  target: { kind: 'transit-gateway', id: 'tgw-1' },
+                  state: 'active',
+                },
+              ],
+            },
+          ],
+          egress: {
+            'rtb-1': { kind: 'unknown', routes: ['pl-0secret → tgw-1 (active)'], prefixListId: 'pl-0secret' },
+          },
+        },
+      ],
+    });
+    expect(text).toContain(
+      '    Egress: of unknown kind — prefix list pl-0secret could not be read, so it may be the way out: nothing is written over it',
+    );
   });
 });
