@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { alertFingerprint } from './alertFingerprint.js';
+import { alertFingerprint, failureFingerprint } from './alertFingerprint.js';
 import { JoinRemediatorError } from './errors.js';
 import { emptyReport, type Inspection, inspectNodegroup, nodegroupPolicy } from './inspectNodegroup.js';
 import type { LoopGuardSettings } from './loopGuard.js';
@@ -281,19 +281,7 @@ function cooldownFingerprint(kind: AlertKind, nodegroup: NodegroupReport): strin
     return alertFingerprint(kind, nodegroup.findings);
   }
   const writes = nodegroup.actions.filter((a) => a.type !== 'notify');
-  if (kind === 'remediated' && !writes.some((a) => a.status === 'done')) {
-    const failed = writes.filter((a) => a.status === 'failed');
-    return alertFingerprint(
-      kind,
-      failed.map((a) => ({
-        code: 'NODES_NOT_JOINED',
-        severity: 'critical',
-        resourceId: `${a.type}:${a.resourceId}:${a.reasonCode ?? ''}`,
-        message: '',
-        fix: '',
-      })),
-    );
-  }
+  if (kind === 'remediated' && !writes.some((a) => a.status === 'done')) return failureFingerprint(writes);
   return undefined;
 }
 

@@ -244,6 +244,7 @@ const natGateway = (natGatewayId: string): fc.Arbitrary<NatGateway | undefined> 
         'available',
         'available',
         'pending',
+        'pending',
         'deleting',
         'deleted',
         'failed',
