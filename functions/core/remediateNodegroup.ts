@@ -6,6 +6,7 @@ import type { Inspection } from './inspectNodegroup.js';
 import { evaluateLoopGuard } from './loopGuard.js';
 import { planRemediation } from './planRemediation.js';
 import type { RouteContext } from './planRoute.js';
+import type { RemediationWriter } from './ports.js';
 import { withReason } from './reasons.js';
 import type { CheckPorts, CheckRequest, RemediationSettings } from './runCheck.js';
 import type { Action, Nodegroup, NodegroupReport, RemediationRecord } from './types.js';
@@ -48,7 +49,18 @@ export async function remediateNodegroup(
   if (report.policy === 'remediate') {
     // A remediation interrupted mid-way, or whose alert was not delivered: finish it, plan nothing new.
     const unfinished = recent.filter((r) => r.progress === 'writing' || r.alerted === false).at(-1);
-    if (unfinished) return resume(unfinished, inspection, request, ports, checkedAt, settings, helpers);
+    if (unfinished) {
+      ports.log.info('resuming an unfinished remediation', {
+        cluster: unfinished.cluster,
+        nodegroup: unfinished.nodegroup,
+        at: unfinished.at,
+        progress: unfinished.progress,
+      });
+      // Interrupted mid-way: carry out what is left. Written but not alerted: the alert is all that is left.
+      if (unfinished.progress !== 'writing' || !ports.writer) return reportOf(unfinished, inspection);
+      const run = { request, ports, writer: ports.writer, checkedAt, settings, helpers };
+      return carryOut(unfinished, inspection, run, true);
+    }
     await followUp(report, recent, inspection, ports);
   }
 
@@ -90,7 +102,8 @@ export async function remediateNodegroup(
   };
   // The intent goes to the state table before the first write: without it, nothing is written.
   await state.putRemediation(record);
-  return carryOut(record, inspection, request, ports, checkedAt, settings, helpers, false);
+  const run = { request, ports, writer: ports.writer, checkedAt, settings, helpers };
+  return carryOut(record, inspection, run, false);
 }
 
 /** Subnets served by the route tables that routing findings name: the blast radius to judge. */
@@ -102,43 +115,33 @@ function servedByRouteFindings(inspection: Inspection): string[] {
   );
 }
 
-async function resume(
-  record: RemediationRecord,
-  inspection: Inspection,
-  request: CheckRequest,
-  ports: CheckPorts,
-  checkedAt: Date,
-  settings: RemediationSettings,
-  helpers: RunHelpers,
-): Promise<NodegroupReport> {
-  ports.log.info('resuming an unfinished remediation', {
-    cluster: record.cluster,
-    nodegroup: record.nodegroup,
-    at: record.at,
-    progress: record.progress,
-  });
-  if (record.progress === 'writing' && ports.writer) {
-    return carryOut(record, inspection, request, ports, checkedAt, settings, helpers, true);
-  }
-  return reportOf(record, inspection);
+/** What carrying out a remediation needs from the run. */
+interface CarryOutRun {
+  request: CheckRequest;
+  ports: CheckPorts;
+  writer: RemediationWriter;
+  checkedAt: Date;
+  settings: RemediationSettings;
+  helpers: RunHelpers;
 }
 
 async function carryOut(
   record: RemediationRecord,
   inspection: Inspection,
-  request: CheckRequest,
-  ports: CheckPorts,
-  checkedAt: Date,
-  settings: RemediationSettings,
-  helpers: RunHelpers,
+  { request, ports, writer, checkedAt, settings, helpers }: CarryOutRun,
   resuming: boolean,
 ): Promise<NodegroupReport> {
   const { cluster, nodegroup } = inspection;
   const { state, log, membership } = ports;
-  const writer = ports.writer;
-  if (!writer) return reportOf(record, inspection);
   const served = record.actions.flatMap((a) => (isRoute(a) ? a.subnetIds : []));
   const clusterSubnetIds = new Set(await helpers.clusterSubnetIds(nodegroup, served));
+  // A resumed run may not have read the network (nothing stranded any more): its route re-plans need it.
+  const networks =
+    inspection.networks.length > 0 ||
+    !cluster.vpcId ||
+    !record.actions.some((a) => isRoute(a) && a.status === 'planned')
+      ? inspection.networks
+      : [await ports.account.readNetwork(cluster.vpcId)];
   const executed = await executePlan(record.actions, {
     cluster: cluster.name,
     nodegroup: nodegroup.name,
@@ -149,9 +152,7 @@ async function carryOut(
     ...(ports.sleep && { sleep: ports.sleep }),
     resuming,
     routeContext: (routeTableId) => {
-      const network = inspection.networks.find((n) =>
-        n.routeTables.some((t) => t.routeTableId === routeTableId),
-      );
+      const network = networks.find((n) => n.routeTables.some((t) => t.routeTableId === routeTableId));
       if (!network) return undefined;
       const context: RouteContext = {
         region: cluster.region,

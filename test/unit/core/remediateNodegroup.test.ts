@@ -142,6 +142,29 @@ describe('remediation records: nothing lost, nothing twice', () => {
     });
   });
 
+  it('resumes a route write that was interrupted before it was made, reading the network the re-plan needs', async () => {
+    const { account, state } = seed();
+    const [route] = (await remediate(seed().account, seed().state)).nodegroup.actions;
+    // Nothing is stranded any more (the node joined), so the check itself reads no network.
+    (account.instances[0] as { joined: boolean }).joined = true;
+    await state.putRemediation({
+      cluster: 'eks-workshop',
+      nodegroup: 'new_nodegroup_2',
+      at: '2026-11-26T09:59:00.000Z',
+      status: 'open',
+      progress: 'writing',
+      alerted: false,
+      actions: [{ ...route, status: 'planned' } as never],
+      replacedInstanceIds: [],
+    });
+    const { nodegroup } = await remediate(account, state, topic().publisher);
+    expect(writes(account)).toEqual(['createRoute:applied']);
+    expect(nodegroup.actions.map((a) => [a.type, a.status])).toEqual([
+      ['create-route', 'done'],
+      ['notify', 'done'],
+    ]);
+  });
+
   it('delivers the alert about what changed on the retry when publishing failed, and writes nothing again', async () => {
     const { account, state } = seed();
     const { sent, publisher } = topic(1);
