@@ -1,4 +1,5 @@
 import {
+  paginateDescribeAutoScalingGroups,
   paginateDescribeAutoScalingInstances,
   TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
@@ -18,6 +19,10 @@ import { toNatGateway, toRouteTable } from './mapEc2.js';
 
 /** EC2 filter values per call: keeps request size well under the API limit. */
 const FILTER_VALUES_PER_CALL = 200;
+/** Auto Scaling accepts at most 50 group names per DescribeAutoScalingGroups call. */
+const AUTO_SCALING_GROUP_NAMES_PER_CALL = 50;
+/** Lifecycle states of instances already leaving their group. */
+const LEAVING_LIFECYCLE = /^(Terminating|Terminated|Detaching|Detached)/;
 /** Auto Scaling accepts at most 50 instance ids per DescribeAutoScalingInstances call. */
 const AUTO_SCALING_INSTANCE_IDS_PER_CALL = 50;
 
@@ -193,6 +198,28 @@ export class AwsRemediationWriter implements RemediationWriter {
       if (state === undefined) return [];
       const lifecycleState = lifecycleStates.get(instanceId);
       return [{ instanceId, state, ...(lifecycleState && { lifecycleState }) }];
+    });
+  }
+
+  async readGroupInstanceIds(autoScalingGroupNames: string[]): Promise<string[]> {
+    const names = [...new Set(autoScalingGroupNames)];
+    if (names.length === 0) return [];
+    return call('autoscaling:DescribeAutoScalingGroups', async () => {
+      const ids: string[] = [];
+      for (const batch of chunk(names, AUTO_SCALING_GROUP_NAMES_PER_CALL)) {
+        const pages = paginateDescribeAutoScalingGroups(
+          { client: this.#clients.autoScaling },
+          { AutoScalingGroupNames: batch },
+        );
+        for await (const page of pages) {
+          for (const group of page.AutoScalingGroups ?? []) {
+            for (const i of group.Instances ?? []) {
+              if (i.InstanceId && !LEAVING_LIFECYCLE.test(i.LifecycleState ?? '')) ids.push(i.InstanceId);
+            }
+          }
+        }
+      }
+      return ids;
     });
   }
 

@@ -1,5 +1,6 @@
 import { DEFAULT_ROUTE, describeRoute } from './describeRoute.js';
 import { AwsCallError, isAccessDenied, isThrottled } from './errors.js';
+import { SCALE_CYCLE_MIN_SECONDS } from './planRemediation.js';
 import { planRoute, type RouteContext, withFresh } from './planRoute.js';
 import type { Log, RemediationWriter } from './ports.js';
 import { withReason } from './reasons.js';
@@ -304,13 +305,18 @@ async function scaleCycle(action: ScaleCycleAction, options: ExecuteOptions): Pr
   const { writer, cluster, nodegroup } = options;
   const now = options.now ?? (() => new Date());
   const secondsLeft = Math.floor((options.deadline.getTime() - now().getTime()) / 1000);
-  const needed = Math.ceil((SCALE_BACK_RESERVE_MS * 2) / 1000);
-  if (secondsLeft < needed) {
+  if (secondsLeft < SCALE_CYCLE_MIN_SECONDS) {
     return refuse(action, 'NOT_ENOUGH_TIME', {
-      secondsNeeded: needed,
+      secondsNeeded: SCALE_CYCLE_MIN_SECONDS,
       secondsLeft: Math.max(0, secondsLeft),
     });
   }
+  // Scaling to 0 takes every instance of the group: one launched since the check is still booting.
+  const groups = action.autoScalingGroupName ? [action.autoScalingGroupName] : [];
+  const current = await readBack(() => writer.readGroupInstanceIds(groups)).catch(() => undefined);
+  if (!current) return refuse(action, 'MEMBERSHIP_UNKNOWN');
+  const newcomers = current.filter((id) => !action.instanceIds.includes(id));
+  if (newcomers.length > 0) return refuse(action, 'INSTANCES_PENDING', { instanceIds: newcomers });
   try {
     await writer.setDesiredSize(cluster, nodegroup, 0);
   } catch (error) {

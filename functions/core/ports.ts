@@ -81,6 +81,8 @@ export interface RemediationWriter {
   readNatGateways(natGatewayIds: string[]): Promise<NatGateway[]>;
   /** The instances as they are now; ids that no longer exist are absent. */
   readInstances(instanceIds: string[]): Promise<InstanceState[]>;
+  /** The instances of Auto Scaling groups now, leaving out those already on their way out. */
+  readGroupInstanceIds(autoScalingGroupNames: string[]): Promise<string[]>;
   readNodegroupScaling(
     clusterName: string,
     nodegroupName: string,

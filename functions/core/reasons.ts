@@ -34,7 +34,9 @@ function intent(action: Action): string {
     case 'scale-cycle':
       return `scale ${action.nodegroup} to 0, wait for ACTIVE, then back to ${action.desiredSize}, so every node launches with the fixed route`;
     case 'notify':
-      return 'alert';
+      return action.status === 'done'
+        ? `${action.alertKind ?? 'the'} alert published (message ${action.messageId ?? '?'})`
+        : `${action.alertKind ?? 'the'} alert`;
   }
 }
 
@@ -122,7 +124,7 @@ function refusal(a: Action): string | undefined {
     case 'INSTANCES_JOINED':
       return `${list(instancesOf(a))} joined since the check (a fresh read of the node list shows it): nothing is terminated`;
     case 'INSTANCES_PENDING':
-      return `instances are still inside their join window: nothing is terminated`;
+      return `${list(instancesOf(a))} ${instancesOf(a).length === 1 ? 'is' : 'are'} still inside the join window (launched since the check): scaling to 0 would take ${instancesOf(a).length === 1 ? 'it' : 'them'}, so nothing is changed`;
     case 'MEMBERSHIP_UNKNOWN':
       return 'the node list could not be read again just before recycling, so nothing is terminated';
     case 'MIN_SIZE':
@@ -143,7 +145,7 @@ function refusal(a: Action): string | undefined {
     case 'LOCKED':
       return 'another run is checking this nodegroup now and reports it';
     case 'ALERT_COOLDOWN':
-      return `the same alert was sent less than ${a.type === 'notify' ? (a.cooldownSeconds ?? '?') : '?'} s ago`;
+      return `not sent: the same alert was sent less than ${a.type === 'notify' ? (a.cooldownSeconds ?? '?') : '?'} s ago`;
     case 'ACCESS_DENIED':
     case 'THROTTLED':
     case 'CALL_FAILED':

@@ -48,7 +48,10 @@ export async function remediateNodegroup(
 
   if (report.policy === 'remediate') {
     // A remediation interrupted mid-way, or whose alert was not delivered: finish it, plan nothing new.
-    const unfinished = recent.filter((r) => r.progress === 'writing' || r.alerted === false).at(-1);
+    // Without a topic there is no alert to deliver: only an interrupted one is unfinished then.
+    const unfinished = recent
+      .filter((r) => r.progress === 'writing' || (r.alerted === false && ports.alerts))
+      .at(-1);
     if (unfinished) {
       ports.log.info('resuming an unfinished remediation', {
         cluster: unfinished.cluster,
@@ -181,8 +184,9 @@ async function carryOut(
     actions: executed,
     progress: 'written',
     status: done.length > 0 ? 'open' : 'failed',
-    // Only an alert about what was done or failed must reach people; a run that changed nothing alerts as a problem.
-    alerted: !acted,
+    // Only an alert about what was done or failed must reach people (when there is a topic); a run
+    // that changed nothing alerts as a problem.
+    alerted: !acted || !ports.alerts,
     replacedInstanceIds: cycled
       ? inspection.verdicts.map((v) => v.instanceId)
       : done.flatMap((a) => (a.type === 'replace-instances' ? a.instanceIds : [])),

@@ -262,7 +262,7 @@ async function alertOnce(
   try {
     const messageId = await alerts?.publish(report, nodegroup);
     await markAlerted(nodegroup, ports);
-    return notify('done', { reason: `${kind} alert published (message ${messageId})` });
+    return notify('done', { alertKind: kind, ...(messageId && { messageId }) });
   } catch (error) {
     const wrapped = error instanceof JoinRemediatorError ? error : new JoinRemediatorError(String(error));
     errors.push(wrapped);
@@ -271,7 +271,7 @@ async function alertOnce(
       error: wrapped.message,
       instances: inspection.verdicts.length,
     });
-    return notify('failed', { reasonCode: 'CALL_FAILED', error: wrapped.message });
+    return notify('failed', { alertKind: kind, reasonCode: 'CALL_FAILED', error: wrapped.message });
   }
 }
 
@@ -294,6 +294,5 @@ async function markAlerted(nodegroup: NodegroupReport, { state }: CheckPorts): P
 }
 
 function notify(status: NotifyAction['status'], extra: Partial<NotifyAction> = {}): NotifyAction {
-  const action: NotifyAction = { type: 'notify', resourceId: 'sns', status, reason: '', ...extra };
-  return extra.reason ? action : withReason(action);
+  return withReason({ type: 'notify', resourceId: 'sns', status, reason: '', ...extra });
 }

@@ -448,6 +448,10 @@ export interface ScaleCycleAction extends ActionCommon {
 
 export interface NotifyAction extends ActionCommon {
   type: 'notify';
+  /** The kind of alert published (or not). */
+  alertKind?: AlertKind;
+  /** Done: the SNS message id. */
+  messageId?: string;
   /** ALERT_COOLDOWN: the cooldown that suppressed it. */
   cooldownSeconds?: number;
 }

@@ -57,7 +57,12 @@ export interface FakeAccountSpec {
 }
 
 export type WriteOp = 'createRoute' | 'replaceRoute' | 'terminateInstance' | 'setDesiredSize';
-export type ReadOp = 'readRouteTable' | 'readNatGateways' | 'readInstances' | 'readNodegroupScaling';
+export type ReadOp =
+  | 'readRouteTable'
+  | 'readNatGateways'
+  | 'readInstances'
+  | 'readGroupInstanceIds'
+  | 'readNodegroupScaling';
 export type FaultOp = WriteOp | ReadOp;
 /** error: the call fails and changes nothing; lost: the call takes effect, then its answer is lost. */
 export type Fault = { kind: 'error'; name: string } | { kind: 'lost' };
@@ -77,6 +82,7 @@ const IAM_ACTIONS: Record<FaultOp, string> = {
   readRouteTable: 'ec2:DescribeRouteTables',
   readNatGateways: 'ec2:DescribeNatGateways',
   readInstances: 'ec2:DescribeInstances',
+  readGroupInstanceIds: 'autoscaling:DescribeAutoScalingGroups',
   readNodegroupScaling: 'eks:DescribeNodegroup',
 };
 
@@ -305,6 +311,11 @@ export class FakeAccount implements AccountReader, RemediationWriter, Membership
     return this.instances
       .filter((i) => wanted.has(i.instanceId))
       .map((i) => ({ instanceId: i.instanceId, state: i.state, lifecycleState: i.lifecycleState }));
+  }
+
+  async readGroupInstanceIds(names: string[]): Promise<string[]> {
+    this.#readFault('readGroupInstanceIds');
+    return names.includes(this.spec.nodegroup.asg) ? this.live().map((i) => i.instanceId) : [];
   }
 
   async readNodegroupScaling(): Promise<{ status: string; desiredSize: number; minSize: number }> {

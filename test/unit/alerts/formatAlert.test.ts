@@ -611,7 +611,7 @@ describe('formatAlert: actions', () => {
     expect(email).toContain(
       `DONE (2)\n\n  - create-route on ${ROUTE_TABLE_ID} → ${NAT_ID}\n    Before: ${BEFORE}\n    After:  ${AFTER}\n    Reason: ${ROUTE_INTENT}\n`,
     );
-    expect(email).toContain('  - notify on new_nodegroup_2\n    Reason: alert\n');
+    expect(email).toContain('  - notify on new_nodegroup_2\n    Reason: the alert published (message ?)\n');
     expect(email).toContain(`TO UNDO\n  create-route on ${ROUTE_TABLE_ID} → ${NAT_ID}:\n    ${undo}`);
     expect(email).toContain(`FAILED (1)\n\n  - replace-instances on 1 instance of ${ASG}: ${INSTANCE_ID}\n`);
     expect(email).toContain(`    Reason: terminate ${INSTANCE_ID} failed: ${ACCESS_DENIED}\n`);

@@ -1,6 +1,7 @@
 import {
   AutoScalingClient,
   AutoScalingServiceException,
+  DescribeAutoScalingGroupsCommand,
   DescribeAutoScalingInstancesCommand,
   type DescribeAutoScalingInstancesCommandInput,
   type LifecycleState,
@@ -504,6 +505,60 @@ describe('readInstances', () => {
     expect(error.message).toContain(
       "(grant autoscaling:DescribeAutoScalingInstances to the caller's IAM role)",
     );
+  });
+});
+
+describe('readGroupInstanceIds', () => {
+  it('lists the instances of the groups, leaving out those already on their way out', async () => {
+    asgMock.on(DescribeAutoScalingGroupsCommand).resolves({
+      AutoScalingGroups: [
+        {
+          AutoScalingGroupName: 'eks-ng-asg',
+          MinSize: 0,
+          MaxSize: 2,
+          DesiredCapacity: 2,
+          DefaultCooldown: 300,
+          AvailabilityZones: ['us-west-2a'],
+          HealthCheckType: 'EC2',
+          CreatedTime: new Date(0),
+          Instances: [
+            {
+              InstanceId: INSTANCE,
+              LifecycleState: 'InService',
+              AvailabilityZone: 'us-west-2a',
+              HealthStatus: 'Healthy',
+              ProtectedFromScaleIn: false,
+            },
+            {
+              InstanceId: 'i-0booting',
+              LifecycleState: 'Pending',
+              AvailabilityZone: 'us-west-2a',
+              HealthStatus: 'Healthy',
+              ProtectedFromScaleIn: false,
+            },
+            {
+              InstanceId: 'i-0leaving',
+              LifecycleState: 'Terminating',
+              AvailabilityZone: 'us-west-2a',
+              HealthStatus: 'Healthy',
+              ProtectedFromScaleIn: false,
+            },
+          ],
+        },
+      ],
+    });
+    expect(await writer().readGroupInstanceIds(['eks-ng-asg'])).toEqual([INSTANCE, 'i-0booting']);
+    expect(asgMock).toHaveReceivedCommandExactlyOnceWith(DescribeAutoScalingGroupsCommand, {
+      AutoScalingGroupNames: ['eks-ng-asg'],
+    });
+  });
+
+  it('no groups, no call; AccessDenied names autoscaling:DescribeAutoScalingGroups', async () => {
+    expect(await writer().readGroupInstanceIds([])).toEqual([]);
+    expect(asgMock).not.toHaveReceivedCommand(DescribeAutoScalingGroupsCommand);
+    asgMock.on(DescribeAutoScalingGroupsCommand).rejects(asgError('AccessDenied', 'not authorized'));
+    const error = await failure(writer().readGroupInstanceIds(['eks-ng-asg']));
+    expect(error).toMatchObject({ operation: 'autoscaling:DescribeAutoScalingGroups' });
   });
 });
 

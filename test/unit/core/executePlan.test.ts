@@ -362,9 +362,24 @@ describe('executePlan', () => {
       expect(fake.desiredSize).toBe(2);
     });
 
+    it('does not scale to 0 when an instance launched since the check is still booting', async () => {
+      const fake = account();
+      const plan = await planFor(fake, 'scale-cycle');
+      fake.instances.push({
+        ...strandedInstance('i-0newcomer'),
+        launchedAt: NOW,
+        state: 'pending',
+        lifecycleState: 'Pending',
+      });
+      const actions = await executePlan(plan, options(fake));
+      expect(shape(actions)[1]).toEqual(['scale-cycle', 'skipped', 'INSTANCES_PENDING']);
+      expect(actions[1]).toMatchObject({ instanceIds: ['i-0newcomer'] });
+      expect(writes(fake)).toEqual(['createRoute:applied']);
+    });
+
     it('does not start without the time for both steps', async () => {
       const fake = account();
-      const actions = await run(fake, { deadline: new Date(Date.parse(NOW) + 60_000) }, 'scale-cycle');
+      const actions = await run(fake, { deadline: new Date(Date.parse(NOW) + 240_000) }, 'scale-cycle');
       expect(shape(actions)[1]).toEqual(['scale-cycle', 'skipped', 'NOT_ENOUGH_TIME']);
       expect(writes(fake)).toEqual(['createRoute:applied']);
     });

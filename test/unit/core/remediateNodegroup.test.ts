@@ -189,6 +189,18 @@ describe('remediation records: nothing lost, nothing twice', () => {
     expect(sent).toHaveLength(1);
   });
 
+  it('without a topic, has no alert to deliver: the next run follows up instead of resuming', async () => {
+    const { account, state } = seed();
+    await remediate(account, state);
+    const [record] = await state.listRemediations('eks-workshop', 'new_nodegroup_2', new Date(0));
+    expect(record).toMatchObject({ progress: 'written', alerted: true, status: 'open' });
+    // The replacement joins: the follow-up closes the remediation.
+    for (const instance of account.instances) instance.joined = true;
+    account.clock.advance(600_000);
+    const { nodegroup } = await remediate(account, state);
+    expect(nodegroup.alertKind).toBe('resolved');
+  });
+
   it('counts failed writes toward the loop guard and alerts once per cooldown, not once per event', async () => {
     const { account, state } = seed();
     const denied = { kind: 'error', name: 'UnauthorizedOperation' } as const;

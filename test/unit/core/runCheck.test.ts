@@ -95,6 +95,8 @@ describe('runCheck', () => {
         type: 'notify',
         resourceId: 'sns',
         status: 'done',
+        alertKind: 'problem',
+        messageId: 'msg-1',
         reason: 'problem alert published (message msg-1)',
       },
     ]);
