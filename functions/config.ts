@@ -21,6 +21,8 @@ export interface Config {
   loopGuardWindowSeconds: number;
   /** The same alert for the same nodegroup is sent at most once per cooldown. */
   alertCooldownSeconds: number;
+  /** How often scale-cycle polls the nodegroup's status while it waits for ACTIVE. */
+  scaleCyclePollSeconds: number;
   /** The clusters to watch (CLUSTERS, comma-separated); undefined: every cluster. */
   clusters?: string[];
 }
@@ -59,6 +61,7 @@ export function parseConfig(env: Env = process.env): Config {
     loopGuardMaxRemediations: wholeNumber(env, 'LOOP_GUARD_MAX_REMEDIATIONS', 2, 1, 100),
     loopGuardWindowSeconds: wholeNumber(env, 'LOOP_GUARD_WINDOW_SECONDS', 6 * 3600, 60, 7 * 86_400),
     alertCooldownSeconds: wholeNumber(env, 'ALERT_COOLDOWN_SECONDS', 3600, 0, 7 * 86_400),
+    scaleCyclePollSeconds: wholeNumber(env, 'SCALE_CYCLE_POLL_SECONDS', 15, 1, 60),
     ...(clusters && { clusters }),
   };
 }
@@ -77,6 +80,7 @@ export function remediationSettings(
       windowSeconds: config.loopGuardWindowSeconds,
     },
     alertCooldownSeconds: config.alertCooldownSeconds,
+    scaleCyclePollSeconds: config.scaleCyclePollSeconds,
   };
 }
 

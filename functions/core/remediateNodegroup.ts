@@ -152,6 +152,7 @@ async function carryOut(
     log,
     deadline: deadlineOf(request, checkedAt),
     now: () => ports.clock.now(),
+    ...(settings.scaleCyclePollSeconds && { pollMs: settings.scaleCyclePollSeconds * 1000 }),
     ...(ports.sleep && { sleep: ports.sleep }),
     resuming,
     routeContext: (routeTableId) => {

@@ -36,6 +36,8 @@ export interface RemediationSettings {
   loopGuard: LoopGuardSettings;
   /** The same alert for the same nodegroup is sent at most once per cooldown. */
   alertCooldownSeconds: number;
+  /** How often scale-cycle polls the nodegroup while it waits for ACTIVE (and waits between scale-back tries). */
+  scaleCyclePollSeconds?: number;
 }
 
 export const DEFAULT_REMEDIATION: RemediationSettings = {

@@ -35,6 +35,7 @@ describe('parseConfig defaults', () => {
       loopGuardMaxRemediations: 2,
       loopGuardWindowSeconds: 21600,
       alertCooldownSeconds: 3600,
+      scaleCyclePollSeconds: 15,
     });
     expect(config).not.toHaveProperty('alertTopicArn');
     expect(config).not.toHaveProperty('stateTable');
@@ -154,6 +155,7 @@ describe('parseConfig valid values', () => {
         LOOP_GUARD_MAX_REMEDIATIONS: '3',
         LOOP_GUARD_WINDOW_SECONDS: '3600',
         ALERT_COOLDOWN_SECONDS: '0',
+        SCALE_CYCLE_POLL_SECONDS: '5',
       }),
     ).toEqual({
       policy: 'dry-run',
@@ -168,6 +170,7 @@ describe('parseConfig valid values', () => {
       loopGuardMaxRemediations: 3,
       loopGuardWindowSeconds: 3600,
       alertCooldownSeconds: 0,
+      scaleCyclePollSeconds: 5,
     });
   });
 
@@ -182,6 +185,8 @@ describe('parseConfig valid values', () => {
     ['LOOP_GUARD_MAX_REMEDIATIONS', 'two'],
     ['LOOP_GUARD_WINDOW_SECONDS', '59'],
     ['ALERT_COOLDOWN_SECONDS', '-1'],
+    ['SCALE_CYCLE_POLL_SECONDS', '0'],
+    ['SCALE_CYCLE_POLL_SECONDS', '61'],
   ])('rejects %s=%s, naming the variable', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`^${name} must be a whole number`));
   });
@@ -302,6 +307,7 @@ describe('remediationSettings', () => {
           LOOP_GUARD_MAX_REMEDIATIONS: '3',
           LOOP_GUARD_WINDOW_SECONDS: '3600',
           ALERT_COOLDOWN_SECONDS: '60',
+          SCALE_CYCLE_POLL_SECONDS: '2',
         }),
       ),
     ).toEqual({
@@ -310,6 +316,7 @@ describe('remediationSettings', () => {
       recycleStrategy: 'scale-cycle',
       loopGuard: { maxRemediations: 3, windowSeconds: 3600 },
       alertCooldownSeconds: 60,
+      scaleCyclePollSeconds: 2,
     });
   });
 });
