@@ -10,7 +10,3 @@ export function targetId(target: RouteTarget): string {
 export function describeRoute(route: Route): string {
   return `${route.destination} → ${targetId(route.target)} (${route.state})`;
 }
-
-export function findDefaultRoute(routes: Route[]): Route | undefined {
-  return routes.find((r) => r.destination === DEFAULT_ROUTE);
-}

@@ -168,7 +168,7 @@ function noPublicIp(
 }
 
 /** Why a route that would carry internet traffic carries nothing, as a person reads it. */
-export function deadWords(route: Route, cause: DeadCause): string {
+function deadWords(route: Route, cause: DeadCause): string {
   switch (cause.kind) {
     case 'blackhole':
       return `the route is a blackhole (its target ${describeRoute(route)} no longer exists)`;

@@ -18,14 +18,14 @@ const NOT_INTERNET = [
   '224.0.0.0/4',
   '240.0.0.0/4',
 ];
-export const INTERNET_RANGES: Ipv4Range[] = subtractAll([ALL_IPV4], parseCidrs(NOT_INTERNET));
+const INTERNET_RANGES: Ipv4Range[] = subtractAll([ALL_IPV4], parseCidrs(NOT_INTERNET));
 
-export const IPV6_DEFAULT_ROUTE = '::/0';
+const IPV6_DEFAULT_ROUTE = '::/0';
 
-export type DestinationKind = 'ipv4' | 'ipv6' | 'prefix-list';
+type DestinationKind = 'ipv4' | 'ipv6' | 'prefix-list';
 
 /** What a route's destination is: EC2 reports a CIDR block (v4 or v6) or a prefix list id. */
-export function destinationKind(destination: string): DestinationKind {
+function destinationKind(destination: string): DestinationKind {
   if (destination.startsWith('pl-')) return 'prefix-list';
   return destination.includes(':') ? 'ipv6' : 'ipv4';
 }

@@ -90,7 +90,11 @@ export async function executePlan(actions: Action[], options: ExecuteOptions): P
         : [],
     ),
   );
-  const behindFix = recycles.filter(({ a }) => tablesOf(a).every((t) => fixedTables.has(t)));
+  // Recycled only behind a route this run fixed: an action that names no table is behind none.
+  const behindFix = recycles.filter(({ a }) => {
+    const tables = tablesOf(a);
+    return tables.length > 0 && tables.every((t) => fixedTables.has(t));
+  });
   for (const { a, index } of recycles) {
     if (!behindFix.some((r) => r.index === index)) await report(index, refuse(a, 'ROUTE_NOT_FIXED'));
   }
@@ -146,7 +150,7 @@ function failed<A extends Action>(action: A, error: unknown, extra: Partial<A> =
   });
 }
 
-export function failureCode(error: unknown): ReasonCode {
+function failureCode(error: unknown): ReasonCode {
   const cause = error instanceof AwsCallError ? error.cause : error;
   if (isAccessDenied(cause)) return 'ACCESS_DENIED';
   if (isThrottled(cause)) return 'THROTTLED';

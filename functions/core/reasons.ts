@@ -166,7 +166,7 @@ function refusal(a: Action): string | undefined {
 }
 
 /** A NAT gateway's rejection, after its id. */
-export const NAT_REJECTIONS: Record<NatRejection, string> = {
+const NAT_REJECTIONS: Record<NatRejection, string> = {
   OTHER_VPC: 'is in another VPC',
   NOT_AVAILABLE: 'is not available',
   PRIVATE_CONNECTIVITY: 'has private connectivity (no internet)',

@@ -26,7 +26,6 @@ export type FindingCode =
   | 'NODEGROUP_HEALTH_ISSUE'
   | 'IPV6_ONLY_EGRESS';
 
-export type ActionType = 'create-route' | 'replace-route' | 'replace-instances' | 'scale-cycle' | 'notify';
 export type ActionStatus = 'planned' | 'done' | 'skipped' | 'failed';
 
 /** The EKS cluster as far as the join check needs it. */
@@ -329,39 +328,6 @@ export type ReasonCode =
   | 'CALL_FAILED'
   | 'NOT_ACTIVE_IN_TIME'
   | 'SCALE_BACK_FAILED';
-
-export const REASON_CODES: readonly ReasonCode[] = [
-  'EGRESS_PRESENT',
-  'EGRESS_UNKNOWN',
-  'IPV6_ONLY',
-  'ROUTE_NOT_NAT',
-  'ROUTE_NOT_DEAD',
-  'ROUTE_CHANGED',
-  'MAIN_ROUTE_TABLE',
-  'SHARED_ROUTE_TABLE',
-  'NO_USABLE_NAT',
-  'SPLIT_ROUTE',
-  'NO_ROUTE_FIX',
-  'ROUTE_NOT_FIXED',
-  'INSTANCES_PENDING',
-  'INSTANCES_JOINED',
-  'MEMBERSHIP_UNKNOWN',
-  'MIN_SIZE',
-  'NOT_ENOUGH_TIME',
-  'ALREADY_GONE',
-  'LOOP_GUARD',
-  'NO_WRITER',
-  'LOCKED',
-  'ALERT_COOLDOWN',
-  'ALREADY_THERE',
-  'VERIFIED_AFTER_ERROR',
-  'OUTCOME_UNKNOWN',
-  'ACCESS_DENIED',
-  'THROTTLED',
-  'CALL_FAILED',
-  'NOT_ACTIVE_IN_TIME',
-  'SCALE_BACK_FAILED',
-];
 
 /** Why a NAT gateway cannot carry a stranded subnet's traffic to the internet. */
 export type NatRejection =
