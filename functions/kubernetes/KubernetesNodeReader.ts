@@ -153,8 +153,7 @@ export class KubernetesNodeReader implements MembershipReader {
     const labelled = await this.readNodeList(cluster, `${NODEGROUP_LABEL}=${nodegroupName}`);
     if (labelled.kind === 'unknown') return labelled;
     const byLabel = new Set(labelled.nodes.map((n) => n.instanceId));
-    // `?? []`: a caller not yet passing instance ids gets the labelled Nodes, as before.
-    const missing = new Set((instanceIds ?? []).filter((id) => !byLabel.has(id)));
+    const missing = new Set(instanceIds.filter((id) => !byLabel.has(id)));
     if (missing.size === 0) return labelled;
 
     const whole = await this.wholeList(cluster, fresh, wholeLists);
