@@ -20,6 +20,7 @@ import { recordedRequests } from '../support/awsWrites.js';
 import type { AwsRequest } from '../support/faultProxy.js';
 import { harnessClientConfig } from '../support/motoServer.js';
 import {
+  endedWith,
   findingCodes,
   nodegroupOf,
   runAwsCli,
@@ -301,14 +302,7 @@ describe('scale-cycle never takes capacity that works or may still work', () => 
 
     const run = await h.remediate([], { RECYCLE_STRATEGY: 'scale-cycle' });
 
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
-    const nodegroup = nodegroupOf(run.stdout);
-    expect(statusOf(nodegroup.actions)).toEqual([
-      'create-route:done',
-      'replace-instances:done',
-      'notify:done',
-    ]);
+    const nodegroup = endedWith(run, 0, ['create-route:done', 'replace-instances:done', 'notify:done']);
     expect(replaceAction(nodegroup)).toMatchObject({
       instanceIds: [stranded],
       scaleCycleBlockedBy: 'INSTANCES_JOINED',
@@ -365,10 +359,7 @@ describe('scale-cycle never takes capacity that works or may still work', () => 
 
       const run = await h.remediate([], SCALE_CYCLE, { timeoutMs: SCALE_CYCLE_RUN_MS });
 
-      expect(run.stderr).toBe('');
-      expect(run.code).toBe(0);
-      const nodegroup = nodegroupOf(run.stdout);
-      expect(statusOf(nodegroup.actions)).toEqual(['create-route:done', 'scale-cycle:done', 'notify:done']);
+      const nodegroup = endedWith(run, 0, ['create-route:done', 'scale-cycle:done', 'notify:done']);
       expect(scaleCycleAction(nodegroup)).toMatchObject({ desiredSize: 1, target: 'desired 0 → 1' });
       expect(sizes).toEqual([0, 1]);
       expect(await nodegroupDesiredSize()).toBe(1);
@@ -499,14 +490,7 @@ describe('lost or repeated work is neither lost nor repeated', () => {
 
     const run = await h.remediate();
 
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
-    const nodegroup = nodegroupOf(run.stdout);
-    expect(statusOf(nodegroup.actions)).toEqual([
-      'replace-route:done',
-      'replace-instances:done',
-      'notify:done',
-    ]);
+    const nodegroup = endedWith(run, 0, ['replace-route:done', 'replace-instances:done', 'notify:done']);
     expect(nodegroup.actions[0]).toMatchObject({ target: seedNat(), before: `0.0.0.0/0 → ${gone} (active)` });
     // The refused call never reached moto; the re-plan (the route to the deleted NAT gateway is still
     // there, so it is a replace again) sent the second, which did.
@@ -525,14 +509,7 @@ describe('lost or repeated work is neither lost nor repeated', () => {
 
     const run = await h.remediate();
 
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
-    const nodegroup = nodegroupOf(run.stdout);
-    expect(statusOf(nodegroup.actions)).toEqual([
-      'create-route:done',
-      'replace-instances:done',
-      'notify:done',
-    ]);
+    const nodegroup = endedWith(run, 0, ['create-route:done', 'replace-instances:done', 'notify:done']);
     expect(nodegroup.actions[0]?.reasonCode).toBe('ALREADY_THERE');
     expect(await defaultRoutes(newTable())).toEqual([
       expect.objectContaining({ NatGatewayId: seedNat(), State: 'active' }),
@@ -560,14 +537,7 @@ describe('lost or repeated work is neither lost nor repeated', () => {
 
     const run = await h.remediate();
 
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
-    const nodegroup = nodegroupOf(run.stdout);
-    expect(statusOf(nodegroup.actions)).toEqual([
-      'create-route:done',
-      'replace-instances:done',
-      'notify:done',
-    ]);
+    const nodegroup = endedWith(run, 0, ['create-route:done', 'replace-instances:done', 'notify:done']);
     expect(replaceAction(nodegroup)).toMatchObject({ instanceIds: [stranded] });
     expect(replaceAction(nodegroup).reasonCode).toBeUndefined();
     expect(['shutting-down', 'terminated']).toContain(await instanceState(stranded));
@@ -584,14 +554,7 @@ describe('lost or repeated work is neither lost nor repeated', () => {
 
     const run = await h.remediate();
 
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
-    const nodegroup = nodegroupOf(run.stdout);
-    expect(statusOf(nodegroup.actions)).toEqual([
-      'create-route:done',
-      'replace-instances:done',
-      'notify:done',
-    ]);
+    const nodegroup = endedWith(run, 0, ['create-route:done', 'replace-instances:done', 'notify:done']);
     expect(replaceAction(nodegroup)).toMatchObject({
       instanceIds: [stranded],
       reasonCode: 'VERIFIED_AFTER_ERROR',

@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import type { Action, NodegroupReport, Report } from '../../functions/core/types.js';
 import { recordedActions, startRecording } from './awsWrites.js';
 import { type FaultProxy, startFaultProxy } from './faultProxy.js';
@@ -123,6 +123,15 @@ export function nodegroupOf(stdout: string, name = 'new_nodegroup_2'): Nodegroup
 
 /** `create-route:done`, … in order. */
 export const statusOf = (actions: Action[]) => actions.map((a) => `${a.type}:${a.status}`);
+
+/** A run that exited with `code`, printed nothing on stderr, and reported these actions in order; its nodegroup. */
+export function endedWith(run: CliRun, code: number, statuses: string[]): NodegroupReport {
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(code);
+  const nodegroup = nodegroupOf(run.stdout);
+  expect(statusOf(nodegroup.actions)).toEqual(statuses);
+  return nodegroup;
+}
 
 export const findingCodes = (nodegroup: NodegroupReport) => nodegroup.findings.map((f) => f.code);
 
