@@ -124,24 +124,26 @@ export function reasonAndFix(a: Action, findings: Finding[]): { reason: string; 
   return { reason: a.reason, hand: { code: finding.code, fix: finding.fix } };
 }
 
-/** An undo that says there is nothing to run (a terminated instance stays terminated). */
-const NOTHING_TO_UNDO = /^\s*nothing to undo\b/i;
+/**
+ * A replacement has nothing to undo (desired capacity never changed; a terminated instance stays
+ * terminated): its undo is a note for people, not a command.
+ */
+const hasUndoCommand = (a: Action) => a.type !== 'replace-instances' && a.type !== 'notify';
 
 /** Done actions with an undo command, last first: the order to undo them in. */
 export function undoable(actions: Action[]): (Action & { undo: string })[] {
   return actions
     .filter(
       (a): a is Action & { undo: string } =>
-        a.status === 'done' && Boolean(a.undo?.trim()) && !NOTHING_TO_UNDO.test(a.undo ?? ''),
+        a.status === 'done' && hasUndoCommand(a) && Boolean(a.undo?.trim()),
     )
     .reverse();
 }
 
-/** Done actions whose undo says there is nothing to undo, alike ones together. */
+/** Done actions with nothing to undo, alike ones together, their note as the reason. */
 export function undoNotes(actions: Action[]): Action[][] {
-  return groupActions(actions.filter((a) => a.status === 'done' && NOTHING_TO_UNDO.test(a.undo ?? ''))).map(
-    (group) => group.map((a) => ({ ...a, reason: a.undo ?? '' })),
-  );
+  const notes = actions.filter((a) => a.status === 'done' && !hasUndoCommand(a) && Boolean(a.undo?.trim()));
+  return groupActions(notes).map((group) => group.map((a) => ({ ...a, reason: a.undo ?? '' })));
 }
 
 /** The order of the action sections, by the kind of alert. */
