@@ -113,6 +113,18 @@ export interface StateStore {
     now: Date,
     cooldownSeconds: number,
   ): Promise<boolean>;
+  /**
+   * Records that a check of the nodegroup completed, judging what it saw at `at` (its snapshot time).
+   * Keeps the latest: an older time never replaces a newer one.
+   */
+  recordCheck(cluster: string, nodegroup: string, at: Date): Promise<void>;
+  /** The last completed check of each nodegroup that has one, by `checkKey(cluster, nodegroup)`. */
+  lastChecks(nodegroups: { cluster: string; nodegroup: string }[]): Promise<Map<string, Date>>;
+}
+
+/** How lastChecks keys its answer. */
+export function checkKey(cluster: string, nodegroup: string): string {
+  return `${cluster}/${nodegroup}`;
 }
 
 export interface AlertPublisher {

@@ -1,18 +1,22 @@
 import {
   type AttributeValue,
+  BatchGetItemCommand,
   DeleteItemCommand,
   type DynamoDBClient,
+  type KeysAndAttributes,
   PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { AwsCallError } from '../core/errors.js';
-import type { Clock, StateStore } from '../core/ports.js';
+import { type Clock, checkKey, type StateStore } from '../core/ports.js';
 import type { Action, RemediationRecord } from '../core/types.js';
 import {
   alertCutoff,
   alertExpiresAt,
   alertSortKey,
+  CHECK_SK,
+  checkExpiresAt,
   epochSeconds,
   LOCK_SK,
   lockExpiresAt,
@@ -31,6 +35,11 @@ export interface DynamoDbStateStoreOptions {
 
 type Item = Record<string, AttributeValue>;
 
+/** DynamoDB's limit of keys per BatchGetItem. */
+const BATCH_GET_KEYS = 100;
+/** Tries for keys DynamoDB leaves unprocessed (throttled); the SDK already backs off each call. */
+const BATCH_GET_ATTEMPTS = 3;
+
 const systemClock: Clock = { now: () => new Date() };
 
 /**
@@ -42,6 +51,7 @@ const systemClock: Clock = { now: () => new Date() };
  * - sk `lock`: owner, expiresAt
  * - sk `remediation#<ISO time>`: the RemediationRecord, expiresAt a week later
  * - sk `alert#<fingerprint>`: sentAt (epoch ms), expiresAt after the cooldown and a margin
+ * - sk `check`: checkedAt (epoch ms) of the last completed check, expiresAt two days later
  */
 export class DynamoDbStateStore implements StateStore {
   readonly #client: DynamoDBClient;
@@ -170,6 +180,55 @@ export class DynamoDbStateStore implements StateStore {
         }),
       ),
     );
+  }
+
+  async recordCheck(cluster: string, nodegroup: string, at: Date): Promise<void> {
+    // Only forward in time: a slower run that started earlier never hides a later check.
+    await conditional('dynamodb:UpdateItem', () =>
+      this.#client.send(
+        new UpdateItemCommand({
+          TableName: this.#tableName,
+          Key: { pk: { S: partitionKey(cluster, nodegroup) }, sk: { S: CHECK_SK } },
+          UpdateExpression: 'SET #checkedAt = :at, #expiresAt = :expiresAt',
+          ConditionExpression: 'attribute_not_exists(#checkedAt) OR #checkedAt < :at',
+          ExpressionAttributeNames: { '#checkedAt': 'checkedAt', '#expiresAt': 'expiresAt' },
+          ExpressionAttributeValues: {
+            ':at': { N: String(at.getTime()) },
+            ':expiresAt': { N: String(checkExpiresAt(at)) },
+          },
+        }),
+      ),
+    );
+  }
+
+  async lastChecks(nodegroups: { cluster: string; nodegroup: string }[]): Promise<Map<string, Date>> {
+    const found = new Map<string, Date>();
+    const keys = [...new Map(nodegroups.map((n) => [partitionKey(n.cluster, n.nodegroup), n])).keys()];
+    for (let i = 0; i < keys.length; i += BATCH_GET_KEYS) {
+      let request: Record<string, KeysAndAttributes> | undefined = {
+        [this.#tableName]: {
+          Keys: keys.slice(i, i + BATCH_GET_KEYS).map((pk) => ({ pk: { S: pk }, sk: { S: CHECK_SK } })),
+          ProjectionExpression: 'pk, checkedAt',
+          // A check another invocation just recorded must be seen.
+          ConsistentRead: true,
+        },
+      };
+      for (let attempt = 0; request && attempt < BATCH_GET_ATTEMPTS; attempt++) {
+        const page = await call('dynamodb:BatchGetItem', () =>
+          this.#client.send(new BatchGetItemCommand({ RequestItems: request })),
+        );
+        for (const item of page.Responses?.[this.#tableName] ?? []) {
+          const at = Number(item.checkedAt?.N);
+          const pk = item.pk?.S;
+          const owner = pk && nodegroups.find((n) => partitionKey(n.cluster, n.nodegroup) === pk);
+          if (owner && Number.isFinite(at)) found.set(checkKey(owner.cluster, owner.nodegroup), new Date(at));
+        }
+        const unprocessed = page.UnprocessedKeys?.[this.#tableName];
+        request = unprocessed?.Keys?.length ? { [this.#tableName]: unprocessed } : undefined;
+      }
+      // Keys still unprocessed after the retries are simply not known: their nodegroups get checked.
+    }
+    return found;
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Clock, StateStore } from '../core/ports.js';
+import { type Clock, checkKey, type StateStore } from '../core/ports.js';
 import type { RemediationRecord } from '../core/types.js';
 import { alertCutoff, lockExpired, lockExpiresAt, partitionKey, remediationSortKey } from './stateKeys.js';
 
@@ -28,6 +28,8 @@ export class MemoryStateStore implements StateStore {
   readonly #remediations = new Map<string, Map<string, RemediationRecord>>();
   /** pk + fingerprint -> sentAt (epoch ms) */
   readonly #alerts = new Map<string, number>();
+  /** pk -> the last completed check (epoch ms) */
+  readonly #checks = new Map<string, number>();
 
   constructor(options: MemoryStateStoreOptions = {}) {
     this.#clock = options.clock ?? systemClock;
@@ -88,5 +90,19 @@ export class MemoryStateStore implements StateStore {
     if (sentAt !== undefined && !(sentAt < alertCutoff(now, cooldownSeconds))) return false;
     this.#alerts.set(key, now.getTime());
     return true;
+  }
+
+  async recordCheck(cluster: string, nodegroup: string, at: Date): Promise<void> {
+    const key = partitionKey(cluster, nodegroup);
+    this.#checks.set(key, Math.max(this.#checks.get(key) ?? 0, at.getTime()));
+  }
+
+  async lastChecks(nodegroups: { cluster: string; nodegroup: string }[]): Promise<Map<string, Date>> {
+    const found = new Map<string, Date>();
+    for (const { cluster, nodegroup } of nodegroups) {
+      const at = this.#checks.get(partitionKey(cluster, nodegroup));
+      if (at !== undefined) found.set(checkKey(cluster, nodegroup), new Date(at));
+    }
+    return found;
   }
 }

@@ -9,6 +9,10 @@ export const REMEDIATION_RETENTION_SECONDS = 7 * 24 * 3600;
 export const ALERT_RETENTION_MARGIN_SECONDS = 24 * 3600;
 
 export const LOCK_SK = 'lock';
+/** The item that holds when the nodegroup was last checked to the end. */
+export const CHECK_SK = 'check';
+/** A check record outlives any join window (a day at most) before DynamoDB's TTL may delete it. */
+export const CHECK_RETENTION_SECONDS = 2 * 24 * 3600;
 const REMEDIATION_PREFIX = 'remediation#';
 /** Sorts after every ISO 8601 timestamp: the upper bound of a remediation query. */
 export const REMEDIATION_SK_END = `${REMEDIATION_PREFIX}~`;
@@ -55,4 +59,8 @@ export function alertExpiresAt(sentAt: Date, cooldownSeconds: number): number {
 
 export function remediationExpiresAt(at: string): number {
   return epochSeconds(new Date(at)) + REMEDIATION_RETENTION_SECONDS;
+}
+
+export function checkExpiresAt(at: Date): number {
+  return epochSeconds(at) + CHECK_RETENTION_SECONDS;
 }

@@ -286,90 +286,19 @@ export async function buildSeedAccount(endpoint: string, options: SeedOptions = 
     };
     const nodegroups = {} as Record<SeedNodegroupKey, SeedNodegroup>;
     for (const key of ['default', 'new'] as const) {
-      const name = SEED.nodegroupNames[key];
       const { subnetId, routeTableId, desired } = subnets[key];
-      await eks.send(
-        new CreateNodegroupCommand({
-          clusterName: cluster,
-          nodegroupName: name,
-          subnets: [subnetId],
-          nodeRole: NODE_ROLE_ARN,
-          scalingConfig: { minSize: SEED.minSize, maxSize: SEED.maxSize, desiredSize: desired },
-          instanceTypes: [SEED.instanceType],
-          capacityType: 'ON_DEMAND',
-          amiType: 'AL2023_x86_64_STANDARD',
-          labels: { 'eks.amazonaws.com/nodegroup': name },
-          tags: { 'eks-workshop/nodegroup': name, ...(key === 'new' ? options.newNodegroupTags : {}) },
-        }),
+      nodegroups[key] = await createManagedNodegroup(
+        { ec2, eks, autoScaling },
+        {
+          cluster,
+          name: SEED.nodegroupNames[key],
+          subnetId,
+          routeTableId,
+          desired,
+          clusterSecurityGroupId,
+          tags: key === 'new' ? options.newNodegroupTags : {},
+        },
       );
-      const described = await eks.send(
-        new DescribeNodegroupCommand({ clusterName: cluster, nodegroupName: name }),
-      );
-      const autoScalingGroupName = required(
-        described.nodegroup?.resources?.autoScalingGroups?.[0]?.name,
-        `nodegroup ${name} resources.autoScalingGroups[0].name`,
-      );
-
-      // moto models the nodegroup but not its Auto Scaling group: create the one EKS would have.
-      const launchTemplateName = `eks-${cluster}-${name}`;
-      const template = await ec2.send(
-        new CreateLaunchTemplateCommand({
-          LaunchTemplateName: launchTemplateName,
-          LaunchTemplateData: {
-            ImageId: SEED.imageId,
-            InstanceType: SEED.instanceType,
-            SecurityGroupIds: [clusterSecurityGroupId],
-          },
-        }),
-      );
-      const launchTemplateId = required(template.LaunchTemplate?.LaunchTemplateId, 'LaunchTemplateId');
-      const asgTags: Record<string, string> = {
-        'eks:cluster-name': cluster,
-        'eks:nodegroup-name': name,
-        'k8s.io/cluster-autoscaler/enabled': 'true',
-        [`k8s.io/cluster-autoscaler/${cluster}`]: 'owned',
-        [`kubernetes.io/cluster/${cluster}`]: 'owned',
-      };
-      await autoScaling.send(
-        new CreateAutoScalingGroupCommand({
-          AutoScalingGroupName: autoScalingGroupName,
-          LaunchTemplate: { LaunchTemplateName: launchTemplateName, Version: '$Latest' },
-          MinSize: SEED.minSize,
-          MaxSize: SEED.maxSize,
-          DesiredCapacity: desired,
-          VPCZoneIdentifier: subnetId,
-          Tags: Object.entries(asgTags).map(([Key, Value]) => ({
-            Key,
-            Value,
-            PropagateAtLaunch: true,
-            ResourceId: autoScalingGroupName,
-            ResourceType: 'auto-scaling-group',
-          })),
-        }),
-      );
-      const groups = await autoScaling.send(
-        new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [autoScalingGroupName] }),
-      );
-      const instanceIds = (groups.AutoScalingGroups?.[0]?.Instances ?? [])
-        .map((instance) => instance.InstanceId)
-        .filter((id): id is string => Boolean(id))
-        .sort();
-      if (instanceIds.length !== desired) {
-        throw new Error(
-          `ASG ${autoScalingGroupName}: expected ${desired} instance(s), moto launched ${instanceIds.length}`,
-        );
-      }
-      nodegroups[key] = {
-        name,
-        arn: required(described.nodegroup?.nodegroupArn, 'nodegroupArn'),
-        subnetId,
-        routeTableId,
-        autoScalingGroupName,
-        launchTemplateName,
-        launchTemplateId,
-        desiredSize: desired,
-        instanceIds,
-      };
     }
 
     // --- alerts: SNS topic -> SQS queue the tests read -----------------------------------------
@@ -438,6 +367,110 @@ export async function buildSeedAccount(endpoint: string, options: SeedOptions = 
   } finally {
     for (const client of [ec2, eks, autoScaling, sns, sqs]) client.destroy();
   }
+}
+
+/** What a managed nodegroup needs in the seed's VPC. */
+export interface ManagedNodegroupSpec {
+  cluster: string;
+  name: string;
+  subnetId: string;
+  routeTableId: string;
+  desired: number;
+  clusterSecurityGroupId: string;
+  tags?: Record<string, string> | undefined;
+}
+
+/**
+ * A managed nodegroup as EKS would have it: the nodegroup, its launch template and its Auto Scaling
+ * group (moto models the nodegroup but not the group), with the group's instances launched.
+ */
+export async function createManagedNodegroup(
+  { ec2, eks, autoScaling }: { ec2: EC2Client; eks: EKSClient; autoScaling: AutoScalingClient },
+  spec: ManagedNodegroupSpec,
+): Promise<SeedNodegroup> {
+  const { cluster, name, subnetId, routeTableId, desired, clusterSecurityGroupId } = spec;
+  await eks.send(
+    new CreateNodegroupCommand({
+      clusterName: cluster,
+      nodegroupName: name,
+      subnets: [subnetId],
+      nodeRole: NODE_ROLE_ARN,
+      scalingConfig: { minSize: SEED.minSize, maxSize: SEED.maxSize, desiredSize: desired },
+      instanceTypes: [SEED.instanceType],
+      capacityType: 'ON_DEMAND',
+      amiType: 'AL2023_x86_64_STANDARD',
+      labels: { 'eks.amazonaws.com/nodegroup': name },
+      tags: { 'eks-workshop/nodegroup': name, ...spec.tags },
+    }),
+  );
+  const described = await eks.send(
+    new DescribeNodegroupCommand({ clusterName: cluster, nodegroupName: name }),
+  );
+  const autoScalingGroupName = required(
+    described.nodegroup?.resources?.autoScalingGroups?.[0]?.name,
+    `nodegroup ${name} resources.autoScalingGroups[0].name`,
+  );
+
+  // moto models the nodegroup but not its Auto Scaling group: create the one EKS would have.
+  const launchTemplateName = `eks-${cluster}-${name}`;
+  const template = await ec2.send(
+    new CreateLaunchTemplateCommand({
+      LaunchTemplateName: launchTemplateName,
+      LaunchTemplateData: {
+        ImageId: SEED.imageId,
+        InstanceType: SEED.instanceType,
+        SecurityGroupIds: [clusterSecurityGroupId],
+      },
+    }),
+  );
+  const launchTemplateId = required(template.LaunchTemplate?.LaunchTemplateId, 'LaunchTemplateId');
+  const asgTags: Record<string, string> = {
+    'eks:cluster-name': cluster,
+    'eks:nodegroup-name': name,
+    'k8s.io/cluster-autoscaler/enabled': 'true',
+    [`k8s.io/cluster-autoscaler/${cluster}`]: 'owned',
+    [`kubernetes.io/cluster/${cluster}`]: 'owned',
+  };
+  await autoScaling.send(
+    new CreateAutoScalingGroupCommand({
+      AutoScalingGroupName: autoScalingGroupName,
+      LaunchTemplate: { LaunchTemplateName: launchTemplateName, Version: '$Latest' },
+      MinSize: SEED.minSize,
+      MaxSize: SEED.maxSize,
+      DesiredCapacity: desired,
+      VPCZoneIdentifier: subnetId,
+      Tags: Object.entries(asgTags).map(([Key, Value]) => ({
+        Key,
+        Value,
+        PropagateAtLaunch: true,
+        ResourceId: autoScalingGroupName,
+        ResourceType: 'auto-scaling-group',
+      })),
+    }),
+  );
+  const groups = await autoScaling.send(
+    new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [autoScalingGroupName] }),
+  );
+  const instanceIds = (groups.AutoScalingGroups?.[0]?.Instances ?? [])
+    .map((instance) => instance.InstanceId)
+    .filter((id): id is string => Boolean(id))
+    .sort();
+  if (instanceIds.length !== desired) {
+    throw new Error(
+      `ASG ${autoScalingGroupName}: expected ${desired} instance(s), moto launched ${instanceIds.length}`,
+    );
+  }
+  return {
+    name,
+    arn: required(described.nodegroup?.nodegroupArn, 'nodegroupArn'),
+    subnetId,
+    routeTableId,
+    autoScalingGroupName,
+    launchTemplateName,
+    launchTemplateId,
+    desiredSize: desired,
+    instanceIds,
+  };
 }
 
 /**

@@ -80,6 +80,46 @@ export function stateStoreContract(factory: StateStoreFactory): void {
     return { clock, store, cluster: uniqueCluster() };
   }
 
+  // --- completed checks ---
+
+  it('checks: none until one is recorded, then the latest, never an older one over a newer', async () => {
+    const { store, cluster } = await setup();
+    const other = uniqueCluster();
+    expect(await store.lastChecks([{ cluster, nodegroup: NODEGROUP }])).toEqual(new Map());
+
+    await store.recordCheck(cluster, NODEGROUP, new Date('2026-11-26T10:05:00.000Z'));
+    await store.recordCheck(cluster, NODEGROUP, new Date('2026-11-26T10:01:00.000Z'));
+    await store.recordCheck(other, NODEGROUP, new Date('2026-11-26T09:00:00.000Z'));
+
+    expect(
+      await store.lastChecks([
+        { cluster, nodegroup: NODEGROUP },
+        { cluster, nodegroup: 'never_checked' },
+        { cluster: other, nodegroup: NODEGROUP },
+      ]),
+    ).toEqual(
+      new Map([
+        [`${cluster}/${NODEGROUP}`, new Date('2026-11-26T10:05:00.000Z')],
+        [`${other}/${NODEGROUP}`, new Date('2026-11-26T09:00:00.000Z')],
+      ]),
+    );
+  });
+
+  it('checks: reads more nodegroups than one batch holds', async () => {
+    const { store, cluster } = await setup();
+    const names = Array.from({ length: 130 }, (_, n) => `ng-${n}`);
+    for (const name of names.filter((_, n) => n % 2 === 0)) {
+      await store.recordCheck(cluster, name, new Date('2026-11-26T10:00:00.000Z'));
+    }
+    const found = await store.lastChecks(names.map((nodegroup) => ({ cluster, nodegroup })));
+    expect([...found.keys()].sort()).toEqual(
+      names
+        .filter((_, n) => n % 2 === 0)
+        .map((name) => `${cluster}/${name}`)
+        .sort(),
+    );
+  });
+
   // --- the lock ---
 
   it('lock: the first claim wins and every other claim is refused while it is held', async () => {
