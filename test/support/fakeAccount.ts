@@ -244,10 +244,14 @@ export class FakeAccount implements AccountReader, RemediationWriter, Membership
   ): Promise<'replaced' | 'not-found'> {
     return this.#write('replaceRoute', [routeTableId, destination, natGatewayId], () => {
       const table = this.#tableOrThrow(routeTableId);
-      const route = table.routes.find((r) => r.destination === destination);
-      if (!route) return { result: 'not-found', applied: false };
-      route.target = { kind: 'nat-gateway', id: natGatewayId };
-      route.state = 'active';
+      if (!table.routes.some((r) => r.destination === destination))
+        return { result: 'not-found', applied: false };
+      // A new route object: tables never share one, however the account was built.
+      table.routes = table.routes.map((r) =>
+        r.destination === destination
+          ? { ...r, target: { kind: 'nat-gateway', id: natGatewayId }, state: 'active' }
+          : r,
+      );
       return { result: 'replaced', applied: true };
     });
   }

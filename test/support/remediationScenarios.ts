@@ -374,7 +374,8 @@ export function scenarios(options: ScenarioOptions = {}): fc.Arbitrary<Scenario>
           vpcId: VPC,
           main: id === 'rtb-main',
           subnetIds: SUBNET_IDS.filter((s) => id !== 'rtb-main' && association[s] === id) as string[],
-          routes: g.routes[id],
+          // Each table its own route objects (generated constants are shared between draws).
+          routes: structuredClone(g.routes[id]),
           tags: g.managed[id] ? { 'eks-join-remediator/managed': 'true' } : {},
         }),
       );
