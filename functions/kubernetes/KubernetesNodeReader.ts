@@ -5,6 +5,11 @@
  * node list (nodes of a custom AMI with their own bootstrap may register without the label).
  * Failures to reach or to be admitted by the API server are answers, not exceptions: they come back
  * as `{ kind: 'unknown' }` so the check can say which access is missing.
+ *
+ * Every read is bounded, so a broken or hostile API server cannot hold the check or its memory: a
+ * deadline per request (connect to the last byte of the body), a cap on the bytes of each response,
+ * a cap on the pages of one list, and a repeated `continue` token ends the list. Each bound that
+ * trips makes the read unknown, saying which.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -19,6 +24,11 @@ const DEFAULT_TIMEOUT_MS = 5000;
 const DEFAULT_PAGE_SIZE = 500;
 /** 500 000 nodes at the default page size: far past any cluster, short of a paginator that never ends. */
 const DEFAULT_MAX_PAGES = 1000;
+/**
+ * 16 MiB: a page of 500 real Nodes is about 2-3 MiB of JSON (an aws-auth ConfigMap far less), so
+ * this leaves ample room while keeping a runaway body from filling the Lambda's memory.
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 /** Tokens are honoured for 15 minutes after signing; renewing after 10 leaves room for clock skew. */
 const TOKEN_REUSE_MS = 10 * 60 * 1000;
 /** How much of an unexpected response body to quote in a detail. */
@@ -37,6 +47,11 @@ export interface KubernetesNodeReaderOptions {
   pageSize?: number;
   /** Pages one list may take before the reader gives up on it (membership then unknown). Default 1000. */
   maxPages?: number;
+  /**
+   * Bytes one response body may have (node list page or ConfigMap, error answers too). Past it the
+   * reader stops reading, drops the connection and the read is unknown. Default 16 MiB.
+   */
+  maxResponseBytes?: number;
   log?: Log;
 }
 
@@ -78,6 +93,7 @@ export class KubernetesNodeReader implements MembershipReader {
   private readonly timeoutMs: number;
   private readonly pageSize: number;
   private readonly maxPages: number;
+  private readonly maxResponseBytes: number;
   private readonly log: Log;
   /** Keyed by region and cluster name; holds the promise so concurrent nodegroups share one signing. */
   private readonly tokens = new Map<string, { token: Promise<string>; renewAt: number }>();
@@ -91,6 +107,10 @@ export class KubernetesNodeReader implements MembershipReader {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
     this.maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    if (!(this.maxResponseBytes > 0)) {
+      throw new ConfigError(`maxResponseBytes must be a positive number, got ${options.maxResponseBytes}`);
+    }
     this.log = options.log ?? silentLog;
   }
 
@@ -212,7 +232,7 @@ export class KubernetesNodeReader implements MembershipReader {
     const url = `${target.endpoint.replace(/\/+$/, '')}/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/${encodeURIComponent(name)}`;
     let response: HttpResponse;
     try {
-      response = await httpGet(url, target.headers, target.ca, this.timeoutMs);
+      response = await httpGet(url, target.headers, target.ca, this.limits());
     } catch (error) {
       return { kind: 'unknown', detail: describeRequestError(error) };
     }
@@ -282,7 +302,7 @@ export class KubernetesNodeReader implements MembershipReader {
       const url = base + (continueToken ? `&continue=${encodeURIComponent(continueToken)}` : '');
       let response: HttpResponse;
       try {
-        response = await httpGet(url, headers, ca, this.timeoutMs);
+        response = await httpGet(url, headers, ca, this.limits());
       } catch (error) {
         return unreachable(endpoint, describeRequestError(error));
       }
@@ -313,6 +333,10 @@ export class KubernetesNodeReader implements MembershipReader {
       pages,
     });
     return { kind: 'known', nodes: uniqueByName(nodes) };
+  }
+
+  private limits(): RequestLimits {
+    return { timeoutMs: this.timeoutMs, maxBytes: this.maxResponseBytes };
   }
 
   /** Failures to sign (no credentials) are not a membership verdict: they throw KubernetesCallError. */
@@ -474,32 +498,82 @@ interface HttpResponse {
   body: string;
 }
 
+interface RequestLimits {
+  /** From the request's start to the last byte of the body. */
+  timeoutMs: number;
+  /** Bytes of the body. */
+  maxBytes: number;
+}
+
+/** Rejects a response past `maxBytes`; its message is the whole detail (no code in front). */
+class ResponseTooLargeError extends Error {
+  constructor(maxBytes: number, announced?: number) {
+    super(
+      announced === undefined
+        ? `the response exceeded ${maxBytes} bytes (maxResponseBytes): stopped reading it`
+        : `the response exceeded ${maxBytes} bytes (maxResponseBytes): Content-Length ${announced}, not read`,
+    );
+    this.name = 'ResponseTooLargeError';
+  }
+}
+
 /**
- * One GET with a deadline covering connect, TLS and the whole body. With `ca` only that CA is
- * trusted (the cluster's own), and the certificate and host name are always verified.
+ * One GET with a deadline covering connect, TLS and the whole body, and a cap on the body's bytes:
+ * a response that announces more (Content-Length) is not read at all, one that streams more is
+ * read no further; either way the connection is destroyed. With `ca` only that CA is trusted (the
+ * cluster's own), and the certificate and host name are always verified.
  */
-function httpGet(url: string, headers: Record<string, string>, ca: string | undefined, timeoutMs: number) {
+function httpGet(
+  url: string,
+  headers: Record<string, string>,
+  ca: string | undefined,
+  { timeoutMs, maxBytes }: RequestLimits,
+) {
   return new Promise<HttpResponse>((resolve, reject) => {
     const target = new URL(url);
     const client = target.protocol === 'https:' ? https : http;
-    const request = client.request(target, { method: 'GET', headers, ...(ca && { ca }) }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('error', fail);
-      response.on('end', () => {
-        clearTimeout(timer);
-        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
-      });
-    });
-    // Settles first; the errors the destroyed socket emits afterwards no longer change the outcome.
-    const timer = setTimeout(() => {
-      reject(Object.assign(new Error(`no response within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
-      request.destroy();
-    }, timeoutMs);
-    function fail(error: Error) {
+    let settled = false;
+    // Settles once; the errors the destroyed socket emits afterwards no longer change the outcome.
+    const settle = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      reject(error);
-    }
+      outcome();
+    };
+    const fail = (error: Error) => settle(() => reject(error));
+    const giveUp = (error: Error) => {
+      fail(error);
+      request.destroy();
+    };
+    const request = client.request(target, { method: 'GET', headers, ...(ca && { ca }) }, (response) => {
+      response.on('error', fail);
+      const announced = Number(response.headers['content-length']);
+      if (Number.isFinite(announced) && announced > maxBytes) {
+        giveUp(new ResponseTooLargeError(maxBytes, announced));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let bytes = 0;
+      response.on('data', (chunk: Buffer) => {
+        if (settled) return;
+        bytes += chunk.length;
+        if (bytes > maxBytes) {
+          chunks.length = 0;
+          giveUp(new ResponseTooLargeError(maxBytes));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      response.on('end', () =>
+        settle(() =>
+          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        ),
+      );
+    });
+    const timer = setTimeout(
+      () => giveUp(Object.assign(new Error(`no response within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+      timeoutMs,
+    );
     request.on('error', fail);
     request.end();
   });
@@ -507,6 +581,7 @@ function httpGet(url: string, headers: Record<string, string>, ca: string | unde
 
 /** Names the error code first: it is what tells a closed port from a filtered one from a wrong CA. */
 function describeRequestError(error: unknown): string {
+  if (error instanceof ResponseTooLargeError) return error.message;
   const { code, message } = error as { code?: unknown; message?: unknown };
   const text = typeof message === 'string' ? message : String(error);
   if (typeof code !== 'string') return text;

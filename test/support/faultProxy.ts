@@ -6,7 +6,11 @@
  * write that took effect although its answer was lost (the SDK then retries it), and resources in
  * states moto does not model (a `pending` NAT gateway, a `blackhole` route).
  *
- * Each request is named `service:Operation`, e.g. `ec2:CreateRoute` (see `identify`).
+ * Each request is named `service:Operation`, e.g. `ec2:CreateRoute` (see `identify`). A rule names
+ * the requests it is for by that name, by service (`sns:*`), by `*` (every request) or by a list of
+ * these; `every: N` makes it apply to the Nth, 2Nth, ... of them only, so
+ * `{ operation: '*', kind: 'error', status: 503, code: 'ServiceUnavailable', every: 3, times: Infinity }`
+ * fails every third call the tool makes, whatever it is, before it reaches moto.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -26,13 +30,27 @@ export type FaultEffect =
 export type FaultKind = FaultEffect['kind'];
 
 export type FaultRule = FaultEffect & {
-  /** e.g. 'ec2:CreateRoute', 'autoscaling:TerminateInstanceInAutoScalingGroup', 'eks:DescribeNodegroup' */
-  operation: string;
-  /** Only requests this returns true for match (and use up the rule). */
+  /**
+   * Which requests the rule is for: one operation ('ec2:CreateRoute',
+   * 'autoscaling:TerminateInstanceInAutoScalingGroup', 'eks:DescribeNodegroup'), every operation of
+   * a service ('sns:*'), every request ('*'), or a list of these (any of them).
+   */
+  operation: OperationPattern | readonly OperationPattern[];
+  /** Only requests this returns true for match (and count toward `every`, and use up the rule). */
   when?: (request: AwsRequest) => boolean;
-  /** How many matching requests the rule applies to. Default 1; Infinity until clearRules(). */
+  /**
+   * Apply to every Nth matching request only: the Nth, 2Nth, 3Nth, ..., counted per rule from when
+   * it is added. The matching requests in between pass this rule by (a later rule may still apply to
+   * them) and use up none of `times`. An SDK retry is a request of its own, so with N >= 2 the retry
+   * of a call this rule failed is never failed by it too. Default 1: every matching request.
+   */
+  every?: number;
+  /** How many requests the rule applies to. Default 1; Infinity until clearRules(). */
   times?: number;
 };
+
+/** 'ec2:CreateRoute', 'ec2:*' (every operation of a service) or '*' (every request). */
+export type OperationPattern = string;
 
 /** How the request is encoded, which decides the shape of an error answer. */
 export type AwsProtocol = 'ec2' | 'query' | 'json' | 'rest-json';
@@ -79,14 +97,22 @@ interface Reply {
 export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   assertLoopback(upstream);
   const target = new URL(upstream);
-  const rules: { rule: FaultRule; remaining: number }[] = [];
+  const rules: { rule: FaultRule; remaining: number; matched: number }[] = [];
   const seen: SeenRequest[] = [];
 
-  /** The first rule that matches uses up one of its `times`; at most one rule applies per request. */
+  /**
+   * The first rule that matches and is due (see `every`) uses up one of its `times`; at most one
+   * rule applies per request. A rule that matches but is not due counts the request and lets the
+   * search go on.
+   */
   const takeRule = (request: AwsRequest): FaultRule | undefined => {
-    const index = rules.findIndex(
-      ({ rule }) => rule.operation === request.operation && (rule.when?.(request) ?? true),
-    );
+    const index = rules.findIndex((active) => {
+      const { rule } = active;
+      if (!operationMatches(rule.operation, request.operation)) return false;
+      if (!(rule.when?.(request) ?? true)) return false;
+      active.matched += 1;
+      return active.matched % (rule.every ?? 1) === 0;
+    });
     const active = rules[index];
     if (!active) return undefined;
     active.remaining -= 1;
@@ -145,8 +171,18 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     endpoint: `http://127.0.0.1:${port}`,
     addRule(rule) {
       const times = rule.times ?? 1;
-      if (!(times > 0)) throw new Error(`fault rule for ${rule.operation}: times must be > 0, got ${times}`);
-      rules.push({ rule, remaining: times });
+      const every = rule.every ?? 1;
+      const name = [rule.operation].flat().join(', ');
+      if (!(times > 0)) throw new Error(`fault rule for ${name}: times must be > 0, got ${times}`);
+      if (!Number.isInteger(every) || every < 1) {
+        throw new Error(`fault rule for ${name}: every must be a whole number >= 1, got ${every}`);
+      }
+      for (const pattern of [rule.operation].flat()) {
+        if (!/^(\*|[a-z0-9-]+:(\*|\S+))$/.test(pattern)) {
+          throw new Error(`fault rule: "${pattern}" is not 'service:Operation', 'service:*' or '*'`);
+        }
+      }
+      rules.push({ rule, remaining: times, matched: 0 });
     },
     clearRules: () => {
       rules.length = 0;
@@ -164,6 +200,15 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
 }
 
 // --- identifying the operation -----------------------------------------------------------------
+
+/** Whether `operation` ('ec2:CreateRoute') is one the rule's pattern(s) name. */
+function operationMatches(patterns: OperationPattern | readonly OperationPattern[], operation: string) {
+  return [patterns].flat().some((pattern) => {
+    if (pattern === '*') return true;
+    if (pattern.endsWith(':*')) return operation.startsWith(pattern.slice(0, -1));
+    return pattern === operation;
+  });
+}
 
 function identify(req: http.IncomingMessage, body: string): AwsRequest {
   const method = req.method ?? 'GET';

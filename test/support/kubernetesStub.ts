@@ -8,6 +8,9 @@
  *
  * Request handling is a pipeline (authenticate → mode → route), so later behaviour, such as nodes
  * that only register once a condition holds, slots in without touching the others.
+ *
+ * Modes play an API server that misbehaves (see StubMode): refusing, failing, paging in a loop,
+ * answering too slowly, or answering with more than a reader should take.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -17,7 +20,49 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity } from '@smithy/types';
 
-export type StubMode = 'ok' | 'unauthorized' | 'forbidden' | 'error';
+/**
+ * - 'ok': answers as an API server does.
+ * - 'unauthorized': 401 to every request, whatever the token.
+ * - 'forbidden': 403 (RBAC) to node lists and ConfigMaps.
+ * - 'error': 500 (etcd timed out) to node lists and ConfigMaps.
+ * - 'repeat-continue': node lists answer their first page, every time, with one and the same
+ *   `continue` token (even when everything fits on the page), as a broken paginator does; the
+ *   token sent back is ignored. ConfigMaps are served as in 'ok'.
+ * - 'slow-body': every authenticated answer is sent as in 'ok' up to the middle of its body (status,
+ *   headers and the first half at once), and the rest only `bodyDelayMs` later (default 10 000).
+ * - 'oversized': node lists answer 200 with a real NodeList (as in 'ok') whose first Node carries an
+ *   annotation padding the body to `bodyBytes` bytes (default 17 MiB), sent without Content-Length.
+ */
+export type StubMode =
+  | 'ok'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'error'
+  | 'repeat-continue'
+  | 'slow-body'
+  | 'oversized';
+
+/** Settings of the modes that take any; each is reset to its default by the next setMode. */
+export interface StubModeOptions {
+  /** 'slow-body': how long the second half of each body is held back, in ms. Default 10 000. */
+  bodyDelayMs?: number;
+  /** 'oversized': the size of each node list body, in bytes. Default 17 MiB. */
+  bodyBytes?: number;
+  /**
+   * The mode takes effect only once this many more node list requests (GET /api/v1/nodes, one per
+   * page) have been answered as in 'ok'; until then every request is answered as in 'ok'. E.g. a
+   * check's first read succeeds and the re-read just before recycling fails. Default 0: at once.
+   */
+  afterNodeLists?: number;
+}
+
+/** The `continue` token of every node list page in 'repeat-continue' mode. */
+export const REPEATED_CONTINUE = Buffer.from(
+  JSON.stringify({ v: 'meta.k8s.io/v1', rv: 1000, start: 'repeat\u0000' }),
+).toString('base64');
+
+const DEFAULT_BODY_DELAY_MS = 10_000;
+const DEFAULT_OVERSIZED_BYTES = 17 * 1024 * 1024;
 
 export interface StubNode {
   instanceId: string;
@@ -50,7 +95,8 @@ export interface KubernetesStub {
   addNode(node: StubNode): void;
   removeNode(instanceId: string): void;
   setNodes(nodes: StubNode[]): void;
-  setMode(mode: StubMode): void;
+  /** Changes how the stub answers from the next request on (see StubMode); 'ok' restores it. */
+  setMode(mode: StubMode, options?: StubModeOptions): void;
   /** Creates or replaces a ConfigMap; `undefined` deletes it (GET then answers 404). */
   setConfigMap(namespace: string, name: string, data: Record<string, string> | undefined): void;
   /**
@@ -114,6 +160,13 @@ export async function startKubernetesStub(options: KubernetesStubOptions = {}): 
   const configMaps = new Map<string, StoredConfigMap>();
   const requests: StubRequest[] = [];
   let mode: StubMode = 'ok';
+  let modeOptions: StubModeOptions = {};
+  /** Node list requests still to answer as in 'ok' before `mode` applies (afterNodeLists). */
+  let okNodeListsLeft = 0;
+  /** Bodies held back in 'slow-body' mode: cleared on close so none outlives the stub. */
+  const heldBack = new Set<NodeJS.Timeout>();
+  /** Requests answered in 'slow-body' mode (the mode may change while one is handled). */
+  const slowAnswers = new WeakSet<http.IncomingMessage>();
   let configMapAccess: 'ok' | 'forbidden' = 'ok';
   let resourceVersion = 1000;
   let addressCounter = 0;
@@ -139,14 +192,19 @@ export async function startKubernetesStub(options: KubernetesStubOptions = {}): 
       ...(req.headers.authorization !== undefined && { authorization: req.headers.authorization }),
     };
     requests.push(record);
+    const current = okNodeListsLeft > 0 ? 'ok' : mode;
+    if (current === 'slow-body') slowAnswers.add(req);
+    if (okNodeListsLeft > 0 && record.method === 'GET' && url.pathname === '/api/v1/nodes') {
+      okNodeListsLeft -= 1;
+    }
 
     const tokenRejected = await rejectToken(req.headers.authorization, options);
-    if (tokenRejected || mode === 'unauthorized') {
+    if (tokenRejected || current === 'unauthorized') {
       if (tokenRejected) record.tokenRejected = tokenRejected;
       return statusReply(401, 'Unauthorized', 'Unauthorized');
     }
     const configMapPath = CONFIG_MAP_PATH.exec(url.pathname);
-    if (configMapPath && (mode === 'forbidden' || configMapAccess === 'forbidden')) {
+    if (configMapPath && (current === 'forbidden' || configMapAccess === 'forbidden')) {
       const [, namespace = '', name = ''] = configMapPath;
       return statusReply(
         403,
@@ -155,7 +213,7 @@ export async function startKubernetesStub(options: KubernetesStubOptions = {}): 
         { name, kind: 'configmaps' },
       );
     }
-    if (mode === 'forbidden') {
+    if (current === 'forbidden') {
       return statusReply(
         403,
         'Forbidden',
@@ -163,7 +221,7 @@ export async function startKubernetesStub(options: KubernetesStubOptions = {}): 
         { kind: 'nodes' },
       );
     }
-    if (mode === 'error') {
+    if (current === 'error') {
       return statusReply(500, 'InternalError', 'Internal error occurred: etcdserver: request timed out', {
         causes: [{ message: 'etcdserver: request timed out' }],
       });
@@ -185,14 +243,45 @@ export async function startKubernetesStub(options: KubernetesStubOptions = {}): 
     if (record.method !== 'GET') {
       return statusReply(405, 'MethodNotAllowed', `${record.method} is not supported by this stub`);
     }
-    return listNodes([...nodes.values()], url.searchParams, String(resourceVersion));
+    if (current === 'repeat-continue') {
+      const params = new URLSearchParams(url.searchParams);
+      params.delete('continue');
+      const page = listNodes([...nodes.values()], params, String(resourceVersion));
+      const list = page.body as { metadata?: Record<string, unknown> };
+      if (page.status === 200 && list.metadata) list.metadata.continue = REPEATED_CONTINUE;
+      return page;
+    }
+    const listed = listNodes([...nodes.values()], url.searchParams, String(resourceVersion));
+    if (current === 'oversized' && listed.status === 200) {
+      return { ...listed, body: padded(listed.body, modeOptions.bodyBytes ?? DEFAULT_OVERSIZED_BYTES) };
+    }
+    return listed;
   }
 
   const listener: http.RequestListener = (req, res) => {
     handle(req).then(
       ({ status, body }) => {
-        res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-cache, private' });
-        res.end(JSON.stringify(body));
+        const text = typeof body === 'string' ? body : JSON.stringify(body);
+        const headers = { 'content-type': 'application/json', 'cache-control': 'no-cache, private' };
+        // 401s are answered at once in every mode: the slowness is the API server's, not the authenticator's.
+        if (!slowAnswers.has(req) || status === 401) {
+          // 'oversized' goes without Content-Length (chunked), as the API server streams a large list.
+          res.writeHead(status, headers);
+          res.end(text);
+          return;
+        }
+        res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(text) });
+        const half = Buffer.from(text).subarray(0, Math.floor(Buffer.byteLength(text) / 2));
+        res.write(half);
+        const timer = setTimeout(() => {
+          heldBack.delete(timer);
+          if (!res.destroyed) res.end(Buffer.from(text).subarray(half.length));
+        }, modeOptions.bodyDelayMs ?? DEFAULT_BODY_DELAY_MS);
+        heldBack.add(timer);
+        res.on('close', () => {
+          clearTimeout(timer);
+          heldBack.delete(timer);
+        });
       },
       (error: unknown) => {
         res.writeHead(500, { 'content-type': 'text/plain' });
@@ -214,8 +303,10 @@ export async function startKubernetesStub(options: KubernetesStubOptions = {}): 
       nodes.clear();
       for (const node of list) store(node);
     },
-    setMode(next) {
+    setMode(next, options = {}) {
       mode = next;
+      modeOptions = { ...options };
+      okNodeListsLeft = options.afterNodeLists ?? 0;
     },
     setConfigMap(namespace, name, data) {
       resourceVersion += 1;
@@ -240,6 +331,8 @@ export async function startKubernetesStub(options: KubernetesStubOptions = {}): 
     requests,
     nodeListRequests: () => requests.filter((r) => r.method === 'GET' && r.path === '/api/v1/nodes'),
     close() {
+      for (const timer of heldBack) clearTimeout(timer);
+      heldBack.clear();
       server.closeAllConnections();
       return new Promise((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
     },
@@ -315,6 +408,27 @@ function statusReply(code: number, reason: string, message: string, details?: un
 }
 
 // --- Listing -------------------------------------------------------------------------------------
+
+/**
+ * A NodeList body of about `bytes` bytes (JSON text): its first Node carries the padding as an
+ * annotation, so the body stays a valid NodeList however large. A list without Nodes gets one.
+ */
+function padded(list: unknown, bytes: number): string {
+  type Item = { metadata: { name?: string; annotations?: Record<string, string> } };
+  const { items = [], ...rest } = list as { items?: Item[] };
+  const base = JSON.stringify({ ...rest, items });
+  const [first, ...others] = items;
+  const filler = 'x'.repeat(Math.max(0, bytes - base.length - 64));
+  const carrier: Item = first ?? { metadata: { name: 'padding' } };
+  const withFiller = {
+    ...carrier,
+    metadata: {
+      ...carrier.metadata,
+      annotations: { ...carrier.metadata.annotations, 'stub.example.com/padding': filler },
+    },
+  };
+  return JSON.stringify({ ...rest, items: [withFiller, ...others] });
+}
 
 /**
  * Items come back in name order (etcd key order); a continue token carries the name to resume after,
