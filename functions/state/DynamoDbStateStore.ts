@@ -76,9 +76,11 @@ export class DynamoDbStateStore implements StateStore {
             owner: { S: owner },
             expiresAt: { N: String(lockExpiresAt(now, ttlSeconds)) },
           },
-          ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt < :now',
-          ExpressionAttributeNames: { '#pk': 'pk', '#expiresAt': 'expiresAt' },
-          ExpressionAttributeValues: { ':now': { N: String(epochSeconds(now)) } },
+          // The owner may take its own lock again: an SDK retry whose first attempt took the lock (its
+          // answer lost) must not find itself locked out.
+          ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt < :now OR #owner = :owner',
+          ExpressionAttributeNames: { '#pk': 'pk', '#expiresAt': 'expiresAt', '#owner': 'owner' },
+          ExpressionAttributeValues: { ':now': { N: String(epochSeconds(now)) }, ':owner': { S: owner } },
         }),
       ),
     );

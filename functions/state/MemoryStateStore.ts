@@ -39,7 +39,7 @@ export class MemoryStateStore implements StateStore {
     const key = partitionKey(cluster, nodegroup);
     const now = this.#clock.now();
     const current = this.#locks.get(key);
-    if (current && !lockExpired(current.expiresAt, now)) return false;
+    if (current && current.owner !== owner && !lockExpired(current.expiresAt, now)) return false;
     this.#locks.set(key, { owner, expiresAt: lockExpiresAt(now, ttlSeconds) });
     return true;
   }

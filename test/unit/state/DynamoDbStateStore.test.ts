@@ -121,7 +121,7 @@ beforeEach(() => {
 });
 
 describe('acquireLock', () => {
-  it('is one conditional put: absent, or expired', async () => {
+  it("is one conditional put: absent, expired, or already this owner's", async () => {
     ddb.on(PutItemCommand).resolves({});
 
     expect(await store().acquireLock('eks-workshop', 'new_nodegroup_2', 'req-1', 300)).toBe(true);
@@ -134,9 +134,9 @@ describe('acquireLock', () => {
         owner: { S: 'req-1' },
         expiresAt: { N: String(NOW_SECONDS + 300) },
       },
-      ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt < :now',
-      ExpressionAttributeNames: { '#pk': 'pk', '#expiresAt': 'expiresAt' },
-      ExpressionAttributeValues: { ':now': { N: String(NOW_SECONDS) } },
+      ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt < :now OR #owner = :owner',
+      ExpressionAttributeNames: { '#pk': 'pk', '#expiresAt': 'expiresAt', '#owner': 'owner' },
+      ExpressionAttributeValues: { ':now': { N: String(NOW_SECONDS) }, ':owner': { S: 'req-1' } },
     });
   });
 
