@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { AwsCallError } from '../core/errors.js';
 import { type AlertPublisher, type Log, silentLog } from '../core/ports.js';
@@ -13,7 +14,9 @@ export interface SnsAlertPublisherOptions {
 /**
  * Publishes one alert per nodegroup to an SNS topic, with a message per protocol (chat, email, SQS,
  * Lambda). The cluster, nodegroup and severity travel as message attributes, so subscribers can filter
- * (e.g. only critical alerts to the pager) without parsing the body.
+ * (e.g. only critical alerts to the pager) without parsing the body. SNS delivers at least once, and a
+ * publish whose answer was lost is sent again by the SDK's retry: `alertId`, the same for the same
+ * alert, lets a subscriber drop the repeat.
  */
 export class SnsAlertPublisher implements AlertPublisher {
   readonly #client: SNSClient;
@@ -40,6 +43,7 @@ export class SnsAlertPublisher implements AlertPublisher {
             cluster: { DataType: 'String', StringValue: cluster },
             nodegroup: { DataType: 'String', StringValue: nodegroupName },
             severity: { DataType: 'String', StringValue: severity },
+            alertId: { DataType: 'String', StringValue: alertIdOf(alert.subject, alert.message) },
           },
         }),
       )
@@ -55,4 +59,9 @@ export class SnsAlertPublisher implements AlertPublisher {
     });
     return messageId;
   }
+}
+
+/** The same for the same alert (subject and message), whoever sends it and however often. */
+export function alertIdOf(subject: string, message: string): string {
+  return createHash('sha256').update(subject).update('\n').update(message).digest('hex').slice(0, 32);
 }

@@ -38,6 +38,9 @@ export interface AlertMessage {
   structure: AlertStructure;
 }
 
+/** The `alertId` attribute the publisher adds: its name, type and a 32-character id. */
+const ALERT_ID_ATTRIBUTE_BYTES = 'alertIdString'.length + 32;
+
 export function formatAlert(report: Report, nodegroup: NodegroupReport): AlertMessage {
   const facts = alertFacts(report, nodegroup);
   const attributes = { cluster: report.cluster, nodegroup: nodegroup.name, severity: facts.severity };
@@ -50,7 +53,8 @@ export function formatAlert(report: Report, nodegroup: NodegroupReport): AlertMe
   const fixedBytes =
     utf8Bytes(JSON.stringify({ default: chat, email, sqs: '', lambda: '' })) +
     utf8Bytes(subject) +
-    Object.entries(attributes).reduce((sum, [name, value]) => sum + utf8Bytes(`${name}String${value}`), 0);
+    Object.entries(attributes).reduce((sum, [name, value]) => sum + utf8Bytes(`${name}String${value}`), 0) +
+    ALERT_ID_ATTRIBUTE_BYTES;
   const fits = (json: string) =>
     fixedBytes + 2 * (utf8Bytes(JSON.stringify(json)) - 2) < SNS_MAX_MESSAGE_BYTES;
   const body = fitReportJson(report, nodegroup, fits);

@@ -81,8 +81,25 @@ describe('SnsAlertPublisher', () => {
         cluster: { DataType: 'String', StringValue: 'eks-workshop' },
         nodegroup: { DataType: 'String', StringValue: 'new_nodegroup_2' },
         severity: { DataType: 'String', StringValue: 'critical' },
+        alertId: { DataType: 'String', StringValue: expect.stringMatching(/^[0-9a-f]{32}$/) },
       },
     });
+  });
+
+  it('gives the same alert the same alertId, so a subscriber can drop a repeat, and another alert another', async () => {
+    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    const publisher = new SnsAlertPublisher({
+      client: new SNSClient({ region: 'us-west-2' }),
+      topicArn: TOPIC_ARN,
+    });
+    await publisher.publish(report, nodegroup);
+    await publisher.publish(report, nodegroup);
+    await publisher.publish(report, { ...nodegroup, findings: [] });
+    const ids = sns
+      .commandCalls(PublishCommand)
+      .map((call) => call.args[0].input.MessageAttributes?.alertId?.StringValue);
+    expect(ids[0]).toBe(ids[1]);
+    expect(ids[2]).not.toBe(ids[0]);
   });
 
   it('logs what it published', async () => {
