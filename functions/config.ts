@@ -25,6 +25,11 @@ export interface Config {
   scaleCyclePollSeconds: number;
   /** The clusters to watch (CLUSTERS, comma-separated); undefined: every cluster. */
   clusters?: string[];
+  /**
+   * The regions whose events are handled (REGIONS, comma-separated; default the function's own,
+   * AWS_REGION). Undefined only when neither is set (a CLI run on a profile's region): every region.
+   */
+  regions?: string[];
 }
 
 export const DEFAULT_JOIN_WINDOW_SECONDS = 300;
@@ -48,6 +53,7 @@ export function parseConfig(env: Env = process.env): Config {
     );
   }
   if (kubernetesApiUrl !== undefined) checkUrl(kubernetesApiUrl);
+  const regions = parseRegions(env);
   return {
     policy: oneOf(env, 'POLICY', ['off', 'notify', 'dry-run', 'remediate'], 'notify') as Policy,
     joinWindowSeconds: parseJoinWindow(optional(env, 'JOIN_WINDOW_SECONDS'), 'JOIN_WINDOW_SECONDS'),
@@ -63,7 +69,27 @@ export function parseConfig(env: Env = process.env): Config {
     alertCooldownSeconds: wholeNumber(env, 'ALERT_COOLDOWN_SECONDS', 3600, 0, 7 * 86_400),
     scaleCyclePollSeconds: wholeNumber(env, 'SCALE_CYCLE_POLL_SECONDS', 15, 1, 60),
     ...(clusters && { clusters }),
+    ...(regions && { regions }),
   };
+}
+
+/** An AWS region name: us-west-2, us-gov-west-1, cn-north-1, eusc-de-east-1. */
+const REGION_NAME = /^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/;
+
+/** REGIONS, checked; else the function's own region (AWS_REGION, set by Lambda); else undefined. */
+function parseRegions(env: Env): string[] | undefined {
+  const value = optional(env, 'REGIONS');
+  if (value === undefined) {
+    const own = optional(env, 'AWS_REGION');
+    return own ? [own] : undefined;
+  }
+  const regions = [...new Set(value.split(',').map((r) => r.trim()))].filter(Boolean);
+  if (regions.length === 0 || regions.some((r) => !REGION_NAME.test(r))) {
+    throw new ConfigError(
+      `REGIONS must be a comma-separated list of AWS region names (e.g. us-west-2,eu-central-1), got '${value}'`,
+    );
+  }
+  return regions;
 }
 
 /** What remediation needs from the configuration; the CLI may allow the main or shared route tables too. */

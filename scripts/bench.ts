@@ -2,6 +2,8 @@
  * `npm run bench`: measures what the performance claims rest on, on the seed account in moto.
  * - AWS calls per invocation for bursts of 1, 10 and 50 launch events (one nodegroup, then two):
  *   cost must follow the nodegroups, not the events.
+ * - A rollout of 300 launch events over 30 nodegroups in 30 batches, with a state table, against
+ *   checking the 30 nodegroups once (scripts/benchRollout.ts): cost follows nodegroups across batches.
  * - The bundle size and the time to import the bundled handler (the cold-start part we control).
  */
 import { execFileSync } from 'node:child_process';
@@ -110,4 +112,6 @@ function bundle(): void {
 }
 
 await awsCalls();
+// Its own process: the handler reads its configuration (here with a state table) once, at import.
+execFileSync(process.execPath, ['--import', 'tsx', 'scripts/benchRollout.ts'], { stdio: 'inherit' });
 bundle();

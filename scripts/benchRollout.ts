@@ -57,11 +57,18 @@ function sqsEvent(events: ReturnType<typeof launch>[]): SQSEvent {
   };
 }
 
-const [moto, stub] = await Promise.all([startMotoServer(), startKubernetesStub({ clusterName: 'eks-workshop' })]);
+const [moto, stub] = await Promise.all([
+  startMotoServer(),
+  startKubernetesStub({ clusterName: 'eks-workshop' }),
+]);
 try {
   const seed = await buildSeedAccount(moto.endpoint);
   const config = harnessClientConfig(moto.endpoint);
-  const clients = { ec2: new EC2Client(config), eks: new EKSClient(config), autoScaling: new AutoScalingClient(config) };
+  const clients = {
+    ec2: new EC2Client(config),
+    eks: new EKSClient(config),
+    autoScaling: new AutoScalingClient(config),
+  };
   const groups: string[] = [];
   for (let n = 0; n < NODEGROUPS; n++) {
     const nodegroup = await createManagedNodegroup(clients, {
@@ -92,7 +99,10 @@ try {
     const k8sBefore = stub.requests.length;
     for (const batch of batches) await handler(batch);
     const actions = await recordedActions(moto.endpoint);
+    const byOperation = new Map<string, number>();
+    for (const a of actions) byOperation.set(a, (byOperation.get(a) ?? 0) + 1);
     return {
+      byOperation: [...byOperation].map(([a, n]) => `${a.split(':')[1]}×${n}`).join(' '),
       calls: actions.length,
       nodegroupReads: actions.filter((a) => a === 'eks:DescribeNodegroup').length,
       k8s: stub.requests.length - k8sBefore,
@@ -100,7 +110,9 @@ try {
   };
 
   // Checking the 30 nodegroups once: one batch, one launch each.
-  const once = await measure([sqsEvent(groups.map((g, n) => launch(g, `once-${n}`, new Date(Date.now() - 1000))))]);
+  const once = await measure([
+    sqsEvent(groups.map((g, n) => launch(g, `once-${n}`, new Date(Date.now() - 1000)))),
+  ]);
 
   // The rollout: launched after that check, 10 per nodegroup, mixed across nodegroups, 30 batches of 10.
   await new Promise((resolve) => setTimeout(resolve, 1100));
@@ -117,9 +129,15 @@ try {
     `\nRollout: ${events.length} launch events over ${NODEGROUPS} nodegroups in ${batches.length} batches of ${BATCH_SIZE}, with a state table`,
   );
   console.log('  run                              AWS calls  nodegroup reads  Kubernetes requests');
-  console.log(`  check the ${NODEGROUPS} nodegroups once      ${String(once.calls).padStart(9)}  ${String(once.nodegroupReads).padStart(15)}  ${String(once.k8s).padStart(19)}`);
-  console.log(`  the rollout                      ${String(rollout.calls).padStart(9)}  ${String(rollout.nodegroupReads).padStart(15)}  ${String(rollout.k8s).padStart(19)}`);
+  console.log(
+    `  check the ${NODEGROUPS} nodegroups once      ${String(once.calls).padStart(9)}  ${String(once.nodegroupReads).padStart(15)}  ${String(once.k8s).padStart(19)}`,
+  );
+  console.log(
+    `  the rollout                      ${String(rollout.calls).padStart(9)}  ${String(rollout.nodegroupReads).padStart(15)}  ${String(rollout.k8s).padStart(19)}`,
+  );
   console.log(`  ratio: ${ratio.toFixed(2)}× (target: at most 1.5×)`);
+  console.log(`  once, by operation: ${once.byOperation}`);
+  console.log(`  rollout, by operation: ${rollout.byOperation}`);
   for (const client of Object.values(clients)) client.destroy();
 } finally {
   await Promise.all([moto.stop(), stub.close()]);

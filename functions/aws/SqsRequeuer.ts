@@ -1,9 +1,14 @@
 import { GetQueueUrlCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
 import { AwsCallError } from '../core/errors.js';
+
+/** The message attribute that counts how often one launch was sent back (a Number, as a string). */
+export const REQUEUES_ATTRIBUTE = 'requeues';
 
 /**
  * Sends a record back to its queue with a delay: how a join window longer than SQS's 15-minute
- * delivery delay is waited out. The queue URL is looked up once per queue and container.
+ * delivery delay is waited out. Each new message carries its count of re-queues in the `requeues`
+ * attribute, so the handler can cap them. The queue URL is looked up once per queue and container.
  */
 export class SqsRequeuer {
   readonly #client: SQSClient;
@@ -13,11 +18,19 @@ export class SqsRequeuer {
     this.#client = client;
   }
 
-  async requeue(queueArn: string, body: string, delaySeconds: number): Promise<void> {
+  /** `requeues`: the count the new message carries (1 for the first time a launch is sent back). */
+  async requeue(queueArn: string, body: string, delaySeconds: number, requeues: number): Promise<void> {
     const queueUrl = await this.#urlOf(queueArn);
     try {
       await this.#client.send(
-        new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, DelaySeconds: delaySeconds }),
+        new SendMessageCommand({
+          QueueUrl: queueUrl,
+          MessageBody: body,
+          DelaySeconds: delaySeconds,
+          MessageAttributes: {
+            [REQUEUES_ATTRIBUTE]: { DataType: 'Number', StringValue: String(requeues) },
+          },
+        }),
       );
     } catch (error) {
       throw new AwsCallError('sqs:SendMessage', error);
@@ -49,4 +62,17 @@ export class SqsRequeuer {
       throw new AwsCallError('sqs:GetQueueUrl', error);
     }
   }
+}
+
+/**
+ * The `requeues` count of an incoming record: 0 when absent, undefined when the attribute is there
+ * but not a whole number (the record is then malformed).
+ */
+export function requeuesOf(record: Pick<SQSRecord, 'messageAttributes'>): number | undefined {
+  const attribute = (record.messageAttributes as SQSRecord['messageAttributes'] | undefined)?.[
+    REQUEUES_ATTRIBUTE
+  ];
+  if (attribute === undefined) return 0;
+  const value = attribute?.stringValue;
+  return typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : undefined;
 }

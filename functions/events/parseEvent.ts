@@ -3,6 +3,16 @@
  * tags, which name the cluster and nodegroup, are looked up afterwards in one batched call.
  */
 
+/** What an event is checked against; both optional, so the parse stays usable on its own. */
+export interface ParseOptions {
+  /** When the event was received: one dated further ahead than the join window plus 5 minutes is malformed. */
+  receivedAt?: Date;
+  joinWindowSeconds?: number;
+}
+
+/** How far past the join window an event may be dated in the future (clock skew) before it is malformed. */
+export const FUTURE_TOLERANCE_SECONDS = 300;
+
 export type Trigger =
   | 'instance-launch'
   | 'CreateNodegroup'
@@ -11,11 +21,19 @@ export type Trigger =
 
 export type ParsedEvent =
   /** A launch: the cluster and nodegroup come from the group's tags. */
-  | { kind: 'launch'; region?: string; autoScalingGroupName: string; instanceId?: string; time?: string }
+  | {
+      kind: 'launch';
+      region?: string;
+      account?: string;
+      autoScalingGroupName: string;
+      instanceId?: string;
+      time?: string;
+    }
   /** A nodegroup API call: the request names the cluster and nodegroup. */
   | {
       kind: 'nodegroup';
       region?: string;
+      account?: string;
       cluster: string;
       nodegroup: string;
       trigger: Trigger;
@@ -34,7 +52,14 @@ export const CLOUDTRAIL_CALL = 'AWS API Call via CloudTrail';
 
 type Json = Record<string, unknown>;
 
-export function parseEvent(event: unknown): ParsedEvent {
+export function parseEvent(event: unknown, options: ParseOptions = {}): ParsedEvent {
+  const parsed = parseShape(event);
+  if (parsed.kind !== 'launch' && parsed.kind !== 'nodegroup') return parsed;
+  const future = futureReason(parsed.time, options);
+  return future ? { kind: 'malformed', reason: future } : parsed;
+}
+
+function parseShape(event: unknown): ParsedEvent {
   if (!isObject(event)) return { kind: 'malformed', reason: 'the event is not a JSON object' };
   const source = event.source;
   const detailType = event['detail-type'];
@@ -44,8 +69,9 @@ export function parseEvent(event: unknown): ParsedEvent {
   if (!isObject(event.detail))
     return { kind: 'malformed', reason: `${source} event without a 'detail' object` };
   const region = typeof event.region === 'string' ? event.region : undefined;
+  const account = typeof event.account === 'string' ? event.account : undefined;
   const time = typeof event.time === 'string' ? event.time : undefined;
-  const where = { ...(region && { region }), ...(time && { time }) };
+  const where = { ...(region && { region }), ...(account && { account }), ...(time && { time }) };
 
   if (source === 'aws.autoscaling') {
     if (detailType !== LAUNCH_SUCCESSFUL)
@@ -88,6 +114,23 @@ export function parseEvent(event: unknown): ParsedEvent {
   }
 
   return { kind: 'skip', reason: `events from ${source} are not handled` };
+}
+
+/**
+ * Why an event's time cannot be right: dated further ahead than the join window plus the tolerance.
+ * Such a launch would never be due, and sending it back to the queue would go on for ever.
+ */
+function futureReason(time: string | undefined, options: ParseOptions): string | undefined {
+  const { receivedAt, joinWindowSeconds } = options;
+  if (!receivedAt || joinWindowSeconds === undefined || !time) return undefined;
+  const at = Date.parse(time);
+  if (Number.isNaN(at)) return undefined;
+  const ahead = Math.floor((at - receivedAt.getTime()) / 1000);
+  if (ahead <= joinWindowSeconds + FUTURE_TOLERANCE_SECONDS) return undefined;
+  return (
+    `event time ${time} is ${ahead} s in the future, more than the join window (${joinWindowSeconds} s) ` +
+    `plus ${FUTURE_TOLERANCE_SECONDS} s: the sender's clock or the event is wrong`
+  );
 }
 
 /** The cluster and nodegroup of an EKS managed nodegroup's Auto Scaling group, from the tags EKS sets. */

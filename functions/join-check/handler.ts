@@ -1,12 +1,14 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { SnsAlertPublisher } from '../alerts/SnsAlertPublisher.js';
 import { AwsAccountReader } from '../aws/AwsAccountReader.js';
 import { AwsIdentityReader } from '../aws/AwsIdentityReader.js';
 import { AwsRemediationWriter } from '../aws/AwsRemediationWriter.js';
 import { awsClients } from '../aws/clients.js';
-import { SqsRequeuer } from '../aws/SqsRequeuer.js';
+import { REQUEUES_ATTRIBUTE, requeuesOf, SqsRequeuer } from '../aws/SqsRequeuer.js';
 import { parseConfig, remediationSettings } from '../config.js';
+import { AwsCallError, UsageError } from '../core/errors.js';
 import type { CheckPorts } from '../core/runCheck.js';
 import { KubernetesNodeReader } from '../kubernetes/KubernetesNodeReader.js';
 import { log, logger } from '../logger.js';
@@ -19,7 +21,11 @@ const config = parseConfig();
 /** Per container and region: Kubernetes tokens and SDK connections are reused across invocations. */
 const membershipReaders = new Map<string, KubernetesNodeReader>();
 const publishers = new Map<string, SnsAlertPublisher>();
+/** Which nodegroup owns each Auto Scaling group (EKS's tags on a group never change): kept per container. */
+const groupOwners = new Map<string, { cluster: string; nodegroup: string }>();
 let requeuer: SqsRequeuer | undefined;
+/** The function's own account, known once per container (process): from its ARN, else from STS. */
+let ownAccount: Promise<string> | undefined;
 
 export interface DirectResult {
   checks: { cluster: string; nodegroup: string; findings: string[]; alerted: boolean; error?: string }[];
@@ -29,16 +35,35 @@ export interface DirectResult {
 
 /**
  * Entry point. From the queue (the normal path) it returns a partial batch response: malformed
- * records and failed checks are reported, the rest of the batch is done. Invoked directly with an
- * EventBridge event it returns a summary, and throws when the check failed so Lambda retries it.
+ * records and failed checks are reported, the rest of the batch is done; a record without a usable
+ * messageId fails the whole batch (it throws). Invoked directly with an EventBridge event it returns
+ * a summary, and throws when the event must be retried (a check or a lookup failed) so Lambda retries it.
  */
 export async function handler(event: unknown, context?: Context): Promise<SQSBatchResponse | DirectResult> {
-  const { response, outcome } = await handleEvent(event, context);
+  let handled: Awaited<ReturnType<typeof handleEvent>>;
+  try {
+    handled = await handleEvent(event, context);
+  } catch (error) {
+    if (error instanceof UnusableBatchError) {
+      for (const reason of error.reasons) log.error('SQS record without a usable messageId', { reason });
+    }
+    throw error;
+  }
+  const { response, outcome } = handled;
   const checksFailed = outcome.checks.filter(
     (c) => c.error && outcome.failed.some((f) => c.eventIds.includes(f.id)),
   );
-  if (!isSqsEvent(event) && checksFailed.length > 0) {
-    throw new Error(checksFailed.map((c) => `${c.cluster}/${c.nodegroup}: ${c.error}`).join('; '));
+  // Other failures to retry: the own account could not be read, the group tags could not be looked up.
+  const otherFailures = outcome.failed.filter(
+    (f) => !f.malformed && !checksFailed.some((c) => c.eventIds.includes(f.id)),
+  );
+  if (!isSqsEvent(event) && checksFailed.length + otherFailures.length > 0) {
+    throw new Error(
+      [
+        ...checksFailed.map((c) => `${c.cluster}/${c.nodegroup}: ${c.error}`),
+        ...otherFailures.map((f) => f.reason),
+      ].join('; '),
+    );
   }
   return response;
 }
@@ -51,8 +76,9 @@ export async function handleEvent(
   if (context) logger.addContext(context);
   const fromQueue = isSqsEvent(event);
   const incoming: IncomingEvent[] = fromQueue
-    ? event.Records.map((r) => ({ id: r.messageId, body: r.body }))
+    ? incomingRecords(event.Records)
     : [{ id: eventId(event), body: event }];
+  const receivedAt = new Date();
 
   const outcome = await processEvents(
     incoming,
@@ -63,7 +89,11 @@ export async function handleEvent(
       preflightPolicy: config.preflightPolicy,
       ...(config.clusters && { clusters: config.clusters }),
       // Only queued launches can be sent back to wait out the rest of a long join window.
-      ...(fromQueue && { now: new Date() }),
+      ...(fromQueue && { now: receivedAt }),
+      receivedAt,
+      ...(config.regions && { regions: config.regions }),
+      ownAccount: (region) => ownAccountOf(context, region),
+      groupOwners,
       deadline: deadlineOf(context),
     },
     invocationPorts(context?.awsRequestId),
@@ -93,18 +123,107 @@ export async function handleEvent(
 }
 
 /** Sends launches that are not yet due back to their queue; one that cannot be sent is a batch failure. */
-async function requeueNotDue(event: SQSEvent, outcome: ProcessOutcome): Promise<void> {
-  const records = new Map(event.Records.map((r) => [r.messageId, r]));
-  for (const { id, delaySeconds } of outcome.notDue) {
+async function requeueNotDue(event: SqsEnvelope, outcome: ProcessOutcome): Promise<void> {
+  const records = new Map(
+    (event.Records.filter(isObject) as unknown as SQSRecord[]).map((r) => [r.messageId, r]),
+  );
+  for (const { id, delaySeconds, requeues } of outcome.notDue) {
     const record = records.get(id);
     if (!record) continue;
     try {
       requeuer ??= new SqsRequeuer(new SQSClient({ maxAttempts: 6 }));
-      await requeuer.requeue(record.eventSourceARN, record.body, delaySeconds);
-      log.info('launch not yet past the join window: queued again', { messageId: id, delaySeconds });
+      await requeuer.requeue(record.eventSourceARN, record.body, delaySeconds, requeues);
+      log.info('launch not yet past the join window: queued again', {
+        messageId: id,
+        delaySeconds,
+        requeues,
+      });
     } catch (error) {
       outcome.failed.push({ id, reason: (error as Error).message });
     }
+  }
+}
+
+/**
+ * The records of an SQS event, each checked as an envelope. One that is not an SQS message but has
+ * a messageId is malformed (a batch item failure, kept for the dead-letter queue). One without a
+ * usable messageId cannot be failed on its own: Lambda treats an empty, missing or unknown
+ * itemIdentifier as a failure of the whole batch. So the whole batch is failed, explicitly and before
+ * any AWS call: the handler throws, SQS delivers the batch again, and after maxReceiveCount its
+ * messages go to the dead-letter queue.
+ */
+function incomingRecords(records: unknown[]): IncomingEvent[] {
+  const incoming: IncomingEvent[] = [];
+  const unusable: string[] = [];
+  records.forEach((record, n) => {
+    if (!isObject(record)) {
+      unusable.push(`record ${n} is ${record === null ? 'null' : typeof record}, not an SQS message`);
+      return;
+    }
+    const { messageId, eventSource, body } = record as Partial<Record<keyof SQSRecord, unknown>>;
+    if (typeof messageId !== 'string' || messageId === '') {
+      unusable.push(`record ${n} has no messageId`);
+      return;
+    }
+    if (eventSource !== 'aws:sqs') {
+      const malformed = `record ${messageId} is not an SQS message (eventSource ${JSON.stringify(eventSource ?? null)}, not "aws:sqs")`;
+      incoming.push({ id: messageId, body, malformed });
+      return;
+    }
+    const requeues = requeuesOf(record as Pick<SQSRecord, 'messageAttributes'>);
+    if (requeues === undefined) {
+      const malformed = `record ${messageId}: the ${REQUEUES_ATTRIBUTE} message attribute is not a whole number`;
+      incoming.push({ id: messageId, body, malformed });
+      return;
+    }
+    incoming.push({ id: messageId, body, requeues });
+  });
+  if (unusable.length > 0) throw new UnusableBatchError(unusable);
+  return incoming;
+}
+
+/**
+ * An SQS batch with a record that cannot be named in a partial batch response: the whole batch fails.
+ * Bad input, so `cli invoke` exits 2 with this one line; in Lambda the handler logs each reason.
+ */
+export class UnusableBatchError extends UsageError {
+  readonly reasons: string[];
+  constructor(reasons: string[]) {
+    super(
+      `SQS batch failed as a whole: ${reasons.join('; ')} (a record without its messageId cannot be failed alone)`,
+    );
+    this.name = 'UnusableBatchError';
+    this.reasons = reasons;
+  }
+}
+
+/**
+ * The account this function runs in, read once per container: in Lambda from the function's ARN
+ * (arn:aws:lambda:REGION:ACCOUNT:function:NAME), without any call; elsewhere (cli invoke, tests) from
+ * STS GetCallerIdentity. A failed read is not kept, so the next invocation asks again.
+ */
+function ownAccountOf(context: Context | undefined, region: string | undefined): Promise<string> {
+  if (!ownAccount) {
+    const fromArn = context?.invokedFunctionArn?.split(':')[4];
+    const read = fromArn && /^\d{12}$/.test(fromArn) ? Promise.resolve(fromArn) : callerAccount(region);
+    ownAccount = read;
+    read.catch(() => {
+      if (ownAccount === read) ownAccount = undefined;
+    });
+  }
+  return ownAccount;
+}
+
+async function callerAccount(region: string | undefined): Promise<string> {
+  const sts = new STSClient({ maxAttempts: 6, ...(region && { region }) });
+  try {
+    const { Account } = await sts.send(new GetCallerIdentityCommand({}));
+    if (!Account) throw new Error('the answer names no account');
+    return Account;
+  } catch (error) {
+    throw new AwsCallError('sts:GetCallerIdentity', error);
+  } finally {
+    sts.destroy();
   }
 }
 
@@ -167,11 +286,15 @@ function deadlineOf(context: Context | undefined): Date | undefined {
   return new Date(Date.now() + Math.max(0, context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS));
 }
 
-function isSqsEvent(event: unknown): event is SQSEvent {
-  const records = (event as { Records?: unknown } | null)?.Records;
-  return (
-    Array.isArray(records) && records.every((r) => (r as { eventSource?: string })?.eventSource === 'aws:sqs')
-  );
+/** An event with a Records array: always the queue's, whatever its records hold. */
+type SqsEnvelope = { Records: unknown[] };
+
+function isSqsEvent(event: unknown): event is SqsEnvelope {
+  return isObject(event) && Array.isArray(event.Records);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function eventId(event: unknown): string {

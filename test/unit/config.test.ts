@@ -44,9 +44,7 @@ describe('parseConfig defaults', () => {
   });
 
   it('ignores variables it does not know', () => {
-    expect(parseConfig({ AWS_REGION: 'us-west-2', HOME: '/root', POLICY_X: 'bogus' })).toEqual(
-      parseConfig({}),
-    );
+    expect(parseConfig({ HOME: '/root', POLICY_X: 'bogus', REGIONS_X: 'bogus' })).toEqual(parseConfig({}));
   });
 
   it.each([
@@ -59,6 +57,7 @@ describe('parseConfig defaults', () => {
     'PREFLIGHT_POLICY',
     'STATE_TABLE',
     'KUBERNETES_API_URL',
+    'REGIONS',
   ])('treats a blank %s as unset', (name) => {
     expect(parseConfig({ [name]: '' })).toEqual(parseConfig({}));
     expect(parseConfig({ [name]: '   ' })).toEqual(parseConfig({}));
@@ -190,6 +189,46 @@ describe('parseConfig valid values', () => {
   ])('rejects %s=%s, naming the variable', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`^${name} must be a whole number`));
   });
+});
+
+describe('parseConfig REGIONS', () => {
+  it("defaults to the function's own region, AWS_REGION", () => {
+    expect(parseConfig({ AWS_REGION: 'us-west-2' }).regions).toEqual(['us-west-2']);
+  });
+
+  it('leaves the regions unset (every region) when neither REGIONS nor AWS_REGION is set', () => {
+    expect(parseConfig({})).not.toHaveProperty('regions');
+    expect(parseConfig({ AWS_REGION: '  ' })).not.toHaveProperty('regions');
+  });
+
+  it('takes REGIONS over AWS_REGION, trimmed, without duplicates or empty entries', () => {
+    expect(
+      parseConfig({ AWS_REGION: 'us-west-2', REGIONS: ' eu-central-1, us-east-1 ,eu-central-1,' }).regions,
+    ).toEqual(['eu-central-1', 'us-east-1']);
+  });
+
+  it.each(['us-gov-west-1', 'cn-north-1', 'ap-southeast-3', 'il-central-1', 'eusc-de-east-1'])(
+    'accepts the region name %s',
+    (region) => {
+      expect(parseConfig({ REGIONS: region }).regions).toEqual([region]);
+    },
+  );
+
+  it('falls back to AWS_REGION when REGIONS is blank', () => {
+    expect(parseConfig({ AWS_REGION: 'eu-west-1', REGIONS: ' ' }).regions).toEqual(['eu-west-1']);
+  });
+
+  it.each([',', ' , ', 'us-west-2;eu-west-1', 'US-WEST-2', 'us-west', 'uswest2', 'us-west-2 eu-west-1', '*'])(
+    'rejects REGIONS=%j, naming the variable, the expected form and the value',
+    (value) => {
+      const error = configError({ AWS_REGION: 'us-west-2', REGIONS: value });
+
+      expect(error.message).toBe(
+        `REGIONS must be a comma-separated list of AWS region names (e.g. us-west-2,eu-central-1), got '${value.trim()}'`,
+      );
+      expect(error.exitCode).toBe(2);
+    },
+  );
 });
 
 describe('parseConfig invalid values', () => {

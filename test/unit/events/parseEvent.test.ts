@@ -38,12 +38,13 @@ function expectSkip(result: ParsedEvent): string {
 }
 
 describe('parseEvent: Auto Scaling launch', () => {
-  it('turns a successful launch into a launch with group, instance, region and time', () => {
+  it('turns a successful launch into a launch with group, instance, region, account and time', () => {
     expect(parseEvent(sample('launch'))).toEqual({
       kind: 'launch',
       autoScalingGroupName: GROUP,
       instanceId: 'i-0a1b2c3d4e5f60718',
       region: 'us-west-2',
+      account: '123456789012',
       time: '2026-11-26T09:50:08Z',
     });
   });
@@ -55,10 +56,11 @@ describe('parseEvent: Auto Scaling launch', () => {
     expect(parseEvent(event)).toMatchObject({ kind: 'launch', autoScalingGroupName: 'eks-other-0000' });
   });
 
-  it('still checks the group when the event has no instance id, region or time', () => {
+  it('still checks the group when the event has no instance id, region, account or time', () => {
     const event = sample('launch');
     delete event.detail.EC2InstanceId;
     delete event.region;
+    delete event.account;
     delete event.time;
 
     const result = parseEvent(event);
@@ -66,6 +68,7 @@ describe('parseEvent: Auto Scaling launch', () => {
     expect(result).toEqual({ kind: 'launch', autoScalingGroupName: GROUP });
     expect(result).not.toHaveProperty('instanceId');
     expect(result).not.toHaveProperty('region');
+    expect(result).not.toHaveProperty('account');
     expect(result).not.toHaveProperty('time');
   });
 
@@ -106,6 +109,7 @@ describe('parseEvent: EKS nodegroup API calls', () => {
       nodegroup: 'new_nodegroup_2',
       trigger: 'CreateNodegroup',
       region: 'us-west-2',
+      account: '123456789012',
       time: '2026-11-26T09:48:51Z',
     });
   });
@@ -117,6 +121,7 @@ describe('parseEvent: EKS nodegroup API calls', () => {
       nodegroup: 'new_nodegroup_2',
       trigger: 'UpdateNodegroupConfig',
       region: 'us-west-2',
+      account: '123456789012',
       time: '2026-11-26T10:05:12Z',
     });
   });
@@ -295,6 +300,61 @@ describe('parseEvent: malformed input', () => {
     parseEvent(event);
 
     expect(event).toEqual(before);
+  });
+});
+
+describe('parseEvent: events dated in the future', () => {
+  const RECEIVED = new Date('2026-11-26T10:00:00Z');
+  const at = (secondsAhead: number) => new Date(RECEIVED.getTime() + secondsAhead * 1000).toISOString();
+
+  it.each(['launch', 'create'] as const)(
+    'reports a %s event dated beyond the join window plus 5 minutes as malformed, naming the time',
+    (name) => {
+      const event = sample(name);
+      event.time = at(300 + 300 + 1);
+
+      const reason = expectMalformed(parseEvent(event, { receivedAt: RECEIVED, joinWindowSeconds: 300 }));
+
+      expect(reason).toBe(
+        `event time ${event.time} is 601 s in the future, more than the join window (300 s) plus 300 s: the sender's clock or the event is wrong`,
+      );
+    },
+  );
+
+  it.each([
+    ['just inside the limit', 300 + 300],
+    ['slightly ahead (clock skew)', 30],
+    ['in the past', -3600],
+  ])('accepts a launch dated %s', (_name, ahead) => {
+    const event = sample('launch');
+    event.time = at(ahead);
+
+    expect(parseEvent(event, { receivedAt: RECEIVED, joinWindowSeconds: 300 }).kind).toBe('launch');
+  });
+
+  it('scales the limit with the join window', () => {
+    const event = sample('launch');
+    event.time = at(3600);
+
+    expect(parseEvent(event, { receivedAt: RECEIVED, joinWindowSeconds: 1800 }).kind).toBe('malformed');
+    expect(parseEvent(event, { receivedAt: RECEIVED, joinWindowSeconds: 3600 }).kind).toBe('launch');
+  });
+
+  it('does not judge the time without a receive time, or a time it cannot read', () => {
+    const event = sample('launch');
+    event.time = '2099-01-01T00:00:00Z';
+    expect(parseEvent(event).kind).toBe('launch');
+
+    event.time = 'tomorrow';
+    expect(parseEvent(event, { receivedAt: RECEIVED, joinWindowSeconds: 300 }).kind).toBe('launch');
+  });
+
+  it('keeps skipping an event it does not handle, whatever its time', () => {
+    const event = sample('launch');
+    event['detail-type'] = 'EC2 Instance Terminate Successful';
+    event.time = '2099-01-01T00:00:00Z';
+
+    expectSkip(parseEvent(event, { receivedAt: RECEIVED, joinWindowSeconds: 300 }));
   });
 });
 

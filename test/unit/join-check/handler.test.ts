@@ -15,6 +15,7 @@ import {
 import { DescribeClusterCommand, DescribeNodegroupCommand, EKSClient } from '@aws-sdk/client-eks';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -25,6 +26,7 @@ const autoScaling = mockClient(AutoScalingClient);
 const ec2 = mockClient(EC2Client);
 const sns = mockClient(SNSClient);
 const sqs = mockClient(SQSClient);
+const sts = mockClient(STSClient);
 
 const TOPIC = 'arn:aws:sns:us-west-2:123456789012:eks-join-alerts';
 const GROUP = 'eks-new_nodegroup_2-a6c9a1b2-3c4d-5e6f-7a8b-9c0d1e2f3a4b';
@@ -230,10 +232,15 @@ function seedResponses() {
   ec2.on(DescribeNetworkAclsCommand).resolves({ NetworkAcls: [] });
   ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
   sns.on(PublishCommand).resolves({ MessageId: 'sns-msg-1' });
+  sts.on(GetCallerIdentityCommand).resolves({
+    Account: '123456789012',
+    Arn: 'arn:aws:sts::123456789012:assumed-role/eks-join-remediator/cli',
+    UserId: 'AROAEXAMPLE:cli',
+  });
 }
 
 beforeEach(() => {
-  for (const client of [eks, autoScaling, ec2, sns]) client.reset();
+  for (const client of [eks, autoScaling, ec2, sns, sts]) client.reset();
   stub.setNodes([]);
   stub.setMode('ok');
   stub.requests.length = 0;
@@ -388,6 +395,8 @@ describe('join-check handler', () => {
       const sent = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
       expect(sent?.MessageBody).toBe(batch.Records[0]?.body);
       expect(sent?.DelaySeconds).toBe(900);
+      // The first time back: the new message counts one re-queue.
+      expect(sent?.MessageAttributes).toEqual({ requeues: { DataType: 'Number', StringValue: '1' } });
       expect(eks.commandCalls(DescribeNodegroupCommand)).toHaveLength(0);
     } finally {
       vi.stubEnv('JOIN_WINDOW_SECONDS', '');
