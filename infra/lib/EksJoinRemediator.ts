@@ -1,6 +1,5 @@
 import { ArnFormat, Aws, aws_chatbot as chatbot, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { CfnAccessEntry } from 'aws-cdk-lib/aws-eks';
 import { type EventPattern, Match, Rule } from 'aws-cdk-lib/aws-events';
@@ -16,6 +15,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import cdkNag from 'cdk-nag';
 import { Construct } from 'constructs';
 import { type DeploymentConfig, type DeploymentSettings, parseDeploymentConfig } from '../config.js';
+import { addAlarms } from './alarms.js';
 import { FunctionWithLogGroup } from './FunctionWithLogGroup.js';
 import { functionStatements, READERS_GROUP } from './permissions.js';
 
@@ -25,14 +25,55 @@ const { NagSuppressions } = cdkNag;
 /** SQS holds a message back for at most 15 minutes; a longer join window is for the handler to re-queue (it may send to the queue). */
 export const MAX_DELIVERY_DELAY_SECONDS = 900;
 /**
- * Long enough for `scale-cycle`: desired size 0, wait for the nodegroup to be ACTIVE again (a few
- * minutes), then back to the original size, plus the reads and the alert. Lambda allows up to 15.
+ * Long enough for `scale-cycle`, and kept at 10 minutes for it: the executor starts a cycle only with
+ * 300 s (SCALE_CYCLE_MIN_SECONDS) still left after the reads, and the cycle may spend most of that
+ * waiting for the nodegroup to be ACTIVE at 0 before it scales back; a batch checks its nodegroups one
+ * after another. Lambda allows up to 15.
  */
 export const FUNCTION_TIMEOUT = Duration.minutes(10);
 /** A burst of launches (a nodegroup scaling out) waits this long to fill one batch: one check per nodegroup. */
 export const MAX_BATCHING_WINDOW = Duration.seconds(30);
 export const BATCH_SIZE = 10;
-/** Receives before a message goes to the dead-letter queue (and the alarm fires). */
+/**
+ * Invocations each queue's event source may run at once: 2, the lowest SQS event sources allow. Two
+ * invocations never work on the same nodegroup at once: the per-nodegroup lock in the state table
+ * (STATE_TABLE, always set) lets one check it and the other skip it.
+ */
+export const EVENT_SOURCE_MAX_CONCURRENCY = 2;
+/** Room for a person's `aws lambda invoke` (README, "Try it") beside the event sources. */
+export const DIRECT_INVOCATION_CONCURRENCY = 1;
+
+/**
+ * The function's reserved concurrency: every event source at its maximum, plus room for a direct
+ * invocation. The function's own limit then never throttles a batch (a throttled batch would wait a
+ * whole visibility timeout and use up one of its receives for nothing).
+ */
+export function reservedConcurrency(eventSources: number): number {
+  return eventSources * EVENT_SOURCE_MAX_CONCURRENCY + DIRECT_INVOCATION_CONCURRENCY;
+}
+
+/**
+ * Between a receive and the function's end: the batching window (the event source holds received
+ * messages while it fills a batch), then at most one run. The margin covers starting the invocation and
+ * deleting the batch afterwards.
+ */
+const VISIBILITY_MARGIN = Duration.minutes(1);
+/**
+ * How long a received message stays invisible, so when a failed (or timed-out) batch item reappears: about
+ * 11.5 minutes. Lambda requires at least the function timeout. AWS recommends six times the function timeout
+ * where the function may be throttled, so that the event source can retry a throttled invocation
+ * before the messages reappear; here throttling is designed away (reservedConcurrency), so one run
+ * plus the batching window plus a margin is enough, and a failed item is retried within minutes.
+ */
+export const VISIBILITY_TIMEOUT = FUNCTION_TIMEOUT.plus(MAX_BATCHING_WINDOW).plus(VISIBILITY_MARGIN);
+/**
+ * Receives before a message goes to the dead-letter queue (and its alarm fires): the first try and 4
+ * retries, a visibility timeout apart, so a message that keeps failing is dead-lettered about 58 minutes
+ * after its first receive. Checks are idempotent (lock, state table), so retrying is safe; a passing
+ * cause (API throttling, a 5xx spell, a cluster endpoint briefly unreachable, an alert that could not be
+ * published) clears within those ~46 minutes of retries, and one that does not (a missing permission, a
+ * bad setting) reaches a person within the hour. Throttles no longer use up receives.
+ */
 export const MAX_RECEIVE_COUNT = 5;
 
 export const EVENT_SOURCES = {
@@ -77,6 +118,7 @@ export class EksJoinRemediator extends Construct {
   readonly function: FunctionWithLogGroup;
   readonly accessEntries: CfnAccessEntry[];
   readonly slackChannel?: chatbot.SlackChannelConfiguration;
+  readonly alarms: Alarm[];
 
   constructor(scope: Construct, id: string, props: EksJoinRemediatorProps = {}) {
     super(scope, id);
@@ -92,14 +134,29 @@ export class EksJoinRemediator extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
       pendingWindow: Duration.days(7),
     });
-    // CloudWatch alarms publish to the topic, so CloudWatch must be able to use the key. (EventBridge
-    // does not publish to this topic: the rules target the queue, which is SQS-encrypted.)
+    // CloudWatch alarms publish to the topic, so CloudWatch must be able to use the key, but only on
+    // behalf of this account's alarms in this region (aws:SourceAccount, aws:SourceArn: no confused
+    // deputy). It is the only service principal in the key and topic policies: EventBridge does not
+    // publish to this topic (the rules target the queues, which are SQS-encrypted), and the Slack
+    // channel receives from SNS, which needs no key grant.
+    const thisAccountsAlarms = {
+      ArnLike: {
+        'aws:SourceArn': stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: '*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+      StringEquals: { 'aws:SourceAccount': stack.account },
+    };
     this.topicKey.addToResourcePolicy(
       new PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToPublish',
         principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
+        conditions: thisAccountsAlarms,
       }),
     );
     this.topic = new Topic(this, 'AlertTopic', {
@@ -114,17 +171,7 @@ export class EksJoinRemediator extends Construct {
         principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['sns:Publish'],
         resources: [this.topic.topicArn],
-        conditions: {
-          ArnLike: {
-            'aws:SourceArn': stack.formatArn({
-              service: 'cloudwatch',
-              resource: 'alarm',
-              resourceName: '*',
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          },
-          StringEquals: { 'aws:SourceAccount': stack.account },
-        },
+        conditions: thisAccountsAlarms,
       }),
     );
     for (const email of config.alertEmails) this.topic.addSubscription(new EmailSubscription(email));
@@ -152,6 +199,7 @@ export class EksJoinRemediator extends Construct {
     });
 
     // Queue: holds each event for the join window --------------------------------------------------------
+    const launchDelay = Duration.seconds(Math.min(config.joinWindowSeconds, MAX_DELIVERY_DELAY_SECONDS));
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -161,10 +209,8 @@ export class EksJoinRemediator extends Construct {
       // SQS-managed encryption: EventBridge can send without a key grant.
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      deliveryDelay: Duration.seconds(Math.min(config.joinWindowSeconds, MAX_DELIVERY_DELAY_SECONDS)),
-      // AWS guidance for Lambda event sources: at least six times the function timeout, plus the
-      // batching window, so a message is not redelivered while a (retried) invocation still holds it.
-      visibilityTimeout: Duration.seconds(FUNCTION_TIMEOUT.toSeconds() * 6 + MAX_BATCHING_WINDOW.toSeconds()),
+      deliveryDelay: launchDelay,
+      visibilityTimeout: VISIBILITY_TIMEOUT,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
 
@@ -173,7 +219,7 @@ export class EksJoinRemediator extends Construct {
     this.preflightQueue = new Queue(this, 'PreflightQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      visibilityTimeout: Duration.seconds(FUNCTION_TIMEOUT.toSeconds() * 6 + MAX_BATCHING_WINDOW.toSeconds()),
+      visibilityTimeout: VISIBILITY_TIMEOUT,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
 
@@ -194,6 +240,8 @@ export class EksJoinRemediator extends Construct {
     });
 
     // Function ---------------------------------------------------------------------------------------
+    // The queues the function reads; reserved concurrency is derived from their number.
+    const sourceQueues = [this.queue, this.preflightQueue];
     this.role = new Role(this, 'FunctionRole', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: 'eks-join-remediator join-check function',
@@ -206,11 +254,9 @@ export class EksJoinRemediator extends Construct {
       role: this.role,
       memorySize: 512,
       timeout: FUNCTION_TIMEOUT,
-      // One invocation at a time: two never remediate (patch a route, recycle instances of) the same
-      // nodegroup at once, and the loop guard's count in the state table is never raced. The queue
-      // absorbs bursts. (The event source's maximumConcurrency, 2, is the lowest SQS allows; a batch
-      // throttled by this limit goes back to the queue, which is why maxReceiveCount has headroom.)
-      reservedConcurrentExecutions: 1,
+      // Adds up by design: never fewer than the event sources may start, so none of their batches is
+      // throttled; the per-nodegroup lock keeps concurrent runs off each other's nodegroups.
+      reservedConcurrentExecutions: reservedConcurrency(sourceQueues.length),
       logRetention: config.logRetentionDays as RetentionDays,
       environment: {
         POLICY: config.policy,
@@ -234,13 +280,13 @@ export class EksJoinRemediator extends Construct {
         securityGroupIds: [...config.functionSecurityGroupIds],
       };
     }
-    for (const queue of [this.queue, this.preflightQueue]) {
+    for (const queue of sourceQueues) {
       this.function.addEventSource(
         new SqsEventSource(queue, {
           batchSize: BATCH_SIZE,
           maxBatchingWindow: MAX_BATCHING_WINDOW,
           reportBatchItemFailures: true,
-          maxConcurrency: 2,
+          maxConcurrency: EVENT_SOURCE_MAX_CONCURRENCY,
         }),
       );
     }
@@ -253,6 +299,7 @@ export class EksJoinRemediator extends Construct {
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
+      'dynamodb:BatchGetItem',
     );
     // Re-queuing what is not yet due (a join window longer than the 900 s delivery delay).
     this.queue.grantSendMessages(this.role);
@@ -269,29 +316,16 @@ export class EksJoinRemediator extends Construct {
         }),
     );
 
-    // Alarms, to the same topic --------------------------------------------------------------------------
-    const alarmAction = new SnsAction(this.topic);
-    new Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription:
-        'eks-join-remediator: events reached the dead-letter queue (a check failed repeatedly, or EventBridge could not deliver). Inspect and redrive them.',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(5),
-        statistic: 'Maximum',
-      }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(alarmAction);
-    new Alarm(this, 'FunctionErrorAlarm', {
-      alarmDescription:
-        'eks-join-remediator: the join-check function failed (crash, timeout or bad configuration). See its log group.',
-      metric: this.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(alarmAction);
+    // Alarms, to the same topic (alarms.ts; docs/operations.md says what to do for each) ---------------
+    this.alarms = addAlarms(this, {
+      topic: this.topic,
+      function: this.function,
+      logGroup: this.function.logGroup,
+      launchQueue: this.queue,
+      launchDelay,
+      preflightQueue: this.preflightQueue,
+      deadLetterQueue: this.deadLetterQueue,
+    });
 
     this.acknowledgeNagFindings();
   }

@@ -96,7 +96,10 @@ export function readStatements(stack: Stack, config: DeploymentConfig): PolicySt
   ];
 }
 
-/** The remediation writes of issue 3; none under policy notify or off. */
+/**
+ * The remediation writes of issue 3; none under policy notify or off, and eks:UpdateNodegroupConfig only
+ * with the scale-cycle strategy.
+ */
 export function remediationStatements(stack: Stack, config: DeploymentConfig): PolicyStatement[] {
   if (!grantsWrites(config)) return [];
   const routeTables = arn(stack, 'ec2', 'route-table', '*');
@@ -125,6 +128,25 @@ export function remediationStatements(stack: Stack, config: DeploymentConfig): P
       ],
       conditions: { StringEquals: { 'aws:ResourceTag/eks:cluster-name': [...config.clusters] } },
     }),
+    ...scaleCycleStatements(stack, config),
+  ];
+}
+
+/**
+ * `scale-cycle` only (RECYCLE_STRATEGY; replace-unjoined never calls it): desired size 0 and back, on the
+ * managed nodegroups of the watched clusters, named by ARN (`nodegroup/CLUSTER/…`, this account
+ * and region). Remediation always has watched clusters (parseDeploymentConfig refuses dry-run or remediate
+ * without them), so the ARNs never widen to every cluster.
+ *
+ * No `aws:ResourceTag/eks:cluster-name` condition: EKS sets that tag on a managed nodegroup's Auto
+ * Scaling group and instances (ReplaceUnjoinedInstances relies on it there), not on the nodegroup
+ * resource, whose tags are only the ones people give it. On this action the condition would deny
+ * every scale-cycle (ACCESS_DENIED at the first scale-down), and it would add nothing the ARN does not
+ * already say: the nodegroup ARN names its cluster.
+ */
+export function scaleCycleStatements(stack: Stack, config: DeploymentConfig): PolicyStatement[] {
+  if (!grantsWrites(config) || config.recycleStrategy !== 'scale-cycle') return [];
+  return [
     new PolicyStatement({
       sid: 'ScaleCycleNodegroups',
       actions: ['eks:UpdateNodegroupConfig'],

@@ -132,10 +132,33 @@ describe('IAM', () => {
 
   it('under dry-run and remediate the role may make exactly the writes of issue 3', () => {
     for (const policy of ['dry-run', 'remediate'] as const) {
-      const { template } = synthStack({ policy, clusters: ['eks-workshop'] });
+      const { template } = synthStack({ policy, clusters: ['eks-workshop'], recycleStrategy: 'scale-cycle' });
       const writes = allowedActions(template).filter((a) => /^(ec2|autoscaling|eks):/.test(a) && !isRead(a));
       expect(writes.sort()).toEqual([...REMEDIATION_WRITES].sort());
     }
+  });
+
+  it('may change a nodegroup’s scaling (eks:UpdateNodegroupConfig) only with the scale-cycle strategy', () => {
+    for (const recycleStrategy of [undefined, 'replace-unjoined'] as const) {
+      const { template } = synthStack({
+        policy: 'remediate',
+        clusters: ['eks-workshop'],
+        ...(recycleStrategy && { recycleStrategy }),
+      });
+      const writes = allowedActions(template).filter((a) => /^(ec2|autoscaling|eks):/.test(a) && !isRead(a));
+      expect(writes.sort(), String(recycleStrategy)).toEqual(
+        ['autoscaling:TerminateInstanceInAutoScalingGroup', 'ec2:CreateRoute', 'ec2:ReplaceRoute'].sort(),
+      );
+      expect(statementWithSid(template, 'ScaleCycleNodegroups')).toBeUndefined();
+    }
+    const { template } = synthStack({
+      policy: 'remediate',
+      clusters: ['eks-workshop'],
+      recycleStrategy: 'scale-cycle',
+    });
+    expect(allowedActions(template)).toContain('eks:UpdateNodegroupConfig');
+    // eks:DescribeNodegroup stays a read of the watched clusters, whatever the strategy.
+    expect(statementWithSid(template, 'ReadWatchedNodegroups')?.Action).toBe('eks:DescribeNodegroup');
   });
 
   it('patches route tables only in the configured VPCs (ec2:Vpc)', () => {
@@ -166,9 +189,19 @@ describe('IAM', () => {
     });
   });
 
-  it("updates only the watched clusters' nodegroups, in this account and region", () => {
+  it("scale-cycle updates only the watched clusters' nodegroups, in this account and region", () => {
     const { template } = synthStack(FULL_SETTINGS);
-    const resources = asList(statementWithSid(template, 'ScaleCycleNodegroups')?.Resource);
+    const statement = statementWithSid(template, 'ScaleCycleNodegroups');
+    expect(statement?.Action).toBe('eks:UpdateNodegroupConfig');
+    // The ARN names the cluster. No aws:ResourceTag/eks:cluster-name condition: EKS puts that tag on the
+    // nodegroup's Auto Scaling group and instances, not on the nodegroup, so it would deny every call.
+    expect(statement?.Condition).toBeUndefined();
+    // Nothing else may call it.
+    const granting = identityStatements(template).filter(
+      ({ statement: s }) => s.Effect === 'Allow' && asList(s.Action).includes('eks:UpdateNodegroupConfig'),
+    );
+    expect(granting).toHaveLength(1);
+    const resources = asList(statement?.Resource);
     expect(resources).toHaveLength(2);
     for (const [i, cluster] of ['eks-workshop', 'prod_2'].entries()) {
       expect(resources[i]).toEqual({
@@ -267,6 +300,16 @@ describe('IAM', () => {
     const actions = allowedActions(template);
     expect(actions).toEqual(
       expect.arrayContaining(['sns:Publish', 'kms:GenerateDataKey*', 'dynamodb:PutItem']),
+    );
+    // The state store's calls: records, locks, alert claims, and the last checks read in batches.
+    expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual(
+      [
+        'dynamodb:BatchGetItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+      ].sort(),
     );
     for (const { statement } of identityStatements(template)) {
       const services = new Set(asList(statement.Action).map((a) => a.split(':')[0]));
