@@ -24,6 +24,8 @@ function sqsBatch(groups: string[], eventsPerGroup: number): SQSEvent {
     Array.from({ length: eventsPerGroup }, (_, n) => {
       const event = structuredClone(launchSample);
       event.id = `bench-${g}-${n}`;
+      // Launched now: due after any earlier check, so each burst is checked (not deduplicated away).
+      event.time = new Date().toISOString();
       event.detail.AutoScalingGroupName = group;
       return {
         messageId: `m-${g}-${n}`,

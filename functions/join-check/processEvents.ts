@@ -175,10 +175,12 @@ export async function processEvents(
     const { account, log } = portsFor(region);
     const owners = settings.groupOwners ?? new Map<string, { cluster: string; nodegroup: string }>();
     const ownerKey = (group: string) => `${region ?? ''}/${group}`;
-    const unknown = [...new Set(launches.map((l) => l.group))].filter((g) => !owners.has(ownerKey(g)));
+    const groups = [...new Set(launches.map((l) => l.group))];
+    const unknown = groups.filter((g) => !owners.has(ownerKey(g)));
     let tagsByGroup = new Map<string, Record<string, string>>();
     try {
-      if (unknown.length > 0) tagsByGroup = await account.describeGroupTags(unknown);
+      // The known groups too: the call costs the same, and the checks read them from the reader.
+      if (unknown.length > 0) tagsByGroup = await account.describeGroupTags(groups);
     } catch (error) {
       for (const l of launches) outcome.failed.push({ id: l.id, reason: messageOf(error) });
       continue;
