@@ -13,6 +13,7 @@ import { recordedActions, startRecording } from '../test/support/awsWrites.js';
 import { startKubernetesStub } from '../test/support/kubernetesStub.js';
 import { startMotoServer } from '../test/support/motoServer.js';
 import { buildSeedAccount } from '../test/support/seedAccount.js';
+import { sqsEventOf } from '../test/support/sqsEvent.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
@@ -20,32 +21,18 @@ process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 const launchSample = JSON.parse(readFileSync('events/asg-launch-successful.json', 'utf8'));
 
 function sqsBatch(groups: string[], eventsPerGroup: number): SQSEvent {
-  const records = groups.flatMap((group, g) =>
-    Array.from({ length: eventsPerGroup }, (_, n) => {
-      const event = structuredClone(launchSample);
-      event.id = `bench-${g}-${n}`;
-      // Launched now: due after any earlier check, so each burst is checked (not deduplicated away).
-      event.time = new Date().toISOString();
-      event.detail.AutoScalingGroupName = group;
-      return {
-        messageId: `m-${g}-${n}`,
-        receiptHandle: 'rh',
-        body: JSON.stringify(event),
-        attributes: {
-          ApproximateReceiveCount: '1',
-          SentTimestamp: '0',
-          SenderId: 'bench',
-          ApproximateFirstReceiveTimestamp: '0',
-        },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-west-2:123456789012:bench',
-        awsRegion: 'us-west-2',
-      };
-    }),
+  return sqsEventOf(
+    groups.flatMap((group, g) =>
+      Array.from({ length: eventsPerGroup }, (_, n) => {
+        const event = structuredClone(launchSample);
+        event.id = `bench-${g}-${n}`;
+        // Launched now: due after any earlier check, so each burst is checked (not deduplicated away).
+        event.time = new Date().toISOString();
+        event.detail.AutoScalingGroupName = group;
+        return event;
+      }),
+    ),
   );
-  return { Records: records };
 }
 
 async function awsCalls(): Promise<void> {

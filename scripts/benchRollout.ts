@@ -13,6 +13,7 @@ import { recordedActions, startRecording } from '../test/support/awsWrites.js';
 import { startKubernetesStub } from '../test/support/kubernetesStub.js';
 import { harnessClientConfig, startMotoServer } from '../test/support/motoServer.js';
 import { buildSeedAccount, createManagedNodegroup } from '../test/support/seedAccount.js';
+import { sqsEventOf } from '../test/support/sqsEvent.js';
 import { createStateTable } from '../test/support/stateTable.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -33,27 +34,6 @@ function launch(group: string, id: string, time: Date) {
     region: 'us-west-2',
     resources: [],
     detail: { AutoScalingGroupName: group, StatusCode: 'InProgress' },
-  };
-}
-
-function sqsEvent(events: ReturnType<typeof launch>[]): SQSEvent {
-  return {
-    Records: events.map((event) => ({
-      messageId: event.id,
-      receiptHandle: 'rh',
-      body: JSON.stringify(event),
-      attributes: {
-        ApproximateReceiveCount: '1',
-        SentTimestamp: '0',
-        SenderId: 'bench',
-        ApproximateFirstReceiveTimestamp: '0',
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-west-2:123456789012:bench',
-      awsRegion: 'us-west-2',
-    })),
   };
 }
 
@@ -111,7 +91,7 @@ try {
 
   // Checking the 30 nodegroups once: one batch, one launch each.
   const once = await measure([
-    sqsEvent(groups.map((g, n) => launch(g, `once-${n}`, new Date(Date.now() - 1000)))),
+    sqsEventOf(groups.map((g, n) => launch(g, `once-${n}`, new Date(Date.now() - 1000)))),
   ]);
 
   // The rollout: launched after that check, 10 per nodegroup, mixed across nodegroups, 30 batches of 10.
@@ -121,7 +101,8 @@ try {
     groups.map((g, n) => launch(g, `rollout-${round}-${n}`, launchedAt)),
   ).flat();
   const batches: SQSEvent[] = [];
-  for (let i = 0; i < events.length; i += BATCH_SIZE) batches.push(sqsEvent(events.slice(i, i + BATCH_SIZE)));
+  for (let i = 0; i < events.length; i += BATCH_SIZE)
+    batches.push(sqsEventOf(events.slice(i, i + BATCH_SIZE)));
   const rollout = await measure(batches);
 
   const ratio = rollout.calls / once.calls;
