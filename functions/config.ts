@@ -1,8 +1,7 @@
-import { ConfigError } from './core/errors.js';
-import type { RecycleStrategy } from './core/planRemediation.js';
-import { isPolicy } from './core/resolvePolicy.js';
-import type { RemediationSettings } from './core/runCheck.js';
-import type { Policy } from './core/types.js';
+import { isPolicy } from './core/check/resolvePolicy.js';
+import { ConfigError } from './core/model/errors.js';
+import type { RecycleStrategy, RemediationSettings } from './core/model/settings.js';
+import type { Policy } from './core/model/types.js';
 
 /** Everything the function reads from its environment, parsed and checked once. */
 export interface Config {

@@ -1,6 +1,6 @@
 import { Console } from 'node:console';
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { Log } from './core/ports.js';
+import type { Log } from './core/model/ports.js';
 
 /** The one structured logger of the function: JSON lines with the cluster and nodegroup as keys. */
 export const logger = new Logger({ serviceName: 'eks-join-remediator' });

@@ -7,7 +7,7 @@
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeRouteTablesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { formatAlert } from '../functions/alerts/formatAlert.js';
-import type { Report } from '../functions/core/types.js';
+import type { Report } from '../functions/core/model/types.js';
 import { type ReceivedAlert, readAlerts } from '../test/support/alertQueue.js';
 import { type KubernetesStub, startKubernetesStub } from '../test/support/kubernetesStub.js';
 import { harnessClientConfig, type MotoServer, startMotoServer } from '../test/support/motoServer.js';

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { AwsCallError } from '../core/errors.js';
-import { type AlertPublisher, type Log, silentLog } from '../core/ports.js';
-import type { NodegroupReport, Report } from '../core/types.js';
+import { AwsCallError } from '../core/model/errors.js';
+import { type AlertPublisher, type Log, silentLog } from '../core/model/ports.js';
+import type { NodegroupReport, Report } from '../core/model/types.js';
 import { formatAlert } from './formatAlert.js';
 
 export interface SnsAlertPublisherOptions {

@@ -8,7 +8,7 @@ import type {
   Policy,
   RemediationRecord,
   RouteAction,
-} from '../core/types.js';
+} from '../core/model/types.js';
 import { type Code, count, idList, unique } from './text.js';
 
 export function isRouteAction(a: Action): a is RouteAction {

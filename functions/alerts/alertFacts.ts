@@ -12,7 +12,7 @@ import type {
   Policy,
   Report,
   Severity,
-} from '../core/types.js';
+} from '../core/model/types.js';
 import { instanceIdsOf, isRouteAction } from './actionWords.js';
 import { count, idList, plain, unique } from './text.js';
 

@@ -11,7 +11,7 @@ import type {
   NodegroupReport,
   Report,
   Severity,
-} from '../core/types.js';
+} from '../core/model/types.js';
 import {
   actionWords,
   groupActions,

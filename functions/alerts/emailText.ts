@@ -6,7 +6,7 @@ import type {
   InstanceVerdict,
   NodegroupReport,
   Report,
-} from '../core/types.js';
+} from '../core/model/types.js';
 import {
   actionWords,
   groupActions,

@@ -1,5 +1,5 @@
 /** The JSON report for SQS and Lambda: whole when it fits, else cut in steps that keep it valid JSON. */
-import type { Action, NodegroupReport, Report } from '../core/types.js';
+import type { Action, NodegroupReport, Report } from '../core/model/types.js';
 import { JSON_TEXT_LIMITS } from './limits.js';
 import { clipCommands, clipText } from './text.js';
 

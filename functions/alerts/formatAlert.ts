@@ -11,7 +11,7 @@
  * This file composes the variants; each lives in a file of its own (alertFacts, chatNotification,
  * emailText, fitReportJson), with the caps in limits.
  */
-import type { NodegroupReport, Report, Severity } from '../core/types.js';
+import type { NodegroupReport, Report, Severity } from '../core/model/types.js';
 import { type AlertFacts, alertFacts } from './alertFacts.js';
 import { chatNotification } from './chatNotification.js';
 import { emailText } from './emailText.js';

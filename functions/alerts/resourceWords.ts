@@ -1,5 +1,5 @@
 /** Instances, nodes and route tables as a person reads them, and the commands that show them. */
-import type { Finding, InstanceVerdict, NodegroupReport, Report } from '../core/types.js';
+import type { Finding, InstanceVerdict, NodegroupReport, Report } from '../core/model/types.js';
 import type { Code } from './text.js';
 
 /** An instance that did not join (or whose membership is unknown): where it runs and since when. */

@@ -21,9 +21,9 @@ import {
   DescribeNodegroupCommand,
   paginateListNodegroups,
 } from '@aws-sdk/client-eks';
-import { AwsCallError, isAccessDenied, NotFoundError } from '../core/errors.js';
-import type { AccountReader } from '../core/ports.js';
-import type { Cluster, Instance, NetworkSnapshot, Nodegroup, PrefixList } from '../core/types.js';
+import { AwsCallError, isAccessDenied, NotFoundError } from '../core/model/errors.js';
+import type { AccountReader } from '../core/model/ports.js';
+import type { Cluster, Instance, NetworkSnapshot, Nodegroup, PrefixList } from '../core/model/types.js';
 import type { AwsClients } from './clients.js';
 import {
   routedPrefixListIds,

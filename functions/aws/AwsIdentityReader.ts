@@ -10,10 +10,10 @@ import {
   paginateListAttachedRolePolicies,
   paginateListRolePolicies,
 } from '@aws-sdk/client-iam';
-import { parseRoleArn, sameRole } from '../core/diagnoseNodeIdentity.js';
-import { AwsCallError, isAccessDenied } from '../core/errors.js';
-import { type IdentityReader, type Log, silentLog } from '../core/ports.js';
-import type { Cluster, Nodegroup, NodeIdentity } from '../core/types.js';
+import { parseRoleArn, sameRole } from '../core/diagnose/diagnoseNodeIdentity.js';
+import { AwsCallError, isAccessDenied } from '../core/model/errors.js';
+import { type IdentityReader, type Log, silentLog } from '../core/model/ports.js';
+import type { Cluster, Nodegroup, NodeIdentity } from '../core/model/types.js';
 import { AWS_AUTH, parseMapRolesArns } from '../kubernetes/awsAuth.js';
 import type { ConfigMapRead } from '../kubernetes/KubernetesNodeReader.js';
 

@@ -11,9 +11,9 @@ import {
   ReplaceRouteCommand,
 } from '@aws-sdk/client-ec2';
 import { DescribeNodegroupCommand, UpdateNodegroupConfigCommand } from '@aws-sdk/client-eks';
-import { AwsCallError } from '../core/errors.js';
-import type { InstanceState, RemediationWriter } from '../core/ports.js';
-import type { NatGateway, RouteTable } from '../core/types.js';
+import { AwsCallError } from '../core/model/errors.js';
+import type { InstanceState, RemediationWriter } from '../core/model/ports.js';
+import type { NatGateway, RouteTable } from '../core/model/types.js';
 import type { AwsClients } from './clients.js';
 import { toNatGateway, toRouteTable } from './mapEc2.js';
 

@@ -1,6 +1,6 @@
 import { GetQueueUrlCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { AwsCallError } from '../core/errors.js';
+import { AwsCallError } from '../core/model/errors.js';
 
 /** The message attribute that counts how often one launch was sent back (a Number, as a string). */
 export const REQUEUES_ATTRIBUTE = 'requeues';

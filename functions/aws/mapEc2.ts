@@ -26,7 +26,7 @@ import type {
   SecurityGroupRule,
   Subnet,
   VpcEndpoint,
-} from '../core/types.js';
+} from '../core/model/types.js';
 
 /** EC2 SDK shapes to the domain model: the only place that knows EC2's field names. */
 

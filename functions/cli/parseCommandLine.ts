@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { checkTopicArn, parseJoinWindow, parsePolicy } from '../config.js';
-import { ConfigError, UsageError } from '../core/errors.js';
-import type { Policy } from '../core/types.js';
+import { ConfigError, UsageError } from '../core/model/errors.js';
+import type { Policy } from '../core/model/types.js';
 
 export type Command =
   | { name: 'help' }

@@ -1,8 +1,9 @@
-import { JoinRemediatorError, NotFoundError } from '../core/errors.js';
-import { checkKey } from '../core/ports.js';
-import type { CheckPorts, CheckResult, RemediationSettings } from '../core/runCheck.js';
-import { runCheck } from '../core/runCheck.js';
-import type { Policy } from '../core/types.js';
+import { runCheck } from '../core/check/runCheck.js';
+import type { CheckPorts, CheckResult } from '../core/model/check.js';
+import { JoinRemediatorError, NotFoundError } from '../core/model/errors.js';
+import { checkKey } from '../core/model/ports.js';
+import type { RemediationSettings } from '../core/model/settings.js';
+import type { Policy } from '../core/model/types.js';
 import { nodegroupOfGroup, type ParsedEvent, type ParseOptions, parseEvent } from '../events/parseEvent.js';
 
 /** One unit of input: an SQS record (id = messageId) or a direct EventBridge event. */

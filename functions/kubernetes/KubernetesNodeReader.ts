@@ -14,9 +14,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { ConfigError, KubernetesCallError } from '../core/errors.js';
-import { type Log, type MembershipReader, silentLog } from '../core/ports.js';
-import type { Cluster, ClusterNode, Membership } from '../core/types.js';
+import { ConfigError, KubernetesCallError } from '../core/model/errors.js';
+import { type Log, type MembershipReader, silentLog } from '../core/model/ports.js';
+import type { Cluster, ClusterNode, Membership } from '../core/model/types.js';
 import { createEksToken } from './eksToken.js';
 
 const NODEGROUP_LABEL = 'eks.amazonaws.com/nodegroup';

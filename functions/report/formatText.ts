@@ -1,5 +1,5 @@
-import { describeRoute } from '../core/describeRoute.js';
-import { hasOpenProblem } from '../core/outcome.js';
+import { hasOpenProblem } from '../core/check/outcome.js';
+import { describeRoute } from '../core/model/describeRoute.js';
 import type {
   EgressSummary,
   Finding,
@@ -7,7 +7,7 @@ import type {
   NodegroupReport,
   Report,
   RouteTable,
-} from '../core/types.js';
+} from '../core/model/types.js';
 
 /**
  * The human report of `check`: it reads like the manual investigation it replaces — nodegroup,

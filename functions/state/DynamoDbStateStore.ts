@@ -8,9 +8,9 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { AwsCallError } from '../core/errors.js';
-import { type Clock, checkKey, type StateStore } from '../core/ports.js';
-import type { Action, RemediationRecord } from '../core/types.js';
+import { AwsCallError } from '../core/model/errors.js';
+import { type Clock, checkKey, type StateStore } from '../core/model/ports.js';
+import type { Action, RemediationRecord } from '../core/model/types.js';
 import {
   alertCutoff,
   alertExpiresAt,

@@ -1,5 +1,5 @@
-import { type Clock, checkKey, type StateStore } from '../core/ports.js';
-import type { RemediationRecord } from '../core/types.js';
+import { type Clock, checkKey, type StateStore } from '../core/model/ports.js';
+import type { RemediationRecord } from '../core/model/types.js';
 import { alertCutoff, lockExpired, lockExpiresAt, partitionKey, remediationSortKey } from './stateKeys.js';
 
 export interface MemoryStateStoreOptions {

@@ -1,6 +1,6 @@
 import type { AwsClients } from '../aws/clients.js';
 import type { Config } from '../config.js';
-import type { StateStore } from '../core/ports.js';
+import type { StateStore } from '../core/model/ports.js';
 import { DynamoDbStateStore } from './DynamoDbStateStore.js';
 import { MemoryStateStore } from './MemoryStateStore.js';
 

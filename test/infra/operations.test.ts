@@ -222,7 +222,10 @@ describe("metrics from the function's log", () => {
 
   it('read fields the function really writes: one JSON line with message, status and reasonCode at the top', () => {
     // The executor logs each action's outcome with this message and these keys.
-    const source = readFileSync(path.join(REPOSITORY_ROOT, 'functions/core/executePlan.ts'), 'utf8');
+    const source = readFileSync(
+      path.join(REPOSITORY_ROOT, 'functions/core/remediate/executePlan.ts'),
+      'utf8',
+    );
     const call = source.match(/log\.info\('remediation action', \{([^}]*)\}\)/)?.[1] ?? '';
     expect(call).toMatch(/\bstatus: result\.status\b/);
     expect(call).toMatch(/\breasonCode: result\.reasonCode\b/);

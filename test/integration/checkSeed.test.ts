@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteNatGatewayCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Report } from '../../functions/core/types.js';
+import type { Report } from '../../functions/core/model/types.js';
 import { readAlerts } from '../support/alertQueue.js';
 import {
   nonReadActions,

@@ -1,6 +1,6 @@
 import { DescribeInstancesCommand, DescribeRouteTablesCommand } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
-import type { NodegroupReport } from '../../functions/core/types.js';
+import type { NodegroupReport } from '../../functions/core/model/types.js';
 import { type ReceivedAlert, readAlerts } from '../support/alertQueue.js';
 import { recordedRequests } from '../support/awsWrites.js';
 import { REPEATED_CONTINUE } from '../support/kubernetesStub.js';

@@ -19,8 +19,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AwsAccountReader } from '../../functions/aws/AwsAccountReader.js';
 import { AwsIdentityReader } from '../../functions/aws/AwsIdentityReader.js';
 import type { AwsClients } from '../../functions/aws/clients.js';
-import { diagnoseNodegroupHealth, diagnoseNodeIdentity } from '../../functions/core/diagnoseNodeIdentity.js';
-import type { Cluster, Finding, Nodegroup, NodeIdentity } from '../../functions/core/types.js';
+import {
+  diagnoseNodegroupHealth,
+  diagnoseNodeIdentity,
+} from '../../functions/core/diagnose/diagnoseNodeIdentity.js';
+import type { Cluster, Finding, Nodegroup, NodeIdentity } from '../../functions/core/model/types.js';
 import { KubernetesNodeReader } from '../../functions/kubernetes/KubernetesNodeReader.js';
 import {
   awsAuthMapRoles,

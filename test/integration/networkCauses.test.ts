@@ -16,9 +16,9 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsAccountReader } from '../../functions/aws/AwsAccountReader.js';
 import { type AwsClients, createAwsClients } from '../../functions/aws/clients.js';
-import { diagnoseNetwork, subnetsOf } from '../../functions/core/diagnoseNetwork.js';
-import { planRemediation } from '../../functions/core/planRemediation.js';
-import type { Finding, NetworkSnapshot } from '../../functions/core/types.js';
+import { diagnoseNetwork, subnetsOf } from '../../functions/core/diagnose/diagnoseNetwork.js';
+import type { Finding, NetworkSnapshot } from '../../functions/core/model/types.js';
+import { planRemediation } from '../../functions/core/remediate/planRemediation.js';
 import {
   harnessClientConfig,
   type MotoServer,

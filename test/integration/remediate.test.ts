@@ -15,7 +15,7 @@ import {
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Action, NodegroupReport, Report, RouteAction } from '../../functions/core/types.js';
+import type { Action, NodegroupReport, Report, RouteAction } from '../../functions/core/model/types.js';
 import { readAlerts } from '../support/alertQueue.js';
 import { recordedActions, snapshotWritableState, startRecording } from '../support/awsWrites.js';
 import { type KubernetesStub, startKubernetesStub } from '../support/kubernetesStub.js';

@@ -14,7 +14,7 @@ import type {
   ReplaceInstancesAction,
   Report,
   ScaleCycleAction,
-} from '../../functions/core/types.js';
+} from '../../functions/core/model/types.js';
 import { readAlerts } from '../support/alertQueue.js';
 import { recordedRequests } from '../support/awsWrites.js';
 import type { AwsRequest } from '../support/faultProxy.js';

@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { CreateNodegroupCommand, EKSClient } from '@aws-sdk/client-eks';
 import { describe, expect, it } from 'vitest';
-import type { Report, RouteAction } from '../../functions/core/types.js';
+import type { Report, RouteAction } from '../../functions/core/model/types.js';
 import { readAlerts } from '../support/alertQueue.js';
 import { harnessClientConfig } from '../support/motoServer.js';
 import {

@@ -4,7 +4,7 @@
  */
 import { DescribeTimeToLiveCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AwsCallError } from '../../functions/core/errors.js';
+import { AwsCallError } from '../../functions/core/model/errors.js';
 import { DynamoDbStateStore } from '../../functions/state/DynamoDbStateStore.js';
 import { type MotoServer, startMotoServer } from '../support/motoServer.js';
 import { fakeClock, stateStoreContract } from '../support/stateStoreContract.js';

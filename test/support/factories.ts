@@ -7,7 +7,7 @@ import type {
   Route,
   RouteTable,
   Subnet,
-} from '../../functions/core/types.js';
+} from '../../functions/core/model/types.js';
 
 /** Small factories for the domain model, shaped like the seed's account (VPC 10.42.0.0/16, us-west-2). */
 

@@ -6,13 +6,13 @@
  * UPDATING after a scaling change and refuses another one until ACTIVE. Faults are injected per
  * operation: an error before the call takes effect, or a lost answer after it did.
  */
-import { AwsCallError } from '../../functions/core/errors.js';
+import { AwsCallError } from '../../functions/core/model/errors.js';
 import type {
   AccountReader,
   InstanceState,
   MembershipReader,
   RemediationWriter,
-} from '../../functions/core/ports.js';
+} from '../../functions/core/model/ports.js';
 import type {
   Cluster,
   Instance,
@@ -21,7 +21,7 @@ import type {
   NetworkSnapshot,
   Nodegroup,
   RouteTable,
-} from '../../functions/core/types.js';
+} from '../../functions/core/model/types.js';
 import type { FakeClock } from './stateStoreContract.js';
 
 export const FAKE_REGION = 'us-west-2';

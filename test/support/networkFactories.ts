@@ -6,7 +6,7 @@ import type {
   SecurityGroup,
   SecurityGroupRule,
   VpcEndpoint,
-} from '../../functions/core/types.js';
+} from '../../functions/core/model/types.js';
 import { cluster, NEW_SUBNET, PRIVATE_SUBNET, PUBLIC_SUBNET, seedNetwork, VPC } from './factories.js';
 
 /**

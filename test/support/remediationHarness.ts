@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
-import type { Action, NodegroupReport, Report } from '../../functions/core/types.js';
+import type { Action, NodegroupReport, Report } from '../../functions/core/model/types.js';
 import { recordedActions, startRecording } from './awsWrites.js';
 import { type FaultProxy, startFaultProxy } from './faultProxy.js';
 import { type KubernetesStub, type StubNode, startKubernetesStub } from './kubernetesStub.js';

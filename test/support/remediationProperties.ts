@@ -5,7 +5,7 @@
  * (to show that each property can fail).
  */
 import fc from 'fast-check';
-import type { Action, RouteAction } from '../../functions/core/types.js';
+import type { Action, RouteAction } from '../../functions/core/model/types.js';
 import {
   clusterSubnets,
   deadNatRoute,

@@ -10,9 +10,10 @@
  */
 import fc from 'fast-check';
 import { alertFacts } from '../../functions/alerts/alertFacts.js';
-import type { AlertPublisher } from '../../functions/core/ports.js';
-import { silentLog } from '../../functions/core/ports.js';
-import { type CheckRequest, type CheckResult, runCheck } from '../../functions/core/runCheck.js';
+import { runCheck } from '../../functions/core/check/runCheck.js';
+import type { CheckRequest, CheckResult } from '../../functions/core/model/check.js';
+import type { AlertPublisher } from '../../functions/core/model/ports.js';
+import { silentLog } from '../../functions/core/model/ports.js';
 import type {
   NatGateway,
   NetworkSnapshot,
@@ -22,7 +23,7 @@ import type {
   Route,
   RouteTable,
   RouteTarget,
-} from '../../functions/core/types.js';
+} from '../../functions/core/model/types.js';
 import { MemoryStateStore } from '../../functions/state/MemoryStateStore.js';
 import {
   FAKE_REGION,

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
-import type { Clock, StateStore } from '../../functions/core/ports.js';
-import type { RemediationRecord } from '../../functions/core/types.js';
+import type { Clock, StateStore } from '../../functions/core/model/ports.js';
+import type { RemediationRecord } from '../../functions/core/model/types.js';
 
 export interface FakeClock extends Clock {
   set(iso: string): void;

@@ -6,7 +6,7 @@ import {
   parsePolicy,
   remediationSettings,
 } from '../../functions/config.js';
-import { ConfigError } from '../../functions/core/errors.js';
+import { ConfigError } from '../../functions/core/model/errors.js';
 
 const TOPIC = 'arn:aws:sns:us-west-2:123456789012:eks-join-remediator-alerts';
 

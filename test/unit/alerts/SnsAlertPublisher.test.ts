@@ -8,9 +8,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { formatAlert } from '../../../functions/alerts/formatAlert.js';
 import { SnsAlertPublisher } from '../../../functions/alerts/SnsAlertPublisher.js';
-import { AwsCallError } from '../../../functions/core/errors.js';
-import type { Log } from '../../../functions/core/ports.js';
-import type { NodegroupReport, Report } from '../../../functions/core/types.js';
+import { AwsCallError } from '../../../functions/core/model/errors.js';
+import type { Log } from '../../../functions/core/model/ports.js';
+import type { NodegroupReport, Report } from '../../../functions/core/model/types.js';
 
 const sns = mockClient(SNSClient);
 

@@ -7,7 +7,6 @@ import {
   SNS_MAX_MESSAGE_BYTES,
   threadIdFor,
 } from '../../../functions/alerts/formatAlert.js';
-import { withReason } from '../../../functions/core/reasons.js';
 import type {
   Action,
   ActionStatus,
@@ -24,7 +23,8 @@ import type {
   RouteTable,
   ScaleCycleAction,
   Severity,
-} from '../../../functions/core/types.js';
+} from '../../../functions/core/model/types.js';
+import { withReason } from '../../../functions/core/remediate/reasons.js';
 
 // The seed: a nodegroup whose only instance sits in a subnet whose route table lacks 0.0.0.0/0.
 const INSTANCE_ID = 'i-0a1b2c3d4e5f60718';

@@ -50,8 +50,8 @@ import {
   toSecurityGroupRule,
   toVpcEndpoint,
 } from '../../../functions/aws/mapEc2.js';
-import { AwsCallError, NotFoundError } from '../../../functions/core/errors.js';
-import type { RouteTarget } from '../../../functions/core/types.js';
+import { AwsCallError, NotFoundError } from '../../../functions/core/model/errors.js';
+import type { RouteTarget } from '../../../functions/core/model/types.js';
 import { mockedClients } from '../../support/sdkClients.js';
 
 const eksMock = mockClient(EKSClient);

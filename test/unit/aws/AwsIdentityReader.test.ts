@@ -15,8 +15,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { AwsIdentityReader, type ConfigMapReader } from '../../../functions/aws/AwsIdentityReader.js';
-import { AwsCallError } from '../../../functions/core/errors.js';
-import type { Cluster } from '../../../functions/core/types.js';
+import { AwsCallError } from '../../../functions/core/model/errors.js';
+import type { Cluster } from '../../../functions/core/model/types.js';
 import type { ConfigMapRead } from '../../../functions/kubernetes/KubernetesNodeReader.js';
 import { cluster, nodegroup } from '../../support/factories.js';
 import { awsAuthMapRoles } from '../../support/kubernetesStub.js';

@@ -29,7 +29,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AwsRemediationWriter } from '../../../functions/aws/AwsRemediationWriter.js';
-import { AwsCallError } from '../../../functions/core/errors.js';
+import { AwsCallError } from '../../../functions/core/model/errors.js';
 import { mockedClients } from '../../support/sdkClients.js';
 
 const ec2Mock = mockClient(EC2Client);

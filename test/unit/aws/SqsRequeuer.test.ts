@@ -2,7 +2,7 @@ import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/clie
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { REQUEUES_ATTRIBUTE, requeuesOf, SqsRequeuer } from '../../../functions/aws/SqsRequeuer.js';
-import { AwsCallError } from '../../../functions/core/errors.js';
+import { AwsCallError } from '../../../functions/core/model/errors.js';
 
 const sqs = mockClient(SQSClient);
 

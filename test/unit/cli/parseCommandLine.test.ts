@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCommandLine, USAGE } from '../../../functions/cli/parseCommandLine.js';
-import { UsageError } from '../../../functions/core/errors.js';
+import { UsageError } from '../../../functions/core/model/errors.js';
 
 const TOPIC = 'arn:aws:sns:us-west-2:123456789012:eks-join-remediator-alerts';
 

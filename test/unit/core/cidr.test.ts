@@ -6,7 +6,7 @@ import {
   parseIpv4,
   rangesOverlap,
   subtractRange,
-} from '../../../functions/core/cidr.js';
+} from '../../../functions/core/diagnose/cidr.js';
 
 describe('cidr', () => {
   it('parses addresses and rejects what is not one', () => {

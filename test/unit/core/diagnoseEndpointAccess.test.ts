@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { diagnoseEndpointAccess } from '../../../functions/core/diagnoseEndpointAccess.js';
-import type { Cluster, Instance, NetworkSnapshot } from '../../../functions/core/types.js';
+import { diagnoseEndpointAccess } from '../../../functions/core/diagnose/diagnoseEndpointAccess.js';
+import type { Cluster, Instance, NetworkSnapshot } from '../../../functions/core/model/types.js';
 import {
   IGW,
   instance,

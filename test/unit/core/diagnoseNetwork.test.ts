@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { diagnoseNetwork, subnetsOf } from '../../../functions/core/diagnoseNetwork.js';
-import type { Cluster, NetworkSnapshot } from '../../../functions/core/types.js';
+import { diagnoseNetwork, subnetsOf } from '../../../functions/core/diagnose/diagnoseNetwork.js';
+import type { Cluster, NetworkSnapshot } from '../../../functions/core/model/types.js';
 import {
   IGW,
   instance,

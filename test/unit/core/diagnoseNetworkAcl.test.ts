@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ALL_IPV4 } from '../../../functions/core/cidr.js';
+import { ALL_IPV4 } from '../../../functions/core/diagnose/cidr.js';
 import {
   diagnoseNetworkAcl,
   evaluateNetworkAcl,
   freeRuleNumber,
   HTTPS_OUT,
   HTTPS_RETURN,
-} from '../../../functions/core/diagnoseNetworkAcl.js';
-import type { Cluster, NetworkAclEntry, NetworkSnapshot } from '../../../functions/core/types.js';
+} from '../../../functions/core/diagnose/diagnoseNetworkAcl.js';
+import type { Cluster, NetworkAclEntry, NetworkSnapshot } from '../../../functions/core/model/types.js';
 import { NEW_SUBNET, PRIVATE_SUBNET, PUBLIC_SUBNET } from '../../support/factories.js';
 import {
   defaultAcl,

@@ -5,8 +5,8 @@ import {
   parseRoleArn,
   roleNameFromArn,
   sameRole,
-} from '../../../functions/core/diagnoseNodeIdentity.js';
-import type { Cluster, NodeIdentity } from '../../../functions/core/types.js';
+} from '../../../functions/core/diagnose/diagnoseNodeIdentity.js';
+import type { Cluster, NodeIdentity } from '../../../functions/core/model/types.js';
 import { cluster, nodegroup } from '../../support/factories.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/eks-workshop-node-role';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { diagnoseRouting } from '../../../functions/core/diagnoseRouting.js';
-import { effectiveRouteTable } from '../../../functions/core/effectiveRouteTable.js';
+import { diagnoseRouting } from '../../../functions/core/diagnose/diagnoseRouting.js';
+import { effectiveRouteTable } from '../../../functions/core/diagnose/effectiveRouteTable.js';
 import {
   IGW,
   instance,

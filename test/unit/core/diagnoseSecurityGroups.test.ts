@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { diagnoseSecurityGroups } from '../../../functions/core/diagnoseSecurityGroups.js';
-import type { Cluster, Instance, NetworkSnapshot, SecurityGroupRule } from '../../../functions/core/types.js';
+import { diagnoseSecurityGroups } from '../../../functions/core/diagnose/diagnoseSecurityGroups.js';
+import type {
+  Cluster,
+  Instance,
+  NetworkSnapshot,
+  SecurityGroupRule,
+} from '../../../functions/core/model/types.js';
 import { instance, NEW_SUBNET, PRIVATE_SUBNET } from '../../support/factories.js';
 import {
   CLUSTER_SG,

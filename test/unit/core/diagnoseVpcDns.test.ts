@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { diagnoseVpcDns } from '../../../functions/core/diagnoseVpcDns.js';
-import type { Cluster, NetworkSnapshot } from '../../../functions/core/types.js';
+import { diagnoseVpcDns } from '../../../functions/core/diagnose/diagnoseVpcDns.js';
+import type { Cluster, NetworkSnapshot } from '../../../functions/core/model/types.js';
 import { VPC } from '../../support/factories.js';
 import { fullNetwork, privateCluster, publicCluster, REGION } from '../../support/networkFactories.js';
 

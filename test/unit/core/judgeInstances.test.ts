@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { judgeInstances, unjoined } from '../../../functions/core/judgeInstances.js';
-import type { Membership } from '../../../functions/core/types.js';
+import { judgeInstances, unjoined } from '../../../functions/core/diagnose/judgeInstances.js';
+import type { Membership } from '../../../functions/core/model/types.js';
 import { instance } from '../../support/factories.js';
 
 const now = new Date('2026-11-26T10:00:00Z');

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { diagnoseRouting } from '../../../functions/core/diagnoseRouting.js';
-import { evaluateLoopGuard } from '../../../functions/core/loopGuard.js';
-import { type PlanInput, planRemediation } from '../../../functions/core/planRemediation.js';
+import { diagnoseRouting } from '../../../functions/core/diagnose/diagnoseRouting.js';
 import type {
   Action,
   InstanceVerdict,
   NetworkSnapshot,
   RemediationRecord,
   RouteAction,
-} from '../../../functions/core/types.js';
+} from '../../../functions/core/model/types.js';
+import { evaluateLoopGuard } from '../../../functions/core/remediate/loopGuard.js';
+import { type PlanInput, planRemediation } from '../../../functions/core/remediate/planRemediation.js';
 import {
   IGW,
   instance,

@@ -5,9 +5,9 @@
  * account.
  */
 import { describe, expect, it } from 'vitest';
-import { type AlertPublisher, silentLog } from '../../../functions/core/ports.js';
-import { runCheck } from '../../../functions/core/runCheck.js';
-import type { NodegroupReport, RemediationRecord } from '../../../functions/core/types.js';
+import { runCheck } from '../../../functions/core/check/runCheck.js';
+import { type AlertPublisher, silentLog } from '../../../functions/core/model/ports.js';
+import type { NodegroupReport, RemediationRecord } from '../../../functions/core/model/types.js';
 import { MemoryStateStore } from '../../../functions/state/MemoryStateStore.js';
 import { NAT, NEW_SUBNET, PRIVATE_SUBNET, PUBLIC_SUBNET, seedNetwork } from '../../support/factories.js';
 import { FakeAccount, type FakeAccountSpec } from '../../support/fakeAccount.js';

@@ -4,13 +4,13 @@
  * breakage must find a counterexample. A property that cannot fail proves nothing.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type * as ChooseNat from '../../../functions/core/chooseNatGateway.js';
-import type * as Egress from '../../../functions/core/egress.js';
-import type * as ExecutePlan from '../../../functions/core/executePlan.js';
-import type * as JudgeInstances from '../../../functions/core/judgeInstances.js';
-import type * as PlanRemediation from '../../../functions/core/planRemediation.js';
-import type * as PlanRoute from '../../../functions/core/planRoute.js';
-import type { Route } from '../../../functions/core/types.js';
+import type * as ChooseNat from '../../../functions/core/diagnose/chooseNatGateway.js';
+import type * as Egress from '../../../functions/core/diagnose/egress.js';
+import type * as JudgeInstances from '../../../functions/core/diagnose/judgeInstances.js';
+import type { Route } from '../../../functions/core/model/types.js';
+import type * as ExecutePlan from '../../../functions/core/remediate/executePlan.js';
+import type * as PlanRemediation from '../../../functions/core/remediate/planRemediation.js';
+import type * as PlanRoute from '../../../functions/core/remediate/planRoute.js';
 import type * as MemoryStore from '../../../functions/state/MemoryStateStore.js';
 import { checkProperty, type PropertyName } from '../../support/remediationProperties.js';
 
@@ -30,7 +30,7 @@ type Mutant =
 const mutant = vi.hoisted(() => ({ current: 'none' as string, calls: 0 }));
 const is = (name: Mutant) => mutant.current === name;
 
-vi.mock('../../../functions/core/egress.js', async (importOriginal) => {
+vi.mock('../../../functions/core/diagnose/egress.js', async (importOriginal) => {
   const real = await importOriginal<typeof Egress>();
   return {
     ...real,
@@ -55,7 +55,7 @@ vi.mock('../../../functions/core/egress.js', async (importOriginal) => {
   };
 });
 
-vi.mock('../../../functions/core/planRoute.js', async (importOriginal) => {
+vi.mock('../../../functions/core/remediate/planRoute.js', async (importOriginal) => {
   const real = await importOriginal<typeof PlanRoute>();
   return {
     ...real,
@@ -89,7 +89,7 @@ vi.mock('../../../functions/core/planRoute.js', async (importOriginal) => {
   };
 });
 
-vi.mock('../../../functions/core/chooseNatGateway.js', async (importOriginal) => {
+vi.mock('../../../functions/core/diagnose/chooseNatGateway.js', async (importOriginal) => {
   const real = await importOriginal<typeof ChooseNat>();
   return {
     ...real,
@@ -103,7 +103,7 @@ vi.mock('../../../functions/core/chooseNatGateway.js', async (importOriginal) =>
   };
 });
 
-vi.mock('../../../functions/core/judgeInstances.js', async (importOriginal) => {
+vi.mock('../../../functions/core/diagnose/judgeInstances.js', async (importOriginal) => {
   const real = await importOriginal<typeof JudgeInstances>();
   return {
     ...real,
@@ -133,7 +133,7 @@ vi.mock('../../../functions/state/MemoryStateStore.js', async (importOriginal) =
   return { ...real, MemoryStateStore: FirstWriteWins };
 });
 
-vi.mock('../../../functions/core/planRemediation.js', async (importOriginal) => {
+vi.mock('../../../functions/core/remediate/planRemediation.js', async (importOriginal) => {
   const real = await importOriginal<typeof PlanRemediation>();
   return {
     ...real,
@@ -151,7 +151,7 @@ vi.mock('../../../functions/core/planRemediation.js', async (importOriginal) => 
   };
 });
 
-vi.mock('../../../functions/core/executePlan.js', async (importOriginal) => {
+vi.mock('../../../functions/core/remediate/executePlan.js', async (importOriginal) => {
   const real = await importOriginal<typeof ExecutePlan>();
   return {
     ...real,

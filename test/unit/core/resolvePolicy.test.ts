@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { POLICY_TAG, resolvePolicy } from '../../../functions/core/resolvePolicy.js';
+import { POLICY_TAG, resolvePolicy } from '../../../functions/core/check/resolvePolicy.js';
 
 const none = {};
 

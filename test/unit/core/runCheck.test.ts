@@ -1,11 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
-import { AwsCallError, NotFoundError } from '../../../functions/core/errors.js';
-import { exitCodeFor } from '../../../functions/core/outcome.js';
-import type { AccountReader, AlertPublisher, MembershipReader } from '../../../functions/core/ports.js';
-import { silentLog } from '../../../functions/core/ports.js';
-import { POLICY_TAG } from '../../../functions/core/resolvePolicy.js';
-import { type CheckRequest, runCheck } from '../../../functions/core/runCheck.js';
-import type { Instance, Membership, Nodegroup } from '../../../functions/core/types.js';
+import { exitCodeFor } from '../../../functions/core/check/outcome.js';
+import { POLICY_TAG } from '../../../functions/core/check/resolvePolicy.js';
+import { runCheck } from '../../../functions/core/check/runCheck.js';
+import type { CheckRequest } from '../../../functions/core/model/check.js';
+import { AwsCallError, NotFoundError } from '../../../functions/core/model/errors.js';
+import type { AccountReader, AlertPublisher, MembershipReader } from '../../../functions/core/model/ports.js';
+import { silentLog } from '../../../functions/core/model/ports.js';
+import type { Instance, Membership, Nodegroup } from '../../../functions/core/model/types.js';
 import { MemoryStateStore } from '../../../functions/state/MemoryStateStore.js';
 import { cluster, instance, nodegroup, PRIVATE_SUBNET, seedNetwork } from '../../support/factories.js';
 

@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { silentLog } from '../../../functions/core/ports.js';
-import type { CheckPorts } from '../../../functions/core/runCheck.js';
+import type { CheckPorts } from '../../../functions/core/model/check.js';
+import { silentLog } from '../../../functions/core/model/ports.js';
 import {
   type IncomingEvent,
   type ProcessSettings,

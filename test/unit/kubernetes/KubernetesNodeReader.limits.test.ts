@@ -6,8 +6,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../functions/core/errors.js';
-import { judgeInstances } from '../../../functions/core/judgeInstances.js';
+import { judgeInstances } from '../../../functions/core/diagnose/judgeInstances.js';
+import { ConfigError } from '../../../functions/core/model/errors.js';
 import {
   DEFAULT_MAX_RESPONSE_BYTES,
   KubernetesNodeReader,

@@ -1,9 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ConfigError, KubernetesCallError } from '../../../functions/core/errors.js';
-import { judgeInstances } from '../../../functions/core/judgeInstances.js';
-import type { Membership } from '../../../functions/core/types.js';
+import { judgeInstances } from '../../../functions/core/diagnose/judgeInstances.js';
+import { ConfigError, KubernetesCallError } from '../../../functions/core/model/errors.js';
+import type { Membership } from '../../../functions/core/model/types.js';
 import { KubernetesNodeReader, parseProviderId } from '../../../functions/kubernetes/KubernetesNodeReader.js';
 import { instance } from '../../support/factories.js';
 import { type KubernetesStub, STUB_CREDENTIALS, startKubernetesStub } from '../../support/kubernetesStub.js';

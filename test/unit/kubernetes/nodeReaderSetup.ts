@@ -1,7 +1,7 @@
 /** Setup shared by the KubernetesNodeReader tests: the cluster the stub plays, and a one-answer server. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Cluster } from '../../../functions/core/types.js';
+import type { Cluster } from '../../../functions/core/model/types.js';
 import { STUB_CREDENTIALS } from '../../support/kubernetesStub.js';
 
 export const credentials = async () => STUB_CREDENTIALS;

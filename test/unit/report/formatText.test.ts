@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { silentLog } from '../../../functions/core/ports.js';
-import { runCheck } from '../../../functions/core/runCheck.js';
-import type { Report } from '../../../functions/core/types.js';
+import { runCheck } from '../../../functions/core/check/runCheck.js';
+import { silentLog } from '../../../functions/core/model/ports.js';
+import type { Report } from '../../../functions/core/model/types.js';
 import { formatText } from '../../../functions/report/formatText.js';
 import { MemoryStateStore } from '../../../functions/state/MemoryStateStore.js';
 import { cluster, instance, nodegroup, PRIVATE_SUBNET, seedNetwork } from '../../support/factories.js';

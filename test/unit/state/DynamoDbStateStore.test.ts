@@ -13,8 +13,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { AwsCallError } from '../../../functions/core/errors.js';
-import type { RemediationRecord } from '../../../functions/core/types.js';
+import { AwsCallError } from '../../../functions/core/model/errors.js';
+import type { RemediationRecord } from '../../../functions/core/model/types.js';
 import { DynamoDbStateStore } from '../../../functions/state/DynamoDbStateStore.js';
 import { fakeClock } from '../../support/stateStoreContract.js';
 

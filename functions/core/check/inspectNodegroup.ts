@@ -1,0 +1,196 @@
+import { diagnoseNetwork, subnetsOf } from '../diagnose/diagnoseNetwork.js';
+import { diagnoseNodegroupHealth, diagnoseNodeIdentity } from '../diagnose/diagnoseNodeIdentity.js';
+import { effectiveRouteTable } from '../diagnose/effectiveRouteTable.js';
+import { analyseEgress, summariseEgress } from '../diagnose/egress.js';
+import { judgeInstances, unjoined } from '../diagnose/judgeInstances.js';
+import { membershipFinding, nodesNotJoinedFinding } from '../diagnose/membershipFindings.js';
+import type { AccountReader, IdentityReader, Log, MembershipReader } from '../model/ports.js';
+import type {
+  Cluster,
+  Finding,
+  Instance,
+  InstanceVerdict,
+  Membership,
+  NetworkSnapshot,
+  Nodegroup,
+  NodegroupReport,
+  Policy,
+  RouteTable,
+} from '../model/types.js';
+import { resolvePolicy } from './resolvePolicy.js';
+
+/** What one nodegroup looks like now: the report so far, and the snapshot the plan is made from. */
+export interface Inspection {
+  cluster: Cluster;
+  nodegroup: Nodegroup;
+  report: NodegroupReport;
+  instances: Instance[];
+  verdicts: InstanceVerdict[];
+  networks: NetworkSnapshot[];
+}
+
+/** Reads one nodegroup and diagnoses it: policy, membership verdicts, findings. No writes. */
+export async function inspectNodegroup(
+  cluster: Cluster,
+  nodegroup: Nodegroup,
+  policy: Policy,
+  request: { joinWindowSeconds: number; preflight?: boolean },
+  ports: { account: AccountReader; membership: MembershipReader; identity?: IdentityReader; log: Log },
+  now: Date,
+): Promise<Inspection> {
+  const { account, membership, log } = ports;
+  const name = nodegroup.name;
+  const keys = { cluster: cluster.name, nodegroup: name };
+  const report = emptyReport(nodegroup, policy);
+  const inspection: Inspection = { cluster, nodegroup, report, instances: [], verdicts: [], networks: [] };
+  if (policy === 'off') {
+    log.info('policy is off: not checked', keys);
+    return inspection;
+  }
+
+  const instances = await account.describeGroupInstances(nodegroup.autoScalingGroupNames);
+  // No instance, nothing to match: spare the Kubernetes API the call.
+  const nodes: Membership =
+    instances.length > 0
+      ? await membership.listNodes(
+          cluster,
+          name,
+          instances.map((i) => i.instanceId),
+        )
+      : { kind: 'known', nodes: [] };
+  const verdicts = judgeInstances(instances, nodes, now, request.joinWindowSeconds);
+  const findings: Finding[] = [];
+  const accessFinding = membershipFinding(cluster, nodes);
+  if (accessFinding) findings.push(accessFinding);
+
+  findings.push(...diagnoseNodegroupHealth({ region: cluster.region, nodegroup }));
+
+  // The causes are looked for when an instance is stranded, or at preflight before any has to be.
+  const stranded = unjoined(verdicts);
+  let networks: NetworkSnapshot[] = [];
+  if (stranded.length > 0 || request.preflight) {
+    const strandedIds = new Set(stranded.map((v) => v.instanceId));
+    const diagnosis = await diagnoseSubnets(
+      cluster,
+      instances.filter((i) => strandedIds.has(i.instanceId)),
+      request.preflight ? nodegroup.subnetIds : [],
+      account,
+    );
+    const identity = await ports.identity?.readNodeIdentity(cluster, nodegroup);
+    findings.push(...diagnosis.findings, ...diagnoseNodeIdentity({ cluster, nodegroup, identity }));
+    if (stranded.length > 0) {
+      findings.push(nodesNotJoinedFinding(nodegroup, stranded, request.joinWindowSeconds, cluster.region));
+    }
+    if (diagnosis.routeTables.length > 0) {
+      report.routeTables = diagnosis.routeTables;
+      report.egress = Object.fromEntries(
+        diagnosis.routeTables.map((t) => {
+          const network = diagnosis.networks.find((n) => n.vpcId === t.vpcId) ?? diagnosis.networks[0];
+          return [t.routeTableId, summariseEgress(analyseEgress(t, network as NetworkSnapshot))];
+        }),
+      );
+    }
+    networks = diagnosis.networks;
+  }
+  report.instances = verdicts;
+  report.findings = mergeFindings(findings);
+  log.info('nodegroup checked', {
+    ...keys,
+    policy,
+    instances: verdicts.length,
+    pending: verdicts.filter((v) => v.pending).length,
+    unjoined: stranded.length,
+    findings: findings.map((f) => f.code),
+  });
+  return { ...inspection, instances, verdicts, networks };
+}
+
+/** The nodegroup's policy: the CLI flag, else its tag, else the cluster's tag, else the account default. */
+export function nodegroupPolicy(
+  cluster: Cluster,
+  nodegroup: Nodegroup,
+  request: { policyOverride?: Policy; defaultPolicy: Policy },
+  log: Log,
+): Policy {
+  const resolved = resolvePolicy({
+    explicit: request.policyOverride,
+    nodegroupTags: nodegroup.tags,
+    clusterTags: cluster.tags,
+    accountDefault: request.defaultPolicy,
+  });
+  if (resolved.invalidTag) {
+    log.warn('ignoring a policy tag that is not a policy', {
+      cluster: cluster.name,
+      nodegroup: nodegroup.name,
+      ...resolved.invalidTag,
+    });
+  }
+  return resolved.policy;
+}
+
+export function emptyReport(nodegroup: Nodegroup, policy: Policy): NodegroupReport {
+  return {
+    name: nodegroup.name,
+    ...(nodegroup.arn && { arn: nodegroup.arn }),
+    policy,
+    status: nodegroup.status,
+    autoScalingGroups: nodegroup.autoScalingGroupNames,
+    instances: [],
+    findings: [],
+    actions: [],
+  };
+}
+
+/**
+ * Network diagnosis, one network read per VPC: the subnets of the stranded instances, and at preflight
+ * the nodegroup's own subnets (in the cluster VPC), judged without instances.
+ */
+async function diagnoseSubnets(
+  cluster: Cluster,
+  instances: Instance[],
+  preflightSubnetIds: string[],
+  account: AccountReader,
+): Promise<{ findings: Finding[]; routeTables: RouteTable[]; networks: NetworkSnapshot[] }> {
+  const findings: Finding[] = [];
+  const routeTables = new Map<string, RouteTable>();
+  const networks: NetworkSnapshot[] = [];
+  const vpcOf = (i: Instance) => i.vpcId ?? cluster.vpcId;
+  const vpcIds = [
+    ...new Set([...instances.map(vpcOf), ...(preflightSubnetIds.length ? [cluster.vpcId] : [])]),
+  ].filter((v): v is string => !!v);
+  for (const vpcId of vpcIds) {
+    const network = await account.readNetwork(vpcId);
+    networks.push(network);
+    const subnets = subnetsOf(instances.filter((i) => vpcOf(i) === vpcId));
+    for (const subnetId of preflightSubnetIds) {
+      const known = network.subnets.some((s) => s.subnetId === subnetId);
+      if (known && !subnets.some((s) => s.subnetId === subnetId)) subnets.push({ subnetId, instances: [] });
+    }
+    findings.push(...diagnoseNetwork({ region: cluster.region, cluster, network, subnets }));
+    for (const { subnetId } of subnets) {
+      const effective = effectiveRouteTable(network, subnetId);
+      if (effective) routeTables.set(effective.table.routeTableId, effective.table);
+    }
+  }
+  return { findings, routeTables: [...routeTables.values()], networks };
+}
+
+/**
+ * One finding per cause and resource: subnets that share a route table share its finding, with all
+ * their instances, so the plan writes each route once.
+ */
+export function mergeFindings(findings: Finding[]): Finding[] {
+  const merged = new Map<string, Finding>();
+  for (const finding of findings) {
+    // Health issues share the nodegroup as resource: each issue is its own finding.
+    const issue = finding.code === 'NODEGROUP_HEALTH_ISSUE' ? finding.message : '';
+    const key = [finding.code, finding.resourceId, issue].join('\u0000');
+    const seen = merged.get(key);
+    if (!seen) {
+      merged.set(key, { ...finding });
+    } else if (finding.instanceIds) {
+      seen.instanceIds = [...new Set([...(seen.instanceIds ?? []), ...finding.instanceIds])];
+    }
+  }
+  return [...merged.values()];
+}

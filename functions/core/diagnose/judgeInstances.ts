@@ -1,0 +1,59 @@
+import type { Instance, InstanceVerdict, Membership } from '../model/types.js';
+
+/** EC2 states in which an instance can still become a node; the others are on their way out. */
+const LIVE_STATES = new Set(['pending', 'running']);
+/** Auto Scaling lifecycle states of instances that are leaving the group and need no verdict. */
+const LEAVING_LIFECYCLE = /^(Terminating|Terminated|Detaching|Detached|Standby|EnteringStandby|Warmed)/;
+
+/** Instances worth judging: alive and not being removed from their group. */
+export function liveInstances(instances: Instance[]): Instance[] {
+  return instances.filter(
+    (i) => LIVE_STATES.has(i.state) && !(i.lifecycleState && LEAVING_LIFECYCLE.test(i.lifecycleState)),
+  );
+}
+
+/**
+ * Decides, per instance, whether it joined (a Node with its instance id exists) or is still inside the
+ * join window. Membership that could not be read gives `joined: null`: we never guess.
+ */
+export function judgeInstances(
+  instances: Instance[],
+  membership: Membership,
+  now: Date,
+  joinWindowSeconds: number,
+): InstanceVerdict[] {
+  const nodesByInstance = new Map(
+    membership.kind === 'known'
+      ? membership.nodes.filter((n) => n.instanceId).map((n) => [n.instanceId as string, n])
+      : [],
+  );
+  return liveInstances(instances).map((instance) => {
+    const node = nodesByInstance.get(instance.instanceId);
+    const verdict: InstanceVerdict = {
+      instanceId: instance.instanceId,
+      subnetId: instance.subnetId,
+      availabilityZone: instance.availabilityZone,
+      launchedAt: instance.launchedAt,
+      joined: membership.kind === 'known' ? node !== undefined : null,
+      pending: !node && isInsideWindow(instance, now, joinWindowSeconds),
+      state: instance.state,
+    };
+    if (node) {
+      verdict.nodeName = node.name;
+      verdict.ready = node.ready;
+    }
+    return verdict;
+  });
+}
+
+/** An instance without a launch time (still `pending` in EC2) is always inside its window. */
+function isInsideWindow(instance: Instance, now: Date, joinWindowSeconds: number): boolean {
+  if (!instance.launchedAt || instance.state === 'pending') return true;
+  const ageSeconds = (now.getTime() - Date.parse(instance.launchedAt)) / 1000;
+  return ageSeconds < joinWindowSeconds;
+}
+
+/** Instances past the window with no Node object: the symptom. */
+export function unjoined(verdicts: InstanceVerdict[]): InstanceVerdict[] {
+  return verdicts.filter((v) => v.joined === false && !v.pending);
+}
