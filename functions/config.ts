@@ -1,9 +1,19 @@
-import { isPolicy } from './core/check/resolvePolicy.js';
 import { ConfigError } from './core/model/errors.js';
-import type { RecycleStrategy, RemediationSettings } from './core/model/settings.js';
+import {
+  type ChoiceSetting,
+  type FlagSetting,
+  type NumberSetting,
+  type PreflightPolicy,
+  type RecycleStrategy,
+  type RemediationSettings,
+  SETTINGS,
+} from './core/model/settings.js';
 import type { Policy } from './core/model/types.js';
 
-/** Everything the function reads from its environment, parsed and checked once. */
+/**
+ * Everything the function reads from its environment, parsed and checked once. The variables' names,
+ * allowed values and defaults are those of SETTINGS (core/model/settings.ts).
+ */
 export interface Config {
   policy: Policy;
   joinWindowSeconds: number;
@@ -12,7 +22,7 @@ export interface Config {
   allowMainRouteTable: boolean;
   /** Remediation may patch a route table that also serves subnets outside the cluster. */
   allowSharedRouteTable: boolean;
-  preflightPolicy: 'notify' | 'remediate';
+  preflightPolicy: PreflightPolicy;
   stateTable?: string;
   kubernetesApiUrl?: string;
   /** The loop guard: at most this many remediations per nodegroup within the window. */
@@ -31,61 +41,64 @@ export interface Config {
   regions?: string[];
 }
 
-export const DEFAULT_JOIN_WINDOW_SECONDS = 300;
-/** A day: a node that has not joined by then is long past any bootstrap timeout. */
-const MAX_JOIN_WINDOW_SECONDS = 86_400;
-
 type Env = Record<string, string | undefined>;
 
 /** Parses the configuration; throws a ConfigError that names the variable and what it accepts. */
 export function parseConfig(env: Env = process.env): Config {
-  const alertTopicArn = optional(env, 'ALERT_TOPIC_ARN');
-  if (alertTopicArn !== undefined) checkTopicArn(alertTopicArn, 'ALERT_TOPIC_ARN');
-  const kubernetesApiUrl = optional(env, 'KUBERNETES_API_URL');
-  const clusters = optional(env, 'CLUSTERS')
-    ?.split(',')
-    .map((c) => c.trim())
-    .filter(Boolean);
-  if (clusters?.some((c) => !/^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/.test(c))) {
-    throw new ConfigError(
-      `CLUSTERS must be a comma-separated list of EKS cluster names, got '${env.CLUSTERS}'`,
-    );
-  }
+  const alertTopicArn = optional(env, SETTINGS.alertTopicArn.env);
+  if (alertTopicArn !== undefined) checkTopicArn(alertTopicArn, SETTINGS.alertTopicArn.env);
+  const stateTable = optional(env, SETTINGS.stateTable.env);
+  const kubernetesApiUrl = optional(env, SETTINGS.kubernetesApiUrl.env);
+  const clusters = parseClusters(env);
   if (kubernetesApiUrl !== undefined) checkUrl(kubernetesApiUrl);
   const regions = parseRegions(env);
   return {
-    policy: oneOf(env, 'POLICY', ['off', 'notify', 'dry-run', 'remediate'], 'notify') as Policy,
-    joinWindowSeconds: parseJoinWindow(optional(env, 'JOIN_WINDOW_SECONDS'), 'JOIN_WINDOW_SECONDS'),
+    policy: oneOf(env, SETTINGS.policy),
+    joinWindowSeconds: parseJoinWindow(
+      optional(env, SETTINGS.joinWindowSeconds.env),
+      SETTINGS.joinWindowSeconds.env,
+    ),
     ...(alertTopicArn && { alertTopicArn }),
-    recycleStrategy: oneOf(env, 'RECYCLE_STRATEGY', ['replace-unjoined', 'scale-cycle'], 'replace-unjoined'),
-    allowMainRouteTable: oneOf(env, 'ALLOW_MAIN_ROUTE_TABLE', ['true', 'false'], 'false') === 'true',
-    allowSharedRouteTable: oneOf(env, 'ALLOW_SHARED_ROUTE_TABLE', ['true', 'false'], 'false') === 'true',
-    preflightPolicy: oneOf(env, 'PREFLIGHT_POLICY', ['notify', 'remediate'], 'notify'),
-    ...(optional(env, 'STATE_TABLE') && { stateTable: optional(env, 'STATE_TABLE') }),
+    recycleStrategy: oneOf(env, SETTINGS.recycleStrategy),
+    allowMainRouteTable: flag(env, SETTINGS.allowMainRouteTable),
+    allowSharedRouteTable: flag(env, SETTINGS.allowSharedRouteTable),
+    preflightPolicy: oneOf(env, SETTINGS.preflightPolicy),
+    ...(stateTable && { stateTable }),
     ...(kubernetesApiUrl && { kubernetesApiUrl }),
-    loopGuardMaxRemediations: wholeNumber(env, 'LOOP_GUARD_MAX_REMEDIATIONS', 2, 1, 100),
-    loopGuardWindowSeconds: wholeNumber(env, 'LOOP_GUARD_WINDOW_SECONDS', 6 * 3600, 60, 7 * 86_400),
-    alertCooldownSeconds: wholeNumber(env, 'ALERT_COOLDOWN_SECONDS', 3600, 0, 7 * 86_400),
-    scaleCyclePollSeconds: wholeNumber(env, 'SCALE_CYCLE_POLL_SECONDS', 15, 1, 60),
+    loopGuardMaxRemediations: wholeNumber(env, SETTINGS.loopGuardMaxRemediations),
+    loopGuardWindowSeconds: wholeNumber(env, SETTINGS.loopGuardWindowSeconds),
+    alertCooldownSeconds: wholeNumber(env, SETTINGS.alertCooldownSeconds),
+    scaleCyclePollSeconds: wholeNumber(env, SETTINGS.scaleCyclePollSeconds),
     ...(clusters && { clusters }),
     ...(regions && { regions }),
   };
 }
 
-/** An AWS region name: us-west-2, us-gov-west-1, cn-north-1, eusc-de-east-1. */
-const REGION_NAME = /^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$/;
+/** CLUSTERS, checked; undefined when unset (every cluster). */
+function parseClusters(env: Env): string[] | undefined {
+  const { env: name, pattern } = SETTINGS.clusters;
+  const clusters = optional(env, name)
+    ?.split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
+  if (clusters?.some((c) => !pattern.test(c))) {
+    throw new ConfigError(`${name} must be a comma-separated list of EKS cluster names, got '${env[name]}'`);
+  }
+  return clusters;
+}
 
 /** REGIONS, checked; else the function's own region (AWS_REGION, set by Lambda); else undefined. */
 function parseRegions(env: Env): string[] | undefined {
-  const value = optional(env, 'REGIONS');
+  const { env: name, pattern } = SETTINGS.regions;
+  const value = optional(env, name);
   if (value === undefined) {
     const own = optional(env, 'AWS_REGION');
     return own ? [own] : undefined;
   }
   const regions = [...new Set(value.split(',').map((r) => r.trim()))].filter(Boolean);
-  if (regions.length === 0 || regions.some((r) => !REGION_NAME.test(r))) {
+  if (regions.length === 0 || regions.some((r) => !pattern.test(r))) {
     throw new ConfigError(
-      `REGIONS must be a comma-separated list of AWS region names (e.g. us-west-2,eu-central-1), got '${value}'`,
+      `${name} must be a comma-separated list of AWS region names (e.g. us-west-2,eu-central-1), got '${value}'`,
     );
   }
   return regions;
@@ -109,34 +122,31 @@ export function remediationSettings(
   };
 }
 
-function wholeNumber(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const value = optional(env, name);
-  if (value === undefined) return fallback;
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got '${value}'`);
-  }
-  return Number(value);
+function wholeNumber(env: Env, setting: NumberSetting): number {
+  const value = optional(env, setting.env);
+  return value === undefined ? setting.default : checkWholeNumber(value, setting.env, setting, '');
 }
 
 /** Shared by the environment and the CLI's --join-window. */
 export function parseJoinWindow(value: string | undefined, name: string): number {
-  if (value === undefined) return DEFAULT_JOIN_WINDOW_SECONDS;
-  if (!/^\d+$/.test(value) || Number(value) > MAX_JOIN_WINDOW_SECONDS) {
-    throw new ConfigError(
-      `${name} must be a whole number of seconds from 0 to ${MAX_JOIN_WINDOW_SECONDS}, got '${value}'`,
-    );
+  const setting = SETTINGS.joinWindowSeconds;
+  return value === undefined ? setting.default : checkWholeNumber(value, name, setting, ' of seconds');
+}
+
+function checkWholeNumber(value: string, name: string, { min, max }: NumberSetting, unit: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new ConfigError(`${name} must be a whole number${unit} from ${min} to ${max}, got '${value}'`);
   }
   return Number(value);
 }
 
+/** Shared by the environment and the CLI's --policy. */
 export function parsePolicy(value: string, name: string): Policy {
-  if (!isPolicy(value))
-    throw new ConfigError(`${name} must be one of off, notify, dry-run, remediate, got '${value}'`);
-  return value;
+  return checkOneOf(value, name, SETTINGS.policy.values);
 }
 
 export function checkTopicArn(value: string, name: string): void {
-  if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/.test(value)) {
+  if (!SETTINGS.alertTopicArn.pattern.test(value)) {
     throw new ConfigError(
       `${name} must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME), got '${value}'`,
     );
@@ -144,15 +154,15 @@ export function checkTopicArn(value: string, name: string): void {
 }
 
 function checkUrl(value: string): void {
+  const fail = () =>
+    new ConfigError(`${SETTINGS.kubernetesApiUrl.env} must be an http(s) URL, got '${value}'`);
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    throw new ConfigError(`KUBERNETES_API_URL must be an http(s) URL, got '${value}'`);
+    throw fail();
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(`KUBERNETES_API_URL must be an http(s) URL, got '${value}'`);
-  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw fail();
 }
 
 function optional(env: Env, name: string): string | undefined {
@@ -160,9 +170,18 @@ function optional(env: Env, name: string): string | undefined {
   return value ? value : undefined;
 }
 
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
-  const value = optional(env, name);
-  if (value === undefined) return fallback;
+function oneOf<T extends string>(env: Env, setting: ChoiceSetting<T>): T {
+  const value = optional(env, setting.env);
+  return value === undefined ? setting.default : checkOneOf(value, setting.env, setting.values);
+}
+
+/** `true` or `false`, checked like a choice of the two. */
+function flag(env: Env, setting: FlagSetting): boolean {
+  const value = optional(env, setting.env);
+  return value === undefined ? setting.default : checkOneOf(value, setting.env, ['true', 'false']) === 'true';
+}
+
+function checkOneOf<T extends string>(value: string, name: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(value)) {
     throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got '${value}'`);
   }

@@ -3,23 +3,26 @@
  * checks run the same for the ready-made stack (settings from a file and CDK context, see
  * loadSettings.ts) and for a platform team that puts the EksJoinRemediator construct in its own app.
  *
+ * The settings the function has too (policy, join window, recycle strategy, ...) take their values,
+ * ranges and defaults from the function's own table (functions/core/model/settings.ts), and reach the
+ * function as the environment variables named there (functionEnvironment).
+ *
  * A bad value fails at synth with a DeploymentConfigError whose message names the setting.
  */
 
-export const POLICIES = ['off', 'notify', 'dry-run', 'remediate'] as const;
-export type Policy = (typeof POLICIES)[number];
-export const RECYCLE_STRATEGIES = ['replace-unjoined', 'scale-cycle'] as const;
-export type RecycleStrategy = (typeof RECYCLE_STRATEGIES)[number];
-export const PREFLIGHT_POLICIES = ['notify', 'remediate'] as const;
-export type PreflightPolicy = (typeof PREFLIGHT_POLICIES)[number];
+import {
+  type NumberSetting,
+  type PreflightPolicy,
+  type RecycleStrategy,
+  SETTINGS,
+  type SettingKey,
+} from '../functions/core/model/settings.js';
+import type { Policy } from '../functions/core/model/types.js';
 
 /** CloudWatch Logs accepts only these retention periods (days). */
 export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
-
-/** The same bound as the function's JOIN_WINDOW_SECONDS (functions/config.ts). */
-export const MAX_JOIN_WINDOW_SECONDS = 86_400;
 
 /** Everything the deployment needs, checked and with defaults filled in. */
 export interface DeploymentConfig {
@@ -61,11 +64,11 @@ export interface DeploymentConfig {
   readonly functionSecurityGroupIds: readonly string[];
   /** Retention of the function's log group, in days (a CloudWatch Logs value). */
   readonly logRetentionDays: number;
-  /** LOOP_GUARD_MAX_REMEDIATIONS: remediations per nodegroup within the window (function default 2). */
+  /** LOOP_GUARD_MAX_REMEDIATIONS: remediations per nodegroup within the window (unset: the function's). */
   readonly loopGuardMaxRemediations?: number;
-  /** LOOP_GUARD_WINDOW_SECONDS (function default 6 hours). */
+  /** LOOP_GUARD_WINDOW_SECONDS (unset: the function's default). */
   readonly loopGuardWindowSeconds?: number;
-  /** ALERT_COOLDOWN_SECONDS: the same alert for a nodegroup at most once per cooldown (function default 1 hour). */
+  /** ALERT_COOLDOWN_SECONDS: an alert for a nodegroup at most once per cooldown (unset: the function's). */
   readonly alertCooldownSeconds?: number;
 }
 
@@ -93,13 +96,13 @@ export const SETTING_NAMES = [
 ] as const satisfies readonly (keyof DeploymentConfig)[];
 export type SettingName = (typeof SETTING_NAMES)[number];
 
-export const DEFAULTS = {
-  policy: 'notify',
-  joinWindowSeconds: 300,
-  recycleStrategy: 'replace-unjoined',
-  allowMainRouteTable: false,
-  allowSharedRouteTable: false,
-  preflightPolicy: 'notify',
+const DEFAULTS = {
+  policy: SETTINGS.policy.default,
+  joinWindowSeconds: SETTINGS.joinWindowSeconds.default,
+  recycleStrategy: SETTINGS.recycleStrategy.default,
+  allowMainRouteTable: SETTINGS.allowMainRouteTable.default,
+  allowSharedRouteTable: SETTINGS.allowSharedRouteTable.default,
+  preflightPolicy: SETTINGS.preflightPolicy.default,
   clusters: [],
   alertEmails: [],
   vpcIds: [],
@@ -115,8 +118,26 @@ export const DEFAULTS = {
   | 'alertCooldownSeconds'
 >;
 
-/** Ranges of the optional settings, the same as the function's (functions/config.ts). */
-const WEEK_SECONDS = 7 * 86_400;
+/**
+ * The deployment settings the function has too: the same name in SETTINGS, which names the variable
+ * the function reads it from. (The clusters among them: events of other clusters are skipped, since
+ * the role may not read them, and nobody asked.)
+ */
+const FUNCTION_SETTINGS = SETTING_NAMES.filter((name): name is SettingName & SettingKey => name in SETTINGS);
+
+/**
+ * The function's environment for these settings, by the names the function reads. A setting left
+ * unset (the tuning settings) or empty (no clusters) is not passed: the function's default applies.
+ */
+export function functionEnvironment(config: DeploymentConfig): Record<string, string> {
+  const environment: Record<string, string> = {};
+  for (const name of FUNCTION_SETTINGS) {
+    const value = config[name];
+    const text = Array.isArray(value) ? value.join(',') : value === undefined ? '' : String(value);
+    if (text !== '') environment[SETTINGS[name].env] = text;
+  }
+  return environment;
+}
 
 export class DeploymentConfigError extends Error {
   constructor(message: string) {
@@ -157,15 +178,15 @@ export function parseDeploymentConfig(
   const read = parsers(settings, fail);
 
   const config: DeploymentConfig = {
-    policy: read.oneOf('policy', POLICIES),
-    joinWindowSeconds: read.wholeNumber('joinWindowSeconds', 0, MAX_JOIN_WINDOW_SECONDS),
-    recycleStrategy: read.oneOf('recycleStrategy', RECYCLE_STRATEGIES),
+    policy: read.oneOf('policy', SETTINGS.policy.values),
+    joinWindowSeconds: read.wholeNumber('joinWindowSeconds', SETTINGS.joinWindowSeconds),
+    recycleStrategy: read.oneOf('recycleStrategy', SETTINGS.recycleStrategy.values),
     allowMainRouteTable: read.boolean('allowMainRouteTable'),
     allowSharedRouteTable: read.boolean('allowSharedRouteTable'),
-    preflightPolicy: read.oneOf('preflightPolicy', PREFLIGHT_POLICIES),
+    preflightPolicy: read.oneOf('preflightPolicy', SETTINGS.preflightPolicy.values),
     clusters: read.list(
       'clusters',
-      /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/,
+      SETTINGS.clusters.pattern,
       'EKS cluster names (1-100 letters, digits, - or _, starting with a letter or digit)',
     ),
     alertEmails: read.list('alertEmails', /^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/, 'e-mail addresses'),
@@ -184,9 +205,9 @@ export function parseDeploymentConfig(
       'security group IDs (sg-…)',
     ),
     logRetentionDays: read.retention('logRetentionDays'),
-    ...optionalNumber(read, 'loopGuardMaxRemediations', 1, 100),
-    ...optionalNumber(read, 'loopGuardWindowSeconds', 60, WEEK_SECONDS),
-    ...optionalNumber(read, 'alertCooldownSeconds', 0, WEEK_SECONDS),
+    ...optionalNumber(read, 'loopGuardMaxRemediations'),
+    ...optionalNumber(read, 'loopGuardWindowSeconds'),
+    ...optionalNumber(read, 'alertCooldownSeconds'),
   };
 
   if ((config.slackWorkspaceId === undefined) !== (config.slackChannelId === undefined)) {
@@ -232,11 +253,11 @@ function parsers(settings: DeploymentSettings, fail: Fail) {
       }
       return value as T;
     },
-    wholeNumber(name: SettingName, min: number, max: number, unit = ' of seconds'): number {
+    wholeNumber(name: SettingName, { min, max, unit }: NumberSetting): number {
       const value = settings[name] ?? DEFAULTS[name as keyof typeof DEFAULTS];
       const number = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
       if (typeof number !== 'number' || !Number.isInteger(number) || number < min || number > max) {
-        return fail(name, `a whole number${unit} from ${min} to ${max}`, value);
+        return fail(name, `a whole number${unit ? ` of ${unit}` : ''} from ${min} to ${max}`, value);
       }
       return number;
     },
@@ -297,11 +318,9 @@ function optionalString(
 function optionalNumber(
   read: ReturnType<typeof parsers>,
   name: 'loopGuardMaxRemediations' | 'loopGuardWindowSeconds' | 'alertCooldownSeconds',
-  min: number,
-  max: number,
 ): Partial<Record<typeof name, number>> {
   if (!read.isSet(name)) return {};
-  return { [name]: read.wholeNumber(name, min, max, name.endsWith('Seconds') ? ' of seconds' : '') };
+  return { [name]: read.wholeNumber(name, SETTINGS[name]) };
 }
 
 function show(value: unknown): string {

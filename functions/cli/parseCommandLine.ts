@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { checkTopicArn, parseJoinWindow, parsePolicy } from '../config.js';
 import { ConfigError, UsageError } from '../core/model/errors.js';
+import { SETTINGS } from '../core/model/settings.js';
 import type { Policy } from '../core/model/types.js';
 
 export type Command =
@@ -20,20 +21,22 @@ export type Command =
     }
   | { name: 'invoke'; eventFile: string };
 
+const { policy, joinWindowSeconds, alertTopicArn, allowMainRouteTable, allowSharedRouteTable } = SETTINGS;
+
 export const USAGE = `Usage: eks-join-remediator <command> [options]
 
 Commands:
   check --cluster NAME   Check a cluster's managed nodegroups for nodes that never joined, and why.
       --nodegroup NAME     Only this nodegroup (repeatable). Default: every managed nodegroup.
-      --policy P           off | notify | dry-run | remediate. Wins over tags and POLICY. Default: notify.
-      --join-window SECS   How long a node may take to join. Default: JOIN_WINDOW_SECONDS, else 300.
-      --topic-arn ARN      Publish alerts to this SNS topic. Default: ALERT_TOPIC_ARN, else none.
+      --policy P           ${policy.values.join(' | ')}. Wins over tags and ${policy.env}. Default: ${policy.default}.
+      --join-window SECS   How long a node may take to join. Default: ${joinWindowSeconds.env}, else ${joinWindowSeconds.default}.
+      --topic-arn ARN      Publish alerts to this SNS topic. Default: ${alertTopicArn.env}, else none.
       --region REGION      AWS region. Default: the SDK's (AWS_REGION, profile).
       --allow-main-route-table
-                           Let remediation patch a VPC's main route table (ALLOW_MAIN_ROUTE_TABLE=true).
+                           Let remediation patch a VPC's main route table (${allowMainRouteTable.env}=true).
       --allow-shared-route-table
                            Let remediation patch a route table that also serves subnets outside the
-                           cluster (ALLOW_SHARED_ROUTE_TABLE=true).
+                           cluster (${allowSharedRouteTable.env}=true).
       --preflight          Also check the nodegroups' subnets and node role now, before any instance fails.
       --json               Print exactly one JSON report on stdout.
   invoke EVENT_FILE      Run the Lambda handler on an EventBridge or SQS event file; print its result as JSON.

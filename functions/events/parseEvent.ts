@@ -47,7 +47,10 @@ export const NODEGROUP_CALLS: readonly Trigger[] = [
   'UpdateNodegroupConfig',
   'UpdateNodegroupVersion',
 ];
+/** The event sources and detail types handled (the stack's EventBridge rules match these). */
+export const AUTOSCALING_SOURCE = 'aws.autoscaling';
 export const LAUNCH_SUCCESSFUL = 'EC2 Instance Launch Successful';
+export const EKS_SOURCE = 'aws.eks';
 export const CLOUDTRAIL_CALL = 'AWS API Call via CloudTrail';
 
 type Json = Record<string, unknown>;
@@ -73,7 +76,7 @@ function parseShape(event: unknown): ParsedEvent {
   const time = typeof event.time === 'string' ? event.time : undefined;
   const where = { ...(region && { region }), ...(account && { account }), ...(time && { time }) };
 
-  if (source === 'aws.autoscaling') {
+  if (source === AUTOSCALING_SOURCE) {
     if (detailType !== LAUNCH_SUCCESSFUL)
       return { kind: 'skip', reason: `Auto Scaling '${detailType}' is not a launch` };
     const group = event.detail.AutoScalingGroupName;
@@ -89,7 +92,7 @@ function parseShape(event: unknown): ParsedEvent {
     };
   }
 
-  if (source === 'aws.eks') {
+  if (source === EKS_SOURCE) {
     if (detailType !== CLOUDTRAIL_CALL)
       return { kind: 'skip', reason: `EKS '${detailType}' is not an API call` };
     const name = event.detail.eventName;

@@ -14,7 +14,20 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import cdkNag from 'cdk-nag';
 import { Construct } from 'constructs';
-import { type DeploymentConfig, type DeploymentSettings, parseDeploymentConfig } from '../config.js';
+import { SETTINGS } from '../../functions/core/model/settings.js';
+import {
+  AUTOSCALING_SOURCE,
+  CLOUDTRAIL_CALL,
+  EKS_SOURCE,
+  LAUNCH_SUCCESSFUL,
+  NODEGROUP_CALLS,
+} from '../../functions/events/parseEvent.js';
+import {
+  type DeploymentConfig,
+  type DeploymentSettings,
+  functionEnvironment,
+  parseDeploymentConfig,
+} from '../config.js';
 import { addAlarms } from './alarms.js';
 import { FunctionWithLogGroup } from './FunctionWithLogGroup.js';
 import { functionStatements, READERS_GROUP } from './permissions.js';
@@ -76,19 +89,20 @@ export const VISIBILITY_TIMEOUT = FUNCTION_TIMEOUT.plus(MAX_BATCHING_WINDOW).plu
  */
 export const MAX_RECEIVE_COUNT = 5;
 
+/** What the rules match: the events the function's parser handles (functions/events/parseEvent.ts). */
 export const EVENT_SOURCES = {
   launch: {
-    source: ['aws.autoscaling'],
-    detailType: ['EC2 Instance Launch Successful'],
+    source: [AUTOSCALING_SOURCE],
+    detailType: [LAUNCH_SUCCESSFUL],
     // EKS names a managed nodegroup's Auto Scaling group eks-<nodegroup>-<uuid>.
     detail: { AutoScalingGroupName: Match.prefix('eks-') },
   },
   nodegroupApi: {
-    source: ['aws.eks'],
-    detailType: ['AWS API Call via CloudTrail'],
+    source: [EKS_SOURCE],
+    detailType: [CLOUDTRAIL_CALL],
     detail: {
       eventSource: ['eks.amazonaws.com'],
-      eventName: ['CreateNodegroup', 'UpdateNodegroupConfig', 'UpdateNodegroupVersion'],
+      eventName: [...NODEGROUP_CALLS],
     },
   },
 } as const satisfies Record<string, EventPattern>;
@@ -233,8 +247,7 @@ export class EksJoinRemediator extends Construct {
       targets: [new SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue })],
     });
     this.nodegroupApiRule = new Rule(this, 'NodegroupApiRule', {
-      description:
-        'eks-join-remediator: CreateNodegroup, UpdateNodegroupConfig or UpdateNodegroupVersion was called',
+      description: `eks-join-remediator: ${NODEGROUP_CALLS.slice(0, -1).join(', ')} or ${NODEGROUP_CALLS.at(-1)} was called`,
       eventPattern: EVENT_SOURCES.nodegroupApi,
       targets: [new SqsQueue(this.preflightQueue, { deadLetterQueue: this.deadLetterQueue })],
     });
@@ -259,17 +272,9 @@ export class EksJoinRemediator extends Construct {
       reservedConcurrentExecutions: reservedConcurrency(sourceQueues.length),
       logRetention: config.logRetentionDays as RetentionDays,
       environment: {
-        POLICY: config.policy,
-        JOIN_WINDOW_SECONDS: String(config.joinWindowSeconds),
-        ALERT_TOPIC_ARN: this.topic.topicArn,
-        RECYCLE_STRATEGY: config.recycleStrategy,
-        ALLOW_MAIN_ROUTE_TABLE: String(config.allowMainRouteTable),
-        ALLOW_SHARED_ROUTE_TABLE: String(config.allowSharedRouteTable),
-        PREFLIGHT_POLICY: config.preflightPolicy,
-        STATE_TABLE: this.stateTable.tableName,
-        // Events of other clusters are skipped: the role may not read them, and nobody asked.
-        ...(config.clusters.length > 0 && { CLUSTERS: config.clusters.join(',') }),
-        ...optionalEnvironment(config),
+        ...functionEnvironment(config),
+        [SETTINGS.alertTopicArn.env]: this.topic.topicArn,
+        [SETTINGS.stateTable.env]: this.stateTable.tableName,
       },
     });
     if (config.functionSubnetIds.length > 0) {
@@ -403,18 +408,6 @@ export class EksJoinRemediator extends Construct {
       true,
     );
   }
-}
-
-/** The optional tuning settings, set only when given (else the function's own defaults apply). */
-function optionalEnvironment(config: DeploymentConfig): Record<string, string> {
-  const environment: Record<string, string> = {};
-  if (config.loopGuardMaxRemediations !== undefined)
-    environment.LOOP_GUARD_MAX_REMEDIATIONS = String(config.loopGuardMaxRemediations);
-  if (config.loopGuardWindowSeconds !== undefined)
-    environment.LOOP_GUARD_WINDOW_SECONDS = String(config.loopGuardWindowSeconds);
-  if (config.alertCooldownSeconds !== undefined)
-    environment.ALERT_COOLDOWN_SECONDS = String(config.alertCooldownSeconds);
-  return environment;
 }
 
 export { READERS_GROUP };

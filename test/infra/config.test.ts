@@ -3,11 +3,29 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULTS, DeploymentConfigError, parseDeploymentConfig } from '../../infra/config.js';
+import { parseConfig } from '../../functions/config.js';
+import { SETTINGS } from '../../functions/core/model/settings.js';
+import { DeploymentConfigError, functionEnvironment, parseDeploymentConfig } from '../../infra/config.js';
 import { EksJoinRemediator } from '../../infra/lib/EksJoinRemediator.js';
 import { REPOSITORY_ROOT } from '../../infra/lib/paths.js';
 import { loadDeploymentConfig } from '../../infra/loadSettings.js';
 import { FULL_SETTINGS } from './synthStack.js';
+
+/** The deployment's defaults, written out here: what an empty settings file gives. */
+const DEFAULT_CONFIG = {
+  policy: 'notify',
+  joinWindowSeconds: 300,
+  recycleStrategy: 'replace-unjoined',
+  allowMainRouteTable: false,
+  allowSharedRouteTable: false,
+  preflightPolicy: 'notify',
+  clusters: [],
+  alertEmails: [],
+  vpcIds: [],
+  functionSubnetIds: [],
+  functionSecurityGroupIds: [],
+  logRetentionDays: 90,
+};
 
 function errorOf(run: () => unknown): DeploymentConfigError {
   try {
@@ -21,16 +39,7 @@ function errorOf(run: () => unknown): DeploymentConfigError {
 
 describe('parseDeploymentConfig', () => {
   it('fills in the defaults: notify, 300 s, replace-unjoined, no clusters, 90-day logs', () => {
-    expect(parseDeploymentConfig({})).toEqual({ ...DEFAULTS });
-    expect(DEFAULTS).toMatchObject({
-      policy: 'notify',
-      joinWindowSeconds: 300,
-      recycleStrategy: 'replace-unjoined',
-      allowMainRouteTable: false,
-      allowSharedRouteTable: false,
-      preflightPolicy: 'notify',
-      logRetentionDays: 90,
-    });
+    expect(parseDeploymentConfig({})).toEqual(DEFAULT_CONFIG);
   });
 
   it('accepts every setting typed, as in a settings file', () => {
@@ -175,6 +184,34 @@ describe('parseDeploymentConfig', () => {
   });
 });
 
+describe('functionEnvironment', () => {
+  it("leaves out an empty cluster list and the unset tuning settings (the function's defaults apply)", () => {
+    expect(Object.keys(functionEnvironment(parseDeploymentConfig({}))).sort()).toEqual(
+      [
+        'ALLOW_MAIN_ROUTE_TABLE',
+        'ALLOW_SHARED_ROUTE_TABLE',
+        'JOIN_WINDOW_SECONDS',
+        'POLICY',
+        'PREFLIGHT_POLICY',
+        'RECYCLE_STRATEGY',
+      ].sort(),
+    );
+  });
+
+  it('passes every setting the function has too, so that the function reads back the same values', () => {
+    const config = parseDeploymentConfig(FULL_SETTINGS);
+    const functionConfig = parseConfig(functionEnvironment(config));
+    const shared = Object.keys(SETTINGS).filter((name) => name in config);
+
+    expect(shared).toHaveLength(10);
+    for (const name of shared) {
+      expect(functionConfig[name as keyof typeof functionConfig], name).toEqual(
+        config[name as keyof typeof config],
+      );
+    }
+  });
+});
+
 describe('loadDeploymentConfig (the ready-made stack)', () => {
   let dir: string;
   beforeEach(() => {
@@ -183,7 +220,7 @@ describe('loadDeploymentConfig (the ready-made stack)', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('uses the defaults when there is neither a settings file nor context', () => {
-    expect(loadDeploymentConfig(new App().node, dir)).toEqual({ ...DEFAULTS });
+    expect(loadDeploymentConfig(new App().node, dir)).toEqual(DEFAULT_CONFIG);
   });
 
   it('reads infra/config.json, and context wins over it', () => {

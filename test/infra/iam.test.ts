@@ -1,7 +1,6 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import type { DeploymentSettings } from '../../infra/config.js';
-import { ROUTE_TABLE_TAG } from '../../infra/lib/permissions.js';
 import { FULL_SETTINGS, synthStack } from './synthStack.js';
 
 interface Statement {
@@ -78,6 +77,23 @@ function allowedActions(template: Template): string[] {
 function statementWithSid(template: Template, sid: string): Statement | undefined {
   return identityStatements(template).find(({ statement }) => statement.Sid === sid)?.statement;
 }
+
+/** EC2 and Auto Scaling reads that have no resource-level permissions: on Resource `*`. */
+const NETWORK_READS = [
+  'autoscaling:DescribeAutoScalingGroups',
+  'autoscaling:DescribeAutoScalingInstances',
+  'ec2:DescribeInstances',
+  'ec2:DescribeInternetGateways',
+  'ec2:DescribeManagedPrefixLists',
+  'ec2:DescribeNatGateways',
+  'ec2:DescribeNetworkAcls',
+  'ec2:DescribeRouteTables',
+  'ec2:DescribeSecurityGroups',
+  'ec2:DescribeSubnets',
+  'ec2:DescribeVpcAttribute',
+  'ec2:DescribeVpcs',
+  'ec2:DescribeVpcEndpoints',
+];
 
 const REMEDIATION_WRITES = [
   'ec2:CreateRoute',
@@ -175,7 +191,7 @@ describe('IAM', () => {
   it('without vpcIds, patches only route tables tagged for it', () => {
     const { template } = synthStack({ policy: 'remediate', clusters: ['eks-workshop'] });
     expect(statementWithSid(template, 'PatchDefaultRoute')?.Condition).toEqual({
-      StringEquals: { [`aws:ResourceTag/${ROUTE_TABLE_TAG}`]: 'true' },
+      StringEquals: { 'aws:ResourceTag/eks-join-remediator/managed': 'true' },
     });
   });
 
@@ -231,23 +247,7 @@ describe('IAM', () => {
     const network = statementWithSid(template, 'ReadNetworkInstancesAndGroups');
     expect(asList(network?.Action).every((a) => /^(ec2|autoscaling):Describe/.test(a))).toBe(true);
     expect(network?.Resource).toBe('*');
-    expect(asList(network?.Action).sort()).toEqual(
-      [
-        'autoscaling:DescribeAutoScalingGroups',
-        'autoscaling:DescribeAutoScalingInstances',
-        'ec2:DescribeInstances',
-        'ec2:DescribeInternetGateways',
-        'ec2:DescribeManagedPrefixLists',
-        'ec2:DescribeNatGateways',
-        'ec2:DescribeNetworkAcls',
-        'ec2:DescribeRouteTables',
-        'ec2:DescribeSecurityGroups',
-        'ec2:DescribeSubnets',
-        'ec2:DescribeVpcAttribute',
-        'ec2:DescribeVpcs',
-        'ec2:DescribeVpcEndpoints',
-      ].sort(),
-    );
+    expect(asList(network?.Action).sort()).toEqual([...NETWORK_READS].sort());
   });
 
   it('reads prefix list entries on prefix lists of this region only, of any owner (AWS-managed, shared)', () => {
@@ -269,19 +269,7 @@ describe('IAM', () => {
       const reads = allowedActions(template).filter((a) => /^(ec2|autoscaling|eks):/.test(a) && isRead(a));
       expect(reads.sort(), policy).toEqual(
         [
-          'autoscaling:DescribeAutoScalingGroups',
-          'autoscaling:DescribeAutoScalingInstances',
-          'ec2:DescribeInstances',
-          'ec2:DescribeInternetGateways',
-          'ec2:DescribeManagedPrefixLists',
-          'ec2:DescribeNatGateways',
-          'ec2:DescribeNetworkAcls',
-          'ec2:DescribeRouteTables',
-          'ec2:DescribeSecurityGroups',
-          'ec2:DescribeSubnets',
-          'ec2:DescribeVpcAttribute',
-          'ec2:DescribeVpcs',
-          'ec2:DescribeVpcEndpoints',
+          ...NETWORK_READS,
           'ec2:GetManagedPrefixListEntries',
           'eks:DescribeAccessEntry',
           'eks:DescribeAddon',

@@ -5,8 +5,10 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/config.js';
 import { REPOSITORY_ROOT } from '../../infra/lib/paths.js';
-import { READERS_GROUP } from '../../infra/lib/permissions.js';
 import { FULL_SETTINGS, synthStack } from './synthStack.js';
+
+/** The Kubernetes group of the function's access entries, which infra/k8s/rbac.yaml binds. */
+const READERS_GROUP = 'eks-join-remediator-readers';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DependsOn?: string[] };
 

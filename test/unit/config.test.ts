@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_JOIN_WINDOW_SECONDS,
-  parseConfig,
-  parseJoinWindow,
-  parsePolicy,
-  remediationSettings,
-} from '../../functions/config.js';
+import { parseConfig, parseJoinWindow, parsePolicy, remediationSettings } from '../../functions/config.js';
 import { ConfigError } from '../../functions/core/model/errors.js';
+import { DEFAULT_REMEDIATION, SETTINGS } from '../../functions/core/model/settings.js';
 
 const TOPIC = 'arn:aws:sns:us-west-2:123456789012:eks-join-remediator-alerts';
 
@@ -40,25 +35,26 @@ describe('parseConfig defaults', () => {
     expect(config).not.toHaveProperty('alertTopicArn');
     expect(config).not.toHaveProperty('stateTable');
     expect(config).not.toHaveProperty('kubernetesApiUrl');
-    expect(DEFAULT_JOIN_WINDOW_SECONDS).toBe(300);
+  });
+
+  it('gives remediation the same defaults when the check runs without a configuration', () => {
+    const defaults = {
+      allowMainRouteTable: false,
+      allowSharedRouteTable: false,
+      recycleStrategy: 'replace-unjoined',
+      loopGuard: { maxRemediations: 2, windowSeconds: 21600 },
+      alertCooldownSeconds: 3600,
+    };
+
+    expect(DEFAULT_REMEDIATION).toEqual(defaults);
+    expect(remediationSettings(parseConfig({}))).toEqual({ ...defaults, scaleCyclePollSeconds: 15 });
   });
 
   it('ignores variables it does not know', () => {
     expect(parseConfig({ HOME: '/root', POLICY_X: 'bogus', REGIONS_X: 'bogus' })).toEqual(parseConfig({}));
   });
 
-  it.each([
-    'POLICY',
-    'JOIN_WINDOW_SECONDS',
-    'ALERT_TOPIC_ARN',
-    'RECYCLE_STRATEGY',
-    'ALLOW_MAIN_ROUTE_TABLE',
-    'ALLOW_SHARED_ROUTE_TABLE',
-    'PREFLIGHT_POLICY',
-    'STATE_TABLE',
-    'KUBERNETES_API_URL',
-    'REGIONS',
-  ])('treats a blank %s as unset', (name) => {
+  it.each(Object.values(SETTINGS).map((setting) => setting.env))('treats a blank %s as unset', (name) => {
     expect(parseConfig({ [name]: '' })).toEqual(parseConfig({}));
     expect(parseConfig({ [name]: '   ' })).toEqual(parseConfig({}));
   });

@@ -227,17 +227,18 @@ describe('parseCommandLine commands and help', () => {
     },
   );
 
-  it('documents both commands, every check option and the exit codes', () => {
+  it('documents both commands, every check option with its default, and the exit codes', () => {
     for (const text of [
       'check --cluster NAME',
       '--nodegroup NAME',
-      '--policy',
-      '--join-window',
-      '--topic-arn',
+      '--policy P           off | notify | dry-run | remediate. Wins over tags and POLICY. Default: notify.',
+      '--join-window SECS   How long a node may take to join. Default: JOIN_WINDOW_SECONDS, else 300.',
+      '--topic-arn ARN      Publish alerts to this SNS topic. Default: ALERT_TOPIC_ARN, else none.',
       '--region',
       '--allow-main-route-table',
       '--allow-shared-route-table',
-      'ALLOW_SHARED_ROUTE_TABLE=true',
+      '(ALLOW_MAIN_ROUTE_TABLE=true)',
+      'cluster (ALLOW_SHARED_ROUTE_TABLE=true)',
       '--json',
       'invoke EVENT_FILE',
       'Exit codes: 0',
