@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { AwsCallError } from '../core/model/errors.js';
+import { awsCall } from '../aws/awsCall.js';
 import { type AlertPublisher, type Log, silentLog } from '../core/model/ports.js';
 import type { NodegroupReport, Report } from '../core/model/types.js';
 import { formatAlert } from './formatAlert.js';
@@ -32,8 +32,8 @@ export class SnsAlertPublisher implements AlertPublisher {
   async publish(report: Report, nodegroup: NodegroupReport): Promise<string | undefined> {
     const alert = formatAlert(report, nodegroup);
     const { cluster, nodegroup: nodegroupName, severity } = alert.attributes;
-    const { MessageId: messageId } = await this.#client
-      .send(
+    const { MessageId: messageId } = await awsCall('sns:Publish', () =>
+      this.#client.send(
         new PublishCommand({
           TopicArn: this.#topicArn,
           Subject: alert.subject,
@@ -46,10 +46,8 @@ export class SnsAlertPublisher implements AlertPublisher {
             alertId: { DataType: 'String', StringValue: alertIdOf(alert.subject, alert.message) },
           },
         }),
-      )
-      .catch((error: unknown) => {
-        throw new AwsCallError('sns:Publish', error);
-      });
+      ),
+    );
     this.#log.info('alert published', {
       topicArn: this.#topicArn,
       cluster,
@@ -62,6 +60,6 @@ export class SnsAlertPublisher implements AlertPublisher {
 }
 
 /** The same for the same alert (subject and message), whoever sends it and however often. */
-export function alertIdOf(subject: string, message: string): string {
+function alertIdOf(subject: string, message: string): string {
   return createHash('sha256').update(subject).update('\n').update(message).digest('hex').slice(0, 32);
 }

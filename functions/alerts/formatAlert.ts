@@ -18,9 +18,9 @@ import { emailText } from './emailText.js';
 import { fitReportJson } from './fitReportJson.js';
 import { SNS_MAX_MESSAGE_BYTES, SNS_MAX_SUBJECT_CHARS } from './limits.js';
 
-export { TOOL_NAME, threadIdFor } from './alertFacts.js';
+export { threadIdFor } from './alertFacts.js';
 export type { ChatNotification } from './chatNotification.js';
-export { CHAT_LIMITS, EMAIL_LIMITS, SNS_MAX_MESSAGE_BYTES, SNS_MAX_SUBJECT_CHARS } from './limits.js';
+export { CHAT_LIMITS, SNS_MAX_MESSAGE_BYTES } from './limits.js';
 
 /** One message per SNS protocol; `default` also serves HTTPS subscribers, which is how Chatbot subscribes. */
 export interface AlertStructure {

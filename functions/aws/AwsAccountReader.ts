@@ -21,9 +21,11 @@ import {
   DescribeNodegroupCommand,
   paginateListNodegroups,
 } from '@aws-sdk/client-eks';
-import { AwsCallError, isAccessDenied, NotFoundError } from '../core/model/errors.js';
+import { isAccessDenied, NotFoundError } from '../core/model/errors.js';
 import type { AccountReader } from '../core/model/ports.js';
 import type { Cluster, Instance, NetworkSnapshot, Nodegroup, PrefixList } from '../core/model/types.js';
+import { Memo } from '../Memo.js';
+import { awsCall, errorName } from './awsCall.js';
 import type { AwsClients } from './clients.js';
 import {
   routedPrefixListIds,
@@ -38,6 +40,7 @@ import {
   toVpcCidrBlocks,
   toVpcEndpoint,
 } from './mapEc2.js';
+import { chunk, collect } from './pages.js';
 
 /** Auto Scaling accepts at most 50 group names per DescribeAutoScalingGroups call. */
 const GROUP_NAMES_PER_CALL = 50;
@@ -51,8 +54,8 @@ const PREFIX_LIST_IDS_PER_CALL = 200;
  */
 export class AwsAccountReader implements AccountReader {
   readonly #clients: AwsClients;
-  readonly #networks = new Map<string, Promise<NetworkSnapshot>>();
-  readonly #clusters = new Map<string, Promise<Cluster>>();
+  readonly #networks = new Memo<Promise<NetworkSnapshot>>();
+  readonly #clusters = new Memo<Promise<Cluster>>();
   /** undefined: looked up and not found. */
   readonly #groups = new Map<string, AutoScalingGroup | undefined>();
 
@@ -61,18 +64,12 @@ export class AwsAccountReader implements AccountReader {
   }
 
   describeCluster(clusterName: string): Promise<Cluster> {
-    let cluster = this.#clusters.get(clusterName);
-    if (!cluster) {
-      cluster = this.#describeCluster(clusterName);
-      this.#clusters.set(clusterName, cluster);
-      cluster.catch(() => this.#clusters.delete(clusterName));
-    }
-    return cluster;
+    return this.#clusters.get(clusterName, () => this.#describeCluster(clusterName));
   }
 
   async #describeCluster(clusterName: string): Promise<Cluster> {
     const region = await this.#clients.eks.config.region();
-    const response = await call(
+    const response = await orNotFound(
       'eks:DescribeCluster',
       () => this.#clients.eks.send(new DescribeClusterCommand({ name: clusterName })),
       `cluster ${clusterName} not found in ${region}: check the cluster name and --region`,
@@ -99,7 +96,7 @@ export class AwsAccountReader implements AccountReader {
   }
 
   async listNodegroups(clusterName: string): Promise<string[]> {
-    return call(
+    return orNotFound(
       'eks:ListNodegroups',
       async () => {
         const names: string[] = [];
@@ -113,7 +110,7 @@ export class AwsAccountReader implements AccountReader {
   }
 
   async describeNodegroup(clusterName: string, nodegroupName: string): Promise<Nodegroup> {
-    const response = await call(
+    const response = await orNotFound(
       'eks:DescribeNodegroup',
       () => this.#clients.eks.send(new DescribeNodegroupCommand({ clusterName, nodegroupName })),
       `nodegroup ${nodegroupName} not found in cluster ${clusterName}: list them with aws eks list-nodegroups --cluster-name ${clusterName}`,
@@ -164,7 +161,7 @@ export class AwsAccountReader implements AccountReader {
       ),
     );
     if (lifecycle.size === 0) return [];
-    return call('ec2:DescribeInstances', async () => {
+    return awsCall('ec2:DescribeInstances', async () => {
       const instances: Instance[] = [];
       // A filter (not InstanceIds) so an instance terminated meanwhile is simply absent, not an error.
       for (const ids of chunk([...lifecycle.keys()], INSTANCE_IDS_PER_CALL)) {
@@ -187,7 +184,7 @@ export class AwsAccountReader implements AccountReader {
   async #describeGroups(names: string[]): Promise<AutoScalingGroup[]> {
     const missing = [...new Set(names)].filter((n) => !this.#groups.has(n));
     if (missing.length > 0) {
-      const found = await call('autoscaling:DescribeAutoScalingGroups', async () => {
+      const found = await awsCall('autoscaling:DescribeAutoScalingGroups', async () => {
         const all: AutoScalingGroup[] = [];
         for (const batch of chunk(missing, GROUP_NAMES_PER_CALL)) {
           const pages = paginateDescribeAutoScalingGroups(
@@ -205,13 +202,7 @@ export class AwsAccountReader implements AccountReader {
   }
 
   readNetwork(vpcId: string): Promise<NetworkSnapshot> {
-    let network = this.#networks.get(vpcId);
-    if (!network) {
-      network = this.#readNetwork(vpcId);
-      this.#networks.set(vpcId, network);
-      network.catch(() => this.#networks.delete(vpcId));
-    }
-    return network;
+    return this.#networks.get(vpcId, () => this.#readNetwork(vpcId));
   }
 
   /**
@@ -229,7 +220,7 @@ export class AwsAccountReader implements AccountReader {
       const response = await ec2.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: name }));
       return (name === 'enableDnsSupport' ? response?.EnableDnsSupport : response?.EnableDnsHostnames)?.Value;
     };
-    const routeTablesRead = call('ec2:DescribeRouteTables', () =>
+    const routeTablesRead = awsCall('ec2:DescribeRouteTables', () =>
       collect(paginateDescribeRouteTables(client, { Filters: inVpc() }), (p) => p.RouteTables),
     );
     const prefixListsRead = routeTablesRead.then((tables) => this.#readPrefixLists(tables));
@@ -246,12 +237,12 @@ export class AwsAccountReader implements AccountReader {
       groups,
       internetGateways,
     ] = await Promise.all([
-      call('ec2:DescribeSubnets', () =>
+      awsCall('ec2:DescribeSubnets', () =>
         collect(paginateDescribeSubnets(client, { Filters: inVpc() }), (p) => p.Subnets),
       ),
       routeTablesRead,
       prefixListsRead,
-      call('ec2:DescribeNatGateways', () =>
+      awsCall('ec2:DescribeNatGateways', () =>
         collect(paginateDescribeNatGateways(client, { Filter: inVpc() }), (p) => p.NatGateways),
       ),
       optional('ec2:DescribeVpcs', async () => {
@@ -336,26 +327,19 @@ export class AwsAccountReader implements AccountReader {
   }
 }
 
-/** Runs one AWS operation, turning SDK errors into errors that say what to do. */
-async function call<T>(operation: string, fn: () => Promise<T>, notFound?: string): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (notFound && (error as { name?: string }).name === 'ResourceNotFoundException') {
+/** An AWS call whose ResourceNotFoundException means the named cluster or nodegroup does not exist. */
+function orNotFound<T>(operation: string, fn: () => Promise<T>, notFound: string): Promise<T> {
+  return awsCall(operation, fn, {
+    when: (error) => errorName(error) === 'ResourceNotFoundException',
+    answer: (error): never => {
       throw new NotFoundError(notFound, { cause: error });
-    }
-    throw new AwsCallError(operation, error);
-  }
+    },
+  });
 }
 
-/** Like `call`, but a caller without the permission gets undefined: the check that needs it is skipped. */
-async function optional<T>(operation: string, fn: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (isAccessDenied(error)) return undefined;
-    throw new AwsCallError(operation, error);
-  }
+/** A read a caller without the permission gets undefined from: the check that needs it is skipped. */
+function optional<T>(operation: string, fn: () => Promise<T>): Promise<T | undefined> {
+  return awsCall(operation, fn, { when: isAccessDenied, answer: () => undefined });
 }
 
 /** For reads the core copes without: any failure (denied, missing, throttled) is undefined. */
@@ -369,16 +353,4 @@ async function unreadableAsUndefined<T>(fn: () => Promise<T>): Promise<T | undef
 
 function isAuthenticationMode(mode: string | undefined): mode is NonNullable<Cluster['authenticationMode']> {
   return mode === 'API' || mode === 'API_AND_CONFIG_MAP' || mode === 'CONFIG_MAP';
-}
-
-async function collect<P, T>(pages: AsyncIterable<P>, items: (page: P) => T[] | undefined): Promise<T[]> {
-  const all: T[] = [];
-  for await (const page of pages) all.push(...(items(page) ?? []));
-  return all;
-}
-
-function chunk<T>(items: T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
 }

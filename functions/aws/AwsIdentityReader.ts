@@ -11,11 +11,13 @@ import {
   paginateListRolePolicies,
 } from '@aws-sdk/client-iam';
 import { parseRoleArn, sameRole } from '../core/diagnose/diagnoseNodeIdentity.js';
-import { AwsCallError, isAccessDenied } from '../core/model/errors.js';
+import { isAccessDenied } from '../core/model/errors.js';
 import { type IdentityReader, type Log, silentLog } from '../core/model/ports.js';
 import type { Cluster, Nodegroup, NodeIdentity } from '../core/model/types.js';
 import { AWS_AUTH, parseMapRolesArns } from '../kubernetes/awsAuth.js';
 import type { ConfigMapRead } from '../kubernetes/KubernetesNodeReader.js';
+import { Memo } from '../Memo.js';
+import { awsCall, errorName } from './awsCall.js';
 
 /** The Kubernetes read the identity check needs; KubernetesNodeReader implements it. */
 export interface ConfigMapReader {
@@ -64,7 +66,7 @@ export class AwsIdentityReader implements IdentityReader {
   readonly #iam: IAMClient;
   readonly #configMaps: ConfigMapReader | undefined;
   readonly #log: Log;
-  readonly #cache = new Map<string, Promise<unknown>>();
+  readonly #reads = new Memo<Promise<unknown>>();
 
   constructor({ clients, configMaps, log }: AwsIdentityReaderOptions) {
     this.#eks = clients.eks;
@@ -109,13 +111,7 @@ export class AwsIdentityReader implements IdentityReader {
 
   /** One promise per key for the life of the reader; a failure is not cached. */
   #once<T>(key: string, read: () => Promise<T>): Promise<T> {
-    let cached = this.#cache.get(key) as Promise<T> | undefined;
-    if (!cached) {
-      cached = read();
-      this.#cache.set(key, cached);
-      cached.catch(() => this.#cache.delete(key));
-    }
-    return cached;
+    return this.#reads.get(key, read) as Promise<T>;
   }
 
   #attachedPolicies(roleName: string, keys: Record<string, unknown>): Promise<string[] | undefined> {
@@ -218,23 +214,18 @@ export class AwsIdentityReader implements IdentityReader {
   }
 
   /** Runs one read; "cannot be read here" becomes undefined, anything else an AwsCallError. */
-  async #soft<T>(
-    operation: string,
-    keys: Record<string, unknown>,
-    read: () => Promise<T>,
-  ): Promise<T | undefined> {
-    try {
-      return await read();
-    } catch (error) {
-      const reason = unreadable(error);
-      if (!reason) throw new AwsCallError(operation, error);
-      this.#log.debug(`${operation} not readable: ${reason}; its check is skipped`, {
-        ...keys,
-        error: (error as { name?: string })?.name,
-        message: (error as { message?: string })?.message,
-      });
-      return undefined;
-    }
+  #soft<T>(operation: string, keys: Record<string, unknown>, read: () => Promise<T>): Promise<T | undefined> {
+    return awsCall(operation, read, {
+      when: (error) => unreadable(error) !== undefined,
+      answer: (error) => {
+        this.#log.debug(`${operation} not readable: ${unreadable(error)}; its check is skipped`, {
+          ...keys,
+          error: (error as { name?: string })?.name,
+          message: (error as { message?: string })?.message,
+        });
+        return undefined;
+      },
+    });
   }
 }
 
@@ -244,7 +235,7 @@ function clusterKey(cluster: Cluster): string {
 
 /** Why an error means "not readable here", or undefined when it is a real failure. */
 function unreadable(error: unknown): string | undefined {
-  const name = (error as { name?: string } | undefined)?.name ?? '';
+  const name = errorName(error);
   const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
     ?.httpStatusCode;
   if (isAccessDenied(error)) return 'access denied';

@@ -11,11 +11,12 @@ import {
   ReplaceRouteCommand,
 } from '@aws-sdk/client-ec2';
 import { DescribeNodegroupCommand, UpdateNodegroupConfigCommand } from '@aws-sdk/client-eks';
-import { AwsCallError } from '../core/model/errors.js';
 import type { InstanceState, RemediationWriter } from '../core/model/ports.js';
 import type { NatGateway, RouteTable } from '../core/model/types.js';
+import { awsCall, errorName } from './awsCall.js';
 import type { AwsClients } from './clients.js';
 import { toNatGateway, toRouteTable } from './mapEc2.js';
+import { chunk } from './pages.js';
 
 /** EC2 filter values per call: keeps request size well under the API limit. */
 const FILTER_VALUES_PER_CALL = 200;
@@ -60,45 +61,23 @@ export class AwsRemediationWriter implements RemediationWriter {
     this.#clients = clients;
   }
 
-  async createRoute(
-    routeTableId: string,
-    destination: string,
-    natGatewayId: string,
-  ): Promise<'created' | 'exists'> {
-    try {
-      await this.#clients.ec2.send(
-        new CreateRouteCommand({
-          RouteTableId: routeTableId,
-          DestinationCidrBlock: destination,
-          NatGatewayId: natGatewayId,
-        }),
-      );
-      return 'created';
-    } catch (error) {
-      if (errorName(error) === 'RouteAlreadyExists') return 'exists';
-      throw new AwsCallError('ec2:CreateRoute', error);
-    }
+  async createRoute(...route: NatRoute): Promise<'created' | 'exists'> {
+    const command = new CreateRouteCommand(natRouteInput(...route));
+    const created = () => this.#clients.ec2.send(command).then(() => 'created' as const);
+    return awsCall('ec2:CreateRoute', created, {
+      when: (error) => errorName(error) === 'RouteAlreadyExists',
+      answer: () => 'exists' as const,
+    });
   }
 
-  async replaceRoute(
-    routeTableId: string,
-    destination: string,
-    natGatewayId: string,
-  ): Promise<'replaced' | 'not-found'> {
-    try {
-      await this.#clients.ec2.send(
-        new ReplaceRouteCommand({
-          RouteTableId: routeTableId,
-          DestinationCidrBlock: destination,
-          NatGatewayId: natGatewayId,
-        }),
-      );
-      return 'replaced';
-    } catch (error) {
-      // Never created behind the caller: it re-plans on what is there now.
-      if (isRouteNotFound(error)) return 'not-found';
-      throw new AwsCallError('ec2:ReplaceRoute', error);
-    }
+  async replaceRoute(...route: NatRoute): Promise<'replaced' | 'not-found'> {
+    const command = new ReplaceRouteCommand(natRouteInput(...route));
+    const replaced = () => this.#clients.ec2.send(command).then(() => 'replaced' as const);
+    // Not found: never created behind the caller, or removed since; it re-plans on what is there now.
+    return awsCall('ec2:ReplaceRoute', replaced, {
+      when: isRouteNotFound,
+      answer: () => 'not-found' as const,
+    });
   }
 
   async terminateInstance(instanceId: string): Promise<'terminating' | 'already-gone'> {
@@ -107,18 +86,19 @@ export class AwsRemediationWriter implements RemediationWriter {
       ShouldDecrementDesiredCapacity: false,
     });
     const attempts = countAttempts(command);
-    try {
-      await this.#clients.autoScaling.send(command);
-      return 'terminating';
-    } catch (error) {
+    return awsCall(
+      'autoscaling:TerminateInstanceInAutoScalingGroup',
+      async () => {
+        await this.#clients.autoScaling.send(command);
+        return 'terminating' as const;
+      },
       // "Already terminating" on a retry: the first attempt took effect and only its answer was lost.
-      if (isAlreadyGone(error)) return attempts() > 1 ? 'terminating' : 'already-gone';
-      throw new AwsCallError('autoscaling:TerminateInstanceInAutoScalingGroup', error);
-    }
+      { when: isAlreadyGone, answer: () => (attempts() > 1 ? 'terminating' : 'already-gone') },
+    );
   }
 
   async setDesiredSize(clusterName: string, nodegroupName: string, desiredSize: number): Promise<void> {
-    await call('eks:UpdateNodegroupConfig', () =>
+    await awsCall('eks:UpdateNodegroupConfig', () =>
       this.#clients.eks.send(
         new UpdateNodegroupConfigCommand({ clusterName, nodegroupName, scalingConfig: { desiredSize } }),
       ),
@@ -126,22 +106,22 @@ export class AwsRemediationWriter implements RemediationWriter {
   }
 
   async readRouteTable(routeTableId: string): Promise<RouteTable | undefined> {
-    try {
-      const response = await this.#clients.ec2.send(
-        new DescribeRouteTablesCommand({ RouteTableIds: [routeTableId] }),
-      );
-      const table = response.RouteTables?.find((t) => t.RouteTableId === routeTableId);
-      return table && toRouteTable(table);
-    } catch (error) {
-      if (errorName(error) === 'InvalidRouteTableID.NotFound') return undefined;
-      throw new AwsCallError('ec2:DescribeRouteTables', error);
-    }
+    return awsCall(
+      'ec2:DescribeRouteTables',
+      async () => {
+        const command = new DescribeRouteTablesCommand({ RouteTableIds: [routeTableId] });
+        const response = await this.#clients.ec2.send(command);
+        const table = response.RouteTables?.find((t) => t.RouteTableId === routeTableId);
+        return table && toRouteTable(table);
+      },
+      { when: (error) => errorName(error) === 'InvalidRouteTableID.NotFound', answer: () => undefined },
+    );
   }
 
   async readNatGateways(natGatewayIds: string[]): Promise<NatGateway[]> {
     const ids = [...new Set(natGatewayIds)];
     if (ids.length === 0) return [];
-    return call('ec2:DescribeNatGateways', async () => {
+    return awsCall('ec2:DescribeNatGateways', async () => {
       const gateways: NatGateway[] = [];
       // A filter (not NatGatewayIds) so a gateway that no longer exists is simply absent.
       for (const batch of chunk(ids, FILTER_VALUES_PER_CALL)) {
@@ -159,7 +139,7 @@ export class AwsRemediationWriter implements RemediationWriter {
     const ids = [...new Set(instanceIds)];
     if (ids.length === 0) return [];
     const [ec2States, lifecycleStates] = await Promise.all([
-      call('ec2:DescribeInstances', async () => {
+      awsCall('ec2:DescribeInstances', async () => {
         const states = new Map<string, string>();
         // A filter (not InstanceIds) so an instance that no longer exists is simply absent.
         for (const batch of chunk(ids, FILTER_VALUES_PER_CALL)) {
@@ -177,7 +157,7 @@ export class AwsRemediationWriter implements RemediationWriter {
         }
         return states;
       }),
-      call('autoscaling:DescribeAutoScalingInstances', async () => {
+      awsCall('autoscaling:DescribeAutoScalingInstances', async () => {
         const states = new Map<string, string>();
         for (const batch of chunk(ids, AUTO_SCALING_INSTANCE_IDS_PER_CALL)) {
           const pages = paginateDescribeAutoScalingInstances(
@@ -204,7 +184,7 @@ export class AwsRemediationWriter implements RemediationWriter {
   async readGroupInstanceIds(autoScalingGroupNames: string[]): Promise<string[]> {
     const names = [...new Set(autoScalingGroupNames)];
     if (names.length === 0) return [];
-    return call('autoscaling:DescribeAutoScalingGroups', async () => {
+    return awsCall('autoscaling:DescribeAutoScalingGroups', async () => {
       const ids: string[] = [];
       for (const batch of chunk(names, AUTO_SCALING_GROUP_NAMES_PER_CALL)) {
         const pages = paginateDescribeAutoScalingGroups(
@@ -227,7 +207,7 @@ export class AwsRemediationWriter implements RemediationWriter {
     clusterName: string,
     nodegroupName: string,
   ): Promise<{ status: string; desiredSize: number; minSize: number }> {
-    const response = await call('eks:DescribeNodegroup', () =>
+    const response = await awsCall('eks:DescribeNodegroup', () =>
       this.#clients.eks.send(new DescribeNodegroupCommand({ clusterName, nodegroupName })),
     );
     const nodegroup = response.nodegroup;
@@ -237,6 +217,13 @@ export class AwsRemediationWriter implements RemediationWriter {
       minSize: nodegroup?.scalingConfig?.minSize ?? 0,
     };
   }
+}
+
+/** Route table, destination CIDR block and NAT gateway: a default route to a NAT gateway. */
+type NatRoute = Parameters<RemediationWriter['createRoute']>;
+
+function natRouteInput(...[routeTableId, destination, natGatewayId]: NatRoute) {
+  return { RouteTableId: routeTableId, DestinationCidrBlock: destination, NatGatewayId: natGatewayId };
 }
 
 /**
@@ -255,10 +242,6 @@ function countAttempts(command: TerminateInstanceInAutoScalingGroupCommand): () 
   return () => attempts;
 }
 
-function errorName(error: unknown): string {
-  return (error as { name?: string } | undefined)?.name ?? '';
-}
-
 function isRouteNotFound(error: unknown): boolean {
   const name = errorName(error);
   if (name === 'InvalidRoute.NotFound') return true;
@@ -271,18 +254,4 @@ function isAlreadyGone(error: unknown): boolean {
   if (errorName(error) !== 'ValidationError') return false;
   const message = (error as { message?: string }).message ?? '';
   return ALREADY_GONE_MESSAGES.some((pattern) => pattern.test(message));
-}
-
-async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    throw new AwsCallError(operation, error);
-  }
-}
-
-function chunk<T>(items: T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
 }

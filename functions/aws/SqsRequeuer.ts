@@ -1,6 +1,7 @@
 import { GetQueueUrlCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { AwsCallError } from '../core/model/errors.js';
+import { Memo } from '../Memo.js';
+import { awsCall } from './awsCall.js';
 
 /** The message attribute that counts how often one launch was sent back (a Number, as a string). */
 export const REQUEUES_ATTRIBUTE = 'requeues';
@@ -12,7 +13,7 @@ export const REQUEUES_ATTRIBUTE = 'requeues';
  */
 export class SqsRequeuer {
   readonly #client: SQSClient;
-  readonly #urls = new Map<string, Promise<string>>();
+  readonly #urls = new Memo<Promise<string>>();
 
   constructor(client: SQSClient) {
     this.#client = client;
@@ -20,9 +21,9 @@ export class SqsRequeuer {
 
   /** `requeues`: the count the new message carries (1 for the first time a launch is sent back). */
   async requeue(queueArn: string, body: string, delaySeconds: number, requeues: number): Promise<void> {
-    const queueUrl = await this.#urlOf(queueArn);
-    try {
-      await this.#client.send(
+    const queueUrl = await this.#urls.get(queueArn, () => this.#lookUp(queueArn));
+    await awsCall('sqs:SendMessage', () =>
+      this.#client.send(
         new SendMessageCommand({
           QueueUrl: queueUrl,
           MessageBody: body,
@@ -31,36 +32,21 @@ export class SqsRequeuer {
             [REQUEUES_ATTRIBUTE]: { DataType: 'Number', StringValue: String(requeues) },
           },
         }),
-      );
-    } catch (error) {
-      throw new AwsCallError('sqs:SendMessage', error);
-    }
+      ),
+    );
   }
 
-  #urlOf(queueArn: string): Promise<string> {
-    let url = this.#urls.get(queueArn);
-    if (!url) {
-      url = this.#lookUp(queueArn);
-      this.#urls.set(queueArn, url);
-      url.catch(() => this.#urls.delete(queueArn));
-    }
-    return url;
-  }
-
-  async #lookUp(queueArn: string): Promise<string> {
-    // arn:aws:sqs:REGION:ACCOUNT:NAME
-    const [, , , , account, name] = queueArn.split(':');
-    if (!account || !name)
-      throw new AwsCallError('sqs:GetQueueUrl', new Error(`not a queue ARN: ${queueArn}`));
-    try {
+  #lookUp(queueArn: string): Promise<string> {
+    return awsCall('sqs:GetQueueUrl', async () => {
+      // arn:aws:sqs:REGION:ACCOUNT:NAME
+      const [, , , , account, name] = queueArn.split(':');
+      if (!account || !name) throw new Error(`not a queue ARN: ${queueArn}`);
       const { QueueUrl } = await this.#client.send(
         new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account }),
       );
       if (!QueueUrl) throw new Error(`no URL for ${queueArn}`);
       return QueueUrl;
-    } catch (error) {
-      throw new AwsCallError('sqs:GetQueueUrl', error);
-    }
+    });
   }
 }
 

@@ -5,6 +5,7 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { Memo } from '../Memo.js';
 
 export interface AwsClients {
   eks: EKSClient;
@@ -24,7 +25,7 @@ export interface AwsClients {
 /** Retries with client-side rate limiting: a burst of checks backs off instead of failing on throttling. */
 const CLIENT_CONFIG = { maxAttempts: 6, retryMode: 'adaptive' } as const;
 
-const byRegion = new Map<string, AwsClients>();
+const byRegion = new Memo<AwsClients>();
 
 /**
  * One set of clients per region for the life of the process (or Lambda container): connections and
@@ -32,13 +33,7 @@ const byRegion = new Map<string, AwsClients>();
  * profile). AWS_ENDPOINT_URL is honoured by the SDK itself.
  */
 export function awsClients(region?: string): AwsClients {
-  const key = region ?? '';
-  let clients = byRegion.get(key);
-  if (!clients) {
-    clients = createAwsClients({ ...CLIENT_CONFIG, ...(region && { region }) });
-    byRegion.set(key, clients);
-  }
-  return clients;
+  return byRegion.get(region ?? '', () => createAwsClients({ ...CLIENT_CONFIG, ...(region && { region }) }));
 }
 
 /** Clients with one shared configuration: awsClients' defaults, or a test's (endpoint, credentials). */

@@ -68,7 +68,7 @@ export function toRouteTable(table: Ec2RouteTable): RouteTable {
     routeTableId: table.RouteTableId ?? '',
     vpcId: table.VpcId ?? '',
     main: associations.some((a) => a.Main),
-    subnetIds: associations.map((a) => a.SubnetId).filter((s): s is string => !!s),
+    subnetIds: present(associations.map((a) => a.SubnetId)),
     routes: (table.Routes ?? []).map(toRoute),
     ...(table.Tags && { tags: toTags(table.Tags) }),
   };
@@ -77,7 +77,7 @@ export function toRouteTable(table: Ec2RouteTable): RouteTable {
 /** The prefix list ids that routes of the tables send traffic for, each once, in order of appearance. */
 export function routedPrefixListIds(tables: Ec2RouteTable[]): string[] {
   const ids = tables.flatMap((t) => (t.Routes ?? []).map((r) => r.DestinationPrefixListId));
-  return [...new Set(ids.filter((id): id is string => !!id))];
+  return [...new Set(present(ids))];
 }
 
 export function toPrefixList(
@@ -99,11 +99,17 @@ export function toPrefixList(
 export function toInternetGateway(gateway: Ec2InternetGateway): InternetGateway {
   return {
     internetGatewayId: gateway.InternetGatewayId ?? '',
-    attachedVpcIds: (gateway.Attachments ?? [])
-      .filter((a) => (a.State as string | undefined) === 'available' || a.State === 'attached')
-      .map((a) => a.VpcId)
-      .filter((id): id is string => !!id),
+    attachedVpcIds: present(
+      (gateway.Attachments ?? [])
+        .filter((a) => (a.State as string | undefined) === 'available' || a.State === 'attached')
+        .map((a) => a.VpcId),
+    ),
   };
+}
+
+/** The values that are there: ids and addresses EC2 may leave out (or send empty). */
+function present(values: (string | undefined)[]): string[] {
+  return values.filter((v): v is string => !!v);
 }
 
 function toTags(tags: { Key?: string; Value?: string }[]): Record<string, string> {
@@ -115,9 +121,9 @@ export function toNatGateway(nat: Ec2NatGateway): NatGateway {
     natGatewayId: nat.NatGatewayId ?? '',
     vpcId: nat.VpcId ?? '',
     subnetId: nat.SubnetId ?? '',
-    state: nat.State ?? 'unknown',
     connectivityType: nat.ConnectivityType === 'private' ? 'private' : 'public',
-    publicIps: (nat.NatGatewayAddresses ?? []).map((a) => a.PublicIp).filter((ip): ip is string => !!ip),
+    state: nat.State ?? 'unknown',
+    publicIps: present((nat.NatGatewayAddresses ?? []).map((a) => a.PublicIp)),
   };
 }
 
@@ -143,31 +149,33 @@ export function toInstance(instance: Ec2Instance, lifecycle?: { group: string; s
     publicIp: instance.PublicIpAddress,
     privateIp: instance.PrivateIpAddress,
     ...(instance.SecurityGroups && {
-      securityGroupIds: instance.SecurityGroups.map((g) => g.GroupId).filter((id): id is string => !!id),
+      securityGroupIds: present(instance.SecurityGroups.map((g) => g.GroupId)),
     }),
   };
 }
 
 /** The VPC's IPv4 CIDR blocks, primary and secondary, leaving out those being removed or that failed. */
 export function toVpcCidrBlocks(vpc: Ec2Vpc): string[] {
-  const associated = (vpc.CidrBlockAssociationSet ?? [])
-    .filter((a) => !a.CidrBlockState?.State || a.CidrBlockState.State === 'associated')
-    .map((a) => a.CidrBlock)
-    .filter((c): c is string => !!c);
+  const associated = present(
+    (vpc.CidrBlockAssociationSet ?? [])
+      .filter((a) => !a.CidrBlockState?.State || a.CidrBlockState.State === 'associated')
+      .map((a) => a.CidrBlock),
+  );
   if (associated.length > 0) return [...new Set(associated)];
   return vpc.CidrBlock ? [vpc.CidrBlock] : [];
 }
 
 export function toVpcEndpoint(endpoint: Ec2VpcEndpoint): VpcEndpoint {
+  const { VpcEndpointId = '', ServiceName = '', VpcEndpointType = 'unknown', State = 'unknown' } = endpoint;
   return {
-    vpcEndpointId: endpoint.VpcEndpointId ?? '',
-    serviceName: endpoint.ServiceName ?? '',
-    type: endpoint.VpcEndpointType ?? 'unknown',
-    state: endpoint.State ?? 'unknown',
+    vpcEndpointId: VpcEndpointId,
+    serviceName: ServiceName,
+    type: VpcEndpointType,
+    state: State,
     privateDnsEnabled: endpoint.PrivateDnsEnabled ?? false,
     subnetIds: endpoint.SubnetIds ?? [],
     routeTableIds: endpoint.RouteTableIds ?? [],
-    securityGroupIds: (endpoint.Groups ?? []).map((g) => g.GroupId).filter((id): id is string => !!id),
+    securityGroupIds: present((endpoint.Groups ?? []).map((g) => g.GroupId)),
   };
 }
 
@@ -176,7 +184,7 @@ export function toNetworkAcl(acl: Ec2NetworkAcl): NetworkAcl {
     networkAclId: acl.NetworkAclId ?? '',
     vpcId: acl.VpcId ?? '',
     isDefault: acl.IsDefault ?? false,
-    subnetIds: (acl.Associations ?? []).map((a) => a.SubnetId).filter((s): s is string => !!s),
+    subnetIds: present((acl.Associations ?? []).map((a) => a.SubnetId)),
     entries: (acl.Entries ?? []).map(
       (e): NetworkAclEntry => ({
         ruleNumber: e.RuleNumber ?? 0,
@@ -201,7 +209,6 @@ export function toSecurityGroup(group: Ec2SecurityGroup): SecurityGroup {
 }
 
 export function toSecurityGroupRule(permission: Ec2IpPermission): SecurityGroupRule {
-  const present = (values: (string | undefined)[]) => values.filter((v): v is string => !!v);
   return {
     protocol: permission.IpProtocol ?? '-1',
     ...(permission.FromPort !== undefined && { fromPort: permission.FromPort }),

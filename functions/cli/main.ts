@@ -1,19 +1,12 @@
 #!/usr/bin/env node
 import { readFile } from 'node:fs/promises';
-import { SnsAlertPublisher } from '../alerts/SnsAlertPublisher.js';
-import { AwsAccountReader } from '../aws/AwsAccountReader.js';
-import { AwsIdentityReader } from '../aws/AwsIdentityReader.js';
-import { AwsRemediationWriter } from '../aws/AwsRemediationWriter.js';
-import { awsClients } from '../aws/clients.js';
 import { parseConfig, remediationSettings } from '../config.js';
 import { exitCodeFor } from '../core/check/outcome.js';
 import { runCheck } from '../core/check/runCheck.js';
 import { JoinRemediatorError, UsageError } from '../core/model/errors.js';
-import { silentLog } from '../core/model/ports.js';
+import { createPorts } from '../createPorts.js';
 import type { ProcessOutcome } from '../join-check/processEvents.js';
-import { KubernetesNodeReader } from '../kubernetes/KubernetesNodeReader.js';
 import { formatText } from '../report/formatText.js';
-import { stateStore } from '../state/stateStore.js';
 import { type Command, parseCommandLine, USAGE } from './parseCommandLine.js';
 
 /** The CLI: `check` for people, `invoke` to run the Lambda handler on an event file. */
@@ -29,12 +22,6 @@ async function main(argv: string[]): Promise<number> {
 
 async function check(command: Extract<Command, { name: 'check' }>): Promise<number> {
   const config = parseConfig();
-  const clients = awsClients(command.region);
-  const topicArn = command.topicArn ?? config.alertTopicArn;
-  const membership = new KubernetesNodeReader({
-    credentials: clients.eks.config.credentials,
-    apiUrlOverride: config.kubernetesApiUrl,
-  });
   const result = await runCheck(
     {
       clusterName: command.cluster,
@@ -48,17 +35,7 @@ async function check(command: Extract<Command, { name: 'check' }>): Promise<numb
       }),
       ...(command.preflight && { preflight: true, preflightPolicy: config.preflightPolicy }),
     },
-    {
-      account: new AwsAccountReader(clients),
-      writer: new AwsRemediationWriter(clients),
-      state: stateStore(config, clients),
-      membership: membership.session(),
-      // One reader for nodes and aws-auth: one token per cluster.
-      identity: new AwsIdentityReader({ clients, configMaps: membership }),
-      ...(topicArn && { alerts: new SnsAlertPublisher({ client: clients.sns, topicArn }) }),
-      clock: { now: () => new Date() },
-      log: silentLog,
-    },
+    createPorts(config, command.region, { topicArn: command.topicArn }),
   );
   process.stdout.write(
     command.json ? `${JSON.stringify(result.report, null, 2)}\n` : formatText(result.report),

@@ -1,31 +1,24 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
-import { SnsAlertPublisher } from '../alerts/SnsAlertPublisher.js';
-import { AwsAccountReader } from '../aws/AwsAccountReader.js';
-import { AwsIdentityReader } from '../aws/AwsIdentityReader.js';
-import { AwsRemediationWriter } from '../aws/AwsRemediationWriter.js';
-import { awsClients } from '../aws/clients.js';
+import { awsCall } from '../aws/awsCall.js';
 import { REQUEUES_ATTRIBUTE, requeuesOf, SqsRequeuer } from '../aws/SqsRequeuer.js';
 import { parseConfig, remediationSettings } from '../config.js';
 import type { CheckPorts } from '../core/model/check.js';
-import { AwsCallError, UsageError } from '../core/model/errors.js';
-import { KubernetesNodeReader } from '../kubernetes/KubernetesNodeReader.js';
+import { UsageError } from '../core/model/errors.js';
+import { createPorts } from '../createPorts.js';
 import { log, logger } from '../logger.js';
-import { stateStore } from '../state/stateStore.js';
+import { Memo } from '../Memo.js';
 import { type IncomingEvent, type ProcessOutcome, processEvents } from './processEvents.js';
 
 /** Parsed once at cold start: a bad value fails the init with a message naming the variable. */
 const config = parseConfig();
 
-/** Per container and region: Kubernetes tokens and SDK connections are reused across invocations. */
-const membershipReaders = new Map<string, KubernetesNodeReader>();
-const publishers = new Map<string, SnsAlertPublisher>();
 /** Which nodegroup owns each Auto Scaling group (EKS's tags on a group never change): kept per container. */
 const groupOwners = new Map<string, { cluster: string; nodegroup: string }>();
 let requeuer: SqsRequeuer | undefined;
 /** The function's own account, known once per container (process): from its ARN, else from STS. */
-let ownAccount: Promise<string> | undefined;
+const ownAccount = new Memo<Promise<string>>();
 
 export interface DirectResult {
   checks: { cluster: string; nodegroup: string; findings: string[]; alerted: boolean; error?: string }[];
@@ -203,79 +196,34 @@ export class UnusableBatchError extends UsageError {
  * STS GetCallerIdentity. A failed read is not kept, so the next invocation asks again.
  */
 function ownAccountOf(context: Context | undefined, region: string | undefined): Promise<string> {
-  if (!ownAccount) {
+  return ownAccount.get('', () => {
     const fromArn = context?.invokedFunctionArn?.split(':')[4];
-    const read = fromArn && /^\d{12}$/.test(fromArn) ? Promise.resolve(fromArn) : callerAccount(region);
-    ownAccount = read;
-    read.catch(() => {
-      if (ownAccount === read) ownAccount = undefined;
-    });
-  }
-  return ownAccount;
+    return fromArn && /^\d{12}$/.test(fromArn) ? Promise.resolve(fromArn) : callerAccount(region);
+  });
 }
 
 async function callerAccount(region: string | undefined): Promise<string> {
   const sts = new STSClient({ maxAttempts: 6, ...(region && { region }) });
   try {
-    const { Account } = await sts.send(new GetCallerIdentityCommand({}));
-    if (!Account) throw new Error('the answer names no account');
-    return Account;
-  } catch (error) {
-    throw new AwsCallError('sts:GetCallerIdentity', error);
+    return await awsCall('sts:GetCallerIdentity', async () => {
+      const { Account } = await sts.send(new GetCallerIdentityCommand({}));
+      if (!Account) throw new Error('the answer names no account');
+      return Account;
+    });
   } finally {
     sts.destroy();
   }
 }
 
 /**
- * Ports for one invocation: the account reader and the membership session cache reads for this
- * invocation only; the Kubernetes reader behind the session keeps only its tokens across invocations.
+ * Ports for one invocation, per region: the account reader and the membership session cache reads
+ * for this invocation only; the Kubernetes reader behind the session keeps only its tokens across
+ * invocations.
  */
 function invocationPorts(runId: string | undefined): (region: string | undefined) => CheckPorts {
-  const byRegion = new Map<string, CheckPorts>();
-  return (region) => {
-    const key = region ?? '';
-    let ports = byRegion.get(key);
-    if (!ports) {
-      const clients = awsClients(region);
-      const reader = membershipReader(key, clients.eks.config.credentials);
-      ports = {
-        account: new AwsAccountReader(clients),
-        writer: new AwsRemediationWriter(clients),
-        state: stateStore(config, clients),
-        ...(runId && { runId }),
-        // A session per invocation: each cluster's whole node list is read once here, never reused later.
-        membership: reader.session(),
-        identity: new AwsIdentityReader({ clients, configMaps: reader, log }),
-        ...(config.alertTopicArn && { alerts: publisher(key, clients.sns) }),
-        clock: { now: () => new Date() },
-        log,
-      };
-      byRegion.set(key, ports);
-    }
-    return ports;
-  };
-}
-
-function membershipReader(
-  key: string,
-  credentials: ConstructorParameters<typeof KubernetesNodeReader>[0]['credentials'],
-): KubernetesNodeReader {
-  let reader = membershipReaders.get(key);
-  if (!reader) {
-    reader = new KubernetesNodeReader({ credentials, apiUrlOverride: config.kubernetesApiUrl, log });
-    membershipReaders.set(key, reader);
-  }
-  return reader;
-}
-
-function publisher(key: string, client: ReturnType<typeof awsClients>['sns']): SnsAlertPublisher {
-  let found = publishers.get(key);
-  if (!found) {
-    found = new SnsAlertPublisher({ client, topicArn: config.alertTopicArn as string, log });
-    publishers.set(key, found);
-  }
-  return found;
+  const byRegion = new Memo<CheckPorts>();
+  return (region) =>
+    byRegion.get(region ?? '', () => createPorts(config, region, { log, ...(runId && { runId }) }));
 }
 
 /** Writes and waits (scale-cycle) must end before Lambda stops the invocation: keep a margin. */

@@ -17,6 +17,7 @@ import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { ConfigError, KubernetesCallError } from '../core/model/errors.js';
 import { type Log, type MembershipReader, silentLog } from '../core/model/ports.js';
 import type { Cluster, ClusterNode, Membership } from '../core/model/types.js';
+import { Memo } from '../Memo.js';
 import { createEksToken } from './eksToken.js';
 
 const NODEGROUP_LABEL = 'eks.amazonaws.com/nodegroup';
@@ -63,9 +64,10 @@ export interface ListNodesOptions {
 
 /**
  * The whole node list of each cluster read in one session, by region/cluster. Holds the promise so
- * concurrent nodegroups of a cluster share one read.
+ * concurrent nodegroups of a cluster share one read; a failed read is not kept, so the next nodegroup
+ * asks again rather than inherit the failure.
  */
-type WholeListCache = Map<string, Promise<Membership>>;
+type WholeListCache = Memo<Promise<Membership>>;
 
 /**
  * One ConfigMap read by name. `absent` is a definite answer (the API server admitted the caller and
@@ -88,30 +90,30 @@ export function parseProviderId(providerId: string): ProviderId | undefined {
 }
 
 export class KubernetesNodeReader implements MembershipReader {
-  private readonly credentials: AwsCredentialIdentityProvider;
-  private readonly apiUrlOverride: string | undefined;
-  private readonly timeoutMs: number;
-  private readonly pageSize: number;
-  private readonly maxPages: number;
-  private readonly maxResponseBytes: number;
-  private readonly log: Log;
+  readonly #credentials: AwsCredentialIdentityProvider;
+  readonly #apiUrlOverride: string | undefined;
+  readonly #timeoutMs: number;
+  readonly #pageSize: number;
+  readonly #maxPages: number;
+  readonly #maxResponseBytes: number;
+  readonly #log: Log;
   /** Keyed by region and cluster name; holds the promise so concurrent nodegroups share one signing. */
-  private readonly tokens = new Map<string, { token: Promise<string>; renewAt: number }>();
+  readonly #tokens = new Memo<Promise<string>>({ maxAgeMs: TOKEN_REUSE_MS });
 
   constructor(options: KubernetesNodeReaderOptions) {
     if (options.apiUrlOverride !== undefined && !/^https?:\/\/[^/]/.test(options.apiUrlOverride)) {
       throw new ConfigError(`KUBERNETES_API_URL must be an http(s) URL, got "${options.apiUrlOverride}"`);
     }
-    this.credentials = options.credentials;
-    this.apiUrlOverride = options.apiUrlOverride;
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
-    this.maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
-    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
-    if (!(this.maxResponseBytes > 0)) {
+    this.#credentials = options.credentials;
+    this.#apiUrlOverride = options.apiUrlOverride;
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+    this.#maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
+    this.#maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    if (!(this.#maxResponseBytes > 0)) {
       throw new ConfigError(`maxResponseBytes must be a positive number, got ${options.maxResponseBytes}`);
     }
-    this.log = options.log ?? silentLog;
+    this.#log = options.log ?? silentLog;
   }
 
   /**
@@ -125,7 +127,7 @@ export class KubernetesNodeReader implements MembershipReader {
     instanceIds: string[],
     options: ListNodesOptions = {},
   ): Promise<Membership> {
-    return this.membership(cluster, nodegroupName, instanceIds, options, undefined);
+    return this.#membership(cluster, nodegroupName, instanceIds, options, undefined);
   }
 
   /**
@@ -134,23 +136,23 @@ export class KubernetesNodeReader implements MembershipReader {
    * asks for `fresh`. Let it go with the unit of work: what it holds is never refreshed.
    */
   session(): MembershipReader {
-    const wholeLists: WholeListCache = new Map();
+    const wholeLists: WholeListCache = new Memo({ keep: (list) => list.kind !== 'unknown' });
     return {
       listNodes: (cluster, nodegroupName, instanceIds, options = {}) =>
-        this.membership(cluster, nodegroupName, instanceIds, options, wholeLists),
+        this.#membership(cluster, nodegroupName, instanceIds, options, wholeLists),
     };
   }
 
-  private async membership(
+  async #membership(
     cluster: Cluster,
     nodegroupName: string,
     instanceIds: string[],
     options: ListNodesOptions,
     wholeLists: WholeListCache | undefined,
   ): Promise<Membership> {
-    const membership = await this.readMembership(cluster, nodegroupName, instanceIds, options, wholeLists);
+    const membership = await this.#readMembership(cluster, nodegroupName, instanceIds, options, wholeLists);
     if (membership.kind === 'unknown') {
-      this.log.warn('Could not list nodes', {
+      this.#log.warn('Could not list nodes', {
         cluster: cluster.name,
         nodegroup: nodegroupName,
         ...membership,
@@ -163,23 +165,23 @@ export class KubernetesNodeReader implements MembershipReader {
    * The nodegroup's labelled Nodes, plus, when some instance is not among them, the Nodes of the
    * whole list whose provider ID names a missing instance. Either read failing makes it unknown.
    */
-  private async readMembership(
+  async #readMembership(
     cluster: Cluster,
     nodegroupName: string,
     instanceIds: string[],
     { fresh = false }: ListNodesOptions,
     wholeLists: WholeListCache | undefined,
   ): Promise<Membership> {
-    const labelled = await this.readNodeList(cluster, `${NODEGROUP_LABEL}=${nodegroupName}`);
+    const labelled = await this.#readNodeList(cluster, `${NODEGROUP_LABEL}=${nodegroupName}`);
     if (labelled.kind === 'unknown') return labelled;
     const byLabel = new Set(labelled.nodes.map((n) => n.instanceId));
     const missing = new Set(instanceIds.filter((id) => !byLabel.has(id)));
     if (missing.size === 0) return labelled;
 
-    const whole = await this.wholeList(cluster, fresh, wholeLists);
+    const whole = await this.#wholeList(cluster, fresh, wholeLists);
     if (whole.kind === 'unknown') return whole;
     const found = whole.nodes.filter((n) => n.instanceId !== undefined && missing.has(n.instanceId));
-    this.log.debug('Looked for instances without a labelled Node in the whole node list', {
+    this.#log.debug('Looked for instances without a labelled Node in the whole node list', {
       cluster: cluster.name,
       nodegroup: nodegroupName,
       missing: missing.size,
@@ -189,23 +191,15 @@ export class KubernetesNodeReader implements MembershipReader {
   }
 
   /** The cluster's whole node list: from the session when it has it (and not `fresh`), else read. */
-  private wholeList(cluster: Cluster, fresh: boolean, wholeLists: WholeListCache | undefined) {
+  #wholeList(cluster: Cluster, fresh: boolean, wholeLists: WholeListCache | undefined): Promise<Membership> {
+    const read = () =>
+      this.#readNodeList(cluster, undefined).then(
+        (list): Membership =>
+          list.kind === 'unknown' ? { ...list, detail: `whole node list: ${list.detail}` } : list,
+      );
     const key = tokenKey(cluster);
-    const cached = fresh ? undefined : wholeLists?.get(key);
-    if (cached) return cached;
-    const read = this.readNodeList(cluster, undefined).then(
-      (list): Membership =>
-        list.kind === 'unknown' ? { ...list, detail: `whole node list: ${list.detail}` } : list,
-    );
-    if (wholeLists) {
-      wholeLists.set(key, read);
-      // A failed read is not kept: the next nodegroup asks again rather than inherit the failure.
-      const forget = () => {
-        if (wholeLists.get(key) === read) wholeLists.delete(key);
-      };
-      read.then((list) => list.kind === 'unknown' && forget(), forget);
-    }
-    return read;
+    if (!wholeLists) return read();
+    return fresh ? wholeLists.set(key, read()) : wholeLists.get(key, read);
   }
 
   /**
@@ -214,31 +208,31 @@ export class KubernetesNodeReader implements MembershipReader {
    * `unknown` (logged at debug), a 404 is `absent`.
    */
   async readConfigMap(cluster: Cluster, namespace: string, name: string): Promise<ConfigMapRead> {
-    const read = await this.fetchConfigMap(cluster, namespace, name).catch(
+    const read = await this.#fetchConfigMap(cluster, namespace, name).catch(
       (error: unknown): ConfigMapRead => ({
         kind: 'unknown',
         detail: (error as Error)?.message ?? String(error),
       }),
     );
     const keys = { cluster: cluster.name, configMap: `${namespace}/${name}` };
-    if (read.kind === 'unknown') this.log.debug('Could not read a ConfigMap', { ...keys, ...read });
-    else this.log.debug('Read a ConfigMap', { ...keys, found: read.kind === 'found' });
+    if (read.kind === 'unknown') this.#log.debug('Could not read a ConfigMap', { ...keys, ...read });
+    else this.#log.debug('Read a ConfigMap', { ...keys, found: read.kind === 'found' });
     return read;
   }
 
-  private async fetchConfigMap(cluster: Cluster, namespace: string, name: string): Promise<ConfigMapRead> {
-    const target = await this.target(cluster);
+  async #fetchConfigMap(cluster: Cluster, namespace: string, name: string): Promise<ConfigMapRead> {
+    const target = await this.#target(cluster);
     if ('unreachable' in target) return { kind: 'unknown', detail: target.unreachable };
     const url = `${target.endpoint.replace(/\/+$/, '')}/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/${encodeURIComponent(name)}`;
     let response: HttpResponse;
     try {
-      response = await httpGet(url, target.headers, target.ca, this.limits());
+      response = await httpGet(url, target.headers, target.ca, this.#limits());
     } catch (error) {
       return { kind: 'unknown', detail: describeRequestError(error) };
     }
     if (response.status === 404 && isNotFoundStatus(response.body, name)) return { kind: 'absent' };
     if (response.status !== 200) {
-      if (response.status === 401) this.tokens.delete(tokenKey(cluster));
+      if (response.status === 401) this.#tokens.delete(tokenKey(cluster));
       const message = statusMessage(response.body) ?? response.body.trim().slice(0, QUOTED_BODY_CHARS);
       return {
         kind: 'unknown',
@@ -250,26 +244,26 @@ export class KubernetesNodeReader implements MembershipReader {
   }
 
   /** Where to send requests for a cluster and with which headers, or why nothing can be sent. */
-  private async target(
+  async #target(
     cluster: Cluster,
   ): Promise<
     | { endpoint: string; headers: Record<string, string>; ca: string | undefined }
     | { unreachable: string; endpoint: string }
   > {
-    const endpoint = this.apiUrlOverride ?? cluster.endpoint;
+    const endpoint = this.#apiUrlOverride ?? cluster.endpoint;
     if (!endpoint) {
       return {
         endpoint: '',
         unreachable: 'the cluster reports no API server endpoint (is it still being created?)',
       };
     }
-    if (!this.apiUrlOverride && !endpoint.startsWith('https://')) {
+    if (!this.#apiUrlOverride && !endpoint.startsWith('https://')) {
       return {
         endpoint,
         unreachable: 'refusing a non-https API server endpoint (plain http only via KUBERNETES_API_URL)',
       };
     }
-    const authorization = `Bearer ${await this.token(cluster)}`;
+    const authorization = `Bearer ${await this.#token(cluster)}`;
     const ca = cluster.certificateAuthority
       ? Buffer.from(cluster.certificateAuthority, 'base64').toString('utf8')
       : undefined;
@@ -280,20 +274,20 @@ export class KubernetesNodeReader implements MembershipReader {
    * One node list, every page of it: with a label selector, or the whole list without one. A server
    * that repeats a continue token, or pages past `maxPages`, makes it unknown rather than loop.
    */
-  private async readNodeList(cluster: Cluster, labelSelector: string | undefined): Promise<Membership> {
-    const target = await this.target(cluster);
+  async #readNodeList(cluster: Cluster, labelSelector: string | undefined): Promise<Membership> {
+    const target = await this.#target(cluster);
     if ('unreachable' in target) return unreachable(target.endpoint, target.unreachable);
     const { endpoint, headers, ca } = target;
     const base =
       `${endpoint.replace(/\/+$/, '')}/api/v1/nodes?` +
       (labelSelector === undefined ? '' : `labelSelector=${encodeURIComponent(labelSelector)}&`) +
-      `limit=${this.pageSize}`;
+      `limit=${this.#pageSize}`;
     const nodes: ClusterNode[] = [];
     const seenTokens = new Set<string>();
     let continueToken: string | undefined;
     let pages = 0;
     do {
-      if (pages >= this.maxPages) {
+      if (pages >= this.#maxPages) {
         return unreachable(
           endpoint,
           `gave up after ${pages} pages of the node list: the API server kept returning continue tokens`,
@@ -302,13 +296,13 @@ export class KubernetesNodeReader implements MembershipReader {
       const url = base + (continueToken ? `&continue=${encodeURIComponent(continueToken)}` : '');
       let response: HttpResponse;
       try {
-        response = await httpGet(url, headers, ca, this.limits());
+        response = await httpGet(url, headers, ca, this.#limits());
       } catch (error) {
         return unreachable(endpoint, describeRequestError(error));
       }
       if (response.status !== 200) {
         // A rejected token may be stale or signed for the wrong identity: sign afresh next time.
-        if (response.status === 401) this.tokens.delete(tokenKey(cluster));
+        if (response.status === 401) this.#tokens.delete(tokenKey(cluster));
         return refusal(endpoint, response);
       }
       const page = parseNodeList(response.body);
@@ -326,7 +320,7 @@ export class KubernetesNodeReader implements MembershipReader {
         seenTokens.add(continueToken);
       }
     } while (continueToken);
-    this.log.debug('Listed nodes', {
+    this.#log.debug('Listed nodes', {
       cluster: cluster.name,
       labelSelector: labelSelector ?? '(none: whole list)',
       nodes: nodes.length,
@@ -335,28 +329,24 @@ export class KubernetesNodeReader implements MembershipReader {
     return { kind: 'known', nodes: uniqueByName(nodes) };
   }
 
-  private limits(): RequestLimits {
-    return { timeoutMs: this.timeoutMs, maxBytes: this.maxResponseBytes };
+  #limits(): RequestLimits {
+    return { timeoutMs: this.#timeoutMs, maxBytes: this.#maxResponseBytes };
   }
 
   /** Failures to sign (no credentials) are not a membership verdict: they throw KubernetesCallError. */
-  private token(cluster: Cluster): Promise<string> {
-    const key = tokenKey(cluster);
-    const cached = this.tokens.get(key);
-    if (cached && Date.now() < cached.renewAt) return cached.token;
-    const token = createEksToken({
-      clusterName: cluster.name,
-      region: cluster.region,
-      credentials: this.credentials,
-    }).catch((error: unknown) => {
-      if (this.tokens.get(key)?.token === token) this.tokens.delete(key);
-      throw new KubernetesCallError(
-        `Could not sign an EKS token for cluster ${cluster.name}: ${(error as Error)?.message ?? String(error)}`,
-        { cause: error },
-      );
-    });
-    this.tokens.set(key, { token, renewAt: Date.now() + TOKEN_REUSE_MS });
-    return token;
+  #token(cluster: Cluster): Promise<string> {
+    return this.#tokens.get(tokenKey(cluster), () =>
+      createEksToken({
+        clusterName: cluster.name,
+        region: cluster.region,
+        credentials: this.#credentials,
+      }).catch((error: unknown) => {
+        throw new KubernetesCallError(
+          `Could not sign an EKS token for cluster ${cluster.name}: ${(error as Error)?.message ?? String(error)}`,
+          { cause: error },
+        );
+      }),
+    );
   }
 }
 

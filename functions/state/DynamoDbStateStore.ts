@@ -5,10 +5,12 @@ import {
   type DynamoDBClient,
   type KeysAndAttributes,
   PutItemCommand,
+  type PutItemCommandInput,
   QueryCommand,
   UpdateItemCommand,
+  type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { AwsCallError } from '../core/model/errors.js';
+import { awsCall, errorName } from '../aws/awsCall.js';
 import { type Clock, checkKey, type StateStore } from '../core/model/ports.js';
 import type { Action, RemediationRecord } from '../core/model/types.js';
 import {
@@ -34,6 +36,7 @@ export interface DynamoDbStateStoreOptions {
 }
 
 type Item = Record<string, AttributeValue>;
+type ClaimAlert = Parameters<StateStore['claimAlert']>;
 
 /** DynamoDB's limit of keys per BatchGetItem. */
 const BATCH_GET_KEYS = 100;
@@ -66,24 +69,18 @@ export class DynamoDbStateStore implements StateStore {
 
   async acquireLock(cluster: string, nodegroup: string, owner: string, ttlSeconds: number): Promise<boolean> {
     const now = this.#clock.now();
-    return conditional('dynamodb:PutItem', () =>
-      this.#client.send(
-        new PutItemCommand({
-          TableName: this.#tableName,
-          Item: {
-            pk: { S: partitionKey(cluster, nodegroup) },
-            sk: { S: LOCK_SK },
-            owner: { S: owner },
-            expiresAt: { N: String(lockExpiresAt(now, ttlSeconds)) },
-          },
-          // The owner may take its own lock again: an SDK retry whose first attempt took the lock (its
-          // answer lost) must not find itself locked out.
-          ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt < :now OR #owner = :owner',
-          ExpressionAttributeNames: { '#pk': 'pk', '#expiresAt': 'expiresAt', '#owner': 'owner' },
-          ExpressionAttributeValues: { ':now': { N: String(epochSeconds(now)) }, ':owner': { S: owner } },
-        }),
-      ),
-    );
+    return this.#putIf({
+      Item: {
+        ...itemKey(cluster, nodegroup, LOCK_SK),
+        owner: { S: owner },
+        expiresAt: { N: String(lockExpiresAt(now, ttlSeconds)) },
+      },
+      // The owner may take its own lock again: an SDK retry whose first attempt took the lock (its
+      // answer lost) must not find itself locked out.
+      ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt < :now OR #owner = :owner',
+      ExpressionAttributeNames: { '#pk': 'pk', '#expiresAt': 'expiresAt', '#owner': 'owner' },
+      ExpressionAttributeValues: { ':now': { N: String(epochSeconds(now)) }, ':owner': { S: owner } },
+    });
   }
 
   async releaseLock(cluster: string, nodegroup: string, owner: string): Promise<void> {
@@ -92,7 +89,7 @@ export class DynamoDbStateStore implements StateStore {
       this.#client.send(
         new DeleteItemCommand({
           TableName: this.#tableName,
-          Key: { pk: { S: partitionKey(cluster, nodegroup) }, sk: { S: LOCK_SK } },
+          Key: itemKey(cluster, nodegroup, LOCK_SK),
           ConditionExpression: '#owner = :owner',
           ExpressionAttributeNames: { '#owner': 'owner' },
           ExpressionAttributeValues: { ':owner': { S: owner } },
@@ -103,7 +100,7 @@ export class DynamoDbStateStore implements StateStore {
 
   async listRemediations(cluster: string, nodegroup: string, since: Date): Promise<RemediationRecord[]> {
     const from = remediationSortKey(since);
-    const items = await call('dynamodb:Query', async () => {
+    const items = await awsCall('dynamodb:Query', async () => {
       const items: Item[] = [];
       let startKey: Item | undefined;
       do {
@@ -132,75 +129,48 @@ export class DynamoDbStateStore implements StateStore {
   }
 
   async putRemediation(record: RemediationRecord): Promise<void> {
-    await call('dynamodb:PutItem', () =>
+    await awsCall('dynamodb:PutItem', () =>
       this.#client.send(new PutItemCommand({ TableName: this.#tableName, Item: toItem(record) })),
     );
   }
 
   async closeRemediation(record: RemediationRecord, status: 'resolved' | 'escalated'): Promise<boolean> {
-    return conditional('dynamodb:UpdateItem', () =>
-      this.#client.send(
-        new UpdateItemCommand({
-          TableName: this.#tableName,
-          Key: {
-            pk: { S: partitionKey(record.cluster, record.nodegroup) },
-            sk: { S: remediationSortKey(record.at) },
-          },
-          UpdateExpression: 'SET #status = :status, #closedAt = :closedAt',
-          ConditionExpression: '#status = :open',
-          ExpressionAttributeNames: { '#status': 'status', '#closedAt': 'closedAt' },
-          ExpressionAttributeValues: {
-            ':status': { S: status },
-            ':open': { S: 'open' },
-            ':closedAt': { S: this.#clock.now().toISOString() },
-          },
-        }),
-      ),
-    );
+    return this.#updateIf(itemKey(record.cluster, record.nodegroup, remediationSortKey(record.at)), {
+      UpdateExpression: 'SET #status = :status, #closedAt = :closedAt',
+      ConditionExpression: '#status = :open',
+      ExpressionAttributeNames: { '#status': 'status', '#closedAt': 'closedAt' },
+      ExpressionAttributeValues: {
+        ':status': { S: status },
+        ':open': { S: 'open' },
+        ':closedAt': { S: this.#clock.now().toISOString() },
+      },
+    });
   }
 
-  async claimAlert(
-    cluster: string,
-    nodegroup: string,
-    fingerprint: string,
-    now: Date,
-    cooldownSeconds: number,
-  ): Promise<boolean> {
-    return conditional('dynamodb:PutItem', () =>
-      this.#client.send(
-        new PutItemCommand({
-          TableName: this.#tableName,
-          Item: {
-            pk: { S: partitionKey(cluster, nodegroup) },
-            sk: { S: alertSortKey(fingerprint) },
-            sentAt: { N: String(now.getTime()) },
-            expiresAt: { N: String(alertExpiresAt(now, cooldownSeconds)) },
-          },
-          ConditionExpression: 'attribute_not_exists(#pk) OR #sentAt < :cutoff',
-          ExpressionAttributeNames: { '#pk': 'pk', '#sentAt': 'sentAt' },
-          ExpressionAttributeValues: { ':cutoff': { N: String(alertCutoff(now, cooldownSeconds)) } },
-        }),
-      ),
-    );
+  async claimAlert(...[cluster, nodegroup, fingerprint, now, cooldownSeconds]: ClaimAlert): Promise<boolean> {
+    return this.#putIf({
+      Item: {
+        ...itemKey(cluster, nodegroup, alertSortKey(fingerprint)),
+        sentAt: { N: String(now.getTime()) },
+        expiresAt: { N: String(alertExpiresAt(now, cooldownSeconds)) },
+      },
+      ConditionExpression: 'attribute_not_exists(#pk) OR #sentAt < :cutoff',
+      ExpressionAttributeNames: { '#pk': 'pk', '#sentAt': 'sentAt' },
+      ExpressionAttributeValues: { ':cutoff': { N: String(alertCutoff(now, cooldownSeconds)) } },
+    });
   }
 
   async recordCheck(cluster: string, nodegroup: string, at: Date): Promise<void> {
     // Only forward in time: a slower run that started earlier never hides a later check.
-    await conditional('dynamodb:UpdateItem', () =>
-      this.#client.send(
-        new UpdateItemCommand({
-          TableName: this.#tableName,
-          Key: { pk: { S: partitionKey(cluster, nodegroup) }, sk: { S: CHECK_SK } },
-          UpdateExpression: 'SET #checkedAt = :at, #expiresAt = :expiresAt',
-          ConditionExpression: 'attribute_not_exists(#checkedAt) OR #checkedAt < :at',
-          ExpressionAttributeNames: { '#checkedAt': 'checkedAt', '#expiresAt': 'expiresAt' },
-          ExpressionAttributeValues: {
-            ':at': { N: String(at.getTime()) },
-            ':expiresAt': { N: String(checkExpiresAt(at)) },
-          },
-        }),
-      ),
-    );
+    await this.#updateIf(itemKey(cluster, nodegroup, CHECK_SK), {
+      UpdateExpression: 'SET #checkedAt = :at, #expiresAt = :expiresAt',
+      ConditionExpression: 'attribute_not_exists(#checkedAt) OR #checkedAt < :at',
+      ExpressionAttributeNames: { '#checkedAt': 'checkedAt', '#expiresAt': 'expiresAt' },
+      ExpressionAttributeValues: {
+        ':at': { N: String(at.getTime()) },
+        ':expiresAt': { N: String(checkExpiresAt(at)) },
+      },
+    });
   }
 
   async lastChecks(nodegroups: { cluster: string; nodegroup: string }[]): Promise<Map<string, Date>> {
@@ -216,7 +186,7 @@ export class DynamoDbStateStore implements StateStore {
         },
       };
       for (let attempt = 0; request && attempt < BATCH_GET_ATTEMPTS; attempt++) {
-        const page = await call('dynamodb:BatchGetItem', () =>
+        const page = await awsCall('dynamodb:BatchGetItem', () =>
           this.#client.send(new BatchGetItemCommand({ RequestItems: request })),
         );
         for (const item of page.Responses?.[this.#tableName] ?? []) {
@@ -232,12 +202,30 @@ export class DynamoDbStateStore implements StateStore {
     }
     return found;
   }
+
+  /** A PutItem made only when its condition holds: true when it was made. */
+  #putIf(input: Omit<PutItemCommandInput, 'TableName'>): Promise<boolean> {
+    return conditional('dynamodb:PutItem', () =>
+      this.#client.send(new PutItemCommand({ TableName: this.#tableName, ...input })),
+    );
+  }
+
+  /** An UpdateItem of one item made only when its condition holds: true when it was made. */
+  #updateIf(key: Item, input: Omit<UpdateItemCommandInput, 'TableName' | 'Key'>): Promise<boolean> {
+    return conditional('dynamodb:UpdateItem', () =>
+      this.#client.send(new UpdateItemCommand({ TableName: this.#tableName, Key: key, ...input })),
+    );
+  }
+}
+
+/** The key attributes of a nodegroup's item. */
+function itemKey(cluster: string, nodegroup: string, sortKey: string): Item {
+  return { pk: { S: partitionKey(cluster, nodegroup) }, sk: { S: sortKey } };
 }
 
 function toItem(record: RemediationRecord): Item {
   return {
-    pk: { S: partitionKey(record.cluster, record.nodegroup) },
-    sk: { S: remediationSortKey(record.at) },
+    ...itemKey(record.cluster, record.nodegroup, remediationSortKey(record.at)),
     cluster: { S: record.cluster },
     nodegroup: { S: record.nodegroup },
     at: { S: record.at },
@@ -271,25 +259,14 @@ function fromItem(item: Item): RemediationRecord {
   };
 }
 
-function isConditionFailed(error: unknown): boolean {
-  return (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
-}
-
 /** A conditional write: true when it was made, false when its condition did not hold. */
-async function conditional(operation: string, fn: () => Promise<unknown>): Promise<boolean> {
-  try {
-    await fn();
-    return true;
-  } catch (error) {
-    if (isConditionFailed(error)) return false;
-    throw new AwsCallError(operation, error);
-  }
-}
-
-async function call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    throw new AwsCallError(operation, error);
-  }
+function conditional(operation: string, write: () => Promise<unknown>): Promise<boolean> {
+  return awsCall(
+    operation,
+    async () => {
+      await write();
+      return true;
+    },
+    { when: (error) => errorName(error) === 'ConditionalCheckFailedException', answer: () => false },
+  );
 }

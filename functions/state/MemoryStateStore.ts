@@ -13,6 +13,8 @@ interface Lock {
   expiresAt: number;
 }
 
+type ClaimAlert = Parameters<StateStore['claimAlert']>;
+
 const systemClock: Clock = { now: () => new Date() };
 
 /**
@@ -78,13 +80,7 @@ export class MemoryStateStore implements StateStore {
     return true;
   }
 
-  async claimAlert(
-    cluster: string,
-    nodegroup: string,
-    fingerprint: string,
-    now: Date,
-    cooldownSeconds: number,
-  ): Promise<boolean> {
+  async claimAlert(...[cluster, nodegroup, fingerprint, now, cooldownSeconds]: ClaimAlert): Promise<boolean> {
     const key = `${partitionKey(cluster, nodegroup)}\u0000${fingerprint}`;
     const sentAt = this.#alerts.get(key);
     if (sentAt !== undefined && !(sentAt < alertCutoff(now, cooldownSeconds))) return false;

@@ -26,7 +26,6 @@ import type {
 } from '../../functions/core/model/types.js';
 import { MemoryStateStore } from '../../functions/state/MemoryStateStore.js';
 import {
-  FAKE_REGION,
   FakeAccount,
   type FakeAccountSpec,
   type FakeInstance,
@@ -700,5 +699,3 @@ export function lastAlertSeverity(run: Run): string | undefined {
   const alert = run.alerts.at(-1);
   return alert && alertFacts(run.report, alert).severity;
 }
-
-export { FAKE_REGION };

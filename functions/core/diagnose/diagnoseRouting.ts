@@ -6,13 +6,12 @@ import { describeEffectiveTable, effectiveRouteTable } from './effectiveRouteTab
 import { analyseEgress, type DeadCause } from './egress.js';
 import { routeFix } from './routeCommands.js';
 
-export interface RoutingInput {
+export interface SubnetRoutingInput {
   region: string;
   network: NetworkSnapshot;
-  /** The instances to explain: unjoined and past the join window. */
+  subnetId: string;
+  /** The subnet's instances to explain (unjoined and past the join window); none at preflight. */
   instances: Instance[];
-  /** Subnets to judge even with no instance in them (preflight: a nodegroup's subnets before launch). */
-  subnetIds?: string[];
   /**
    * With the cluster, a subnet without a default route is judged by private endpoint access: valid
    * when the VPC endpoints nodes need are there, MISSING_VPC_ENDPOINTS when some are not. Without
@@ -23,27 +22,12 @@ export interface RoutingInput {
   additionalEndpointServices?: string[];
 }
 
-export interface SubnetRoutingInput extends Omit<RoutingInput, 'instances' | 'subnetIds'> {
-  subnetId: string;
-  /** The subnet's instances to explain; none at preflight. */
-  instances: Instance[];
-}
-
 /**
- * Explains, per subnet, why nodes cannot leave it: no default route, a dead one, or an internet
- * gateway route for instances without a public IP. Pure: everything comes from the snapshot.
- * Default routes to anything else (transit gateway, peering, firewall) are not judged: we cannot see
- * past them, and guessing would raise false alarms.
+ * Explains why nodes cannot leave a subnet: no default route, a dead one, or an internet gateway
+ * route for instances without a public IP. Pure: everything comes from the snapshot. Default routes
+ * to anything else (transit gateway, peering, firewall) are not judged: we cannot see past them, and
+ * guessing would raise false alarms. Returns undefined when the subnet's routing lets nodes join.
  */
-export function diagnoseRouting({ instances, subnetIds, ...rest }: RoutingInput): Finding[] {
-  const groups = groupBySubnet(instances);
-  for (const subnetId of subnetIds ?? []) if (!groups.has(subnetId)) groups.set(subnetId, []);
-  return [...groups].flatMap(
-    ([subnetId, group]) => diagnoseSubnetRouting({ ...rest, subnetId, instances: group }) ?? [],
-  );
-}
-
-/** The routing verdict for one subnet, or undefined when its routing lets nodes join. */
 export function diagnoseSubnetRouting(input: SubnetRoutingInput): Finding | undefined {
   const { region, network, subnetId, instances, cluster } = input;
   const effective = effectiveRouteTable(network, subnetId);
@@ -183,15 +167,4 @@ function mainTableWarning(source: 'explicit' | 'main'): string {
   return source === 'main'
     ? ' Changing the main route table affects every subnet of the VPC without an explicit association; consider giving this subnet its own route table.'
     : '';
-}
-
-function groupBySubnet(instances: Instance[]): Map<string, Instance[]> {
-  const groups = new Map<string, Instance[]>();
-  for (const instance of instances) {
-    if (!instance.subnetId) continue;
-    const group = groups.get(instance.subnetId) ?? [];
-    group.push(instance);
-    groups.set(instance.subnetId, group);
-  }
-  return groups;
 }

@@ -53,6 +53,7 @@ import {
 import { AwsCallError, NotFoundError } from '../../../functions/core/model/errors.js';
 import type { RouteTarget } from '../../../functions/core/model/types.js';
 import { mockedClients } from '../../support/sdkClients.js';
+import { serviceError } from '../../support/sdkErrors.js';
 
 const eksMock = mockClient(EKSClient);
 const ec2Mock = mockClient(EC2Client);
@@ -86,7 +87,7 @@ beforeEach(() => {
 });
 
 function ec2Error(name: string, message: string): EC2ServiceException {
-  return new EC2ServiceException({ name, message, $fault: 'client', $metadata: { httpStatusCode: 403 } });
+  return serviceError(EC2ServiceException, name, message, 403);
 }
 
 function namedError(name: string, message: string): Error {
@@ -1006,6 +1007,13 @@ describe('AwsAccountReader.readNetwork', () => {
     State: 'active',
     Origin: 'CreateRouteTable',
   };
+  /** `local` as the reader maps it. */
+  const LOCAL_ROUTE = {
+    destination: '10.42.0.0/16',
+    target: { kind: 'local' },
+    state: 'active',
+    origin: 'CreateRouteTable',
+  } as const;
 
   function mockNetwork(): void {
     ec2Mock.on(DescribeSubnetsCommand).resolves({
@@ -1145,12 +1153,7 @@ describe('AwsAccountReader.readNetwork', () => {
           main: true,
           subnetIds: [],
           routes: [
-            {
-              destination: '10.42.0.0/16',
-              target: { kind: 'local' },
-              state: 'active',
-              origin: 'CreateRouteTable',
-            },
+            LOCAL_ROUTE,
             {
               destination: '0.0.0.0/0',
               target: { kind: 'internet-gateway', id: IGW },
@@ -1165,12 +1168,7 @@ describe('AwsAccountReader.readNetwork', () => {
           main: false,
           subnetIds: [PRIVATE_SUBNET, 'subnet-0nostate00000001'],
           routes: [
-            {
-              destination: '10.42.0.0/16',
-              target: { kind: 'local' },
-              state: 'active',
-              origin: 'CreateRouteTable',
-            },
+            LOCAL_ROUTE,
             {
               destination: '0.0.0.0/0',
               target: { kind: 'nat-gateway', id: NAT },
@@ -1194,14 +1192,7 @@ describe('AwsAccountReader.readNetwork', () => {
           vpcId: VPC,
           main: false,
           subnetIds: [],
-          routes: [
-            {
-              destination: '10.42.0.0/16',
-              target: { kind: 'local' },
-              state: 'active',
-              origin: 'CreateRouteTable',
-            },
-          ],
+          routes: [LOCAL_ROUTE],
         },
       ],
       prefixLists: [

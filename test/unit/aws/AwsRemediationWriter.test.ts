@@ -31,6 +31,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { AwsRemediationWriter } from '../../../functions/aws/AwsRemediationWriter.js';
 import { AwsCallError } from '../../../functions/core/model/errors.js';
 import { mockedClients } from '../../support/sdkClients.js';
+import { serviceError } from '../../support/sdkErrors.js';
 
 const ec2Mock = mockClient(EC2Client);
 const asgMock = mockClient(AutoScalingClient);
@@ -49,22 +50,9 @@ function writer(): AwsRemediationWriter {
   return new AwsRemediationWriter(mockedClients({ region: REGION, maxAttempts: undefined }));
 }
 
-function ec2Error(name: string, message: string): EC2ServiceException {
-  return new EC2ServiceException({ name, message, $fault: 'client', $metadata: { httpStatusCode: 400 } });
-}
-
-function asgError(name: string, message: string): AutoScalingServiceException {
-  return new AutoScalingServiceException({
-    name,
-    message,
-    $fault: 'client',
-    $metadata: { httpStatusCode: 400 },
-  });
-}
-
-function eksError(name: string, message: string): EKSServiceException {
-  return new EKSServiceException({ name, message, $fault: 'client', $metadata: { httpStatusCode: 400 } });
-}
+const ec2Error = (name: string, message: string) => serviceError(EC2ServiceException, name, message);
+const asgError = (name: string, message: string) => serviceError(AutoScalingServiceException, name, message);
+const eksError = (name: string, message: string) => serviceError(EKSServiceException, name, message);
 
 async function failure(promise: Promise<unknown>): Promise<AwsCallError> {
   const error = await promise.then(

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { diagnosePrivateAccess } from '../../../functions/core/diagnose/diagnosePrivateAccess.js';
-import { diagnoseRouting } from '../../../functions/core/diagnose/diagnoseRouting.js';
 import { effectiveRouteTable } from '../../../functions/core/diagnose/effectiveRouteTable.js';
 import type { Cluster, Finding, Instance, NetworkSnapshot } from '../../../functions/core/model/types.js';
 import { planRemediation } from '../../../functions/core/remediate/planRemediation.js';
+import { diagnoseRouting } from '../../support/diagnoseRouting.js';
 import {
   IGW,
   instance,

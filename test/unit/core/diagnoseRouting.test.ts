@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { diagnoseRouting } from '../../../functions/core/diagnose/diagnoseRouting.js';
 import { effectiveRouteTable } from '../../../functions/core/diagnose/effectiveRouteTable.js';
+import { diagnoseRouting } from '../../support/diagnoseRouting.js';
 import {
   IGW,
   instance,

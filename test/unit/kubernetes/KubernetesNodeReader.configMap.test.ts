@@ -1,9 +1,27 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KubernetesNodeReader } from '../../../functions/kubernetes/KubernetesNodeReader.js';
+import {
+  type ConfigMapRead,
+  KubernetesNodeReader,
+} from '../../../functions/kubernetes/KubernetesNodeReader.js';
 import { awsAuthMapRoles, type KubernetesStub, startKubernetesStub } from '../../support/kubernetesStub.js';
 import { cluster, credentials, startFixedServer } from './nodeReaderSetup.js';
 
 const NODE_ROLE = 'arn:aws:iam::123456789012:role/eks-workshop-node-role';
+
+/** kube-system/aws-auth as read from a server that answers every request with `status` and `body`. */
+async function awsAuthAnsweredWith(
+  status: number,
+  body: string,
+  contentType?: string,
+): Promise<ConfigMapRead> {
+  const server = await startFixedServer(status, body, contentType);
+  try {
+    const reader = new KubernetesNodeReader({ credentials, apiUrlOverride: server.url });
+    return await reader.readConfigMap(cluster(), 'kube-system', 'aws-auth');
+  } finally {
+    await server.close();
+  }
+}
 
 describe('KubernetesNodeReader.readConfigMap against the stub', () => {
   let stub: KubernetesStub;
@@ -67,40 +85,26 @@ describe('KubernetesNodeReader.readConfigMap without a usable server', () => {
   });
 
   it('answers unknown (not absent) for a bare 404 that is not from an API server', async () => {
-    const server = await startFixedServer(404, '<html>not here</html>', 'text/html');
-    try {
-      const reader = new KubernetesNodeReader({ credentials, apiUrlOverride: server.url });
-      expect(await reader.readConfigMap(cluster(), 'kube-system', 'aws-auth')).toMatchObject({
-        kind: 'unknown',
-        status: 404,
-      });
-    } finally {
-      await server.close();
-    }
+    expect(await awsAuthAnsweredWith(404, '<html>not here</html>', 'text/html')).toMatchObject({
+      kind: 'unknown',
+      status: 404,
+    });
   });
 
   it('answers unknown for a 404 Status that does not name the ConfigMap (a wrong URL prefix)', async () => {
-    const server = await startFixedServer(
-      404,
-      JSON.stringify({
-        kind: 'Status',
-        apiVersion: 'v1',
-        status: 'Failure',
-        message: 'the server could not find the requested resource',
-        reason: 'NotFound',
-        details: {},
-        code: 404,
-      }),
-    );
-    try {
-      const reader = new KubernetesNodeReader({ credentials, apiUrlOverride: server.url });
-      expect(await reader.readConfigMap(cluster(), 'kube-system', 'aws-auth')).toMatchObject({
-        kind: 'unknown',
-        status: 404,
-      });
-    } finally {
-      await server.close();
-    }
+    const status = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      status: 'Failure',
+      message: 'the server could not find the requested resource',
+      reason: 'NotFound',
+      details: {},
+      code: 404,
+    };
+    expect(await awsAuthAnsweredWith(404, JSON.stringify(status))).toMatchObject({
+      kind: 'unknown',
+      status: 404,
+    });
   });
 
   it('answers unknown, without throwing, when no token can be signed', async () => {

@@ -4,20 +4,34 @@
  * saying which, and never throws.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { judgeInstances } from '../../../functions/core/diagnose/judgeInstances.js';
 import { ConfigError } from '../../../functions/core/model/errors.js';
 import {
   DEFAULT_MAX_RESPONSE_BYTES,
   KubernetesNodeReader,
+  type KubernetesNodeReaderOptions,
 } from '../../../functions/kubernetes/KubernetesNodeReader.js';
 import { instance } from '../../support/factories.js';
 import { type KubernetesStub, REPEATED_CONTINUE, startKubernetesStub } from '../../support/kubernetesStub.js';
-import { cluster, credentials } from './nodeReaderSetup.js';
+import { cluster, credentials, listen } from './nodeReaderSetup.js';
 
 const MIB = 1024 * 1024;
 const INSTANCE = 'i-0aaa0000000000001';
+
+/** kube-system/aws-auth as a reader of `url` with these bounds reads it. */
+const awsAuthFrom = (url: string, bounds: Partial<KubernetesNodeReaderOptions> = {}) =>
+  new KubernetesNodeReader({ credentials, apiUrlOverride: url, ...bounds }).readConfigMap(
+    cluster(),
+    'kube-system',
+    'aws-auth',
+  );
+
+/** What a reader of `url` with these bounds says about INSTANCE in nodegroup `workers`. */
+const membershipFrom = (url: string | undefined, bounds: Partial<KubernetesNodeReaderOptions> = {}) =>
+  new KubernetesNodeReader({ credentials, apiUrlOverride: url, ...bounds }).listNodes(cluster(), 'workers', [
+    INSTANCE,
+  ]);
 
 const nodeListBody = (instanceIds: string[]) =>
   JSON.stringify({
@@ -62,15 +76,7 @@ async function startServer(
     });
     serve(req, res, exchange);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    exchanges,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { ...(await listen(server)), exchanges };
 }
 
 /** Writes `chunk` every `everyMs` until the client goes away. */
@@ -116,12 +122,7 @@ describe('KubernetesNodeReader: bytes per response', () => {
       const body = nodeListBody([INSTANCE]);
       const size = Buffer.byteLength(body);
       server = await startServer(answer(body, { contentLength }));
-      const read = (maxResponseBytes: number) =>
-        new KubernetesNodeReader({ credentials, apiUrlOverride: server?.url, maxResponseBytes }).listNodes(
-          cluster(),
-          'workers',
-          [INSTANCE],
-        );
+      const read = (maxResponseBytes: number) => membershipFrom(server?.url, { maxResponseBytes });
 
       expect(await read(size)).toMatchObject({ kind: 'known', nodes: [{ instanceId: INSTANCE }] });
 
@@ -145,12 +146,7 @@ describe('KubernetesNodeReader: bytes per response', () => {
     });
     const started = Date.now();
 
-    const membership = await new KubernetesNodeReader({
-      credentials,
-      apiUrlOverride: server.url,
-      maxResponseBytes: MIB,
-      timeoutMs: 5000,
-    }).listNodes(cluster(), 'workers', [INSTANCE]);
+    const membership = await membershipFrom(server.url, { maxResponseBytes: MIB, timeoutMs: 5000 });
 
     expect(detailOf(membership)).toBe(
       `the response exceeded ${MIB} bytes (maxResponseBytes): Content-Length ${64 * MIB}, not read`,
@@ -167,12 +163,7 @@ describe('KubernetesNodeReader: bytes per response', () => {
     });
     const started = Date.now();
 
-    const membership = await new KubernetesNodeReader({
-      credentials,
-      apiUrlOverride: server.url,
-      maxResponseBytes: MIB,
-      timeoutMs: 10_000,
-    }).listNodes(cluster(), 'workers', [INSTANCE]);
+    const membership = await membershipFrom(server.url, { maxResponseBytes: MIB, timeoutMs: 10_000 });
 
     expect(membership).toEqual({
       kind: 'unknown',
@@ -191,11 +182,7 @@ describe('KubernetesNodeReader: bytes per response', () => {
   it('caps an error answer too: an oversized 500 is unknown for its size, not quoted', async () => {
     server = await startServer(answer('e'.repeat(2 * MIB), { contentLength: false }, 500));
 
-    const membership = await new KubernetesNodeReader({
-      credentials,
-      apiUrlOverride: server.url,
-      maxResponseBytes: MIB,
-    }).listNodes(cluster(), 'workers', [INSTANCE]);
+    const membership = await membershipFrom(server.url, { maxResponseBytes: MIB });
 
     expect(membership).toEqual({
       kind: 'unknown',
@@ -214,11 +201,7 @@ describe('KubernetesNodeReader: bytes per response', () => {
       answer(labelled ? small : large, { contentLength: false })(req, res, exchange);
     });
 
-    const membership = await new KubernetesNodeReader({
-      credentials,
-      apiUrlOverride: server.url,
-      maxResponseBytes: MIB,
-    }).listNodes(cluster(), 'workers', [INSTANCE]);
+    const membership = await membershipFrom(server.url, { maxResponseBytes: MIB });
 
     expect(membership).toEqual({
       kind: 'unknown',
@@ -238,19 +221,12 @@ describe('KubernetesNodeReader: bytes per response', () => {
   it('caps the ConfigMap read: an oversized aws-auth is unknown (never absent, never parsed)', async () => {
     const configMap = JSON.stringify({ kind: 'ConfigMap', data: { mapRoles: 'r'.repeat(2 * MIB) } });
     server = await startServer(answer(configMap, { contentLength: true }));
-    const reader = (maxResponseBytes?: number) =>
-      new KubernetesNodeReader({
-        credentials,
-        apiUrlOverride: server?.url,
-        ...(maxResponseBytes && { maxResponseBytes }),
-      });
-
-    expect(await reader(MIB).readConfigMap(cluster(), 'kube-system', 'aws-auth')).toEqual({
+    expect(await awsAuthFrom(server.url, { maxResponseBytes: MIB })).toEqual({
       kind: 'unknown',
       detail: `the response exceeded ${MIB} bytes (maxResponseBytes): Content-Length ${Buffer.byteLength(configMap)}, not read`,
     });
     // Under the default cap the same answer is read whole.
-    const read = await reader().readConfigMap(cluster(), 'kube-system', 'aws-auth');
+    const read = await awsAuthFrom(server.url);
     expect(read.kind === 'found' && read.data.mapRoles?.length).toBe(2 * MIB);
   });
 
@@ -263,11 +239,7 @@ describe('KubernetesNodeReader: bytes per response', () => {
     });
     server = await startServer(answer(notFound, { contentLength: false }, 404));
 
-    const read = await new KubernetesNodeReader({
-      credentials,
-      apiUrlOverride: server.url,
-      maxResponseBytes: MIB,
-    }).readConfigMap(cluster(), 'kube-system', 'aws-auth');
+    const read = await awsAuthFrom(server.url, { maxResponseBytes: MIB });
 
     expect(read).toEqual({
       kind: 'unknown',
@@ -287,21 +259,19 @@ describe('KubernetesNodeReader: the default cap of 16 MiB, against the stub', ()
     stub.setNodes([{ instanceId: INSTANCE, availabilityZone: 'us-west-2a', nodegroup: 'workers' }]);
   });
   afterEach(() => stub.close());
-  const reader = () => new KubernetesNodeReader({ credentials, apiUrlOverride: stub.url });
-
   it('is 16 MiB', () => {
     expect(DEFAULT_MAX_RESPONSE_BYTES).toBe(16 * MIB);
   });
 
   it('reads a 15 MiB node list whole, and gives up on a 17 MiB one', async () => {
     stub.setMode('oversized', { bodyBytes: 15 * MIB });
-    expect(await reader().listNodes(cluster(), 'workers', [INSTANCE])).toMatchObject({
+    expect(await membershipFrom(stub.url)).toMatchObject({
       kind: 'known',
       nodes: [{ instanceId: INSTANCE }],
     });
 
     stub.setMode('oversized');
-    expect(await reader().listNodes(cluster(), 'workers', [INSTANCE])).toEqual({
+    expect(await membershipFrom(stub.url)).toEqual({
       kind: 'unknown',
       reason: 'unreachable',
       endpoint: stub.url,
@@ -318,14 +288,12 @@ describe('KubernetesNodeReader: the deadline covers the whole body', () => {
     stub.setConfigMap('kube-system', 'aws-auth', { mapRoles: '' });
   });
   afterEach(() => stub.close());
-  const reader = (timeoutMs: number) =>
-    new KubernetesNodeReader({ credentials, apiUrlOverride: stub.url, timeoutMs });
 
   it('headers and half the body in time, the rest too late: unknown ETIMEDOUT at the deadline', async () => {
     stub.setMode('slow-body', { bodyDelayMs: 3000 });
     const started = Date.now();
 
-    const membership = await reader(300).listNodes(cluster(), 'workers', [INSTANCE]);
+    const membership = await membershipFrom(stub.url, { timeoutMs: 300 });
 
     expect(membership).toEqual({
       kind: 'unknown',
@@ -339,7 +307,7 @@ describe('KubernetesNodeReader: the deadline covers the whole body', () => {
   it('a slow body inside the deadline is waited for and read', async () => {
     stub.setMode('slow-body', { bodyDelayMs: 200 });
 
-    expect(await reader(3000).listNodes(cluster(), 'workers', [INSTANCE])).toMatchObject({
+    expect(await membershipFrom(stub.url, { timeoutMs: 3000 })).toMatchObject({
       kind: 'known',
       nodes: [{ instanceId: INSTANCE }],
     });
@@ -348,7 +316,7 @@ describe('KubernetesNodeReader: the deadline covers the whole body', () => {
   it('the ConfigMap read has the same deadline', async () => {
     stub.setMode('slow-body', { bodyDelayMs: 3000 });
 
-    expect(await reader(300).readConfigMap(cluster(), 'kube-system', 'aws-auth')).toEqual({
+    expect(await awsAuthFrom(stub.url, { timeoutMs: 300 })).toEqual({
       kind: 'unknown',
       detail: 'ETIMEDOUT: no response within 300 ms',
     });
@@ -361,11 +329,7 @@ describe('KubernetesNodeReader: the deadline covers the whole body', () => {
     });
     try {
       const started = Date.now();
-      const membership = await new KubernetesNodeReader({
-        credentials,
-        apiUrlOverride: server.url,
-        timeoutMs: 400,
-      }).listNodes(cluster(), 'workers', [INSTANCE]);
+      const membership = await membershipFrom(server.url, { timeoutMs: 400 });
 
       expect(detailOf(membership)).toBe('ETIMEDOUT: no response within 400 ms');
       expect(Date.now() - started).toBeLessThan(2000);
@@ -387,11 +351,7 @@ describe('KubernetesNodeReader: a continue token repeated by the stub', () => {
   it('ends the labelled list after the second page as unknown, saying so', async () => {
     stub.setMode('repeat-continue');
 
-    const membership = await new KubernetesNodeReader({ credentials, apiUrlOverride: stub.url }).listNodes(
-      cluster(),
-      'workers',
-      [INSTANCE],
-    );
+    const membership = await membershipFrom(stub.url);
 
     expect(membership).toEqual({
       kind: 'unknown',

@@ -1,5 +1,4 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { judgeInstances } from '../../../functions/core/diagnose/judgeInstances.js';
 import { ConfigError, KubernetesCallError } from '../../../functions/core/model/errors.js';
@@ -7,7 +6,7 @@ import type { Membership } from '../../../functions/core/model/types.js';
 import { KubernetesNodeReader, parseProviderId } from '../../../functions/kubernetes/KubernetesNodeReader.js';
 import { instance } from '../../support/factories.js';
 import { type KubernetesStub, STUB_CREDENTIALS, startKubernetesStub } from '../../support/kubernetesStub.js';
-import { cluster, credentials, startFixedServer } from './nodeReaderSetup.js';
+import { cluster, credentials, listen, startFixedServer, WORKERS_AND_SYSTEM } from './nodeReaderSetup.js';
 
 describe('parseProviderId', () => {
   it('reads the zone and instance id of an EC2 provider id', () => {
@@ -44,21 +43,7 @@ describe('KubernetesNodeReader against the stub API server', () => {
     new KubernetesNodeReader({ credentials, apiUrlOverride: stub.url, ...options });
 
   it('returns the Nodes of the nodegroup with instance id, readiness and nodegroup', async () => {
-    stub.setNodes([
-      {
-        instanceId: 'i-0aaa0000000000001',
-        availabilityZone: 'us-west-2a',
-        nodegroup: 'workers',
-        privateIp: '10.42.1.23',
-      },
-      {
-        instanceId: 'i-0aaa0000000000002',
-        availabilityZone: 'us-west-2b',
-        nodegroup: 'workers',
-        ready: false,
-      },
-      { instanceId: 'i-0bbb0000000000003', availabilityZone: 'us-west-2a', nodegroup: 'system' },
-    ]);
+    stub.setNodes(WORKERS_AND_SYSTEM);
 
     const membership = await reader().listNodes(cluster(), 'workers', [
       'i-0aaa0000000000001',
@@ -96,16 +81,19 @@ describe('KubernetesNodeReader against the stub API server', () => {
 
   it('sends the label selector URL-encoded', async () => {
     const seen: string[] = [];
-    const server = http.createServer((req, res) => {
-      seen.push(req.url ?? '');
-      res.end(JSON.stringify({ kind: 'NodeList', apiVersion: 'v1', metadata: {}, items: [] }));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const server = await listen(
+      http.createServer((req, res) => {
+        seen.push(req.url ?? '');
+        res.end(JSON.stringify({ kind: 'NodeList', apiVersion: 'v1', metadata: {}, items: [] }));
+      }),
+    );
 
-    await new KubernetesNodeReader({ credentials, apiUrlOverride: url }).listNodes(cluster(), 'workers', []);
-    server.closeAllConnections();
-    server.close();
+    await new KubernetesNodeReader({ credentials, apiUrlOverride: server.url }).listNodes(
+      cluster(),
+      'workers',
+      [],
+    );
+    await server.close();
 
     expect(seen).toEqual(['/api/v1/nodes?labelSelector=eks.amazonaws.com%2Fnodegroup%3Dworkers&limit=500']);
   });
@@ -362,15 +350,7 @@ async function startScriptedServer(
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(typeof body === 'string' ? body : JSON.stringify(body));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    queries,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { ...(await listen(server)), queries };
 }
 
 const nodeList = (items: { name: string; instanceId: string; nodegroup?: string }[], next?: string) => ({

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEksToken } from '../../../functions/kubernetes/eksToken.js';
 import { type KubernetesStub, STUB_CREDENTIALS, startKubernetesStub } from '../../support/kubernetesStub.js';
+import { WORKERS_AND_SYSTEM } from './nodeReaderSetup.js';
 
 interface NodeItem {
   metadata: { name: string; labels: Record<string, string> };
@@ -21,6 +22,11 @@ interface NodeList {
 const token = (clusterName = 'prod', credentials = STUB_CREDENTIALS, now?: Date) =>
   createEksToken({ clusterName, region: 'us-west-2', credentials, ...(now && { now }) });
 
+/** A Kubernetes `Status` object for a failed request, as the API server answers it. */
+function failureStatus(code: number, reason: string, message: string) {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+}
+
 async function get(stub: KubernetesStub, query: string, authorization?: string) {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (authorization !== undefined) headers.authorization = authorization;
@@ -40,21 +46,7 @@ describe('kubernetes stub', () => {
 
   beforeEach(async () => {
     stub = await startKubernetesStub({ clusterName: 'prod' });
-    stub.setNodes([
-      {
-        instanceId: 'i-0aaa0000000000001',
-        availabilityZone: 'us-west-2a',
-        nodegroup: 'workers',
-        privateIp: '10.42.1.23',
-      },
-      {
-        instanceId: 'i-0aaa0000000000002',
-        availabilityZone: 'us-west-2b',
-        nodegroup: 'workers',
-        ready: false,
-      },
-      { instanceId: 'i-0bbb0000000000003', availabilityZone: 'us-west-2c', nodegroup: 'system' },
-    ]);
+    stub.setNodes(WORKERS_AND_SYSTEM);
   });
   afterEach(() => stub.close());
 
@@ -267,15 +259,7 @@ describe('kubernetes stub', () => {
     const { status, body } = await get(stub, '', await authorization());
 
     expect(status).toBe(401);
-    expect(body).toEqual({
-      kind: 'Status',
-      apiVersion: 'v1',
-      metadata: {},
-      status: 'Failure',
-      message: 'Unauthorized',
-      reason: 'Unauthorized',
-      code: 401,
-    });
+    expect(body).toEqual(failureStatus(401, 'Unauthorized', 'Unauthorized'));
     expect(stub.requests[0]?.tokenRejected).toContain(reason);
   });
 
@@ -297,15 +281,12 @@ describe('kubernetes stub', () => {
 
     expect(status).toBe(403);
     expect(body).toEqual({
-      kind: 'Status',
-      apiVersion: 'v1',
-      metadata: {},
-      status: 'Failure',
-      message:
+      ...failureStatus(
+        403,
+        'Forbidden',
         'nodes is forbidden: User "arn:aws:sts::123456789012:assumed-role/x/y" cannot list resource "nodes" in API group "" at the cluster scope',
-      reason: 'Forbidden',
+      ),
       details: { kind: 'nodes' },
-      code: 403,
     });
   });
 

@@ -2,7 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Cluster } from '../../../functions/core/model/types.js';
-import { STUB_CREDENTIALS } from '../../support/kubernetesStub.js';
+import { STUB_CREDENTIALS, type StubNode } from '../../support/kubernetesStub.js';
 
 export const credentials = async () => STUB_CREDENTIALS;
 
@@ -20,6 +20,18 @@ export function cluster(overrides: Partial<Cluster> = {}): Cluster {
   };
 }
 
+/** Two workers (the first ready, with a known IP; the second not ready) and a system node. */
+export const WORKERS_AND_SYSTEM: StubNode[] = [
+  {
+    instanceId: 'i-0aaa0000000000001',
+    availabilityZone: 'us-west-2a',
+    nodegroup: 'workers',
+    privateIp: '10.42.1.23',
+  },
+  { instanceId: 'i-0aaa0000000000002', availabilityZone: 'us-west-2b', nodegroup: 'workers', ready: false },
+  { instanceId: 'i-0bbb0000000000003', availabilityZone: 'us-west-2a', nodegroup: 'system' },
+];
+
 /**
  * A server that answers every request with one fixed response, or never when `status` is undefined.
  * Closed at once, its URL is a port nobody listens on.
@@ -29,11 +41,17 @@ export async function startFixedServer(
   body = '',
   contentType = 'application/json',
 ): Promise<{ url: string; close(): Promise<void> }> {
-  const server = http.createServer((_req, res) => {
-    if (status === undefined) return;
-    res.writeHead(status, { 'content-type': contentType });
-    res.end(body);
-  });
+  return listen(
+    http.createServer((_req, res) => {
+      if (status === undefined) return;
+      res.writeHead(status, { 'content-type': contentType });
+      res.end(body);
+    }),
+  );
+}
+
+/** Starts `server` on a free local port; `close` drops the connections still open, then stops it. */
+export async function listen(server: http.Server): Promise<{ url: string; close(): Promise<void> }> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

@@ -16,6 +16,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { AwsCallError } from '../../../functions/core/model/errors.js';
 import type { RemediationRecord } from '../../../functions/core/model/types.js';
 import { DynamoDbStateStore } from '../../../functions/state/DynamoDbStateStore.js';
+import { serviceError } from '../../support/sdkErrors.js';
 import { fakeClock } from '../../support/stateStoreContract.js';
 
 const ddb = mockClient(DynamoDBClient);
@@ -46,14 +47,7 @@ function conditionFailed(): ConditionalCheckFailedException {
   });
 }
 
-function ddbError(name: string, message: string): DynamoDBServiceException {
-  return new DynamoDBServiceException({
-    name,
-    message,
-    $fault: 'client',
-    $metadata: { httpStatusCode: 400 },
-  });
-}
+const ddbError = (name: string, message: string) => serviceError(DynamoDBServiceException, name, message);
 
 const record: RemediationRecord = {
   cluster: 'eks-workshop',

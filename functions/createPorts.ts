@@ -1,0 +1,64 @@
+import { SnsAlertPublisher } from './alerts/SnsAlertPublisher.js';
+import { AwsAccountReader } from './aws/AwsAccountReader.js';
+import { AwsIdentityReader } from './aws/AwsIdentityReader.js';
+import { AwsRemediationWriter } from './aws/AwsRemediationWriter.js';
+import { awsClients } from './aws/clients.js';
+import type { Config } from './config.js';
+import type { CheckPorts } from './core/model/check.js';
+import { type Log, silentLog } from './core/model/ports.js';
+import { KubernetesNodeReader } from './kubernetes/KubernetesNodeReader.js';
+import { Memo } from './Memo.js';
+import { stateStore } from './state/stateStore.js';
+
+export interface PortsOptions {
+  /** Where alerts go; default the configured ALERT_TOPIC_ARN. Neither: nothing is published. */
+  topicArn?: string;
+  /** Default: silent. */
+  log?: Log;
+  /** Names this run in remediation locks. */
+  runId?: string;
+}
+
+/**
+ * One Kubernetes reader per process (Lambda container) and region: its EKS tokens are reused across
+ * units of work. Keyed by the API URL too, so a reader never serves another configuration.
+ */
+const kubernetesReaders = new Memo<KubernetesNodeReader>();
+
+/**
+ * The adapters behind one unit of work (a Lambda invocation, a CLI run) in one region: the handler
+ * and the CLI wire the check the same way. The account reader and the membership session cache
+ * their reads for this unit of work only; the SDK clients and the Kubernetes reader's tokens live as
+ * long as the process.
+ */
+export function createPorts(
+  config: Config,
+  region: string | undefined,
+  options: PortsOptions = {},
+): CheckPorts {
+  const clients = awsClients(region);
+  const log = options.log ?? silentLog;
+  const topicArn = options.topicArn ?? config.alertTopicArn;
+  const kubernetes = kubernetesReaders.get(
+    `${region ?? ''}\n${config.kubernetesApiUrl ?? ''}`,
+    () =>
+      new KubernetesNodeReader({
+        credentials: clients.eks.config.credentials,
+        apiUrlOverride: config.kubernetesApiUrl,
+        log,
+      }),
+  );
+  return {
+    account: new AwsAccountReader(clients),
+    writer: new AwsRemediationWriter(clients),
+    state: stateStore(config, clients),
+    ...(options.runId && { runId: options.runId }),
+    // A session per unit of work: each cluster's whole node list is read once here, never reused later.
+    membership: kubernetes.session(),
+    // One reader for nodes and aws-auth: one token per cluster.
+    identity: new AwsIdentityReader({ clients, configMaps: kubernetes, log }),
+    ...(topicArn && { alerts: new SnsAlertPublisher({ client: clients.sns, topicArn, log }) }),
+    clock: { now: () => new Date() },
+    log,
+  };
+}
