@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { diagnoseRouting } from '../../../functions/core/diagnose/diagnoseRouting.js';
 import { judgeInstances } from '../../../functions/core/diagnose/judgeInstances.js';
 import { silentLog } from '../../../functions/core/model/ports.js';
 import type { RecycleStrategy } from '../../../functions/core/model/settings.js';
 import type { Action, NetworkSnapshot, Route } from '../../../functions/core/model/types.js';
 import { type ExecuteOptions, executePlan } from '../../../functions/core/remediate/executePlan.js';
 import { planRemediation } from '../../../functions/core/remediate/planRemediation.js';
+import { diagnoseRouting } from '../../support/diagnoseRouting.js';
 import {
   NAT,
   NEW_SUBNET,

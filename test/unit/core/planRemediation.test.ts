@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { diagnoseRouting } from '../../../functions/core/diagnose/diagnoseRouting.js';
 import type {
   Action,
   InstanceVerdict,
@@ -9,6 +8,7 @@ import type {
 } from '../../../functions/core/model/types.js';
 import { evaluateLoopGuard } from '../../../functions/core/remediate/loopGuard.js';
 import { type PlanInput, planRemediation } from '../../../functions/core/remediate/planRemediation.js';
+import { diagnoseRouting } from '../../support/diagnoseRouting.js';
 import {
   IGW,
   instance,

@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import type { CheckPorts } from '../../../functions/core/model/check.js';
+import { NotFoundError } from '../../../functions/core/model/errors.js';
 import { silentLog } from '../../../functions/core/model/ports.js';
+import { DEFAULT_REMEDIATION } from '../../../functions/core/model/settings.js';
 import {
   type IncomingEvent,
   type ProcessSettings,
   processEvents,
   requeueCap,
 } from '../../../functions/join-check/processEvents.js';
+import { recordingTopic, SEED_NOW, seedAccount } from '../../support/seedCheck.js';
 
 const LAUNCH = JSON.parse(
   readFileSync(new URL('../../../events/asg-launch-successful.json', import.meta.url), 'utf8'),
@@ -227,5 +230,247 @@ describe('processEvents: events that are not for this function', () => {
 
     expect(describeGroupTags).toHaveBeenCalledTimes(1);
     expect(portsFor).toHaveBeenCalledWith(undefined);
+  });
+});
+
+// --- one check per nodegroup, on the in-memory account --------------------------------------------
+
+const CREATE_NODEGROUP = JSON.parse(
+  readFileSync(new URL('../../../events/eks-create-nodegroup.json', import.meta.url), 'utf8'),
+);
+
+/** The seed's stranded nodegroup, its Auto Scaling group named as in the launch event. */
+function seedWorld() {
+  const seed = seedAccount();
+  const group = LAUNCH.detail.AutoScalingGroupName as string;
+  (seed.account.spec.nodegroup as { asg: string }).asg = group;
+  const topic = recordingTopic();
+  const ports: CheckPorts = {
+    account: seed.account,
+    membership: seed.account,
+    writer: seed.account,
+    state: seed.state,
+    alerts: topic.publisher,
+    clock: seed.account.clock,
+    sleep: async (ms) => seed.account.clock.advance(ms),
+    log: silentLog,
+  };
+  return { seed, group, topic, ports, portsFor: vi.fn(() => ports) };
+}
+
+/** A launch of `group`, due long ago, with its own event id. */
+function launchOf(id: string, group: string) {
+  const event = launch(1800);
+  event.id = id;
+  event.detail.AutoScalingGroupName = group;
+  return record(id, event);
+}
+
+describe('processEvents: checks', () => {
+  it('checks a burst of launches of one nodegroup once, naming every event, and says what it found', async () => {
+    const { group, topic, portsFor } = seedWorld();
+    const outcome = await processEvents(
+      [launchOf('a', group), launchOf('b', group), launchOf('c', group)],
+      settings({ joinWindowSeconds: 300 }),
+      portsFor,
+    );
+    expect(outcome.checks).toHaveLength(1);
+    expect(outcome.checks[0]).toMatchObject({
+      region: 'us-west-2',
+      cluster: 'eks-workshop',
+      nodegroup: 'new_nodegroup_2',
+      eventIds: ['a', 'b', 'c'],
+      findings: ['NO_DEFAULT_ROUTE', 'NODES_NOT_JOINED'],
+      alerted: true,
+    });
+    expect(outcome.checks[0]?.error).toBeUndefined();
+    expect(outcome.failed).toEqual([]);
+    expect(outcome.skipped).toEqual([]);
+    expect(topic.sent).toHaveLength(1);
+  });
+
+  it('passes the policy, the remediation settings and the deadline on to the check', async () => {
+    const { seed, group, portsFor } = seedWorld();
+    const deadline = new Date(Date.parse(SEED_NOW) + 600_000);
+    const outcome = await processEvents(
+      [launchOf('a', group)],
+      settings({
+        joinWindowSeconds: 300,
+        defaultPolicy: 'remediate',
+        remediation: { ...DEFAULT_REMEDIATION, recycleStrategy: 'scale-cycle' },
+        deadline,
+      }),
+      portsFor,
+    );
+    const actions = outcome.checks[0]?.result?.report.nodegroups[0]?.actions.map(
+      (a) => `${a.type}:${a.status}`,
+    );
+    expect(actions).toEqual(['create-route:done', 'scale-cycle:done', 'notify:done']);
+    expect(seed.account.writes.map((w) => w.op)).toContain('setDesiredSize');
+  });
+
+  it('records the check it ran to the end, at its snapshot time', async () => {
+    const { seed, group, portsFor } = seedWorld();
+    await processEvents([launchOf('a', group)], settings({ joinWindowSeconds: 300 }), portsFor);
+    const checks = await seed.state.lastChecks([{ cluster: 'eks-workshop', nodegroup: 'new_nodegroup_2' }]);
+    expect(checks.get('eks-workshop/new_nodegroup_2')).toEqual(new Date(SEED_NOW));
+  });
+
+  it('still reports a check whose record could not be saved', async () => {
+    const { seed, group, portsFor } = seedWorld();
+    seed.state.recordCheck = async () => {
+      throw new Error('dynamodb:PutItem failed: ProvisionedThroughputExceededException');
+    };
+    const outcome = await processEvents(
+      [launchOf('a', group)],
+      settings({ joinWindowSeconds: 300 }),
+      portsFor,
+    );
+    expect(outcome.failed).toEqual([]);
+    expect(outcome.checks[0]?.alerted).toBe(true);
+  });
+
+  it('checks every nodegroup when the last checks cannot be read, rather than skip one wrongly', async () => {
+    const { seed, group, portsFor } = seedWorld();
+    await seed.state.recordCheck('eks-workshop', 'new_nodegroup_2', new Date(SEED_NOW));
+    seed.state.lastChecks = async () => {
+      throw new Error('dynamodb:BatchGetItem failed: InternalServerError');
+    };
+    const outcome = await processEvents(
+      [launchOf('a', group)],
+      settings({ joinWindowSeconds: 300 }),
+      portsFor,
+    );
+    expect(outcome.checks).toHaveLength(1);
+    expect(outcome.skipped).toEqual([]);
+  });
+
+  it('checks the subnets at once on a nodegroup API call, with the preflight policy', async () => {
+    const { seed, portsFor } = seedWorld();
+    seed.account.instances.length = 0;
+    const event = structuredClone(CREATE_NODEGROUP);
+    event.time = SEED_NOW;
+    const outcome = await processEvents(
+      [record('create', event)],
+      settings({ defaultPolicy: 'remediate', preflightPolicy: 'notify' }),
+      portsFor,
+    );
+    expect(outcome.checks[0]).toMatchObject({ eventIds: ['create'], findings: ['NO_DEFAULT_ROUTE'] });
+    const report = outcome.checks[0]?.result?.report.nodegroups[0];
+    expect(report?.policy).toBe('dry-run');
+    expect(report?.actions.map((a) => `${a.type}:${a.status}`)).toEqual([
+      'create-route:planned',
+      'notify:done',
+    ]);
+    expect(seed.account.writes).toEqual([]);
+  });
+
+  it('skips events of clusters that are not watched, naming the cluster and CLUSTERS', async () => {
+    const { group, portsFor } = seedWorld();
+    const outcome = await processEvents(
+      [launchOf('a', group)],
+      settings({ joinWindowSeconds: 300, clusters: ['production'] }),
+      portsFor,
+    );
+    expect(outcome.checks).toEqual([]);
+    expect(outcome.skipped).toEqual([{ id: 'a', reason: 'cluster eks-workshop is not watched (CLUSTERS)' }]);
+  });
+
+  it('skips a launch of a group that is not a managed nodegroup, and one of a group that is gone', async () => {
+    const { group, seed, portsFor } = seedWorld();
+    seed.account.describeGroupTags = async () => new Map([['self-managed', { Name: 'workers' }]]);
+    const outcome = await processEvents(
+      [launchOf('plain', 'self-managed'), launchOf('gone', 'deleted-group'), launchOf('ours', group)],
+      settings({ joinWindowSeconds: 300 }),
+      portsFor,
+    );
+    expect(outcome.skipped).toEqual([
+      {
+        id: 'plain',
+        reason:
+          'Auto Scaling group self-managed is not an EKS managed nodegroup (no eks:cluster-name / eks:nodegroup-name tags)',
+      },
+      { id: 'gone', reason: 'Auto Scaling group deleted-group no longer exists' },
+      { id: 'ours', reason: `Auto Scaling group ${group} no longer exists` },
+    ]);
+  });
+
+  it('fails every launch of a region whose group tags cannot be read, so they are retried', async () => {
+    const { group, seed, portsFor } = seedWorld();
+    seed.account.describeGroupTags = async () => {
+      throw new Error('autoscaling:DescribeTags failed: Throttling: Rate exceeded');
+    };
+    const outcome = await processEvents(
+      [launchOf('a', group), launchOf('b', group)],
+      settings({ joinWindowSeconds: 300 }),
+      portsFor,
+    );
+    expect(outcome.failed).toEqual([
+      { id: 'a', reason: 'autoscaling:DescribeTags failed: Throttling: Rate exceeded' },
+      { id: 'b', reason: 'autoscaling:DescribeTags failed: Throttling: Rate exceeded' },
+    ]);
+    expect(outcome.checks).toEqual([]);
+  });
+
+  it('skips the events of a nodegroup that no longer exists, and retries those of a check that failed', async () => {
+    const gone = seedWorld();
+    gone.seed.account.describeNodegroup = async () => {
+      throw new NotFoundError('nodegroup new_nodegroup_2 of cluster eks-workshop does not exist');
+    };
+    const skipped = await processEvents(
+      [launchOf('a', gone.group)],
+      settings({ joinWindowSeconds: 300 }),
+      gone.portsFor,
+    );
+    expect(skipped.skipped).toEqual([
+      { id: 'a', reason: 'nodegroup new_nodegroup_2 of cluster eks-workshop does not exist' },
+    ]);
+    expect(skipped.failed).toEqual([]);
+    expect(skipped.checks[0]?.error).toBe('nodegroup new_nodegroup_2 of cluster eks-workshop does not exist');
+
+    const broken = seedWorld();
+    broken.seed.account.readNetwork = async () => {
+      throw new Error('ec2:DescribeRouteTables failed: InternalError');
+    };
+    const failed = await processEvents(
+      [launchOf('b', broken.group)],
+      settings({ joinWindowSeconds: 300 }),
+      broken.portsFor,
+    );
+    expect(failed.failed).toEqual([{ id: 'b', reason: 'ec2:DescribeRouteTables failed: InternalError' }]);
+    expect(failed.skipped).toEqual([]);
+  });
+
+  it('retries a check whose alert could not be published, naming the error', async () => {
+    const { group, ports } = seedWorld();
+    const failing = recordingTopic(1);
+    const outcome = await processEvents([launchOf('a', group)], settings({ joinWindowSeconds: 300 }), () => ({
+      ...ports,
+      alerts: failing.publisher,
+    }));
+    expect(outcome.failed).toEqual([{ id: 'a', reason: 'Error: sns:Publish failed: InternalError' }]);
+    expect(outcome.checks[0]).toMatchObject({
+      alerted: false,
+      error: 'Error: sns:Publish failed: InternalError',
+    });
+  });
+
+  it('reports a body that is not JSON as malformed', async () => {
+    const outcome = await processEvents([{ id: 'x', body: '{"source": ' }], settings(), noAwsCall);
+    expect(outcome.failed).toEqual([
+      { id: 'x', reason: expect.stringMatching(/^the record body is not JSON: /), malformed: true },
+    ]);
+  });
+
+  it('parses an event given as an object (a direct invocation)', async () => {
+    const { group, portsFor } = seedWorld();
+    const event = launch(1800);
+    event.detail.AutoScalingGroupName = group;
+    const outcome = await processEvents(
+      [{ id: 'direct', body: event }],
+      settings({ joinWindowSeconds: 300 }),
+      portsFor,
+    );
+    expect(outcome.checks.map((c) => c.eventIds)).toEqual([['direct']]);
   });
 });
