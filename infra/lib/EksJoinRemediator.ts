@@ -53,7 +53,7 @@ export const BATCH_SIZE = 10;
  * (STATE_TABLE, always set) lets one check it and the other skip it.
  */
 export const EVENT_SOURCE_MAX_CONCURRENCY = 2;
-/** Room for a person's `aws lambda invoke` (README, "Try it") beside the event sources. */
+/** Room for a person's `aws lambda invoke` (docs/deployment.md, "Try it") beside the event sources. */
 export const DIRECT_INVOCATION_CONCURRENCY = 1;
 
 /**
@@ -201,7 +201,7 @@ export class EksJoinRemediator extends Construct {
       });
     }
 
-    // State: alert de-duplication and the remediation loop guard (issue 3) -----------------------------
+    // State: alert de-duplication and the remediation loop guard -----------------------------------
     this.stateTable = new Table(this, 'StateTable', {
       partitionKey: { name: 'pk', type: AttributeType.STRING },
       sortKey: { name: 'sk', type: AttributeType.STRING },

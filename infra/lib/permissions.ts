@@ -97,7 +97,7 @@ export function readStatements(stack: Stack, config: DeploymentConfig): PolicySt
 }
 
 /**
- * The remediation writes of issue 3; none under policy notify or off, and eks:UpdateNodegroupConfig only
+ * The remediation writes; none under policy notify or off, and eks:UpdateNodegroupConfig only
  * with the scale-cycle strategy.
  */
 export function remediationStatements(stack: Stack, config: DeploymentConfig): PolicyStatement[] {

@@ -47,7 +47,7 @@ const asList = <T>(value: T | T[] | undefined): T[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
 const isRead = (action: string) => /^[a-z0-9-]+:(Describe|List|Get)[A-Za-z0-9]*$/.test(action);
 
-/** The rule of issue 4: no `*` action (nor service:*), no write on Resource `*` without a condition. */
+/** Least privilege: no `*` action (nor service:*), no write on Resource `*` without a condition. */
 function violations(template: Template): string[] {
   const problems: string[] = [];
   for (const { where, statement } of identityStatements(template)) {
@@ -146,7 +146,7 @@ describe('IAM', () => {
     }
   });
 
-  it('under dry-run and remediate the role may make exactly the writes of issue 3', () => {
+  it('under dry-run and remediate the role may make exactly the remediation writes', () => {
     for (const policy of ['dry-run', 'remediate'] as const) {
       const { template } = synthStack({ policy, clusters: ['eks-workshop'], recycleStrategy: 'scale-cycle' });
       const writes = allowedActions(template).filter((a) => /^(ec2|autoscaling|eks):/.test(a) && !isRead(a));

@@ -192,7 +192,7 @@ describe('the function', () => {
     }
   });
 
-  it('gets its configuration from the environment, as contracts.md names it', () => {
+  it('gets its configuration from the environment, as docs/configuration.md names it', () => {
     const variables = environmentOf(full.template);
     expect(variables).toEqual({
       NODE_OPTIONS: '--enable-source-maps',

@@ -1,5 +1,5 @@
 /**
- * The bounds on each Kubernetes read (issue 9): bytes per response, a deadline per request that
+ * The bounds on each Kubernetes read: bytes per response, a deadline per request that
  * covers a slow body, and a repeated continue token; each one that trips makes the read unknown,
  * saying which, and never throws.
  */

@@ -1,4 +1,4 @@
-/** The stub's misbehaving modes (issue 9): a repeated continue token, a slow body, an oversized list. */
+/** The stub's misbehaving modes: a repeated continue token, a slow body, an oversized list. */
 import http from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEksToken } from '../../../functions/kubernetes/eksToken.js';
