@@ -45,7 +45,7 @@ async function main(): Promise<void> {
         ].join('\n'),
       ),
     );
-    // The healthy node registers with the API server; the stranded one never can.
+    // The healthy node registers with the API server; the unjoined one never can.
     for (const instanceId of healthy.instanceIds) {
       stub.addNode({ instanceId, availabilityZone: seed.availabilityZone, nodegroup: healthy.name });
     }

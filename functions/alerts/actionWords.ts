@@ -26,7 +26,7 @@ export function instanceIdsOf(actions: Action[]): string[] {
 }
 
 /**
- * Actions alike but for their resource (one per stranded instance, say) make one item, not thousands.
+ * Actions alike but for their resource (one per unjoined instance, say) make one item, not thousands.
  * Route actions stay one item each: each has its own table, before and after.
  */
 export function groupActions(actions: Action[]): Action[][] {
@@ -97,7 +97,7 @@ export interface HandFix {
 
 /**
  * The reason of an action, and for a skipped or failed one what a person can run instead: the fix of
- * the finding it answers (the route command for a route table, the replacement commands for stranded
+ * the finding it answers (the route command for a route table, the replacement commands for unjoined
  * instances).
  */
 export function reasonAndFix(a: Action, findings: Finding[]): { reason: string; hand?: HandFix } {

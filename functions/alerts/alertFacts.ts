@@ -2,6 +2,8 @@
  * What the alert says, shared by every variant: its kind and severity, the headline, which instances
  * stand where, and why an escalation needs a person. The thread id ties the alerts of one nodegroup.
  */
+
+import { unjoinedOf } from '../core/diagnose/judgeInstances.js';
 import type {
   Action,
   ActionStatus,
@@ -35,7 +37,7 @@ export interface AlertFacts {
   /** Plain text, no emoji: `eks-workshop/ng: 1 node never joined — NO_DEFAULT_ROUTE`. */
   headline: string;
   eventType: string;
-  notJoined: InstanceVerdict[];
+  unjoined: InstanceVerdict[];
   unknown: InstanceVerdict[];
   joined: InstanceVerdict[];
   pending: number;
@@ -47,7 +49,7 @@ const SEVERITY_RANK: Record<Severity, number> = { critical: 0, warning: 1, info:
 
 export function alertFacts(report: Report, ng: NodegroupReport): AlertFacts {
   const kind = ng.alertKind ?? 'problem';
-  const notJoined = ng.instances.filter((v) => v.joined === false && !v.pending);
+  const unjoined = unjoinedOf(ng.instances);
   const unknown = ng.instances.filter((v) => v.joined === null && !v.pending);
   const bySeverity = [...ng.findings].sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity]);
   // The codes other than the symptom, most severe first: the likely causes.
@@ -56,17 +58,17 @@ export function alertFacts(report: Report, ng: NodegroupReport): AlertFacts {
   const prefix = `${report.cluster}/${ng.name}`;
 
   const what =
-    notJoined.length > 0
-      ? `${count(notJoined.length, 'node')} never joined`
+    unjoined.length > 0
+      ? `${count(unjoined.length, 'node')} never joined`
       : unknown.length > 0
         ? `membership of ${count(unknown.length, 'node')} unknown`
         : count(ng.findings.length, 'finding');
   const why =
-    causes.length > 0 ? causes.join(', ') : notJoined.length > 0 ? 'cause not identified' : undefined;
+    causes.length > 0 ? causes.join(', ') : unjoined.length > 0 ? 'cause not identified' : undefined;
 
   const base = {
     kind,
-    notJoined,
+    unjoined,
     unknown,
     joined: ng.instances.filter((v) => v.joined === true),
     pending: ng.instances.filter((v) => v.pending).length,
@@ -85,7 +87,7 @@ export function alertFacts(report: Report, ng: NodegroupReport): AlertFacts {
   }
 
   if (kind === 'escalation') {
-    const { short, long } = escalationReasons(ng, notJoined, causes, `${what}${why ? ` — ${why}` : ''}`);
+    const { short, long } = escalationReasons(ng, unjoined, causes, `${what}${why ? ` — ${why}` : ''}`);
     return {
       ...base,
       severity: 'critical',
@@ -131,9 +133,9 @@ export function alertFacts(report: Report, ng: NodegroupReport): AlertFacts {
     mark: SEVERITY_EMOJI[findingSeverity],
     tag: findingSeverity.toUpperCase(),
     headline: `${prefix}: ${what}${why ? ` — ${why}` : ''}${outcome ? ` (${outcome})` : ''}`,
-    // Without stranded instances the findings are a risk for the next launch (e.g. a preflight check).
+    // Without unjoined instances the findings are a risk for the next launch (e.g. a preflight check).
     eventType:
-      notJoined.length > 0 ? 'NodesNotJoined' : unknown.length > 0 ? 'NodeMembershipUnknown' : 'NodeJoinRisk',
+      unjoined.length > 0 ? 'NodesNotJoined' : unknown.length > 0 ? 'NodeMembershipUnknown' : 'NodeJoinRisk',
   };
 }
 
@@ -157,16 +159,16 @@ function doneWords(actions: Action[]): string {
  */
 function escalationReasons(
   ng: NodegroupReport,
-  notJoined: InstanceVerdict[],
+  unjoined: InstanceVerdict[],
   causes: FindingCode[],
   problem: string,
 ): { short: string[]; long: string[] } {
   const short: string[] = [];
   const long: string[] = [];
-  const stranded = ng.findings.find((f) => f.code === 'NODES_NOT_JOINED');
+  const unjoinedFinding = ng.findings.find((f) => f.code === 'NODES_NOT_JOINED');
   const remediation = ng.remediation;
-  if (remediation && (stranded || notJoined.length > 0)) {
-    const ids = unique(stranded?.instanceIds ?? notJoined.map((v) => v.instanceId));
+  if (remediation && (unjoinedFinding || unjoined.length > 0)) {
+    const ids = unique(unjoinedFinding?.instanceIds ?? unjoined.map((v) => v.instanceId));
     // As the follow-up counts them: launched after the remediation, and not one it replaced.
     const since = Date.parse(remediation.at);
     const launched = new Map(ng.instances.map((v) => [v.instanceId, v.launchedAt]));
@@ -258,9 +260,9 @@ export function joinedToList(
 }
 
 /** Never-joined instances that no done replace-instances action already names. */
-export function notReplaced(ng: NodegroupReport, notJoined: InstanceVerdict[]): InstanceVerdict[] {
+export function notReplaced(ng: NodegroupReport, unjoined: InstanceVerdict[]): InstanceVerdict[] {
   const replaced = new Set(
     instanceIdsOf(ng.actions.filter((a) => a.status === 'done' && a.type === 'replace-instances')),
   );
-  return notJoined.filter((v) => !replaced.has(v.instanceId));
+  return unjoined.filter((v) => !replaced.has(v.instanceId));
 }

@@ -101,7 +101,7 @@ export function chatNotification(report: Report, ng: NodegroupReport, facts: Ale
         alertKind: facts.kind,
         checkedAt: report.checkedAt,
         findings: unique(ng.findings.map((f) => f.code)).join(',') || 'none',
-        nodesNotJoined: String(facts.notJoined.length),
+        nodesNotJoined: String(facts.unjoined.length),
         actions:
           statuses.map((s) => `${s}:${ng.actions.filter((a) => a.status === s).length}`).join(',') || 'none',
         ...(ng.remediation && { remediatedAt: ng.remediation.at }),
@@ -125,17 +125,17 @@ function chatDescription(report: Report, ng: NodegroupReport, facts: AlertFacts)
 
   switch (facts.kind) {
     case 'problem':
-      lines.push(...actions, ...chatInstanceLists(facts, facts.notJoined), ...undo);
+      lines.push(...actions, ...chatInstanceLists(facts, facts.unjoined), ...undo);
       break;
     case 'remediated':
-      lines.push(...actions, ...undo, ...chatInstanceLists(facts, notReplaced(ng, facts.notJoined)));
+      lines.push(...actions, ...undo, ...chatInstanceLists(facts, notReplaced(ng, facts.unjoined)));
       break;
     case 'resolved':
       lines.push(...remediation, ...chatJoined(ng, facts), ...actions);
       break;
     case 'escalation':
       lines.push('', '*Why a person is needed*', ...facts.reasons.map((r) => `• ${r}`));
-      lines.push(...actions, ...remediation, ...chatInstanceLists(facts, facts.notJoined), ...undo);
+      lines.push(...actions, ...remediation, ...chatInstanceLists(facts, facts.unjoined), ...undo);
       break;
   }
   if (ng.findings.length > 0) {
@@ -151,9 +151,9 @@ function chatDescription(report: Report, ng: NodegroupReport, facts: AlertFacts)
   return joinWithin(lines, CHAT_LIMITS.description, (hidden) => `… ${count(hidden, 'more line')} not shown`);
 }
 
-function chatInstanceLists(facts: AlertFacts, notJoined: InstanceVerdict[]): string[] {
+function chatInstanceLists(facts: AlertFacts, unjoined: InstanceVerdict[]): string[] {
   const lines = [
-    ...chatInstances('Never joined', notJoined),
+    ...chatInstances('Never joined', unjoined),
     ...chatInstances('Membership unknown', facts.unknown),
   ];
   const others = [
@@ -230,7 +230,7 @@ function chatJoined(ng: NodegroupReport, facts: AlertFacts): string[] {
   const lines = chatInstances(replacements ? 'Replacements joined' : 'Joined', list, joinedWords);
   const rest = [
     others > 0 ? `${count(others, 'other node')} joined` : '',
-    facts.notJoined.length > 0 ? `${count(facts.notJoined.length, 'node')} not joined` : '',
+    facts.unjoined.length > 0 ? `${count(facts.unjoined.length, 'node')} not joined` : '',
     facts.pending > 0 ? `${count(facts.pending, 'instance')} still inside the join window` : '',
   ].filter(Boolean);
   if (rest.length > 0) lines.push(rest.join(' · '));
@@ -264,7 +264,7 @@ function chatUndo(actions: Action[]): string[] {
 /**
  * What a person does next. A problem: the fix commands, then what the tool planned or did. After an
  * action: watch the nodes join, take over what failed or was skipped, and how to undo. Resolved: see
- * the nodes. Escalation: the fix commands, the boot log of a stranded replacement, how to undo.
+ * the nodes. Escalation: the fix commands, the boot log of a unjoined replacement, how to undo.
  */
 function chatNextSteps(report: Report, ng: NodegroupReport, facts: AlertFacts): string[] {
   const fixes = fixesOf(ng.findings).map(({ codes, fix }) => `*${codes.join(', ')}*: ${chatCommand(fix)}`);
@@ -301,7 +301,7 @@ function chatNextSteps(report: Report, ng: NodegroupReport, facts: AlertFacts): 
       ];
       break;
     case 'escalation': {
-      const bootLog = facts.notJoined
+      const bootLog = facts.unjoined
         .slice(0, 1)
         .map(
           (v) =>
@@ -345,8 +345,8 @@ function relatedResources(ng: NodegroupReport, facts: AlertFacts): string[] {
     [
       ng.arn,
       ...ng.findings.flatMap((f) => [f.routeTableId, f.natGatewayId, f.subnetId]),
-      ...facts.notJoined.map((v) => v.subnetId),
-      ...facts.notJoined.map((v) => v.instanceId),
+      ...facts.unjoined.map((v) => v.subnetId),
+      ...facts.unjoined.map((v) => v.instanceId),
       ...facts.unknown.map((v) => v.instanceId),
       ...actions.flatMap((a) =>
         isRouteAction(a)

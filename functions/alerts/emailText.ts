@@ -53,11 +53,7 @@ export function emailText(report: Report, ng: NodegroupReport, facts: AlertFacts
 
   switch (facts.kind) {
     case 'problem':
-      out.push(
-        ...actions,
-        ...emailInstanceLists(facts, facts.notJoined),
-        ...emailUndo('TO UNDO', ng.actions),
-      );
+      out.push(...actions, ...emailInstanceLists(facts, facts.unjoined), ...emailUndo('TO UNDO', ng.actions));
       break;
     case 'remediated':
       out.push(
@@ -66,7 +62,7 @@ export function emailText(report: Report, ng: NodegroupReport, facts: AlertFacts
         '',
         `WATCH THE NODES JOIN`,
         `  ${watchCommand(ng)}`,
-        ...emailInstanceLists(facts, notReplaced(ng, facts.notJoined)),
+        ...emailInstanceLists(facts, notReplaced(ng, facts.unjoined)),
       );
       break;
     case 'resolved':
@@ -77,14 +73,14 @@ export function emailText(report: Report, ng: NodegroupReport, facts: AlertFacts
       out.push(
         ...actions,
         ...emailRemediation(ng),
-        ...emailInstanceLists(facts, facts.notJoined),
+        ...emailInstanceLists(facts, facts.unjoined),
         ...emailUndo('TO UNDO THE REMEDIATION', [...(ng.remediation?.actions ?? []), ...ng.actions]),
       );
-      if (facts.notJoined[0]) {
+      if (facts.unjoined[0]) {
         out.push(
           '',
           'INVESTIGATE: the boot log of an instance that did not join',
-          `  ${consoleOutputCommand(report, facts.notJoined[0].instanceId)}`,
+          `  ${consoleOutputCommand(report, facts.unjoined[0].instanceId)}`,
         );
       }
       break;
@@ -113,9 +109,9 @@ export function emailText(report: Report, ng: NodegroupReport, facts: AlertFacts
   return out.join('\n');
 }
 
-function emailInstanceLists(facts: AlertFacts, notJoined: InstanceVerdict[]): string[] {
+function emailInstanceLists(facts: AlertFacts, unjoined: InstanceVerdict[]): string[] {
   const out = [
-    ...emailInstances('Nodes that never joined', notJoined),
+    ...emailInstances('Nodes that never joined', unjoined),
     ...emailInstances('Nodes whose membership could not be read', facts.unknown),
   ];
   if (facts.joined.length > 0 || facts.pending > 0) {
@@ -196,7 +192,7 @@ function emailJoined(ng: NodegroupReport, facts: AlertFacts): string[] {
   );
   const rest = [
     others > 0 ? `Other nodes joined: ${others}.` : '',
-    facts.notJoined.length > 0 ? `Not joined: ${facts.notJoined.length}.` : '',
+    facts.unjoined.length > 0 ? `Not joined: ${facts.unjoined.length}.` : '',
     facts.pending > 0 ? `Still inside the join window: ${facts.pending}.` : '',
   ].filter(Boolean);
   if (rest.length > 0) out.push('', rest.join(' '));

@@ -37,9 +37,9 @@ function formatNodegroup(nodegroup: NodegroupReport): string[] {
   const { instances } = nodegroup;
   const joined = instances.filter((i) => i.joined === true).length;
   const pending = instances.filter((i) => i.pending && i.joined !== true).length;
-  const notJoined = instances.filter((i) => i.joined === false && !i.pending).length;
+  const unjoined = instances.filter((i) => i.joined === false && !i.pending).length;
   lines.push(
-    `  Instances: ${instances.length} (${joined} joined, ${pending} pending, ${notJoined} not joined)`,
+    `  Instances: ${instances.length} (${joined} joined, ${pending} pending, ${unjoined} not joined)`,
   );
   for (const instance of instances) lines.push(`    ${formatInstance(instance)}`);
 

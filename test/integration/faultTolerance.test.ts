@@ -36,7 +36,7 @@ const SCALE_CYCLE = { RECYCLE_STRATEGY: 'scale-cycle', SCALE_CYCLE_POLL_SECONDS:
 const RUN_TIMEOUT_MS = 60_000;
 
 const newTable = () => h.seed.nodegroups.new.routeTableId;
-const stranded = () => h.seed.nodegroups.new.instanceIds[0] ?? '';
+const unjoined = () => h.seed.nodegroups.new.instanceIds[0] ?? '';
 
 async function defaultRoutes(routeTableId: string) {
   const { RouteTables } = await h.ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [routeTableId] }));
@@ -78,12 +78,12 @@ const alertsReceived = (atLeast = 1, waitMs = 3000) =>
 const alertKindOf = (alert: ReceivedAlert | undefined) =>
   (JSON.parse(alert?.message ?? '{}') as { nodegroups?: NodegroupReport[] }).nodegroups?.[0]?.alertKind;
 
-/** The seed fixed once: the route to its NAT gateway, the stranded instance gone, one alert. */
+/** The seed fixed once: the route to its NAT gateway, the unjoined instance gone, one alert. */
 async function expectFixedOnce(): Promise<void> {
   expect(await defaultRoutes(newTable())).toEqual([
     expect.objectContaining({ NatGatewayId: h.seed.natGatewayId, State: 'active' }),
   ]);
-  expect(['shutting-down', 'terminated']).toContain(await instanceState(stranded()));
+  expect(['shutting-down', 'terminated']).toContain(await instanceState(unjoined()));
 }
 
 describe('AWS faults the SDK absorbs: the seed is fixed once, exit 0', { timeout: RUN_TIMEOUT_MS }, () => {
@@ -104,7 +104,7 @@ describe('AWS faults the SDK absorbs: the seed is fixed once, exit 0', { timeout
     expect(findingCodes(nodegroup)).toEqual(['NO_DEFAULT_ROUTE', 'NODES_NOT_JOINED']);
     // Nothing needed a read-back: every refused attempt was retried and the retry answered.
     expect(nodegroup.actions.map((a) => a.reasonCode)).toEqual([undefined, undefined, undefined]);
-    expect(nodegroup.instances).toEqual([expect.objectContaining({ instanceId: stranded(), joined: false })]);
+    expect(nodegroup.instances).toEqual([expect.objectContaining({ instanceId: unjoined(), joined: false })]);
     await expectFixedOnce();
 
     // Exactly every third request the tool sent, whatever its service, was refused…
@@ -234,7 +234,7 @@ describe('AWS faults the SDK absorbs: the seed is fixed once, exit 0', { timeout
 describe('a node list that cannot be read never leads to recycling', { timeout: RUN_TIMEOUT_MS }, () => {
   /**
    * What the tool does when membership is unknown: the finding says why; the instance is judged
-   * neither joined nor stranded, so no cause is looked for (no network or identity read), nothing is
+   * neither joined nor unjoined, so no cause is looked for (no network or identity read), nothing is
    * planned or written, and a warning alert goes out; exit 3 (the Kubernetes API could not be read).
    */
   async function expectUnknownAndUntouched(run: CliRun, detail: string, sinceStubRequest: number) {
@@ -245,7 +245,7 @@ describe('a node list that cannot be read never leads to recycling', { timeout: 
     expect(nodegroup.findings[0]?.message).toBe(
       `The Kubernetes API of eks-workshop at ${h.stub.url} could not be reached (${detail}); membership was not judged.`,
     );
-    expect(nodegroup.instances).toEqual([expect.objectContaining({ instanceId: stranded(), joined: null })]);
+    expect(nodegroup.instances).toEqual([expect.objectContaining({ instanceId: unjoined(), joined: null })]);
     expect(statusOf(nodegroup.actions)).toEqual(['notify:done']);
     expect(nodegroup.alertKind).toBe('problem');
 
@@ -259,7 +259,7 @@ describe('a node list that cannot be read never leads to recycling', { timeout: 
     }
     expect(h.stub.requests.slice(sinceStubRequest).filter((r) => r.path !== '/api/v1/nodes')).toEqual([]);
     expect(await writesReachingAws()).toEqual(['sns:Publish']);
-    expect(await instanceState(stranded())).toBe('running');
+    expect(await instanceState(unjoined())).toBe('running');
     expect(await defaultRoutes(newTable())).toEqual([]);
 
     const alerts = await alertsReceived();
@@ -341,7 +341,7 @@ describe('a node list that cannot be read never leads to recycling', { timeout: 
     expect(findingCodes(nodegroup)).toEqual(['NO_DEFAULT_ROUTE', 'NODES_NOT_JOINED']);
     expect(nodegroup.actions[1]).toMatchObject({
       reasonCode: 'MEMBERSHIP_UNKNOWN',
-      instanceIds: [stranded()],
+      instanceIds: [unjoined()],
     });
     // Labelled and whole list for the inspection, then the re-read's labelled list, refused.
     expect(
@@ -351,7 +351,7 @@ describe('a node list that cannot be read never leads to recycling', { timeout: 
         .map((r) => r.query.labelSelector !== undefined),
     ).toEqual([true, false, true]);
     expect(attemptsOf('autoscaling:TerminateInstanceInAutoScalingGroup')).toEqual([]);
-    expect(await instanceState(stranded())).toBe('running');
+    expect(await instanceState(unjoined())).toBe('running');
     expect(await writesReachingAws()).toEqual(['ec2:CreateRoute', 'sns:Publish']);
     expect((await alertsReceived()).map(alertKindOf)).toEqual(['remediated']);
   });

@@ -37,7 +37,7 @@ import {
 /**
  * The network causes of nodes not joining, each built on moto through the real EC2 and EKS APIs next
  * to a healthy twin that must produce no finding. The account is read with the real AwsAccountReader
- * and judged with diagnoseNetwork, for the instances of a nodegroup (as for stranded nodes) or for
+ * and judged with diagnoseNetwork, for the instances of a nodegroup (as for unjoined nodes) or for
  * its subnets alone (as at preflight). Where a twin is made by applying the fix the finding gives,
  * the test runs that fix's API call.
  */

@@ -138,7 +138,7 @@ describe('remediate on the seed account', () => {
   });
 
   it('adds the route to the same-zone NAT, replaces the unjoined instance, leaves default alone, and says so', async () => {
-    const stranded = seed.nodegroups.new.instanceIds[0] ?? '';
+    const unjoined = seed.nodegroups.new.instanceIds[0] ?? '';
     const defaultBefore = await groupInstances(seed.nodegroups.default.autoScalingGroupName);
 
     const run = await remediate();
@@ -155,10 +155,10 @@ describe('remediate on the seed account', () => {
       NatGatewayId: seed.natGatewayId,
       State: 'active',
     });
-    expect(await instanceState(stranded)).not.toBe('running');
+    expect(await instanceState(unjoined)).not.toBe('running');
     const replacements = await groupInstances(seed.nodegroups.new.autoScalingGroupName);
     expect(replacements).toHaveLength(1);
-    expect(replacements).not.toContain(stranded);
+    expect(replacements).not.toContain(unjoined);
     expect(await groupInstances(seed.nodegroups.default.autoScalingGroupName)).toEqual(defaultBefore);
     expect(await accountWrites()).toEqual([
       'ec2:CreateRoute',
@@ -383,7 +383,7 @@ describe('remediate on the seed account', () => {
   });
 
   it('acts once when two runs race: one route, one termination, one alert about it', async () => {
-    // A window the stranded instance is past but the replacement is not, so neither run judges the
+    // A window the unjoined instance is past but the replacement is not, so neither run judges the
     // replacement: the race is about the one problem.
     await new Promise((resolve) => setTimeout(resolve, 4_500));
     const window = { JOIN_WINDOW_SECONDS: '4' };

@@ -297,30 +297,30 @@ describe('only a default route that is dead for good, to a NAT gateway, is repla
 describe('scale-cycle never takes capacity that works or may still work', () => {
   it('one instance of two joined: no scale-cycle, only the unjoined one is replaced (INSTANCES_JOINED)', async () => {
     await h.freshAccount({ newNodegroupDesired: 2 });
-    const [stranded = '', working = ''] = h.seed.nodegroups.new.instanceIds;
+    const [unjoined = '', working = ''] = h.seed.nodegroups.new.instanceIds;
     h.stub.addNode({ instanceId: working, availabilityZone: 'us-west-2a', nodegroup: 'new_nodegroup_2' });
 
     const run = await h.remediate([], { RECYCLE_STRATEGY: 'scale-cycle' });
 
     const nodegroup = endedWith(run, 0, ['create-route:done', 'replace-instances:done', 'notify:done']);
     expect(replaceAction(nodegroup)).toMatchObject({
-      instanceIds: [stranded],
+      instanceIds: [unjoined],
       scaleCycleBlockedBy: 'INSTANCES_JOINED',
       blockers: [working],
     });
     expect(await instanceState(working)).toBe('running');
-    expect(await instanceState(stranded)).not.toBe('running');
+    expect(await instanceState(unjoined)).not.toBe('running');
     expect(await nodegroupDesiredSize()).toBe(2);
     expect(await h.accountWrites()).toEqual(FIXED_WRITES);
   });
 
-  it('one instance of two still inside its join window: no scale-cycle, only the stranded one is replaced (INSTANCES_PENDING)', async () => {
+  it('one instance of two still inside its join window: no scale-cycle, only the unjoined one is replaced (INSTANCES_PENDING)', async () => {
     await h.freshAccount({ newNodegroupDesired: 2 });
-    const [stranded = '', young = ''] = h.seed.nodegroups.new.instanceIds;
+    const [unjoined = '', young = ''] = h.seed.nodegroups.new.instanceIds;
     h.proxy.addRule({
       operation: 'ec2:DescribeInstances',
       kind: 'rewrite',
-      transform: launchedAt(stranded, new Date(Date.now() - 3600_000)),
+      transform: launchedAt(unjoined, new Date(Date.now() - 3600_000)),
       times: EVERY_TIME,
     });
 
@@ -332,7 +332,7 @@ describe('scale-cycle never takes capacity that works or may still work', () => 
     expect(nodegroup.instances).toHaveLength(2);
     expect(nodegroup.instances).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ instanceId: stranded, joined: false, pending: false }),
+        expect.objectContaining({ instanceId: unjoined, joined: false, pending: false }),
         expect.objectContaining({ instanceId: young, joined: false, pending: true }),
       ]),
     );
@@ -342,7 +342,7 @@ describe('scale-cycle never takes capacity that works or may still work', () => 
       'notify:done',
     ]);
     expect(replaceAction(nodegroup)).toMatchObject({
-      instanceIds: [stranded],
+      instanceIds: [unjoined],
       scaleCycleBlockedBy: 'INSTANCES_PENDING',
       blockers: [young],
     });
@@ -353,7 +353,7 @@ describe('scale-cycle never takes capacity that works or may still work', () => 
   });
 
   it(
-    'twin: every instance stranded, scale-cycle scales to 0 and back, ending where it began',
+    'twin: every instance unjoined, scale-cycle scales to 0 and back, ending where it began',
     async () => {
       const sizes = watchDesiredSizes();
 
@@ -524,7 +524,7 @@ describe('lost or repeated work is neither lost nor repeated', () => {
   });
 
   it('a termination whose answer is lost, retried and told the instance is no longer managed (as Auto Scaling says), is done', async () => {
-    const [stranded = ''] = h.seed.nodegroups.new.instanceIds;
+    const [unjoined = ''] = h.seed.nodegroups.new.instanceIds;
     h.proxy.addRule({ operation: 'autoscaling:TerminateInstanceInAutoScalingGroup', kind: 'lose-response' });
     // moto itself answers a second termination with HTTP 500 (next test); Auto Scaling answers this.
     h.proxy.addRule({
@@ -532,15 +532,15 @@ describe('lost or repeated work is neither lost nor repeated', () => {
       kind: 'error',
       status: 400,
       code: 'ValidationError',
-      message: `Instance Id not found - No managed instance found for instance ID: ${stranded}`,
+      message: `Instance Id not found - No managed instance found for instance ID: ${unjoined}`,
     });
 
     const run = await h.remediate();
 
     const nodegroup = endedWith(run, 0, ['create-route:done', 'replace-instances:done', 'notify:done']);
-    expect(replaceAction(nodegroup)).toMatchObject({ instanceIds: [stranded] });
+    expect(replaceAction(nodegroup)).toMatchObject({ instanceIds: [unjoined] });
     expect(replaceAction(nodegroup).reasonCode).toBeUndefined();
-    expect(['shutting-down', 'terminated']).toContain(await instanceState(stranded));
+    expect(['shutting-down', 'terminated']).toContain(await instanceState(unjoined));
     expect(attemptsOf('autoscaling:TerminateInstanceInAutoScalingGroup').map((r) => r.fault)).toEqual([
       'lose-response',
       'error',
@@ -549,17 +549,17 @@ describe('lost or repeated work is neither lost nor repeated', () => {
   });
 
   it("a termination whose answer is lost, on moto's own answers to the retries, is read back: done VERIFIED_AFTER_ERROR", async () => {
-    const [stranded = ''] = h.seed.nodegroups.new.instanceIds;
+    const [unjoined = ''] = h.seed.nodegroups.new.instanceIds;
     h.proxy.addRule({ operation: 'autoscaling:TerminateInstanceInAutoScalingGroup', kind: 'lose-response' });
 
     const run = await h.remediate();
 
     const nodegroup = endedWith(run, 0, ['create-route:done', 'replace-instances:done', 'notify:done']);
     expect(replaceAction(nodegroup)).toMatchObject({
-      instanceIds: [stranded],
+      instanceIds: [unjoined],
       reasonCode: 'VERIFIED_AFTER_ERROR',
     });
-    expect(['shutting-down', 'terminated']).toContain(await instanceState(stranded));
+    expect(['shutting-down', 'terminated']).toContain(await instanceState(unjoined));
     // moto fails a termination of an instance it no longer manages with HTTP 500 (an uncaught
     // StopIteration), which the SDK retries: six attempts in all (maxAttempts 6), then the read-back.
     expect(attemptsOf('autoscaling:TerminateInstanceInAutoScalingGroup').map((r) => r.fault)).toEqual([

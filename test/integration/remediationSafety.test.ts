@@ -33,7 +33,7 @@ import {
  */
 const h = useRemediationHarness();
 
-/** What a fixed seed writes: the route, the stranded instance's replacement, the alert. */
+/** What a fixed seed writes: the route, the unjoined instance's replacement, the alert. */
 const FIXED_WRITES = ['ec2:CreateRoute', 'autoscaling:TerminateInstanceInAutoScalingGroup', 'sns:Publish'];
 /** What a refusal writes: only the alert. */
 const ALERT_ONLY = ['sns:Publish'];
@@ -124,7 +124,7 @@ function routeAction(stdout: string): RouteAction {
   return action;
 }
 
-/** The run fixed the seed: route to `nat` written, the stranded instance replaced, exit 0. */
+/** The run fixed the seed: route to `nat` written, the unjoined instance replaced, exit 0. */
 async function expectFixed(run: { code: number | null; stdout: string; stderr: string }, nat: string) {
   expect(run.stderr).toBe('');
   expect(run.code, run.stdout).toBe(0);
@@ -310,7 +310,7 @@ describe('a route goes only to a NAT gateway that really leads out', () => {
     await expectNoUsableNat(nat, 'NO_INTERNET_ROUTE');
   });
 
-  it('a NAT gateway in the stranded subnet itself is rejected IN_PATCHED_TABLE (a loop): nothing written', async () => {
+  it('a NAT gateway in the unjoined subnet itself is rejected IN_PATCHED_TABLE (a loop): nothing written', async () => {
     await h.freshAccount({ withNatGateway: false });
     const nat = await natGateway(newSubnet());
     await expectNoUsableNat(nat, 'IN_PATCHED_TABLE');

@@ -28,7 +28,7 @@ import {
   type SeedCheckOptions,
   type SeedOptions,
   seedAccount,
-  strandedInstance,
+  unjoinedInstance,
 } from './seedCheck.js';
 
 export interface Published {
@@ -63,7 +63,7 @@ export function render(report: Report, nodegroup: NodegroupReport, seed: Seed): 
 
 // --- the stories -------------------------------------------------------------------------------
 
-/** The seed as found: one instance stranded behind a route table without 0.0.0.0/0. */
+/** The seed as found: one instance unjoined behind a route table without 0.0.0.0/0. */
 export function problem(policy: 'notify' | 'dry-run' = 'notify', options: SeedOptions = {}) {
   return published(seedAccount(options), { policy });
 }
@@ -80,11 +80,11 @@ export function remediatedWithDeniedReplace() {
   return published(seed);
 }
 
-/** Two instances stranded in the seed subnet. */
-export function twoStranded(): FakeInstance[] {
+/** Two instances unjoined in the seed subnet. */
+export function twoUnjoined(): FakeInstance[] {
   return [
-    strandedInstance(),
-    strandedInstance({ instanceId: 'i-0b2c3d4e5f6a70819', launchedAt: '2026-11-26T09:10:00.000Z' }),
+    unjoinedInstance(),
+    unjoinedInstance({ instanceId: 'i-0b2c3d4e5f6a70819', launchedAt: '2026-11-26T09:10:00.000Z' }),
   ];
 }
 
@@ -126,7 +126,7 @@ export async function escalatedByLoopGuard() {
 
 export const OTHER_SUBNET = 'subnet-0ccc00000000000d';
 
-/** The stranded subnet has no table of its own: it falls back to the VPC main table, which is not patched. */
+/** The unjoined subnet has no table of its own: it falls back to the VPC main table, which is not patched. */
 export function mainTableRefused(policy: 'dry-run' | 'remediate' = 'dry-run') {
   const seed = seedAccount();
   const network = seed.account.network;
@@ -135,7 +135,7 @@ export function mainTableRefused(policy: 'dry-run' | 'remediate' = 'dry-run') {
   return published(seed, { policy });
 }
 
-/** The stranded subnet's table also serves a subnet outside the cluster: it is not patched. */
+/** The unjoined subnet's table also serves a subnet outside the cluster: it is not patched. */
 export function sharedTableRefused(policy: 'dry-run' | 'remediate' = 'remediate') {
   const seed = seedAccount();
   const network = seed.account.network;
@@ -158,9 +158,9 @@ export function noUsableNat(policy: 'dry-run' | 'remediate' = 'dry-run') {
   return published(seed, { policy });
 }
 
-/** The instance is stranded though its route is fine (another cause): it is reported, not recycled. */
-export function strandedBehindAGoodRoute(policy: 'dry-run' | 'remediate' = 'dry-run') {
-  const seed = seedAccount({ instances: twoStranded() });
+/** The instance is unjoined though its route is fine (another cause): it is reported, not recycled. */
+export function unjoinedBehindAGoodRoute(policy: 'dry-run' | 'remediate' = 'dry-run') {
+  const seed = seedAccount({ instances: twoUnjoined() });
   seed.account.table(SEED_TABLE)?.routes.push({
     destination: '0.0.0.0/0',
     target: { kind: 'nat-gateway', id: NAT },

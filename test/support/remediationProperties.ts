@@ -17,9 +17,9 @@ import {
   runScenario,
   type Scenario,
   scenarios,
-  strandedAtStart,
   subnetsServed,
   terminated,
+  unjoinedAtStart,
 } from './remediationScenarios.js';
 
 export interface PropertyOptions {
@@ -87,14 +87,14 @@ export async function writtenRoutesLeadOut(scenario: Scenario): Promise<void> {
 }
 
 /** No joined, still-booting or unknown instance is terminated, one by one or by scaling to 0. */
-export async function onlyStrandedInstancesRecycled(scenario: Scenario): Promise<void> {
+export async function onlyUnjoinedInstancesRecycled(scenario: Scenario): Promise<void> {
   const run = await runScenario(scenario, 'remediate');
-  const stranded = strandedAtStart(run);
+  const unjoined = unjoinedAtStart(run);
   for (const id of terminated(run))
-    if (!stranded.has(id)) fail(`terminated ${id}, which was not stranded`, run);
+    if (!unjoined.has(id)) fail(`terminated ${id}, which was not unjoined`, run);
   for (const write of run.account.writes) {
-    if (write.op === 'terminateInstance' && !stranded.has(String(write.args[0]))) {
-      fail(`asked to terminate ${write.args[0]}, which was not stranded`, run);
+    if (write.op === 'terminateInstance' && !unjoined.has(String(write.args[0]))) {
+      fail(`asked to terminate ${write.args[0]}, which was not unjoined`, run);
     }
   }
 }
@@ -216,8 +216,8 @@ export async function reportTellsTheTruth(scenario: Scenario): Promise<void> {
       if (table && egressTruth(again.before.network, table) === 'egress')
         fail(`the retry wrote over ${tableId}, which already had egress`, again);
     }
-    if (write.op === 'terminateInstance' && !strandedAtStart(again).has(tableId)) {
-      fail(`the retry terminated ${tableId}, which was not stranded`, again);
+    if (write.op === 'terminateInstance' && !unjoinedAtStart(again).has(tableId)) {
+      fail(`the retry terminated ${tableId}, which was not unjoined`, again);
     }
   }
 }
@@ -226,7 +226,7 @@ export const PROPERTIES = {
   onlyMissingOrDeadDefaultRoutes,
   mainAndSharedTablesOnlyWhenAllowed,
   writtenRoutesLeadOut,
-  onlyStrandedInstancesRecycled,
+  onlyUnjoinedInstancesRecycled,
   capacityNeverEndsLower,
   dryRunPlansWhatRemediateDoes,
   secondRunDoesNothing,
@@ -240,13 +240,13 @@ const WITH_FAULTS = new Set<PropertyName>([
   'onlyMissingOrDeadDefaultRoutes',
   'mainAndSharedTablesOnlyWhenAllowed',
   'writtenRoutesLeadOut',
-  'onlyStrandedInstancesRecycled',
+  'onlyUnjoinedInstancesRecycled',
   'capacityNeverEndsLower',
   'reportTellsTheTruth',
 ]);
 
 /** The properties about recycling, which also run on accounts that lean towards scale-cycle. */
-const SCALE_CYCLE = new Set<PropertyName>(['onlyStrandedInstancesRecycled', 'capacityNeverEndsLower']);
+const SCALE_CYCLE = new Set<PropertyName>(['onlyUnjoinedInstancesRecycled', 'capacityNeverEndsLower']);
 
 /** Runs one property; throws (with the counterexample) when it does not hold. */
 export async function checkProperty(name: PropertyName, options: PropertyOptions = {}): Promise<void> {

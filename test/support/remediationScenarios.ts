@@ -2,7 +2,7 @@
  * Generated accounts for the remediation properties: one VPC laid out the ways real accounts are
  * (main and explicit route tables, tables shared with subnets outside the cluster, default routes to
  * every kind of target in every state, prefix lists readable or not, split routes, IPv6-only egress,
- * NAT gateways of every state and connectivity in public, private and stranded subnets), a nodegroup
+ * NAT gateways of every state and connectivity in public, private and unjoined subnets), a nodegroup
  * whose instances joined, are still booting or never joined, and faults on the writes. Each scenario
  * is run through the real check (runCheck) against the in-memory account, and the invariants are
  * judged on what the account looks like before and after, with oracles written from the rules, not
@@ -136,7 +136,7 @@ const anyRoutes: fc.Arbitrary<Route[]> = fc
   });
 
 /** The seed's case: no way out, maybe routes that are no egress (peering, S3's list, a partial list). */
-const strandedRoutes: fc.Arbitrary<Route[]> = fc
+const unjoinedRoutes: fc.Arbitrary<Route[]> = fc
   .subarray<Route>([
     { destination: '10.99.0.0/16', target: { kind: 'vpc-peering', id: 'pcx-egress' }, state: 'active' },
     { destination: 'pl-s3', target: { kind: 'vpc-endpoint', id: 'vpce-s3' }, state: 'active' },
@@ -209,7 +209,7 @@ const egressRoutes: fc.Arbitrary<Route[]> = fc
   .map((routes) => [LOCAL, ...routes]);
 
 const tableRoutes: fc.Arbitrary<Route[]> = fc.oneof(
-  { weight: 5, arbitrary: strandedRoutes },
+  { weight: 5, arbitrary: unjoinedRoutes },
   { weight: 2, arbitrary: deadRoutes },
   { weight: 3, arbitrary: egressRoutes },
   { weight: 2, arbitrary: anyRoutes },
@@ -321,7 +321,7 @@ export function scenarios(options: ScenarioOptions = {}): fc.Arbitrary<Scenario>
         'rtb-1': publicRoutes,
         // The nodes' own table: most often the seed's case.
         'rtb-2': fc.oneof(
-          { weight: 3, arbitrary: strandedRoutes },
+          { weight: 3, arbitrary: unjoinedRoutes },
           { weight: 2, arbitrary: deadRoutes },
           { weight: 1, arbitrary: tableRoutes },
         ),
@@ -683,7 +683,7 @@ export function terminated(run: Run): string[] {
 }
 
 /** Instances that were unjoined past the join window at the start, with membership known. */
-export function strandedAtStart(run: Run): Set<string> {
+export function unjoinedAtStart(run: Run): Set<string> {
   if (run.before.spec.membershipUnknown) return new Set();
   const cutoff = Date.parse(NOW) - JOIN_WINDOW_SECONDS * 1000;
   return new Set(

@@ -1,5 +1,5 @@
 /**
- * The seed's stranded nodegroup on the in-memory account, checked through the real runCheck: one
+ * The seed's unjoined nodegroup on the in-memory account, checked through the real runCheck: one
  * instance of `new_nodegroup_2` in a subnet whose route table has no 0.0.0.0/0, a NAT gateway in the
  * public subnet. Used by the unit tests of follow-up, alert cooldown and alert rendering, so that
  * what they look at is what the planner, executor and follow-up really produce.
@@ -33,8 +33,8 @@ class SeedAccount extends FakeAccount {
   }
 }
 
-/** An unjoined instance of the seed nodegroup in the stranded subnet, launched an hour before SEED_NOW. */
-export function strandedInstance(overrides: Partial<FakeInstance> = {}): FakeInstance {
+/** An unjoined instance of the seed nodegroup in the unjoined subnet, launched an hour before SEED_NOW. */
+export function unjoinedInstance(overrides: Partial<FakeInstance> = {}): FakeInstance {
   return {
     instanceId: SEED_INSTANCE,
     subnetId: NEW_SUBNET,
@@ -47,8 +47,8 @@ export function strandedInstance(overrides: Partial<FakeInstance> = {}): FakeIns
   };
 }
 
-/** The ids of two stranded instances (the seed's and a second one), for scale-cycle stories. */
-export const twoStrandedIds = [SEED_INSTANCE, 'i-0b2c3d4e5f6a70819'];
+/** The ids of two unjoined instances (the seed's and a second one), for scale-cycle stories. */
+export const twoUnjoinedIds = [SEED_INSTANCE, 'i-0b2c3d4e5f6a70819'];
 
 export interface SeedOptions {
   instances?: FakeInstance[];
@@ -63,7 +63,7 @@ export interface Seed {
 
 export function seedAccount(options: SeedOptions = {}): Seed {
   const clock = fakeClock(SEED_NOW);
-  const instances = options.instances ?? [strandedInstance()];
+  const instances = options.instances ?? [unjoinedInstance()];
   const spec: FakeAccountSpec = {
     clusterName: SEED_CLUSTER,
     clusterSubnetIds: [PUBLIC_SUBNET, PRIVATE_SUBNET, NEW_SUBNET],

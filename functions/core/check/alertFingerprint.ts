@@ -3,7 +3,7 @@ import type { Action, AlertKind, Finding } from '../model/types.js';
 
 /**
  * Identifies "the same problem" for alert de-duplication: the kind and each finding's code and
- * resource, not the instances, so a new stranded instance of a known problem does not alert again
+ * resource, not the instances, so a new unjoined instance of a known problem does not alert again
  * within the cooldown.
  */
 export function alertFingerprint(kind: AlertKind, findings: Finding[]): string {

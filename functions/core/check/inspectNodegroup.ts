@@ -2,7 +2,7 @@ import { diagnoseNetwork, subnetsOf } from '../diagnose/diagnoseNetwork.js';
 import { diagnoseNodegroupHealth, diagnoseNodeIdentity } from '../diagnose/diagnoseNodeIdentity.js';
 import { effectiveRouteTable } from '../diagnose/effectiveRouteTable.js';
 import { analyseEgress, summariseEgress } from '../diagnose/egress.js';
-import { judgeInstances, unjoined } from '../diagnose/judgeInstances.js';
+import { judgeInstances, unjoinedOf } from '../diagnose/judgeInstances.js';
 import { membershipFinding, nodesNotJoinedFinding } from '../diagnose/membershipFindings.js';
 import type { AccountReader, IdentityReader, Log, MembershipReader } from '../model/ports.js';
 import type {
@@ -65,21 +65,21 @@ export async function inspectNodegroup(
 
   findings.push(...diagnoseNodegroupHealth({ region: cluster.region, nodegroup }));
 
-  // The causes are looked for when an instance is stranded, or at preflight before any has to be.
-  const stranded = unjoined(verdicts);
+  // The causes are looked for when an instance is unjoined, or at preflight before any has to be.
+  const unjoined = unjoinedOf(verdicts);
   let networks: NetworkSnapshot[] = [];
-  if (stranded.length > 0 || request.preflight) {
-    const strandedIds = new Set(stranded.map((v) => v.instanceId));
+  if (unjoined.length > 0 || request.preflight) {
+    const unjoinedIds = new Set(unjoined.map((v) => v.instanceId));
     const diagnosis = await diagnoseSubnets(
       cluster,
-      instances.filter((i) => strandedIds.has(i.instanceId)),
+      instances.filter((i) => unjoinedIds.has(i.instanceId)),
       request.preflight ? nodegroup.subnetIds : [],
       account,
     );
     const identity = await ports.identity?.readNodeIdentity(cluster, nodegroup);
     findings.push(...diagnosis.findings, ...diagnoseNodeIdentity({ cluster, nodegroup, identity }));
-    if (stranded.length > 0) {
-      findings.push(nodesNotJoinedFinding(nodegroup, stranded, request.joinWindowSeconds, cluster.region));
+    if (unjoined.length > 0) {
+      findings.push(nodesNotJoinedFinding(nodegroup, unjoined, request.joinWindowSeconds, cluster.region));
     }
     if (diagnosis.routeTables.length > 0) {
       report.routeTables = diagnosis.routeTables;
@@ -99,7 +99,7 @@ export async function inspectNodegroup(
     policy,
     instances: verdicts.length,
     pending: verdicts.filter((v) => v.pending).length,
-    unjoined: stranded.length,
+    unjoined: unjoined.length,
     findings: findings.map((f) => f.code),
   });
   return { ...inspection, instances, verdicts, networks };
@@ -142,7 +142,7 @@ export function emptyReport(nodegroup: Nodegroup, policy: Policy): NodegroupRepo
 }
 
 /**
- * Network diagnosis, one network read per VPC: the subnets of the stranded instances, and at preflight
+ * Network diagnosis, one network read per VPC: the subnets of the unjoined instances, and at preflight
  * the nodegroup's own subnets (in the cluster VPC), judged without instances.
  */
 async function diagnoseSubnets(

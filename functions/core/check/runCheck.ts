@@ -110,10 +110,10 @@ async function checkNodegroup(
 ): Promise<NodegroupReport> {
   const { cluster, request, settings, ports, checkedAt, report, errors, helpers } = context;
   const inspection = await inspectNodegroup(cluster, nodegroup, policy, request, ports, checkedAt);
-  // A preflight finding with no stranded instance is fixed only under PREFLIGHT_POLICY=remediate;
-  // otherwise the alert shows the plan (dry-run) and the fix waits for a stranded instance.
-  const stranded = inspection.verdicts.some((v) => v.joined === false && !v.pending);
-  if (request.preflight && request.preflightPolicy !== 'remediate' && policy === 'remediate' && !stranded) {
+  // A preflight finding with no unjoined instance is fixed only under PREFLIGHT_POLICY=remediate;
+  // otherwise the alert shows the plan (dry-run) and the fix waits for a unjoined instance.
+  const unjoined = inspection.verdicts.some((v) => v.joined === false && !v.pending);
+  if (request.preflight && request.preflightPolicy !== 'remediate' && policy === 'remediate' && !unjoined) {
     inspection.report.policy = 'dry-run';
   }
   const result = await remediateNodegroup(inspection, request, settings, ports, checkedAt, helpers);

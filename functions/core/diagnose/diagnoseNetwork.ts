@@ -27,7 +27,7 @@ export interface NetworkDiagnosisInput {
  * cluster's subnet without a default route is judged by its VPC endpoints instead), the VPC's DNS
  * attributes, the public endpoint's allowed CIDR blocks, network ACLs and security groups. Pure.
  *
- * Works for stranded instances and at preflight (subnets without instances): checks that need an
+ * Works for unjoined instances and at preflight (subnets without instances): checks that need an
  * instance (NO_PUBLIC_IP, security groups, an instance's public IP) are then skipped, and so is any
  * check whose part of the snapshot is absent. Order: routing, DNS, endpoint access, ACLs, groups.
  */
@@ -75,7 +75,7 @@ function mergeBySubnet(subnets: SubnetToDiagnose[]): SubnetToDiagnose[] {
   return [...bySubnet].map(([subnetId, instances]) => ({ subnetId, instances }));
 }
 
-/** The subnets of some instances, each with its instances: the `subnets` input for stranded nodes. */
+/** The subnets of some instances, each with its instances: the `subnets` input for unjoined nodes. */
 export function subnetsOf(instances: Instance[]): SubnetToDiagnose[] {
   return mergeBySubnet(
     instances.flatMap((i) => (i.subnetId ? [{ subnetId: i.subnetId, instances: [i] }] : [])),

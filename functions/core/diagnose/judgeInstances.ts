@@ -54,6 +54,6 @@ function isInsideWindow(instance: Instance, now: Date, joinWindowSeconds: number
 }
 
 /** Instances past the window with no Node object: the symptom. */
-export function unjoined(verdicts: InstanceVerdict[]): InstanceVerdict[] {
+export function unjoinedOf(verdicts: InstanceVerdict[]): InstanceVerdict[] {
   return verdicts.filter((v) => v.joined === false && !v.pending);
 }

@@ -6,18 +6,18 @@ export const READER_GROUP = 'eks-join-remediator-readers';
 /** The symptom: instances past the join window with no Node object. */
 export function nodesNotJoinedFinding(
   nodegroup: Nodegroup,
-  stranded: InstanceVerdict[],
+  unjoined: InstanceVerdict[],
   joinWindowSeconds: number,
   region: string,
 ): Finding {
-  const ids = stranded.map((v) => v.instanceId);
+  const ids = unjoined.map((v) => v.instanceId);
   const asg = nodegroup.autoScalingGroupNames[0];
   return {
     code: 'NODES_NOT_JOINED',
     severity: 'critical',
     resourceId: nodegroup.arn ?? nodegroup.name,
     instanceIds: ids,
-    message: `${ids.length} instance(s) of nodegroup ${nodegroup.name} have run for more than ${joinWindowSeconds} s without registering a Node: ${stranded
+    message: `${ids.length} instance(s) of nodegroup ${nodegroup.name} have run for more than ${joinWindowSeconds} s without registering a Node: ${unjoined
       .map(
         (v) =>
           `${v.instanceId} (${v.subnetId ?? 'unknown subnet'}, ${v.availabilityZone ?? '?'}, launched ${v.launchedAt ?? '?'})`,

@@ -27,7 +27,7 @@ export interface CheckRequest {
   deadline?: Date;
   /** Also check the nodegroup's subnets and identity now, without waiting for an instance to fail. */
   preflight?: boolean;
-  /** Under preflight, `notify` (default) alerts with the plan but writes nothing until an instance is stranded. */
+  /** Under preflight, `notify` (default) alerts with the plan but writes nothing until an instance is unjoined. */
   preflightPolicy?: 'notify' | 'remediate';
 }
 

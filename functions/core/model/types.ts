@@ -329,7 +329,7 @@ export type ReasonCode =
   | 'NOT_ACTIVE_IN_TIME'
   | 'SCALE_BACK_FAILED';
 
-/** Why a NAT gateway cannot carry a stranded subnet's traffic to the internet. */
+/** Why a NAT gateway cannot carry a unjoined subnet's traffic to the internet. */
 export type NatRejection =
   | 'OTHER_VPC'
   | 'NOT_AVAILABLE'
@@ -363,7 +363,7 @@ export interface RouteAction extends ActionCommon {
   subnetIds: string[];
   /** The NAT gateway the route goes to; absent only when none qualifies (NO_USABLE_NAT). */
   natGatewayId?: string;
-  /** The stranded subnet the fix is for (its zone chose the NAT gateway). */
+  /** The unjoined subnet the fix is for (its zone chose the NAT gateway). */
   subnetId?: string;
   /** The route the write replaces or stands beside, as data; absent when there was none. */
   previous?: Route;
@@ -374,7 +374,7 @@ export interface RouteAction extends ActionCommon {
   outsideSubnetIds?: string[];
   /** NO_USABLE_NAT: each NAT gateway of the VPC and why it does not lead out. */
   rejectedNatGateways?: { natGatewayId: string; why: NatRejection }[];
-  /** The NAT gateway is in another zone than the stranded subnet: traffic crosses zones. */
+  /** The NAT gateway is in another zone than the unjoined subnet: traffic crosses zones. */
   crossZone?: boolean;
   /** EGRESS_UNKNOWN: the prefix list whose entries could not be read. */
   prefixListId?: string;

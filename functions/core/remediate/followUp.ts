@@ -7,7 +7,7 @@ export type FollowUp =
 
 /**
  * After a remediation: did the replacements join? Replacements are the instances launched after it.
- * Resolved when they all joined and nothing is left stranded; escalated when one of them is itself
+ * Resolved when they all joined and nothing is left unjoined; escalated when one of them is itself
  * past the join window without a Node; otherwise wait for the next check.
  */
 export function evaluateFollowUp(
@@ -30,9 +30,9 @@ export function evaluateFollowUp(
       reason: `the fix did not help: replacement(s) ${failed.map((v) => v.instanceId).join(', ')} have not joined either`,
     };
   }
-  const stranded = verdicts.some((v) => v.joined === false && !v.pending);
+  const unjoined = verdicts.some((v) => v.joined === false && !v.pending);
   const waiting = replacements.some((v) => v.joined !== true);
   const expectsReplacements = record.replacedInstanceIds.length > 0;
-  if (stranded || waiting || (expectsReplacements && replacements.length === 0)) return { kind: 'wait' };
+  if (unjoined || waiting || (expectsReplacements && replacements.length === 0)) return { kind: 'wait' };
   return { kind: 'resolved', record };
 }

@@ -65,13 +65,13 @@ export function planRemediation(input: PlanInput): Action[] {
   );
 }
 
-/** Stranded: joined === false and past the window. Unknown membership (null) is never stranded. */
-function strandedOf(verdicts: InstanceVerdict[]): InstanceVerdict[] {
+/** Unjoined: joined === false and past the window. Unknown membership (null) is never unjoined. */
+function unjoinedOf(verdicts: InstanceVerdict[]): InstanceVerdict[] {
   return verdicts.filter((v) => v.joined === false && !v.pending);
 }
 
 /**
- * One action per route table: for each routing finding, and for each table of a stranded subnet whose
+ * One action per route table: for each routing finding, and for each table of a unjoined subnet whose
  * egress could not be judged (a prefix list that could not be read), which is refused, never written.
  */
 function planRoutes(input: PlanInput): RouteAction[] {
@@ -95,7 +95,7 @@ function planRoutes(input: PlanInput): RouteAction[] {
     if (network) plan(network, finding.routeTableId, finding.subnetId);
   }
   const subnetOf = new Map(input.instances.map((i) => [i.instanceId, i.subnetId]));
-  for (const verdict of strandedOf(input.verdicts)) {
+  for (const verdict of unjoinedOf(input.verdicts)) {
     const subnetId = subnetOf.get(verdict.instanceId) ?? verdict.subnetId;
     const network = subnetId && input.networks.find((n) => n.subnets.some((s) => s.subnetId === subnetId));
     if (!network || !subnetId) continue;
@@ -112,20 +112,20 @@ function planRoutes(input: PlanInput): RouteAction[] {
  * nodegroup is such an instance, the minimum size allows 0 and the run has time for both steps.
  */
 function planRecycle(input: PlanInput, routeActions: RouteAction[]): Action[] {
-  const stranded = strandedOf(input.verdicts);
-  if (stranded.length === 0) return [];
+  const unjoined = unjoinedOf(input.verdicts);
+  if (unjoined.length === 0) return [];
   const asg = input.nodegroup.autoScalingGroupNames[0] ?? input.nodegroup.name;
   const instanceById = new Map(input.instances.map((i) => [i.instanceId, i]));
   const fixedTableOf = new Map<string, string>();
-  for (const verdict of stranded) {
+  for (const verdict of unjoined) {
     const subnetId = instanceById.get(verdict.instanceId)?.subnetId ?? verdict.subnetId;
     const network = input.networks.find((n) => n.subnets.some((s) => s.subnetId === subnetId));
     const table = network && subnetId ? effectiveRouteTable(network, subnetId)?.table : undefined;
     const action = routeActions.find((a) => a.routeTableId === table?.routeTableId);
     if (action?.status === 'planned') fixedTableOf.set(verdict.instanceId, action.routeTableId);
   }
-  const behindFix = stranded.filter((v) => fixedTableOf.has(v.instanceId));
-  const notBehindFix = stranded.filter((v) => !fixedTableOf.has(v.instanceId));
+  const behindFix = unjoined.filter((v) => fixedTableOf.has(v.instanceId));
+  const notBehindFix = unjoined.filter((v) => !fixedTableOf.has(v.instanceId));
   const summary = (reasonCode: ReasonCode, verdicts: InstanceVerdict[]): ReplaceInstancesAction =>
     withReason({
       type: 'replace-instances',
@@ -136,7 +136,7 @@ function planRecycle(input: PlanInput, routeActions: RouteAction[]): Action[] {
       reasonCode,
       reason: '',
     });
-  if (behindFix.length === 0) return [summary('NO_ROUTE_FIX', stranded)];
+  if (behindFix.length === 0) return [summary('NO_ROUTE_FIX', unjoined)];
   const refused = notBehindFix.length > 0 ? [summary('ROUTE_NOT_FIXED', notBehindFix)] : [];
 
   if (input.recycleStrategy === 'scale-cycle') {

@@ -124,7 +124,7 @@ async function carryOut(
   const { state, log, membership } = ports;
   const served = record.actions.flatMap((a) => (isRoute(a) ? a.subnetIds : []));
   const clusterSubnetIds = new Set(await helpers.clusterSubnetIds(nodegroup, served));
-  // A resumed run may not have read the network (nothing stranded any more): its route re-plans need it.
+  // A resumed run may not have read the network (nothing unjoined any more): its route re-plans need it.
   const networks =
     inspection.networks.length > 0 ||
     !cluster.vpcId ||

@@ -85,10 +85,10 @@ describe('escalation by the loop guard', () => {
 
 describe('escalation because the replacements did not join', () => {
   let p: Published;
-  let stranded: InstanceVerdict;
+  let unjoined: InstanceVerdict;
   beforeAll(async () => {
     p = await escalatedAfterFix();
-    stranded = p.nodegroup.instances[0] as InstanceVerdict;
+    unjoined = p.nodegroup.instances[0] as InstanceVerdict;
   });
 
   it('says the fix did not help and names the replacements', () => {
@@ -96,7 +96,7 @@ describe('escalation because the replacements did not join', () => {
     const at = p.nodegroup.remediation?.at;
     expect(p.nodegroup.remediation?.status).toBe('escalated');
     expect(p.chat.content.title).toBe(
-      `:rotating_light: eks-workshop/new_nodegroup_2: needs a person — the fix did not help: replacements ${stranded.instanceId} have not joined`,
+      `:rotating_light: eks-workshop/new_nodegroup_2: needs a person — the fix did not help: replacements ${unjoined.instanceId} have not joined`,
     );
     expect(p.alert.subject).toMatch(
       /^\[ESCALATION\] eks-workshop\/new_nodegroup_2: needs a person - the fix did not help/,
@@ -104,7 +104,7 @@ describe('escalation because the replacements did not join', () => {
     expect(p.alert.attributes.severity).toBe('critical');
     expect(p.chat.metadata.eventType).toBe('RemediationEscalated');
     expect(p.chat.content.description).toContain(
-      `• The fix did not help: after the remediation of ${at} (route fixed, 1 node replaced), replacements ${stranded.instanceId} have not joined.`,
+      `• The fix did not help: after the remediation of ${at} (route fixed, 1 node replaced), replacements ${unjoined.instanceId} have not joined.`,
     );
     expect(p.email).toContain('WHY A PERSON IS NEEDED\n  - The fix did not help');
   });
@@ -115,10 +115,10 @@ describe('escalation because the replacements did not join', () => {
     const { description, nextSteps } = p.chat.content;
     expect(description).toContain(`*Remediation of ${record?.at}* (escalated)`);
     expect(description).toContain(`\`${route.before}\` → \`${route.after}\``);
-    expect(description).toContain(`*Never joined (1)*\n• \`${stranded.instanceId}\``);
+    expect(description).toContain(`*Never joined (1)*\n• \`${unjoined.instanceId}\``);
     expect(description).toContain(`*To undo*\n• create-route on \`${SEED_TABLE}\``);
     expect(nextSteps[0]).toContain(
-      `\`aws ec2 get-console-output --instance-id ${stranded.instanceId} --latest --output text --region us-west-2\``,
+      `\`aws ec2 get-console-output --instance-id ${unjoined.instanceId} --latest --output text --region us-west-2\``,
     );
     expect(nextSteps).toContain(`*Undo* create-route on \`${SEED_TABLE}\` → \`${NAT}\`: \`${route.undo}\``);
     expect(p.email).toContain(`REMEDIATION OF ${record?.at} (escalated)`);
@@ -127,7 +127,7 @@ describe('escalation because the replacements did not join', () => {
     );
     expect(p.email).toContain('INVESTIGATE: the boot log of an instance that did not join');
     expect(p.chat.metadata.relatedResources).toEqual(
-      expect.arrayContaining([stranded.instanceId, SEED_INSTANCE, SEED_ASG]),
+      expect.arrayContaining([unjoined.instanceId, SEED_INSTANCE, SEED_ASG]),
     );
   });
 
@@ -156,14 +156,14 @@ describe('escalation because the replacements did not join', () => {
     it('does not call an old instance that still did not join a replacement', () => {
       const older = { ...old, instanceId: 'i-0d0000000000000dd', launchedAt: '2026-11-26T08:00:00.000Z' };
       const both = p.nodegroup.findings.map((f) =>
-        f.code === 'NODES_NOT_JOINED' ? { ...f, instanceIds: [older.instanceId, stranded.instanceId] } : f,
+        f.code === 'NODES_NOT_JOINED' ? { ...f, instanceIds: [older.instanceId, unjoined.instanceId] } : f,
       );
-      const alert = formatAlert(p.report, { ...p.nodegroup, instances: [older, stranded], findings: both });
+      const alert = formatAlert(p.report, { ...p.nodegroup, instances: [older, unjoined], findings: both });
       expect(chatOf(alert).content.title).toBe(
-        `:rotating_light: eks-workshop/new_nodegroup_2: needs a person — the fix did not help: replacements ${stranded.instanceId} have not joined`,
+        `:rotating_light: eks-workshop/new_nodegroup_2: needs a person — the fix did not help: replacements ${unjoined.instanceId} have not joined`,
       );
       expect(chatOf(alert).content.description).toContain(
-        `replacements ${stranded.instanceId} have not joined; i-0d0000000000000dd was not replaced and has not joined.`,
+        `replacements ${unjoined.instanceId} have not joined; i-0d0000000000000dd was not replaced and has not joined.`,
       );
     });
   });

@@ -1,6 +1,6 @@
 /**
  * Size limits: an SNS message under 256 KiB, a subject under 100 ASCII characters, a chat title and
- * lists within Amazon Q's caps, whatever the nodegroup: thousands of stranded instances, thousands of
+ * lists within Amazon Q's caps, whatever the nodegroup: thousands of unjoined instances, thousands of
  * planned or done replacements, route tables with hundreds of routes. What does not fit is cut
  * visibly and counted. Inputs from the real check of the seed grown to 5,000 instances.
  */
@@ -15,12 +15,12 @@ import {
   expectWellFormed,
 } from '../../support/alertChecks.js';
 import { type Published, problem, resolved } from '../../support/alertScenarios.js';
-import { SEED_ASG, strandedInstance } from '../../support/seedCheck.js';
+import { SEED_ASG, unjoinedInstance } from '../../support/seedCheck.js';
 
 const ids = Array.from({ length: 5000 }, (_, i) => `i-${i.toString(16).padStart(17, '0')}`);
 const instances = () =>
   ids.map((instanceId, i) =>
-    strandedInstance({ instanceId, availabilityZone: i % 2 ? 'us-west-2b' : 'us-west-2a' }),
+    unjoinedInstance({ instanceId, availabilityZone: i % 2 ? 'us-west-2b' : 'us-west-2a' }),
   );
 
 describe('long names', () => {
@@ -71,7 +71,7 @@ describe('route tables with hundreds of routes', () => {
   });
 });
 
-describe('a nodegroup of 5,000 stranded instances', () => {
+describe('a nodegroup of 5,000 unjoined instances', () => {
   let p: Published;
   beforeAll(async () => {
     p = await problem('notify', { instances: instances() });
@@ -94,10 +94,10 @@ describe('a nodegroup of 5,000 stranded instances', () => {
     expect(body?.instances[0]).toEqual(p.nodegroup.instances[0]);
     // Findings are never dropped; their long texts are cut visibly, at line boundaries for commands.
     expect(body?.findings.map((f) => f.code)).toEqual(['NO_DEFAULT_ROUTE', 'NODES_NOT_JOINED']);
-    const stranded = body?.findings[1];
-    expect(stranded?.message.endsWith('…')).toBe(true);
-    expect(stranded?.fix).toMatch(/\n# … [\d,]+ more lines not shown$/);
-    expect(stranded?.instanceIds).toHaveLength(shown);
+    const unjoined = body?.findings[1];
+    expect(unjoined?.message.endsWith('…')).toBe(true);
+    expect(unjoined?.fix).toMatch(/\n# … [\d,]+ more lines not shown$/);
+    expect(unjoined?.instanceIds).toHaveLength(shown);
   });
 
   it('lists a few instances in chat and email and counts the rest', () => {

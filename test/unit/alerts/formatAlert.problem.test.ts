@@ -25,7 +25,7 @@ import {
   replaceActionOf,
   routeActionOf,
   sharedTableRefused,
-  strandedBehindAGoodRoute,
+  unjoinedBehindAGoodRoute,
 } from '../../support/alertScenarios.js';
 import { NAT, NEW_SUBNET } from '../../support/factories.js';
 import { SEED_ASG, SEED_INSTANCE, SEED_NODEGROUP_ARN, SEED_TABLE } from '../../support/seedCheck.js';
@@ -355,7 +355,7 @@ describe('a plan that refuses a write', () => {
   });
 
   it('names the group and the instances when recycling is skipped for want of a fix', async () => {
-    const p = await strandedBehindAGoodRoute();
+    const p = await unjoinedBehindAGoodRoute();
     const skipped = replaceActionOf(p.nodegroup.actions, 'skipped');
     expect(skipped).toMatchObject({
       reasonCode: 'NO_ROUTE_FIX',

@@ -47,7 +47,7 @@ describe('remediated: the route written and the instance replaced', () => {
     expect(p.email).toContain(`Remediation:  ${p.nodegroup.remediation?.at} (open)`);
   });
 
-  it('shows the route table before and after, and the instances replaced, not again as stranded', () => {
+  it('shows the route table before and after, and the instances replaced, not again as unjoined', () => {
     const route = routeActionOf(p.nodegroup.actions, 'done');
     const replace = replaceActionOf(p.nodegroup.actions, 'done');
     const { description } = p.chat.content;
@@ -160,7 +160,7 @@ describe('remediated, with an action that failed for a missing permission', () =
     expect(p.chat.metadata.eventType).toBe('RemediationFailed');
   });
 
-  it('names the missing permission and what to run by hand, and still lists the instance as stranded', () => {
+  it('names the missing permission and what to run by hand, and still lists the instance as unjoined', () => {
     const failed = replaceActionOf(p.nodegroup.actions, 'failed');
     expect(failed.reasonCode).toBe('ACCESS_DENIED');
     expect(failed.reason).toContain(PERMISSION);

@@ -23,9 +23,9 @@ import {
   securityGroup,
 } from '../../support/networkFactories.js';
 
-const stranded = instance({ securityGroupIds: [CLUSTER_SG] });
+const unjoined = instance({ securityGroupIds: [CLUSTER_SG] });
 
-function diagnose(cluster: Cluster, network: NetworkSnapshot, subnets = subnetsOf([stranded])) {
+function diagnose(cluster: Cluster, network: NetworkSnapshot, subnets = subnetsOf([unjoined])) {
   return diagnoseNetwork({ region: REGION, cluster, network, subnets }).map((f) => f.code);
 }
 
@@ -51,7 +51,7 @@ describe('diagnoseNetwork', () => {
     const network = brokenEverywhere();
     const cluster = publicCluster({ publicAccessCidrs: ['198.51.100.0/24'] });
     const subnets = [
-      { subnetId: NEW_SUBNET, instances: [stranded] },
+      { subnetId: NEW_SUBNET, instances: [unjoined] },
       {
         subnetId: PRIVATE_SUBNET,
         instances: [
@@ -116,8 +116,8 @@ describe('diagnoseNetwork', () => {
       cluster: publicCluster(),
       network: fullNetwork(),
       subnets: [
-        { subnetId: NEW_SUBNET, instances: [stranded] },
-        { subnetId: NEW_SUBNET, instances: [second, stranded] },
+        { subnetId: NEW_SUBNET, instances: [unjoined] },
+        { subnetId: NEW_SUBNET, instances: [second, unjoined] },
       ],
     });
     expect(findings).toHaveLength(1);

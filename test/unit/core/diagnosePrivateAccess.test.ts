@@ -367,7 +367,7 @@ describe('remediation and MISSING_VPC_ENDPOINTS', () => {
     });
     expect(actions.filter((a) => a.type === 'create-route' || a.type === 'replace-route')).toEqual([]);
     expect(actions.every((a) => a.status !== 'planned')).toBe(true);
-    // The stranded instance is reported, not recycled: no route was fixed for it.
+    // The unjoined instance is reported, not recycled: no route was fixed for it.
     expect(actions).toMatchObject([
       {
         type: 'replace-instances',

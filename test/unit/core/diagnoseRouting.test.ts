@@ -208,7 +208,7 @@ describe('diagnoseRouting', () => {
     ).toEqual([expect.objectContaining({ instanceIds: ['i-0a1b2c3d4e5f60718'] })]);
   });
 
-  it('gives one finding per subnet, listing every stranded instance in it', () => {
+  it('gives one finding per subnet, listing every unjoined instance in it', () => {
     const findings = diagnoseRouting({
       region,
       network: seedNetwork(),

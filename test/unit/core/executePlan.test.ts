@@ -20,7 +20,7 @@ import { fakeClock } from '../../support/stateStoreContract.js';
 const RTB = 'rtb-0f1e2d3c4b5a69788';
 const NOW = '2026-11-26T10:00:00.000Z';
 
-function strandedInstance(instanceId: string): FakeInstance {
+function unjoinedInstance(instanceId: string): FakeInstance {
   return {
     instanceId,
     subnetId: NEW_SUBNET,
@@ -46,7 +46,7 @@ function account(network: NetworkSnapshot = seedNetwork(), instanceIds = ['i-0aa
     },
     otherNodegroups: [],
     network,
-    instances: instanceIds.map(strandedInstance),
+    instances: instanceIds.map(unjoinedInstance),
   };
   return new FakeAccount(spec, fakeClock(NOW));
 }
@@ -367,7 +367,7 @@ describe('executePlan', () => {
       const fake = account();
       const plan = await planFor(fake, 'scale-cycle');
       fake.instances.push({
-        ...strandedInstance('i-0newcomer'),
+        ...unjoinedInstance('i-0newcomer'),
         launchedAt: NOW,
         state: 'pending',
         lifecycleState: 'Pending',

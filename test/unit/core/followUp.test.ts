@@ -1,6 +1,6 @@
 /**
  * The follow-up of a remediation: resolved once its replacements joined, escalated to a person when a
- * replacement is itself stranded, otherwise wait. First the pure decision, then through the real
+ * replacement is itself unjoined, otherwise wait. First the pure decision, then through the real
  * check on the in-memory account: the record is closed once, and the alert says what happened.
  */
 import { describe, expect, it } from 'vitest';
@@ -49,27 +49,27 @@ function verdict(instanceId: string, overrides: Partial<InstanceVerdict> = {}): 
   };
 }
 
-const stranded = { joined: false, pending: false } as const;
+const unjoined = { joined: false, pending: false } as const;
 const booting = { joined: false, pending: true } as const;
 const before = { launchedAt: '2026-11-26T09:00:00.000Z' } as const;
 
 describe('evaluateFollowUp', () => {
   it('waits when there is no remediation, or it is no longer open', () => {
-    const failedReplacement = [verdict(NEW, stranded)];
+    const failedReplacement = [verdict(NEW, unjoined)];
     expect(evaluateFollowUp(undefined, failedReplacement)).toEqual({ kind: 'wait' });
     for (const status of ['resolved', 'escalated', 'failed'] as const) {
       expect(evaluateFollowUp(record({ status }), failedReplacement)).toEqual({ kind: 'wait' });
     }
   });
 
-  it('resolves once every replacement joined and nothing is left stranded', () => {
+  it('resolves once every replacement joined and nothing is left unjoined', () => {
     const open = record();
     expect(evaluateFollowUp(open, [verdict(NEW)])).toEqual({ kind: 'resolved', record: open });
   });
 
   it('escalates when a replacement is itself past the join window without a Node, naming each one', () => {
     const open = record({ replacedInstanceIds: [OLD, 'i-0d0000000000000dd'] });
-    const outcome = evaluateFollowUp(open, [verdict(NEW, stranded), verdict(OTHER, stranded)]);
+    const outcome = evaluateFollowUp(open, [verdict(NEW, unjoined), verdict(OTHER, unjoined)]);
     expect(outcome).toEqual({
       kind: 'escalate',
       record: open,
@@ -77,8 +77,8 @@ describe('evaluateFollowUp', () => {
     });
   });
 
-  it('escalates on the one stranded replacement even when another joined', () => {
-    const outcome = evaluateFollowUp(record(), [verdict(NEW), verdict(OTHER, stranded)]);
+  it('escalates on the one unjoined replacement even when another joined', () => {
+    const outcome = evaluateFollowUp(record(), [verdict(NEW), verdict(OTHER, unjoined)]);
     expect(outcome).toMatchObject({
       kind: 'escalate',
       reason: `the fix did not help: replacement(s) ${OTHER} have not joined either`,
@@ -87,12 +87,12 @@ describe('evaluateFollowUp', () => {
 
   it('counts an instance launched in the very second of the remediation as a replacement', () => {
     // Launch times have second resolution and the record's time is floored to the second.
-    const outcome = evaluateFollowUp(record(), [verdict(NEW, { ...stranded, launchedAt: AT })]);
+    const outcome = evaluateFollowUp(record(), [verdict(NEW, { ...unjoined, launchedAt: AT })]);
     expect(outcome.kind).toBe('escalate');
   });
 
   it('waits while any membership is unknown, whatever the replacements look like', () => {
-    const verdicts = [verdict(NEW, stranded), verdict(OTHER, { joined: null })];
+    const verdicts = [verdict(NEW, unjoined), verdict(OTHER, { joined: null })];
     expect(evaluateFollowUp(record(), verdicts)).toEqual({ kind: 'wait' });
     expect(evaluateFollowUp(record(), [verdict(NEW), verdict(OTHER, { joined: null })])).toEqual({
       kind: 'wait',
@@ -104,25 +104,25 @@ describe('evaluateFollowUp', () => {
     expect(evaluateFollowUp(record(), [verdict(NEW), verdict(OTHER, booting)])).toEqual({ kind: 'wait' });
   });
 
-  it('waits while an instance that is no replacement is stranded, and never escalates on it', () => {
+  it('waits while an instance that is no replacement is unjoined, and never escalates on it', () => {
     // The terminated instance is still listed, and an instance launched before the fix never joined:
     // neither is a replacement, so neither says the fix failed, but the problem is not over either.
-    expect(evaluateFollowUp(record(), [verdict(OLD, { ...stranded, ...before }), verdict(NEW)])).toEqual({
+    expect(evaluateFollowUp(record(), [verdict(OLD, { ...unjoined, ...before }), verdict(NEW)])).toEqual({
       kind: 'wait',
     });
-    expect(evaluateFollowUp(record(), [verdict(OTHER, { ...stranded, ...before }), verdict(NEW)])).toEqual({
+    expect(evaluateFollowUp(record(), [verdict(OTHER, { ...unjoined, ...before }), verdict(NEW)])).toEqual({
       kind: 'wait',
     });
-    const replaced = verdict(OLD, { ...stranded, launchedAt: '2026-11-26T10:00:50.000Z' });
+    const replaced = verdict(OLD, { ...unjoined, launchedAt: '2026-11-26T10:00:50.000Z' });
     expect(evaluateFollowUp(record(), [replaced, verdict(NEW)])).toEqual({ kind: 'wait' });
   });
 
   it('does not count an instance without a launch time as a replacement', () => {
-    const { launchedAt: _, ...unknownLaunch } = verdict(NEW, stranded);
+    const { launchedAt: _, ...unknownLaunch } = verdict(NEW, unjoined);
     expect(evaluateFollowUp(record(), [unknownLaunch, verdict(OTHER)])).toEqual({ kind: 'wait' });
   });
 
-  it('resolves although an older instance is still booting: it is not stranded', () => {
+  it('resolves although an older instance is still booting: it is not unjoined', () => {
     const open = record();
     const booted = verdict(OTHER, { ...booting, launchedAt: '2026-11-26T09:59:30.000Z' });
     expect(evaluateFollowUp(open, [booted, verdict(NEW)])).toEqual({ kind: 'resolved', record: open });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judgeInstances, unjoined } from '../../../functions/core/diagnose/judgeInstances.js';
+import { judgeInstances, unjoinedOf } from '../../../functions/core/diagnose/judgeInstances.js';
 import type { Membership } from '../../../functions/core/model/types.js';
 import { instance } from '../../support/factories.js';
 
@@ -29,13 +29,13 @@ describe('judgeInstances', () => {
   it('keeps an instance without a Node inside the join window as pending', () => {
     const verdicts = judgeInstances([instance({ launchedAt: launchedAt(299) })], known(), now, 300);
     expect(verdicts[0]).toMatchObject({ joined: false, pending: true });
-    expect(unjoined(verdicts)).toEqual([]);
+    expect(unjoinedOf(verdicts)).toEqual([]);
   });
 
   it('judges an instance without a Node past the join window as not joined', () => {
     const verdicts = judgeInstances([instance({ launchedAt: launchedAt(300) })], known(), now, 300);
     expect(verdicts[0]).toMatchObject({ joined: false, pending: false });
-    expect(unjoined(verdicts).map((v) => v.instanceId)).toEqual(['i-0a1b2c3d4e5f60718']);
+    expect(unjoinedOf(verdicts).map((v) => v.instanceId)).toEqual(['i-0a1b2c3d4e5f60718']);
   });
 
   it('never guesses: unknown membership gives joined null and nothing unjoined', () => {
@@ -46,7 +46,7 @@ describe('judgeInstances', () => {
       300,
     );
     expect(verdicts[0]?.joined).toBeNull();
-    expect(unjoined(verdicts)).toEqual([]);
+    expect(unjoinedOf(verdicts)).toEqual([]);
   });
 
   it('leaves out instances that are terminating or leaving the group', () => {

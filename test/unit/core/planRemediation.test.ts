@@ -28,7 +28,7 @@ const RTB = 'rtb-0f1e2d3c4b5a69788';
 const DB_SUBNET = 'subnet-0db0000000000001';
 const INSTANCE = 'i-0a1b2c3d4e5f60718';
 
-function stranded(instanceId = INSTANCE): InstanceVerdict {
+function unjoined(instanceId = INSTANCE): InstanceVerdict {
   return {
     instanceId,
     subnetId: NEW_SUBNET,
@@ -42,15 +42,15 @@ function stranded(instanceId = INSTANCE): InstanceVerdict {
 /** A plan for the seed (or a variant of its network), with the diagnosis made as the check makes it. */
 function plan(overrides: Partial<PlanInput> & { network?: NetworkSnapshot } = {}): Action[] {
   const network = overrides.network ?? seedNetwork();
-  const verdicts = overrides.verdicts ?? [stranded()];
+  const verdicts = overrides.verdicts ?? [unjoined()];
   const instances = verdicts.map((v) =>
     instance({ instanceId: v.instanceId, autoScalingGroupName: 'eks-ng-asg' }),
   );
-  const strandedInstances = instances.filter((i) =>
+  const unjoinedInstances = instances.filter((i) =>
     verdicts.some((v) => v.instanceId === i.instanceId && v.joined === false && !v.pending),
   );
   const findings =
-    overrides.findings ?? diagnoseRouting({ region: 'us-west-2', network, instances: strandedInstances });
+    overrides.findings ?? diagnoseRouting({ region: 'us-west-2', network, instances: unjoinedInstances });
   return planRemediation({
     region: 'us-west-2',
     cluster: 'eks-workshop',
@@ -138,7 +138,7 @@ describe('planRemediation: routes', () => {
         natGateway({ natGatewayId: 'nat-0pending', state: 'pending' }),
         // In a subnet on the main table, which has no route to the internet gateway.
         natGateway({ natGatewayId: 'nat-0nointernet', subnetId: 'subnet-0pubb' }),
-        // In the stranded subnet itself: routing to it is a loop.
+        // In the unjoined subnet itself: routing to it is a loop.
         natGateway({ natGatewayId: 'nat-0loop', subnetId: NEW_SUBNET }),
         natGateway({ natGatewayId: 'nat-0othervpc', vpcId: 'vpc-0other' }),
       ],
@@ -380,15 +380,15 @@ describe('planRemediation: routes', () => {
 
 describe('planRemediation: recycling', () => {
   it('never recycles nodes that joined, are still booting, or whose membership is unknown', () => {
-    const joined: InstanceVerdict = { ...stranded('i-0joined'), joined: true };
-    const pending: InstanceVerdict = { ...stranded('i-0pending'), pending: true };
-    const unknown: InstanceVerdict = { ...stranded('i-0unknown'), joined: null };
-    const actions = plan({ verdicts: [stranded(), joined, pending, unknown] });
+    const joined: InstanceVerdict = { ...unjoined('i-0joined'), joined: true };
+    const pending: InstanceVerdict = { ...unjoined('i-0pending'), pending: true };
+    const unknown: InstanceVerdict = { ...unjoined('i-0unknown'), joined: null };
+    const actions = plan({ verdicts: [unjoined(), joined, pending, unknown] });
     expect(actions.flatMap((a) => (a.type === 'replace-instances' ? a.instanceIds : []))).toEqual([INSTANCE]);
   });
 
   it('uses scale-cycle when asked and every instance is unjoined past its window', () => {
-    const actions = plan({ recycleStrategy: 'scale-cycle', verdicts: [stranded(), stranded('i-0second')] });
+    const actions = plan({ recycleStrategy: 'scale-cycle', verdicts: [unjoined(), unjoined('i-0second')] });
     expect(actions[1]).toMatchObject({
       type: 'scale-cycle',
       resourceId: 'new_nodegroup_2',
@@ -403,9 +403,9 @@ describe('planRemediation: recycling', () => {
   });
 
   it.each([
-    ['INSTANCES_JOINED', { verdicts: [stranded(), { ...stranded('i-0joined'), joined: true }] }],
-    ['INSTANCES_PENDING', { verdicts: [stranded(), { ...stranded('i-0booting'), pending: true }] }],
-    ['MEMBERSHIP_UNKNOWN', { verdicts: [stranded(), { ...stranded('i-0unknown'), joined: null }] }],
+    ['INSTANCES_JOINED', { verdicts: [unjoined(), { ...unjoined('i-0joined'), joined: true }] }],
+    ['INSTANCES_PENDING', { verdicts: [unjoined(), { ...unjoined('i-0booting'), pending: true }] }],
+    ['MEMBERSHIP_UNKNOWN', { verdicts: [unjoined(), { ...unjoined('i-0unknown'), joined: null }] }],
     [
       'MIN_SIZE',
       {

@@ -18,8 +18,8 @@ import {
   SEED_TABLE,
   type Seed,
   seedAccount,
-  strandedInstance,
-  twoStrandedIds,
+  twoUnjoinedIds,
+  unjoinedInstance,
 } from '../../support/seedCheck.js';
 
 const OTHER_SUBNET = 'subnet-0ccc00000000000d';
@@ -42,7 +42,7 @@ async function earlier(seed: Seed, minutesAgo: number, overrides: Partial<Remedi
   });
 }
 
-/** Adds a subnet of the VPC served by the seed's stranded route table. */
+/** Adds a subnet of the VPC served by the seed's unjoined route table. */
 function shareSeedTable(seed: Seed): void {
   const network = seed.account.network;
   network.subnets.push({
@@ -158,12 +158,12 @@ describe('remediateNodegroup: what is written and recorded', () => {
 
   it('records a scale-cycle as replacing every instance of the nodegroup', async () => {
     const seed = seedAccount({
-      instances: twoStrandedIds.map((instanceId) => strandedInstance({ instanceId })),
+      instances: twoUnjoinedIds.map((instanceId) => unjoinedInstance({ instanceId })),
     });
     const { nodegroup } = await checkSeed(seed, { remediation: { recycleStrategy: 'scale-cycle' } });
     expect(actionsOf(nodegroup)).toEqual(['create-route:done', 'scale-cycle:done']);
     const [record] = await records(seed);
-    expect(record?.replacedInstanceIds).toEqual(twoStrandedIds);
+    expect(record?.replacedInstanceIds).toEqual(twoUnjoinedIds);
     expect(record?.before?.desiredSize).toBe(2);
   });
 });
@@ -171,7 +171,7 @@ describe('remediateNodegroup: what is written and recorded', () => {
 describe('remediateNodegroup: the time left and the loop guard', () => {
   it('does not start a scale-cycle with less than five minutes left, and says how much there was', async () => {
     const seed = seedAccount({
-      instances: twoStrandedIds.map((instanceId) => strandedInstance({ instanceId })),
+      instances: twoUnjoinedIds.map((instanceId) => unjoinedInstance({ instanceId })),
     });
     const { nodegroup } = await checkSeed(seed, {
       policy: 'dry-run',
@@ -189,7 +189,7 @@ describe('remediateNodegroup: the time left and the loop guard', () => {
     });
 
     const enough = await checkSeed(
-      seedAccount({ instances: twoStrandedIds.map((instanceId) => strandedInstance({ instanceId })) }),
+      seedAccount({ instances: twoUnjoinedIds.map((instanceId) => unjoinedInstance({ instanceId })) }),
       {
         policy: 'dry-run',
         secondsLeft: 301,
@@ -278,7 +278,7 @@ describe('route tables that serve other subnets', () => {
 });
 
 describe('the check around it', () => {
-  it('at preflight, plans for a nodegroup with no stranded instance but writes only when preflight may remediate', async () => {
+  it('at preflight, plans for a nodegroup with no unjoined instance but writes only when preflight may remediate', async () => {
     const notify = seedAccount({ instances: [] });
     const planned = await checkSeed(notify, { preflight: true });
     expect(planned.nodegroup.policy).toBe('dry-run');
@@ -291,7 +291,7 @@ describe('the check around it', () => {
     expect(actionsOf(done.nodegroup)).toEqual(['create-route:done']);
   });
 
-  it('at preflight with a stranded instance, remediates under remediate', async () => {
+  it('at preflight with a unjoined instance, remediates under remediate', async () => {
     const seed = seedAccount();
     const { nodegroup } = await checkSeed(seed, { preflight: true });
     expect(nodegroup.policy).toBe('remediate');

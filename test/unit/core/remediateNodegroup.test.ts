@@ -145,7 +145,7 @@ describe('remediation records: nothing lost, nothing twice', () => {
   it('resumes a route write that was interrupted before it was made, reading the network the re-plan needs', async () => {
     const { account, state } = seed();
     const [route] = (await remediate(seed().account, seed().state)).nodegroup.actions;
-    // Nothing is stranded any more (the node joined), so the check itself reads no network.
+    // Nothing is unjoined any more (the node joined), so the check itself reads no network.
     (account.instances[0] as { joined: boolean }).joined = true;
     await state.putRemediation({
       cluster: 'eks-workshop',

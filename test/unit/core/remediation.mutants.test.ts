@@ -21,7 +21,7 @@ type Mutant =
   | 'any-route-is-replaced'
   | 'main-and-shared-tables-allowed'
   | 'any-nat-gateway'
-  | 'booting-instances-are-stranded'
+  | 'booting-instances-are-unjoined'
   | 'intent-record-never-completed'
   | 'scale-back-short'
   | 'plan-differs-between-runs'
@@ -109,7 +109,7 @@ vi.mock('../../../functions/core/diagnose/judgeInstances.js', async (importOrigi
     ...real,
     judgeInstances: (...args: Parameters<typeof real.judgeInstances>) => {
       const verdicts = real.judgeInstances(...args);
-      return is('booting-instances-are-stranded')
+      return is('booting-instances-are-unjoined')
         ? verdicts.map((v) => ({ ...v, pending: false }))
         : verdicts;
     },
@@ -179,7 +179,7 @@ const CASES: [Mutant, PropertyName][] = [
   ['any-route-is-replaced', 'onlyMissingOrDeadDefaultRoutes'],
   ['main-and-shared-tables-allowed', 'mainAndSharedTablesOnlyWhenAllowed'],
   ['any-nat-gateway', 'writtenRoutesLeadOut'],
-  ['booting-instances-are-stranded', 'onlyStrandedInstancesRecycled'],
+  ['booting-instances-are-unjoined', 'onlyUnjoinedInstancesRecycled'],
   ['scale-back-short', 'capacityNeverEndsLower'],
   ['plan-differs-between-runs', 'dryRunPlansWhatRemediateDoes'],
   ['intent-record-never-completed', 'secondRunDoesNothing'],

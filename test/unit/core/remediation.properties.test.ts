@@ -23,7 +23,7 @@ describe('remediation properties', () => {
   });
 
   it('never terminates a joined, still-booting or unknown instance', async () => {
-    await checkProperty('onlyStrandedInstancesRecycled', { numRuns });
+    await checkProperty('onlyUnjoinedInstancesRecycled', { numRuns });
   });
 
   it('never ends with a lower desired capacity, unless it says so critically with the undo command', async () => {

@@ -17,7 +17,7 @@ import {
   SEED_TABLE,
   type Seed,
   seedAccount,
-  strandedInstance,
+  unjoinedInstance,
 } from '../../support/seedCheck.js';
 
 const HOUR = 3_600_000;
@@ -101,12 +101,12 @@ describe('alert cooldown: a problem', () => {
     expect(topic.sent).toHaveLength(2);
   });
 
-  it('is not sent again for a new stranded instance of the same problem', async () => {
+  it('is not sent again for a new unjoined instance of the same problem', async () => {
     const seed = seedAccount();
     const topic = recordingTopic();
     await checkSeed(seed, { policy: 'notify', alerts: topic.publisher });
     seed.account.instances.push(
-      strandedInstance({ instanceId: 'i-0b2c3d4e5f6a70819', launchedAt: '2026-11-26T09:30:00.000Z' }),
+      unjoinedInstance({ instanceId: 'i-0b2c3d4e5f6a70819', launchedAt: '2026-11-26T09:30:00.000Z' }),
     );
     seed.account.clock.advance(600_000);
     const second = await checkSeed(seed, { policy: 'notify', alerts: topic.publisher });
@@ -172,7 +172,7 @@ describe('alert cooldown: escalations', () => {
   it('always sends the escalation of a remediation whose replacements did not join', async () => {
     const seed = seedAccount({
       instances: [
-        strandedInstance({ instanceId: 'i-0new0000000000001', launchedAt: '2026-11-26T09:55:00.000Z' }),
+        unjoinedInstance({ instanceId: 'i-0new0000000000001', launchedAt: '2026-11-26T09:55:00.000Z' }),
       ],
     });
     // Keep the planner out of it: the route is there, so nothing new is planned.
@@ -198,7 +198,7 @@ describe('alert cooldown: escalations', () => {
 
 describe('alert cooldown: what was done and how it ended', () => {
   it('always sends "resolved", even twice within the cooldown', async () => {
-    const joined = strandedInstance({
+    const joined = unjoinedInstance({
       instanceId: 'i-0new0000000000001',
       launchedAt: '2026-11-26T09:59:00.000Z',
       joined: true,

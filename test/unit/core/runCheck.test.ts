@@ -13,7 +13,7 @@ import { cluster, instance, nodegroup, PRIVATE_SUBNET, seedNetwork } from '../..
 const now = new Date('2026-11-26T10:00:00Z');
 const longAgo = '2026-11-26T09:00:00.000Z';
 
-/** The seed: `default` joined behind the NAT, `new_nodegroup_2` stranded in the local-only subnet. */
+/** The seed: `default` joined behind the NAT, `new_nodegroup_2` unjoined in the local-only subnet. */
 function seedAccount(overrides: { nodegroups?: Nodegroup[]; instances?: Record<string, Instance[]> } = {}) {
   const nodegroups = overrides.nodegroups ?? [
     nodegroup({ name: 'default', subnetIds: [PRIVATE_SUBNET] }),
@@ -109,7 +109,7 @@ describe('runCheck', () => {
     expect(exitCodeFor(result)).toBe(1);
   });
 
-  it('reads the network only for nodegroups with stranded instances, once per VPC', async () => {
+  it('reads the network only for nodegroups with unjoined instances, once per VPC', async () => {
     const account = seedAccount();
     await runCheck(request, ports(account));
     expect(account.readNetwork).toHaveBeenCalledTimes(1);

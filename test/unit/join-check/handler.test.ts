@@ -265,7 +265,7 @@ describe('join-check handler', () => {
     expect(eks.commandCalls(DescribeNodegroupCommand)).toHaveLength(1);
     expect(ec2.commandCalls(DescribeInstancesCommand)).toHaveLength(1);
     expect(ec2.commandCalls(DescribeRouteTablesCommand)).toHaveLength(1);
-    // The nodegroup's labelled Nodes first; the stranded instances then send it to the whole list, once.
+    // The nodegroup's labelled Nodes first; the unjoined instances then send it to the whole list, once.
     const nodeLists = stub.nodeListRequests();
     expect(nodeLists[0]?.query.labelSelector).toBe('eks.amazonaws.com/nodegroup=new_nodegroup_2');
     expect(nodeLists.filter((r) => r.query.labelSelector !== undefined)).toHaveLength(1);

@@ -239,7 +239,7 @@ const CREATE_NODEGROUP = JSON.parse(
   readFileSync(new URL('../../../events/eks-create-nodegroup.json', import.meta.url), 'utf8'),
 );
 
-/** The seed's stranded nodegroup, its Auto Scaling group named as in the launch event. */
+/** The seed's unjoined nodegroup, its Auto Scaling group named as in the launch event. */
 function seedWorld() {
   const seed = seedAccount();
   const group = LAUNCH.detail.AutoScalingGroupName as string;

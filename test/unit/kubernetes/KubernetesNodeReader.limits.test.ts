@@ -192,7 +192,7 @@ describe('KubernetesNodeReader: bytes per response', () => {
     });
   });
 
-  it('caps every page of the whole node list, says which list, and the instance is judged unknown, not stranded', async () => {
+  it('caps every page of the whole node list, says which list, and the instance is judged unknown, not unjoined', async () => {
     const small = nodeListBody([]);
     const large = nodeListBody(Array.from({ length: 20_000 }, (_, i) => `i-0${String(i).padStart(16, '0')}`));
     expect(Buffer.byteLength(large)).toBeGreaterThan(2 * MIB);
