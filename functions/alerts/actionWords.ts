@@ -5,6 +5,7 @@ import type {
   AlertKind,
   Finding,
   FindingCode,
+  NodegroupReport,
   Policy,
   RemediationRecord,
   RouteAction,
@@ -169,19 +170,42 @@ export function statusHeading(status: ActionStatus, total: number, policy: Polic
   }
 }
 
+/** The actions of a nodegroup as the alerts show them: one section per status, in the kind's order, each grouped. */
+export function actionSections(
+  ng: NodegroupReport,
+  kind: AlertKind,
+): { status: ActionStatus; heading: string; groups: Action[][] }[] {
+  return STATUS_ORDER[kind].flatMap((status) => {
+    const actions = ng.actions.filter((a) => a.status === status);
+    if (actions.length === 0) return [];
+    return [
+      {
+        status,
+        heading: statusHeading(status, actions.length, ng.policy, kind),
+        groups: groupActions(actions),
+      },
+    ];
+  });
+}
+
 /**
- * What an earlier remediation did, as the follow-up alerts tell it: its done actions grouped, and the
- * instances it replaced without a replace action of its own (a scale-cycle).
+ * What an earlier remediation did, as the follow-up alerts tell it: its done actions grouped, and a
+ * note when it changed nothing or replaced instances without a replace action of its own (a scale-cycle).
  */
-export function remediationDone(record: RemediationRecord): {
-  groups: Action[][];
-  nothing: boolean;
-  replacedApart: string[];
-} {
+export function remediationDone(
+  record: RemediationRecord | undefined,
+  code: Code,
+  maxIds: number,
+): { record: RemediationRecord; groups: Action[][]; notes: string[] } | undefined {
+  if (!record) return undefined;
   const done = record.actions.filter((a) => a.status === 'done');
+  const replacedApart = done.some((a) => a.type === 'replace-instances') ? [] : record.replacedInstanceIds;
   return {
+    record,
     groups: groupActions(done),
-    nothing: done.length === 0,
-    replacedApart: done.some((a) => a.type === 'replace-instances') ? [] : record.replacedInstanceIds,
+    notes: [
+      ...(done.length === 0 ? ['nothing was changed'] : []),
+      ...(replacedApart.length > 0 ? [`Replaced: ${idList(replacedApart, code, maxIds)}`] : []),
+    ],
   };
 }

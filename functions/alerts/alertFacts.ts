@@ -38,6 +38,8 @@ export interface AlertFacts {
   headline: string;
   eventType: string;
   unjoined: InstanceVerdict[];
+  /** The unjoined that no done replace-instances action already names: the ones still to list. */
+  unreplaced: InstanceVerdict[];
   unknown: InstanceVerdict[];
   joined: InstanceVerdict[];
   pending: number;
@@ -69,6 +71,7 @@ export function alertFacts(report: Report, ng: NodegroupReport): AlertFacts {
   const base = {
     kind,
     unjoined,
+    unreplaced: notReplaced(ng, unjoined),
     unknown,
     joined: ng.instances.filter((v) => v.joined === true),
     pending: ng.instances.filter((v) => v.pending).length,
@@ -249,18 +252,30 @@ const SEVERITY_EMOJI: Record<Severity, string> = {
  */
 export function joinedToList(
   ng: NodegroupReport,
-  joined: InstanceVerdict[],
-): { replacements: boolean; list: InstanceVerdict[]; others: number } {
+  facts: AlertFacts,
+): { replacements: boolean; list: InstanceVerdict[]; unlisted: Unlisted[] } {
+  const { joined } = facts;
   const at = ng.remediation ? Date.parse(ng.remediation.at) : Number.NaN;
   const replacements = Number.isNaN(at)
     ? []
     : joined.filter((v) => v.launchedAt !== undefined && Date.parse(v.launchedAt) >= at);
   const list = replacements.length > 0 ? replacements : joined;
-  return { replacements: replacements.length > 0, list, others: joined.length - list.length };
+  const counts: Unlisted[] = [
+    { kind: 'other-joined', count: joined.length - list.length },
+    { kind: 'unjoined', count: facts.unjoined.length },
+    { kind: 'pending', count: facts.pending },
+  ];
+  return { replacements: replacements.length > 0, list, unlisted: counts.filter((u) => u.count > 0) };
+}
+
+/** Instances a follow-up counts but does not list: other joined nodes, unjoined ones, ones still booting. */
+export interface Unlisted {
+  kind: 'other-joined' | 'unjoined' | 'pending';
+  count: number;
 }
 
 /** Never-joined instances that no done replace-instances action already names. */
-export function notReplaced(ng: NodegroupReport, unjoined: InstanceVerdict[]): InstanceVerdict[] {
+function notReplaced(ng: NodegroupReport, unjoined: InstanceVerdict[]): InstanceVerdict[] {
   const replaced = new Set(
     instanceIdsOf(ng.actions.filter((a) => a.status === 'done' && a.type === 'replace-instances')),
   );

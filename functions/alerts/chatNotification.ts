@@ -13,26 +13,21 @@ import type {
   Severity,
 } from '../core/model/types.js';
 import {
+  actionSections,
   actionWords,
   groupActions,
   isRouteAction,
   reasonAndFix,
   remediationDone,
   STATUS_ORDER,
-  statusHeading,
   undoable,
   undoNotes,
 } from './actionWords.js';
-import { type AlertFacts, joinedToList, notReplaced, POLICY_MEANING, threadIdFor } from './alertFacts.js';
+import { type AlertFacts, joinedToList, POLICY_MEANING, threadIdFor, type Unlisted } from './alertFacts.js';
 import { CHAT_ACTION_ITEMS, CHAT_LIMITS } from './limits.js';
-import {
-  consoleOutputCommand,
-  instanceWords,
-  joinedWords,
-  routeTableWords,
-  watchCommand,
-} from './resourceWords.js';
-import { clipCommands, clipText, count, idList, inlineCode, joinWithin, oneLine, unique } from './text.js';
+import { instanceWords, joinedWords, routeTableWords } from './resourceWords.js';
+import { consoleOutputCommand, watchCommand } from './showCommands.js';
+import { clipCommands, clipText, count, inlineCode, joinWithin, oneLine, unique } from './text.js';
 
 /** Amazon Q Developer in chat applications custom notification, schema version 1.0. */
 export interface ChatNotification {
@@ -128,7 +123,7 @@ function chatDescription(report: Report, ng: NodegroupReport, facts: AlertFacts)
       lines.push(...actions, ...chatInstanceLists(facts, facts.unjoined), ...undo);
       break;
     case 'remediated':
-      lines.push(...actions, ...undo, ...chatInstanceLists(facts, notReplaced(ng, facts.unjoined)));
+      lines.push(...actions, ...undo, ...chatInstanceLists(facts, facts.unreplaced));
       break;
     case 'resolved':
       lines.push(...remediation, ...chatJoined(ng, facts), ...actions);
@@ -179,11 +174,8 @@ function chatInstances(heading: string, instances: InstanceVerdict[], words = in
 /** One section per status, in the order that suits the kind of alert. */
 function chatActionSections(ng: NodegroupReport, facts: AlertFacts): string[] {
   const lines: string[] = [];
-  for (const status of STATUS_ORDER[facts.kind]) {
-    const actions = ng.actions.filter((a) => a.status === status);
-    if (actions.length === 0) continue;
-    lines.push('', `*${statusHeading(status, actions.length, ng.policy, facts.kind)}*`);
-    const groups = groupActions(actions);
+  for (const { heading, groups } of actionSections(ng, facts.kind)) {
+    lines.push('', `*${heading}*`);
     for (const group of groups.slice(0, CHAT_ACTION_ITEMS)) lines.push(...chatActionItem(group, ng.findings));
     if (groups.length > CHAT_ACTION_ITEMS) {
       lines.push(`• … and ${count(groups.length - CHAT_ACTION_ITEMS, 'more item')} (see the JSON report)`);
@@ -210,32 +202,31 @@ function chatActionItem(group: Action[], findings: Finding[]): string[] {
 
 /** The remediation a follow-up speaks of: when, and what it changed. */
 function chatRemediation(ng: NodegroupReport): string[] {
-  const record = ng.remediation;
-  if (!record) return [];
-  const { groups, nothing, replacedApart } = remediationDone(record);
+  const done = remediationDone(ng.remediation, inlineCode, CHAT_LIMITS.instances);
+  if (!done) return [];
+  const { record, groups, notes } = done;
   const lines = ['', `*Remediation of ${record.at}* (${record.status})`];
   for (const group of groups.slice(0, CHAT_ACTION_ITEMS)) {
     lines.push(`${ACTION_EMOJI.done} ${actionWords(group, inlineCode, CHAT_LIMITS.instances, true)}`);
   }
   if (groups.length > CHAT_ACTION_ITEMS)
     lines.push(`• … and ${count(groups.length - CHAT_ACTION_ITEMS, 'more item')}`);
-  if (nothing) lines.push('nothing was changed');
-  if (replacedApart.length > 0)
-    lines.push(`Replaced: ${idList(replacedApart, inlineCode, CHAT_LIMITS.instances)}`);
+  lines.push(...notes);
   return lines;
 }
 
 function chatJoined(ng: NodegroupReport, facts: AlertFacts): string[] {
-  const { replacements, list, others } = joinedToList(ng, facts.joined);
+  const { replacements, list, unlisted } = joinedToList(ng, facts);
   const lines = chatInstances(replacements ? 'Replacements joined' : 'Joined', list, joinedWords);
-  const rest = [
-    others > 0 ? `${count(others, 'other node')} joined` : '',
-    facts.unjoined.length > 0 ? `${count(facts.unjoined.length, 'node')} not joined` : '',
-    facts.pending > 0 ? `${count(facts.pending, 'instance')} still inside the join window` : '',
-  ].filter(Boolean);
-  if (rest.length > 0) lines.push(rest.join(' · '));
+  if (unlisted.length > 0) lines.push(unlisted.map((u) => CHAT_UNLISTED[u.kind](u.count)).join(' · '));
   return lines;
 }
+
+const CHAT_UNLISTED: Record<Unlisted['kind'], (n: number) => string> = {
+  'other-joined': (n) => `${count(n, 'other node')} joined`,
+  unjoined: (n) => `${count(n, 'node')} not joined`,
+  pending: (n) => `${count(n, 'instance')} still inside the join window`,
+};
 
 function chatUndo(actions: Action[]): string[] {
   const steps = undoable(actions);
@@ -264,7 +255,7 @@ function chatUndo(actions: Action[]): string[] {
 /**
  * What a person does next. A problem: the fix commands, then what the tool planned or did. After an
  * action: watch the nodes join, take over what failed or was skipped, and how to undo. Resolved: see
- * the nodes. Escalation: the fix commands, the boot log of a unjoined replacement, how to undo.
+ * the nodes. Escalation: the fix commands, the boot log of an unjoined replacement, how to undo.
  */
 function chatNextSteps(report: Report, ng: NodegroupReport, facts: AlertFacts): string[] {
   const fixes = fixesOf(ng.findings).map(({ codes, fix }) => `*${codes.join(', ')}*: ${chatCommand(fix)}`);

@@ -8,33 +8,26 @@ import type {
   Report,
 } from '../core/model/types.js';
 import {
+  actionSections,
   actionWords,
-  groupActions,
   isRouteAction,
   reasonAndFix,
   remediationDone,
-  STATUS_ORDER,
-  statusHeading,
   undoable,
   undoNotes,
 } from './actionWords.js';
 import {
   type AlertFacts,
   joinedToList,
-  notReplaced,
   POLICY_MEANING,
   TOOL_NAME,
   threadIdFor,
+  type Unlisted,
 } from './alertFacts.js';
 import { EMAIL_LIMITS } from './limits.js';
-import {
-  consoleOutputCommand,
-  instanceWords,
-  joinedWords,
-  routeTableWords,
-  watchCommand,
-} from './resourceWords.js';
-import { clipCommands, clipText, count, idList, oneLine, plain } from './text.js';
+import { instanceWords, joinedWords, routeTableWords } from './resourceWords.js';
+import { consoleOutputCommand, watchCommand } from './showCommands.js';
+import { clipCommands, clipText, count, oneLine, plain } from './text.js';
 
 export function emailText(report: Report, ng: NodegroupReport, facts: AlertFacts): string {
   const window = report.joinWindowSeconds === undefined ? '' : ` (join window ${report.joinWindowSeconds} s)`;
@@ -62,7 +55,7 @@ export function emailText(report: Report, ng: NodegroupReport, facts: AlertFacts
         '',
         `WATCH THE NODES JOIN`,
         `  ${watchCommand(ng)}`,
-        ...emailInstanceLists(facts, notReplaced(ng, facts.unjoined)),
+        ...emailInstanceLists(facts, facts.unreplaced),
       );
       break;
     case 'resolved':
@@ -134,11 +127,8 @@ function emailInstances(heading: string, instances: InstanceVerdict[], words = i
 
 function emailActionSections(ng: NodegroupReport, facts: AlertFacts): string[] {
   const out: string[] = [];
-  for (const status of STATUS_ORDER[facts.kind]) {
-    const actions = ng.actions.filter((a) => a.status === status);
-    if (actions.length === 0) continue;
-    out.push('', statusHeading(status, actions.length, ng.policy, facts.kind).toUpperCase());
-    const groups = groupActions(actions);
+  for (const { heading, groups } of actionSections(ng, facts.kind)) {
+    out.push('', heading.toUpperCase());
     for (const group of groups.slice(0, EMAIL_LIMITS.listItems))
       out.push(...emailActionItem(group, ng.findings));
     const more = groups.slice(EMAIL_LIMITS.listItems).reduce((sum, group) => sum + group.length, 0);
@@ -163,9 +153,9 @@ function emailActionItem(group: Action[], findings: Finding[]): string[] {
 }
 
 function emailRemediation(ng: NodegroupReport): string[] {
-  const record = ng.remediation;
-  if (!record) return [];
-  const { groups, nothing, replacedApart } = remediationDone(record);
+  const done = remediationDone(ng.remediation, plain, EMAIL_LIMITS.listItems);
+  if (!done) return [];
+  const { record, groups, notes } = done;
   const out = ['', `REMEDIATION OF ${record.at} (${record.status})`];
   for (const group of groups.slice(0, EMAIL_LIMITS.listItems)) {
     out.push(`  - ${actionWords(group, plain, EMAIL_LIMITS.listItems, false)}`);
@@ -177,27 +167,27 @@ function emailRemediation(ng: NodegroupReport): string[] {
   if (groups.length > EMAIL_LIMITS.listItems) {
     out.push(`  … and ${count(groups.length - EMAIL_LIMITS.listItems, 'more item')} (see the JSON report)`);
   }
-  if (nothing) out.push('  nothing was changed');
-  if (replacedApart.length > 0)
-    out.push(`  Replaced: ${idList(replacedApart, plain, EMAIL_LIMITS.listItems)}`);
+  out.push(...notes.map((note) => `  ${note}`));
   return out;
 }
 
 function emailJoined(ng: NodegroupReport, facts: AlertFacts): string[] {
-  const { replacements, list, others } = joinedToList(ng, facts.joined);
+  const { replacements, list, unlisted } = joinedToList(ng, facts);
   const out = emailInstances(
     replacements ? 'Replacements that joined' : 'Nodes that joined',
     list,
     joinedWords,
   );
-  const rest = [
-    others > 0 ? `Other nodes joined: ${others}.` : '',
-    facts.unjoined.length > 0 ? `Not joined: ${facts.unjoined.length}.` : '',
-    facts.pending > 0 ? `Still inside the join window: ${facts.pending}.` : '',
-  ].filter(Boolean);
-  if (rest.length > 0) out.push('', rest.join(' '));
+  if (unlisted.length > 0)
+    out.push('', unlisted.map((u) => `${EMAIL_UNLISTED[u.kind]}: ${u.count}.`).join(' '));
   return out;
 }
+
+const EMAIL_UNLISTED: Record<Unlisted['kind'], string> = {
+  'other-joined': 'Other nodes joined',
+  unjoined: 'Not joined',
+  pending: 'Still inside the join window',
+};
 
 function emailUndo(heading: string, actions: Action[]): string[] {
   const steps = undoable(actions);

@@ -1,5 +1,5 @@
-/** Instances, nodes and route tables as a person reads them, and the commands that show them. */
-import type { Finding, InstanceVerdict, NodegroupReport, Report } from '../core/model/types.js';
+/** Instances, nodes and route tables as a person reads them. */
+import type { Finding, InstanceVerdict } from '../core/model/types.js';
 import type { Code } from './text.js';
 
 /** An instance that did not join (or whose membership is unknown): where it runs and since when. */
@@ -28,14 +28,4 @@ export function routeTableWords(f: Finding, code: Code): string | undefined {
     return `${code(f.routeTableId)}, the VPC main table (${subnet} has no association of its own)`;
   }
   return code(f.routeTableId);
-}
-
-/** Shows the nodegroup's Nodes as they join. */
-export function watchCommand(ng: NodegroupReport): string {
-  return `kubectl get nodes -l eks.amazonaws.com/nodegroup=${ng.name} --watch`;
-}
-
-/** The boot log of an instance that did not join: where kubelet and nodeadm say why. */
-export function consoleOutputCommand(report: Report, instanceId: string): string {
-  return `aws ec2 get-console-output --instance-id ${instanceId} --latest --output text${report.region ? ` --region ${report.region}` : ''}`;
 }

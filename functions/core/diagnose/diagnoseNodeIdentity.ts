@@ -83,10 +83,18 @@ export function diagnoseNodeIdentity({ cluster, nodegroup, identity }: NodeIdent
   if (!identity) return [];
   const role = parseRoleArn(identity.nodeRoleArn);
   if (!role) return [];
-  return [
-    missingPolicyFinding(cluster, nodegroup, identity, role),
-    notAuthorizedFinding(cluster, nodegroup, identity, role),
-  ].filter((f): f is Finding => f !== undefined);
+  const subject: IdentitySubject = { cluster, nodegroup, identity, role };
+  return [missingPolicyFinding(subject), notAuthorizedFinding(subject)].filter(
+    (f): f is Finding => f !== undefined,
+  );
+}
+
+/** What both identity findings judge: the nodegroup's role, read and parsed. */
+interface IdentitySubject {
+  cluster: Cluster;
+  nodegroup: Nodegroup;
+  identity: NodeIdentity;
+  role: RoleArn;
 }
 
 // --- NODE_ROLE_MISSING_POLICY ----------------------------------------------------------------------
@@ -96,12 +104,7 @@ function awsManagedPolicyName(arn: string): string | undefined {
   return /^arn:aws[a-z-]*:iam::aws:policy\/(?:[^/]+\/)*([^/]+)$/.exec(arn)?.[1];
 }
 
-function missingPolicyFinding(
-  cluster: Cluster,
-  nodegroup: Nodegroup,
-  identity: NodeIdentity,
-  role: RoleArn,
-): Finding | undefined {
+function missingPolicyFinding({ cluster, nodegroup, identity, role }: IdentitySubject): Finding | undefined {
   const attached = identity.attachedPolicyArns;
   if (!attached) return undefined;
   const managed = new Set(attached.map(awsManagedPolicyName).filter((n): n is string => !!n));
@@ -167,12 +170,7 @@ function missingPolicyFinding(
 
 // --- NODE_ROLE_NOT_AUTHORIZED ----------------------------------------------------------------------
 
-function notAuthorizedFinding(
-  cluster: Cluster,
-  nodegroup: Nodegroup,
-  identity: NodeIdentity,
-  role: RoleArn,
-): Finding | undefined {
+function notAuthorizedFinding({ cluster, nodegroup, identity, role }: IdentitySubject): Finding | undefined {
   const mode = cluster.authenticationMode;
   if (!mode) return undefined;
   const apiAllowed = mode === 'API' || mode === 'API_AND_CONFIG_MAP';

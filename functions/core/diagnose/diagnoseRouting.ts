@@ -1,6 +1,6 @@
 import { DEFAULT_ROUTE, describeRoute, targetId } from '../model/describeRoute.js';
 import type { Cluster, Finding, Instance, NetworkSnapshot, Route } from '../model/types.js';
-import { chooseNatGateway } from './chooseNatGateway.js';
+import { chooseNatGateway, type NatChoice } from './chooseNatGateway.js';
 import { diagnosePrivateAccess, type PrivateAccessVerdict } from './diagnosePrivateAccess.js';
 import { describeEffectiveTable, effectiveRouteTable } from './effectiveRouteTable.js';
 import { analyseEgress, type DeadCause } from './egress.js';
@@ -54,7 +54,19 @@ export function diagnoseSubnetRouting(input: SubnetRoutingInput): Finding | unde
       ...(input.additionalEndpointServices && { additionalServices: input.additionalEndpointServices }),
     });
   const nat = () => chooseNatGateway(network, zone, table.routeTableId).choice;
-
+  // A critical finding about this table, naming the NAT gateway the fix would use.
+  const tableFinding = (
+    code: Finding['code'],
+    choice: NatChoice | undefined,
+    rest: Pick<Finding, 'message' | 'fix'>,
+  ) => ({
+    code,
+    severity: 'critical' as const,
+    resourceId: table.routeTableId,
+    ...base,
+    ...(choice && { natGatewayId: choice.natGateway.natGatewayId }),
+    ...rest,
+  });
   switch (egress.kind) {
     // Egress of unknown kind is never called missing: the report shows the route, the plan refuses to write.
     case 'unknown':
@@ -65,12 +77,7 @@ export function diagnoseSubnetRouting(input: SubnetRoutingInput): Finding | unde
       const choice = nat();
       const why = deadWords(egress.route, egress.cause);
       const natTarget = egress.route.target.kind === 'nat-gateway';
-      return {
-        code: 'BLACKHOLE_DEFAULT_ROUTE',
-        severity: 'critical',
-        resourceId: table.routeTableId,
-        ...base,
-        ...(choice && { natGatewayId: choice.natGateway.natGatewayId }),
+      return tableFinding('BLACKHOLE_DEFAULT_ROUTE', choice, {
         message: `${which} sends ${egress.route.destination} nowhere: ${why}. Nodes in ${subnetId} cannot reach the EKS API, ECR or STS.${mainTableWarning(source)}`,
         fix: natTarget
           ? routeFix('replace-route', region, network, table.routeTableId, zone, choice)
@@ -80,43 +87,36 @@ export function diagnoseSubnetRouting(input: SubnetRoutingInput): Finding | unde
               '# or, if this subnet should leave through a NAT gateway instead:',
               routeFix('replace-route', region, network, table.routeTableId, zone, choice),
             ].join('\n'),
-      };
+      });
     }
     case 'ipv6-only': {
+      // Without internet egress, private endpoint access may be enough (or lack only some endpoints).
       const access = privateAccess();
-      if (access?.kind === 'complete') return undefined;
-      if (access?.kind === 'incomplete') return access.finding;
-      return {
-        code: 'IPV6_ONLY_EGRESS',
-        severity: 'critical',
-        resourceId: table.routeTableId,
-        ...base,
+      if (access && access.kind !== 'not-applicable')
+        return access.kind === 'incomplete' ? access.finding : undefined;
+      return tableFinding('IPV6_ONLY_EGRESS', undefined, {
         message: `${which} has no IPv4 way out: its only egress is ${describeRoute(egress.route)}. Nodes in ${subnetId} reach the EKS API, ECR and STS over IPv4 unless they use dual-stack endpoints, so they cannot join. Routes: ${routes}. No IPv4 route is written automatically: whether IPv4 egress belongs here is a design decision.${mainTableWarning(source)}`,
         fix: [
           '# If the nodes should have IPv4 egress, route it through a NAT gateway:',
           routeFix('create-route', region, network, table.routeTableId, zone, nat()),
           '# or give the cluster and its nodes dual-stack (IPv6) endpoints for the EKS API, ECR and STS.',
         ].join('\n'),
-      };
+      });
     }
     case 'none': {
+      // Without internet egress, private endpoint access may be enough (or lack only some endpoints).
       const access = privateAccess();
-      if (access?.kind === 'complete') return undefined;
-      if (access?.kind === 'incomplete') return access.finding;
+      if (access && access.kind !== 'not-applicable')
+        return access.kind === 'incomplete' ? access.finding : undefined;
       const unknownEndpoints =
         access?.reason === 'endpoints-unknown'
           ? ` Cluster ${cluster?.name} has private endpoint access, but the VPC endpoints were not read: if nodes here are meant to use VPC endpoints instead of the internet, create those rather than this route.`
           : '';
       const choice = nat();
-      return {
-        code: 'NO_DEFAULT_ROUTE',
-        severity: 'critical',
-        resourceId: table.routeTableId,
-        ...base,
-        ...(choice && { natGatewayId: choice.natGateway.natGatewayId }),
+      return tableFinding('NO_DEFAULT_ROUTE', choice, {
         message: `${which} has no ${DEFAULT_ROUTE} route, so nodes in ${subnetId} cannot reach the EKS API, ECR or STS. Routes: ${routes}.${mainTableWarning(source)}${unknownEndpoints}`,
         fix: routeFix('create-route', region, network, table.routeTableId, zone, choice),
-      };
+      });
     }
   }
 }
