@@ -16,7 +16,7 @@ import type { NatGateway, RouteTable } from '../core/model/types.js';
 import { awsCall, errorName } from './awsCall.js';
 import type { AwsClients } from './clients.js';
 import { toNatGateway, toRouteTable } from './mapEc2.js';
-import { chunk } from './pages.js';
+import { collectInSlices } from './pages.js';
 
 /** EC2 filter values per call: keeps request size well under the API limit. */
 const FILTER_VALUES_PER_CALL = 200;
@@ -121,58 +121,54 @@ export class AwsRemediationWriter implements RemediationWriter {
   async readNatGateways(natGatewayIds: string[]): Promise<NatGateway[]> {
     const ids = [...new Set(natGatewayIds)];
     if (ids.length === 0) return [];
-    return awsCall('ec2:DescribeNatGateways', async () => {
-      const gateways: NatGateway[] = [];
-      // A filter (not NatGatewayIds) so a gateway that no longer exists is simply absent.
-      for (const batch of chunk(ids, FILTER_VALUES_PER_CALL)) {
-        const pages = paginateDescribeNatGateways(
-          { client: this.#clients.ec2 },
-          { Filter: [{ Name: 'nat-gateway-id', Values: batch }] },
-        );
-        for await (const page of pages) gateways.push(...(page.NatGateways ?? []).map(toNatGateway));
-      }
-      return gateways;
-    });
+    // A filter (not NatGatewayIds) so a gateway that no longer exists is simply absent.
+    const gateways = await awsCall('ec2:DescribeNatGateways', () =>
+      collectInSlices(
+        ids,
+        FILTER_VALUES_PER_CALL,
+        (slice) =>
+          paginateDescribeNatGateways(
+            { client: this.#clients.ec2 },
+            { Filter: [{ Name: 'nat-gateway-id', Values: slice }] },
+          ),
+        (page) => page.NatGateways,
+      ),
+    );
+    return gateways.map(toNatGateway);
   }
 
   async readInstances(instanceIds: string[]): Promise<InstanceState[]> {
     const ids = [...new Set(instanceIds)];
     if (ids.length === 0) return [];
-    const [ec2States, lifecycleStates] = await Promise.all([
-      awsCall('ec2:DescribeInstances', async () => {
-        const states = new Map<string, string>();
-        // A filter (not InstanceIds) so an instance that no longer exists is simply absent.
-        for (const batch of chunk(ids, FILTER_VALUES_PER_CALL)) {
-          const pages = paginateDescribeInstances(
-            { client: this.#clients.ec2 },
-            { Filters: [{ Name: 'instance-id', Values: batch }] },
-          );
-          for await (const page of pages) {
-            for (const reservation of page.Reservations ?? []) {
-              for (const i of reservation.Instances ?? []) {
-                if (i.InstanceId) states.set(i.InstanceId, i.State?.Name ?? 'unknown');
-              }
-            }
-          }
-        }
-        return states;
-      }),
-      awsCall('autoscaling:DescribeAutoScalingInstances', async () => {
-        const states = new Map<string, string>();
-        for (const batch of chunk(ids, AUTO_SCALING_INSTANCE_IDS_PER_CALL)) {
-          const pages = paginateDescribeAutoScalingInstances(
-            { client: this.#clients.autoScaling },
-            { InstanceIds: batch },
-          );
-          for await (const page of pages) {
-            for (const i of page.AutoScalingInstances ?? []) {
-              if (i.InstanceId && i.LifecycleState) states.set(i.InstanceId, i.LifecycleState);
-            }
-          }
-        }
-        return states;
-      }),
+    const [ec2Instances, groupInstances] = await Promise.all([
+      // A filter (not InstanceIds) so an instance that no longer exists is simply absent.
+      awsCall('ec2:DescribeInstances', () =>
+        collectInSlices(
+          ids,
+          FILTER_VALUES_PER_CALL,
+          (slice) =>
+            paginateDescribeInstances(
+              { client: this.#clients.ec2 },
+              { Filters: [{ Name: 'instance-id', Values: slice }] },
+            ),
+          (page) => page.Reservations?.flatMap((r) => r.Instances ?? []),
+        ),
+      ),
+      awsCall('autoscaling:DescribeAutoScalingInstances', () =>
+        collectInSlices(
+          ids,
+          AUTO_SCALING_INSTANCE_IDS_PER_CALL,
+          (slice) =>
+            paginateDescribeAutoScalingInstances(
+              { client: this.#clients.autoScaling },
+              { InstanceIds: slice },
+            ),
+          (page) => page.AutoScalingInstances,
+        ),
+      ),
     ]);
+    const ec2States = new Map(ec2Instances.map((i) => [i.InstanceId, i.State?.Name ?? 'unknown']));
+    const lifecycleStates = new Map(groupInstances.map((i) => [i.InstanceId, i.LifecycleState]));
     return ids.flatMap((instanceId) => {
       const state = ec2States.get(instanceId);
       if (state === undefined) return [];
@@ -184,23 +180,23 @@ export class AwsRemediationWriter implements RemediationWriter {
   async readGroupInstanceIds(autoScalingGroupNames: string[]): Promise<string[]> {
     const names = [...new Set(autoScalingGroupNames)];
     if (names.length === 0) return [];
-    return awsCall('autoscaling:DescribeAutoScalingGroups', async () => {
-      const ids: string[] = [];
-      for (const batch of chunk(names, AUTO_SCALING_GROUP_NAMES_PER_CALL)) {
-        const pages = paginateDescribeAutoScalingGroups(
-          { client: this.#clients.autoScaling },
-          { AutoScalingGroupNames: batch },
-        );
-        for await (const page of pages) {
-          for (const group of page.AutoScalingGroups ?? []) {
-            for (const i of group.Instances ?? []) {
-              if (i.InstanceId && !LEAVING_LIFECYCLE.test(i.LifecycleState ?? '')) ids.push(i.InstanceId);
-            }
-          }
-        }
-      }
-      return ids;
-    });
+    const groups = await awsCall('autoscaling:DescribeAutoScalingGroups', () =>
+      collectInSlices(
+        names,
+        AUTO_SCALING_GROUP_NAMES_PER_CALL,
+        (slice) =>
+          paginateDescribeAutoScalingGroups(
+            { client: this.#clients.autoScaling },
+            { AutoScalingGroupNames: slice },
+          ),
+        (page) => page.AutoScalingGroups,
+      ),
+    );
+    return groups.flatMap((group) =>
+      (group.Instances ?? []).flatMap((i) =>
+        i.InstanceId && !LEAVING_LIFECYCLE.test(i.LifecycleState ?? '') ? [i.InstanceId] : [],
+      ),
+    );
   }
 
   async readNodegroupScaling(

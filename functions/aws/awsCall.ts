@@ -1,5 +1,7 @@
 import { AwsCallError } from '../core/model/errors.js';
 
+export { errorName } from '../core/model/errors.js';
+
 /** An error a caller expects from an operation, and what it means instead of a failure. */
 export interface Expected<A> {
   when: (error: unknown) => boolean;
@@ -23,9 +25,4 @@ export async function awsCall<T, A = never>(
     if (expected?.when(error)) return expected.answer(error);
     throw new AwsCallError(operation, error);
   }
-}
-
-/** The name of an SDK error ('' for anything without one). */
-export function errorName(error: unknown): string {
-  return (error as { name?: string } | undefined)?.name ?? '';
 }

@@ -4,61 +4,51 @@
  */
 export class JoinRemediatorError extends Error {
   readonly exitCode: number = 1;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'JoinRemediatorError';
-  }
+  override name = 'JoinRemediatorError';
 }
 
-/** Bad command line, bad input file or bad event: exit 2. */
-export class UsageError extends JoinRemediatorError {
+/** Exit 2: the input is wrong (usage, configuration, an event, a name), not the tool or AWS. */
+abstract class InputError extends JoinRemediatorError {
   override readonly exitCode = 2;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'UsageError';
-  }
 }
 
-/** Invalid configuration (environment variable or option value): exit 2. */
-export class ConfigError extends JoinRemediatorError {
-  override readonly exitCode = 2;
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
+/** Bad command line, bad input file or bad event. */
+export class UsageError extends InputError {
+  override name = 'UsageError';
 }
 
-/** A cluster or nodegroup that does not exist: exit 2. */
-export class NotFoundError extends JoinRemediatorError {
-  override readonly exitCode = 2;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'NotFoundError';
-  }
+/** Invalid configuration (environment variable or option value). */
+export class ConfigError extends InputError {
+  override name = 'ConfigError';
 }
 
-/** An AWS API call failed (throttled beyond retries, access denied, network): exit 3. */
-export class AwsCallError extends JoinRemediatorError {
+/** A cluster or nodegroup that does not exist. */
+export class NotFoundError extends InputError {
+  override name = 'NotFoundError';
+}
+
+/** Exit 3: a call to AWS or Kubernetes failed. */
+abstract class CallError extends JoinRemediatorError {
   override readonly exitCode = 3;
+}
+
+/** An AWS API call failed (throttled beyond retries, access denied, network). */
+export class AwsCallError extends CallError {
+  override name = 'AwsCallError';
   readonly operation: string;
   readonly errorName: string;
   constructor(operation: string, cause: unknown) {
-    const errorName = (cause as { name?: string } | undefined)?.name ?? 'Error';
+    const name = errorName(cause) || 'Error';
     const detail = (cause as { message?: string } | undefined)?.message ?? String(cause);
-    super(`${operation} failed: ${errorName}: ${detail}${hintFor(errorName, operation)}`, { cause });
-    this.name = 'AwsCallError';
+    super(`${operation} failed: ${name}: ${detail}${hintFor(name, operation)}`, { cause });
     this.operation = operation;
-    this.errorName = errorName;
+    this.errorName = name;
   }
 }
 
-/** A Kubernetes API call failed in a way that is not a membership verdict: exit 3. */
-export class KubernetesCallError extends JoinRemediatorError {
-  override readonly exitCode = 3;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'KubernetesCallError';
-  }
+/** A Kubernetes API call failed in a way that is not a membership verdict. */
+export class KubernetesCallError extends CallError {
+  override name = 'KubernetesCallError';
 }
 
 const ACCESS_DENIED = new Set([
@@ -86,9 +76,14 @@ function hintFor(errorName: string, operation: string): string {
 }
 
 export function isAccessDenied(error: unknown): boolean {
-  return ACCESS_DENIED.has((error as { name?: string } | undefined)?.name ?? '');
+  return ACCESS_DENIED.has(errorName(error));
 }
 
 export function isThrottled(error: unknown): boolean {
-  return THROTTLED.has((error as { name?: string } | undefined)?.name ?? '');
+  return THROTTLED.has(errorName(error));
+}
+
+/** The name of an SDK error ('' for anything without one). */
+export function errorName(error: unknown): string {
+  return (error as { name?: string } | undefined)?.name ?? '';
 }

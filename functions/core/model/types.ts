@@ -79,21 +79,23 @@ export interface Instance {
   securityGroupIds?: string[];
 }
 
-export type RouteTarget =
-  | { kind: 'local' }
-  | { kind: 'nat-gateway'; id: string }
-  | { kind: 'internet-gateway'; id: string }
-  | { kind: 'egress-only-internet-gateway'; id: string }
-  | { kind: 'transit-gateway'; id: string }
-  | { kind: 'vpc-peering'; id: string }
-  | { kind: 'vpc-endpoint'; id: string }
-  | { kind: 'network-interface'; id: string }
-  | { kind: 'instance'; id: string }
-  | { kind: 'local-gateway'; id: string }
-  | { kind: 'carrier-gateway'; id: string }
-  | { kind: 'core-network'; id: string }
-  | { kind: 'prefix-list-only'; id: string }
-  | { kind: 'unknown'; id: string };
+/** Where a route sends traffic: the VPC itself, or a target with an id. */
+export type RouteTarget = { kind: 'local' } | { kind: TargetKind; id: string };
+
+export type TargetKind =
+  | 'nat-gateway'
+  | 'internet-gateway'
+  | 'egress-only-internet-gateway'
+  | 'transit-gateway'
+  | 'vpc-peering'
+  | 'vpc-endpoint'
+  | 'network-interface'
+  | 'instance'
+  | 'local-gateway'
+  | 'carrier-gateway'
+  | 'core-network'
+  | 'prefix-list-only'
+  | 'unknown';
 
 export interface Route {
   /** An IPv4 CIDR block, an IPv6 CIDR block, or a prefix list id (`pl-…`), as EC2 reports it. */
@@ -329,7 +331,7 @@ export type ReasonCode =
   | 'NOT_ACTIVE_IN_TIME'
   | 'SCALE_BACK_FAILED';
 
-/** Why a NAT gateway cannot carry a unjoined subnet's traffic to the internet. */
+/** Why a NAT gateway cannot carry an unjoined subnet's traffic to the internet. */
 export type NatRejection =
   | 'OTHER_VPC'
   | 'NOT_AVAILABLE'
