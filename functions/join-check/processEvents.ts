@@ -2,7 +2,7 @@ import { runCheck } from '../core/check/runCheck.js';
 import type { CheckPorts, CheckResult } from '../core/model/check.js';
 import { JoinRemediatorError, NotFoundError } from '../core/model/errors.js';
 import { checkKey } from '../core/model/ports.js';
-import type { RemediationSettings } from '../core/model/settings.js';
+import { type PreflightPolicy, type RemediationSettings, SETTINGS } from '../core/model/settings.js';
 import type { Policy } from '../core/model/types.js';
 import { nodegroupOfGroup, type ParsedEvent, type ParseOptions, parseEvent } from '../events/parseEvent.js';
 
@@ -47,7 +47,7 @@ export interface ProcessSettings {
   remediation?: RemediationSettings;
   deadline?: Date;
   /** What a preflight check (on a nodegroup API call) may do; default notify. */
-  preflightPolicy?: 'notify' | 'remediate';
+  preflightPolicy?: PreflightPolicy;
   /** Only these clusters are watched; undefined: all. */
   clusters?: string[];
   /** Set for queued events: launches whose window has not passed are returned as notDue. */
@@ -306,7 +306,10 @@ async function checkTarget(
         joinWindowSeconds: settings.joinWindowSeconds,
         ...(settings.remediation && { remediation: settings.remediation }),
         ...(settings.deadline && { deadline: settings.deadline }),
-        ...(target.preflight && { preflight: true, preflightPolicy: settings.preflightPolicy ?? 'notify' }),
+        ...(target.preflight && {
+          preflight: true,
+          preflightPolicy: settings.preflightPolicy ?? SETTINGS.preflightPolicy.default,
+        }),
       },
       ports,
     );

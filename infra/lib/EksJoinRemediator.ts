@@ -14,7 +14,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import cdkNag from 'cdk-nag';
 import { Construct } from 'constructs';
-import { SETTINGS } from '../../functions/core/model/settings.js';
+import { READER_GROUP, SETTINGS } from '../../functions/core/model/settings.js';
 import {
   AUTOSCALING_SOURCE,
   CLOUDTRAIL_CALL,
@@ -30,7 +30,7 @@ import {
 } from '../config.js';
 import { addAlarms } from './alarms.js';
 import { FunctionWithLogGroup } from './FunctionWithLogGroup.js';
-import { functionStatements, READERS_GROUP } from './permissions.js';
+import { functionStatements } from './permissions.js';
 
 // cdk-nag is CommonJS whose named exports Node's ESM loader cannot see: take them from the default export.
 const { NagSuppressions } = cdkNag;
@@ -317,7 +317,7 @@ export class EksJoinRemediator extends Construct {
           clusterName,
           principalArn: this.role.roleArn,
           type: 'STANDARD',
-          kubernetesGroups: [READERS_GROUP],
+          kubernetesGroups: [READER_GROUP],
         }),
     );
 
@@ -409,5 +409,3 @@ export class EksJoinRemediator extends Construct {
     );
   }
 }
-
-export { READERS_GROUP };

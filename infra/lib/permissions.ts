@@ -1,14 +1,7 @@
 import { ArnFormat, type Stack } from 'aws-cdk-lib';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { MANAGED_TAG } from '../../functions/core/model/settings.js';
 import { type DeploymentConfig, grantsWrites } from '../config.js';
-
-/** Kubernetes group of the function's access entries; infra/k8s/rbac.yaml binds it to node reads. */
-export const READERS_GROUP = 'eks-join-remediator-readers';
-/**
- * Without `vpcIds`, remediation may patch only route tables carrying this tag with the value `true`
- * (`aws ec2 create-tags --resources rtb-… --tags Key=eks-join-remediator/managed,Value=true`).
- */
-export const ROUTE_TABLE_TAG = 'eks-join-remediator/managed';
 
 /**
  * The function's own IAM statements, apart from the grants on the stack's own resources (topic, key,
@@ -106,7 +99,7 @@ export function remediationStatements(stack: Stack, config: DeploymentConfig): P
   const routeCondition =
     config.vpcIds.length > 0
       ? { ArnEquals: { 'ec2:Vpc': config.vpcIds.map((id) => arn(stack, 'ec2', 'vpc', id)) } }
-      : { StringEquals: { [`aws:ResourceTag/${ROUTE_TABLE_TAG}`]: 'true' } };
+      : { StringEquals: { [`aws:ResourceTag/${MANAGED_TAG}`]: 'true' } };
   return [
     new PolicyStatement({
       sid: 'PatchDefaultRoute',

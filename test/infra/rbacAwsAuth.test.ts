@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { READER_GROUP } from '../../functions/core/diagnose/membershipFindings.js';
+import { READER_GROUP } from '../../functions/core/model/settings.js';
 import { AWS_AUTH } from '../../functions/kubernetes/awsAuth.js';
 
 const MANIFEST = fileURLToPath(new URL('../../infra/k8s/rbac.yaml', import.meta.url));

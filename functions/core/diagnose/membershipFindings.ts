@@ -1,7 +1,7 @@
+import { READER_GROUP } from '../model/settings.js';
 import type { Cluster, Finding, InstanceVerdict, Membership, Nodegroup } from '../model/types.js';
 
 /** The Kubernetes group our RBAC manifest (infra/k8s/rbac.yaml) binds to get/list nodes. */
-export const READER_GROUP = 'eks-join-remediator-readers';
 
 /** The symptom: instances past the join window with no Node object. */
 export function nodesNotJoinedFinding(

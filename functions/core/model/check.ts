@@ -9,7 +9,7 @@ import type {
   RemediationWriter,
   StateStore,
 } from './ports.js';
-import type { RemediationSettings } from './settings.js';
+import type { PreflightPolicy, RemediationSettings } from './settings.js';
 import type { Nodegroup, Policy, Report } from './types.js';
 
 /** One check, its ports and its result: what the check and remediation steps share. */
@@ -28,7 +28,7 @@ export interface CheckRequest {
   /** Also check the nodegroup's subnets and identity now, without waiting for an instance to fail. */
   preflight?: boolean;
   /** Under preflight, `notify` (default) alerts with the plan but writes nothing until an instance is unjoined. */
-  preflightPolicy?: 'notify' | 'remediate';
+  preflightPolicy?: PreflightPolicy;
 }
 
 export interface CheckPorts {

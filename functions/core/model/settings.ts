@@ -8,6 +8,15 @@
 
 import { POLICIES } from './types.js';
 
+/** Kubernetes group of the checker's access entries; infra/k8s/rbac.yaml binds it to reading nodes and aws-auth. */
+export const READER_GROUP = 'eks-join-remediator-readers';
+/**
+ * A route table tagged with this key and the value `true` is the cluster's to patch even when it also
+ * serves subnets outside the cluster; without `vpcIds`, the deployment lets remediation write only to
+ * tables carrying it.
+ */
+export const MANAGED_TAG = 'eks-join-remediator/managed';
+
 export const RECYCLE_STRATEGIES = ['replace-unjoined', 'scale-cycle'] as const;
 export type RecycleStrategy = (typeof RECYCLE_STRATEGIES)[number];
 export const PREFLIGHT_POLICIES = ['notify', 'remediate'] as const;

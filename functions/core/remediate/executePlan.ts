@@ -1,6 +1,7 @@
 import { DEFAULT_ROUTE, describeRoute } from '../model/describeRoute.js';
 import { AwsCallError, isAccessDenied, isThrottled } from '../model/errors.js';
 import type { Log, RemediationWriter } from '../model/ports.js';
+import { SETTINGS } from '../model/settings.js';
 import type {
   Action,
   NetworkSnapshot,
@@ -44,6 +45,7 @@ export interface ExecuteOptions {
 
 /** Scale-back attempts of scale-cycle, however little time is left. */
 const SCALE_BACK_ATTEMPTS = 5;
+const DEFAULT_POLL_MS = SETTINGS.scaleCyclePollSeconds.default * 1000;
 /** Time kept back from the wait for ACTIVE, for the scale-back and its retries. */
 const SCALE_BACK_RESERVE_MS = 60_000;
 
@@ -352,7 +354,7 @@ async function scaleCycle(action: ScaleCycleAction, options: ExecuteOptions): Pr
 async function waitActive(options: ExecuteOptions, until: Date): Promise<boolean> {
   const now = options.now ?? (() => new Date());
   const sleep = options.sleep ?? defaultSleep;
-  const pollMs = options.pollMs ?? 15_000;
+  const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
   for (;;) {
     await sleep(Math.min(pollMs, Math.max(0, until.getTime() - now().getTime())));
     const scaling = await options.writer
@@ -383,7 +385,8 @@ async function scaleBack(
     }
     // An update in progress (ResourceInUseException) ends in seconds: wait a little, within the deadline.
     const left = options.deadline.getTime() - now().getTime();
-    if (attempt < SCALE_BACK_ATTEMPTS) await sleep(Math.max(0, Math.min(options.pollMs ?? 15_000, left / 2)));
+    if (attempt < SCALE_BACK_ATTEMPTS)
+      await sleep(Math.max(0, Math.min(options.pollMs ?? DEFAULT_POLL_MS, left / 2)));
   }
   return { ok: false, error: lastError };
 }

@@ -3,6 +3,7 @@ import { servedSubnetIds } from '../diagnose/effectiveRouteTable.js';
 import { analyseEgress, isDeadForGood } from '../diagnose/egress.js';
 import { routeFix } from '../diagnose/routeCommands.js';
 import { DEFAULT_ROUTE, describeRoute, targetId } from '../model/describeRoute.js';
+import { MANAGED_TAG } from '../model/settings.js';
 import type {
   NatGateway,
   NetworkSnapshot,
@@ -12,9 +13,6 @@ import type {
   RouteTable,
 } from '../model/types.js';
 import { withReason } from './reasons.js';
-
-/** The tag that lets remediation patch a route table shared with subnets outside the cluster. */
-export const MANAGED_TAG = 'eks-join-remediator/managed';
 
 export interface RouteContext {
   region: string;
