@@ -17,17 +17,18 @@ import type {
 import { NAT } from './factories.js';
 import type { FakeInstance } from './fakeAccount.js';
 import {
+  addSeedDefaultRoute,
   checkSeed,
   passJoinWindow,
+  putEarlierRemediation,
   recordingTopic,
   replacementsOf,
-  SEED_CLUSTER,
-  SEED_NODEGROUP,
   SEED_TABLE,
   type Seed,
   type SeedCheckOptions,
   type SeedOptions,
   seedAccount,
+  shareSeedTable,
   unjoinedInstance,
 } from './seedCheck.js';
 
@@ -109,22 +110,11 @@ export async function escalatedAfterFix() {
 /** Two remediations in the loop-guard window already: the third is only planned, and escalated. */
 export async function escalatedByLoopGuard() {
   const seed = seedAccount();
-  for (const minutesAgo of [50, 25]) {
-    await seed.state.putRemediation({
-      cluster: SEED_CLUSTER,
-      nodegroup: SEED_NODEGROUP,
-      at: new Date(seed.account.clock.now().getTime() - minutesAgo * 60_000).toISOString(),
-      status: 'escalated',
-      progress: 'written',
-      alerted: true,
-      actions: [],
-      replacedInstanceIds: [],
-    });
-  }
+  for (const minutesAgo of [50, 25]) await putEarlierRemediation(seed, minutesAgo, { status: 'escalated' });
   return published(seed);
 }
 
-export const OTHER_SUBNET = 'subnet-0ccc00000000000d';
+export { OTHER_SUBNET } from './seedCheck.js';
 
 /** The unjoined subnet has no table of its own: it falls back to the VPC main table, which is not patched. */
 export function mainTableRefused(policy: 'dry-run' | 'remediate' = 'dry-run') {
@@ -138,15 +128,7 @@ export function mainTableRefused(policy: 'dry-run' | 'remediate' = 'dry-run') {
 /** The unjoined subnet's table also serves a subnet outside the cluster: it is not patched. */
 export function sharedTableRefused(policy: 'dry-run' | 'remediate' = 'remediate') {
   const seed = seedAccount();
-  const network = seed.account.network;
-  network.subnets.push({
-    subnetId: OTHER_SUBNET,
-    vpcId: network.vpcId,
-    availabilityZone: 'us-west-2a',
-    cidrBlock: '10.42.224.0/19',
-    mapPublicIpOnLaunch: false,
-  });
-  network.routeTables.find((t) => t.routeTableId === SEED_TABLE)?.subnetIds.push(OTHER_SUBNET);
+  shareSeedTable(seed);
   return published(seed, { policy });
 }
 
@@ -161,11 +143,7 @@ export function noUsableNat(policy: 'dry-run' | 'remediate' = 'dry-run') {
 /** The instance is unjoined though its route is fine (another cause): it is reported, not recycled. */
 export function unjoinedBehindAGoodRoute(policy: 'dry-run' | 'remediate' = 'dry-run') {
   const seed = seedAccount({ instances: twoUnjoined() });
-  seed.account.table(SEED_TABLE)?.routes.push({
-    destination: '0.0.0.0/0',
-    target: { kind: 'nat-gateway', id: NAT },
-    state: 'active',
-  });
+  addSeedDefaultRoute(seed.account);
   return published(seed, { policy });
 }
 

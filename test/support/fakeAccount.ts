@@ -26,6 +26,11 @@ import type { FakeClock } from './stateStoreContract.js';
 
 export const FAKE_REGION = 'us-west-2';
 
+/** The arguments of a route write: table, destination, NAT gateway. */
+type RouteArgs = [routeTableId: string, destination: string, natGatewayId: string];
+
+const natTarget = (id: string) => ({ kind: 'nat-gateway', id }) as const;
+
 export interface FakeInstance {
   instanceId: string;
   subnetId: string;
@@ -218,18 +223,13 @@ export class FakeAccount implements AccountReader, RemediationWriter, Membership
 
   // --- RemediationWriter: writes --------------------------------------------------------------------
 
-  async createRoute(
-    routeTableId: string,
-    destination: string,
-    natGatewayId: string,
-  ): Promise<'created' | 'exists'> {
-    return this.#write('createRoute', [routeTableId, destination, natGatewayId], () => {
-      const table = this.#tableOrThrow(routeTableId);
-      if (table.routes.some((r) => r.destination === destination))
-        return { result: 'exists', applied: false };
+  async createRoute(routeTableId: string, destination: string, natGatewayId: string) {
+    const args: RouteArgs = [routeTableId, destination, natGatewayId];
+    return this.#routeWrite<'created' | 'exists'>('createRoute', args, (table, present) => {
+      if (present) return { result: 'exists', applied: false };
       table.routes.push({
         destination,
-        target: { kind: 'nat-gateway', id: natGatewayId },
+        target: natTarget(natGatewayId),
         state: 'active',
         origin: 'CreateRoute',
       });
@@ -237,22 +237,31 @@ export class FakeAccount implements AccountReader, RemediationWriter, Membership
     });
   }
 
-  async replaceRoute(
-    routeTableId: string,
-    destination: string,
-    natGatewayId: string,
-  ): Promise<'replaced' | 'not-found'> {
-    return this.#write('replaceRoute', [routeTableId, destination, natGatewayId], () => {
-      const table = this.#tableOrThrow(routeTableId);
-      if (!table.routes.some((r) => r.destination === destination))
-        return { result: 'not-found', applied: false };
+  async replaceRoute(routeTableId: string, destination: string, natGatewayId: string) {
+    const args: RouteArgs = [routeTableId, destination, natGatewayId];
+    return this.#routeWrite<'replaced' | 'not-found'>('replaceRoute', args, (table, present) => {
+      if (!present) return { result: 'not-found', applied: false };
       // A new route object: tables never share one, however the account was built.
       table.routes = table.routes.map((r) =>
-        r.destination === destination
-          ? { ...r, target: { kind: 'nat-gateway', id: natGatewayId }, state: 'active' }
-          : r,
+        r.destination === destination ? { ...r, target: natTarget(natGatewayId), state: 'active' } : r,
       );
       return { result: 'replaced', applied: true };
+    });
+  }
+
+  /** A write of a route to a table that must exist; `present`: the table has a route to that destination. */
+  #routeWrite<T>(
+    op: 'createRoute' | 'replaceRoute',
+    args: RouteArgs,
+    effect: (table: RouteTable, present: boolean) => { result: T; applied: boolean },
+  ): Promise<T> {
+    const [routeTableId, destination] = args;
+    return this.#write(op, args, () => {
+      const table = this.#tableOrThrow(routeTableId);
+      return effect(
+        table,
+        table.routes.some((r) => r.destination === destination),
+      );
     });
   }
 

@@ -7,19 +7,26 @@ import type {
   SecurityGroupRule,
   VpcEndpoint,
 } from '../../functions/core/model/types.js';
-import { cluster, NEW_SUBNET, PRIVATE_SUBNET, PUBLIC_SUBNET, seedNetwork, VPC } from './factories.js';
+import {
+  cluster,
+  NEW_SUBNET,
+  NEW_TABLE,
+  PRIVATE_SUBNET,
+  PUBLIC_SUBNET,
+  REGION,
+  seedNetwork,
+  VPC,
+  VPC_CIDR,
+} from './factories.js';
 
 /**
  * Factories for the network checks beyond routing, on top of the seed's network (factories.ts):
  * a healthy full snapshot by default, so each test breaks exactly one thing.
  */
 
-export const VPC_CIDR = '10.42.0.0/16';
-export const NEW_SUBNET_CIDR = '10.42.192.0/19';
-export const NEW_TABLE = 'rtb-0f1e2d3c4b5a69788';
+export { NEW_SUBNET_CIDR, NEW_TABLE, REGION } from './factories.js';
 export const CLUSTER_SG = 'sg-0c1u5ter000000001';
 export const ENDPOINT_SG = 'sg-0endp01nt00000001';
-export const REGION = 'us-west-2';
 
 /** Public endpoint only, open to the world: the seed's cluster. */
 export function publicCluster(overrides: Partial<Cluster> = {}): Cluster {
@@ -119,14 +126,19 @@ export function networkAcl(
   return { networkAclId, vpcId: VPC, isDefault, subnetIds, entries: [...entries, ...FINAL_ENTRIES] };
 }
 
-/** The VPC default ACL as AWS creates it: everything allowed both ways. */
-export function defaultAcl(subnetIds: string[] = [PUBLIC_SUBNET, PRIVATE_SUBNET, NEW_SUBNET]): NetworkAcl {
+/** An ACL that allows everything both ways. */
+export function openAcl(networkAclId: string, subnetIds: string[], isDefault = false): NetworkAcl {
   return networkAcl(
-    'acl-0default0000000001',
+    networkAclId,
     subnetIds,
     [entry(100, true, 'allow'), entry(100, false, 'allow')],
-    true,
+    isDefault,
   );
+}
+
+/** The VPC default ACL as AWS creates it: everything allowed both ways. */
+export function defaultAcl(subnetIds: string[] = [PUBLIC_SUBNET, PRIVATE_SUBNET, NEW_SUBNET]): NetworkAcl {
+  return openAcl('acl-0default0000000001', subnetIds, true);
 }
 
 /**

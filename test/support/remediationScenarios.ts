@@ -85,6 +85,13 @@ const routeState = fc.constantFrom('active', 'active', 'active', 'blackhole');
 
 const LOCAL: Route = { destination: '10.42.0.0/16', target: { kind: 'local' }, state: 'active' };
 
+/** An active route to `destination` through a target other than local. */
+const via = (destination: string, target: Exclude<RouteTarget, { kind: 'local' }>): Route => ({
+  destination,
+  target,
+  state: 'active',
+});
+
 /** Any mix of routes: default routes to every target in every state, prefix lists, split routes, IPv6. */
 const anyRoutes: fc.Arbitrary<Route[]> = fc
   .record({
@@ -120,27 +127,17 @@ const anyRoutes: fc.Arbitrary<Route[]> = fc
       routes.push({ destination: '0.0.0.0/1', target: split, state: 'active' });
       routes.push({ destination: '128.0.0.0/1', target: split, state: 'active' });
     }
-    if (peering)
-      routes.push({
-        destination: '10.99.0.0/16',
-        target: { kind: 'vpc-peering', id: 'pcx-egress' },
-        state: 'active',
-      });
-    if (ipv6)
-      routes.push({
-        destination: '::/0',
-        target: { kind: 'egress-only-internet-gateway', id: 'eigw-1' },
-        state: 'active',
-      });
+    if (peering) routes.push(via('10.99.0.0/16', { kind: 'vpc-peering', id: 'pcx-egress' }));
+    if (ipv6) routes.push(via('::/0', { kind: 'egress-only-internet-gateway', id: 'eigw-1' }));
     return routes;
   });
 
 /** The seed's case: no way out, maybe routes that are no egress (peering, S3's list, a partial list). */
 const unjoinedRoutes: fc.Arbitrary<Route[]> = fc
   .subarray<Route>([
-    { destination: '10.99.0.0/16', target: { kind: 'vpc-peering', id: 'pcx-egress' }, state: 'active' },
-    { destination: 'pl-s3', target: { kind: 'vpc-endpoint', id: 'vpce-s3' }, state: 'active' },
-    { destination: 'pl-partial', target: { kind: 'transit-gateway', id: 'tgw-inspection' }, state: 'active' },
+    via('10.99.0.0/16', { kind: 'vpc-peering', id: 'pcx-egress' }),
+    via('pl-s3', { kind: 'vpc-endpoint', id: 'vpce-s3' }),
+    via('pl-partial', { kind: 'transit-gateway', id: 'tgw-inspection' }),
   ])
   .map((routes) => [LOCAL, ...routes]);
 
@@ -163,48 +160,16 @@ const deadRoutes: fc.Arbitrary<Route[]> = fc
 /** Routes that are egress of some kind: through a firewall, split, a prefix list (readable or not), or IPv6 only. */
 const egressRoutes: fc.Arbitrary<Route[]> = fc
   .constantFrom<Route[]>(
+    [via('pl-egress', { kind: 'transit-gateway', id: 'tgw-inspection' })],
+    [via('pl-split', { kind: 'vpc-endpoint', id: 'vpce-gwlb' })],
+    [via('pl-unreadable', { kind: 'transit-gateway', id: 'tgw-inspection' })],
     [
-      {
-        destination: 'pl-egress',
-        target: { kind: 'transit-gateway', id: 'tgw-inspection' },
-        state: 'active',
-      },
+      via('0.0.0.0/1', { kind: 'network-interface', id: 'eni-firewall' }),
+      via('128.0.0.0/1', { kind: 'network-interface', id: 'eni-firewall' }),
     ],
-    [{ destination: 'pl-split', target: { kind: 'vpc-endpoint', id: 'vpce-gwlb' }, state: 'active' }],
-    [
-      {
-        destination: 'pl-unreadable',
-        target: { kind: 'transit-gateway', id: 'tgw-inspection' },
-        state: 'active',
-      },
-    ],
-    [
-      {
-        destination: '0.0.0.0/1',
-        target: { kind: 'network-interface', id: 'eni-firewall' },
-        state: 'active',
-      },
-      {
-        destination: '128.0.0.0/1',
-        target: { kind: 'network-interface', id: 'eni-firewall' },
-        state: 'active',
-      },
-    ],
-    [
-      {
-        destination: '::/0',
-        target: { kind: 'egress-only-internet-gateway', id: 'eigw-1' },
-        state: 'active',
-      },
-    ],
-    [{ destination: '0.0.0.0/0', target: { kind: 'nat-gateway', id: 'nat-1' }, state: 'active' }],
-    [
-      {
-        destination: '0.0.0.0/0',
-        target: { kind: 'transit-gateway', id: 'tgw-inspection' },
-        state: 'active',
-      },
-    ],
+    [via('::/0', { kind: 'egress-only-internet-gateway', id: 'eigw-1' })],
+    [via('0.0.0.0/0', { kind: 'nat-gateway', id: 'nat-1' })],
+    [via('0.0.0.0/0', { kind: 'transit-gateway', id: 'tgw-inspection' })],
   )
   .map((routes) => [LOCAL, ...routes]);
 
@@ -221,7 +186,7 @@ const publicRoutes: fc.Arbitrary<Route[]> = fc.oneof(
     weight: 4,
     arbitrary: fc.constant<Route[]>([
       LOCAL,
-      { destination: '0.0.0.0/0', target: { kind: 'internet-gateway', id: 'igw-attached' }, state: 'active' },
+      via('0.0.0.0/0', { kind: 'internet-gateway', id: 'igw-attached' }),
     ]),
   },
   { weight: 1, arbitrary: tableRoutes },

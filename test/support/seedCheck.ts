@@ -9,16 +9,36 @@ import type { CheckResult } from '../../functions/core/model/check.js';
 import type { AlertPublisher } from '../../functions/core/model/ports.js';
 import { silentLog } from '../../functions/core/model/ports.js';
 import { DEFAULT_REMEDIATION, type RemediationSettings } from '../../functions/core/model/settings.js';
-import type { Nodegroup, NodegroupReport, Policy, Report } from '../../functions/core/model/types.js';
+import type {
+  Action,
+  NetworkSnapshot,
+  Nodegroup,
+  NodegroupReport,
+  Policy,
+  RemediationRecord,
+  Report,
+  RouteTarget,
+} from '../../functions/core/model/types.js';
 import { MemoryStateStore } from '../../functions/state/MemoryStateStore.js';
-import { NEW_SUBNET, PRIVATE_SUBNET, PUBLIC_SUBNET, seedNetwork } from './factories.js';
+import {
+  CLUSTER,
+  NAT,
+  NEW_SUBNET,
+  NEW_TABLE,
+  NODEGROUP,
+  PRIVATE_SUBNET,
+  PUBLIC_SUBNET,
+  seedNetwork,
+  subnet,
+} from './factories.js';
 import { FakeAccount, type FakeAccountSpec, type FakeInstance } from './fakeAccount.js';
 import { fakeClock } from './stateStoreContract.js';
 
-export const SEED_CLUSTER = 'eks-workshop';
-export const SEED_NODEGROUP = 'new_nodegroup_2';
+export const SEED_CLUSTER = CLUSTER;
+export const SEED_NODEGROUP = NODEGROUP;
 export const SEED_ASG = 'eks-new_nodegroup_2-6ac9a5c4-1b2d-4e3f-8a7b-9c0d1e2f3a4b';
-export const SEED_TABLE = 'rtb-0f1e2d3c4b5a69788';
+/** The unjoined subnet's route table in the seed's network. */
+export const SEED_TABLE = NEW_TABLE;
 export const SEED_INSTANCE = 'i-0a1b2c3d4e5f60718';
 export const SEED_NOW = '2026-11-26T10:00:00.000Z';
 export const JOIN_WINDOW_SECONDS = 300;
@@ -50,10 +70,17 @@ export function unjoinedInstance(overrides: Partial<FakeInstance> = {}): FakeIns
 /** The ids of two unjoined instances (the seed's and a second one), for scale-cycle stories. */
 export const twoUnjoinedIds = [SEED_INSTANCE, 'i-0b2c3d4e5f6a70819'];
 
+/** Unjoined instances of the seed nodegroup with these ids, all launched an hour before SEED_NOW. */
+export function unjoinedInstances(instanceIds: string[]): FakeInstance[] {
+  return instanceIds.map((instanceId) => unjoinedInstance({ instanceId }));
+}
+
 export interface SeedOptions {
   instances?: FakeInstance[];
   minSize?: number;
   desiredSize?: number;
+  /** The network of the account; default the seed's. */
+  network?: NetworkSnapshot;
 }
 
 export interface Seed {
@@ -61,10 +88,13 @@ export interface Seed {
   state: MemoryStateStore;
 }
 
-export function seedAccount(options: SeedOptions = {}): Seed {
-  const clock = fakeClock(SEED_NOW);
+/**
+ * The seed nodegroup as an in-memory account is laid out: its Auto Scaling group holds the given
+ * instances (by default the one unjoined instance), desired capacity their number.
+ */
+export function seedSpec(options: SeedOptions = {}): FakeAccountSpec {
   const instances = options.instances ?? [unjoinedInstance()];
-  const spec: FakeAccountSpec = {
+  return {
     clusterName: SEED_CLUSTER,
     clusterSubnetIds: [PUBLIC_SUBNET, PRIVATE_SUBNET, NEW_SUBNET],
     nodegroup: {
@@ -76,10 +106,79 @@ export function seedAccount(options: SeedOptions = {}): Seed {
       asg: SEED_ASG,
     },
     otherNodegroups: [],
-    network: seedNetwork(),
+    network: options.network ?? seedNetwork(),
     instances,
   };
-  return { account: new SeedAccount(spec, clock), state: new MemoryStateStore({ clock }) };
+}
+
+export function seedAccount(options: SeedOptions = {}): Seed {
+  const clock = fakeClock(SEED_NOW);
+  return { account: new SeedAccount(seedSpec(options), clock), state: new MemoryStateStore({ clock }) };
+}
+
+/** The remediations of the seed nodegroup, as the state store lists them. */
+export function recordsOf({ state }: Seed): Promise<RemediationRecord[]> {
+  return state.listRemediations(SEED_CLUSTER, SEED_NODEGROUP, new Date(0));
+}
+
+/** A remediation record of the seed nodegroup made `at`: by default written and alerted, failed, with no actions. */
+export function remediationRecord(at: string, overrides: Partial<RemediationRecord> = {}): RemediationRecord {
+  return {
+    cluster: SEED_CLUSTER,
+    nodegroup: SEED_NODEGROUP,
+    at,
+    status: 'failed',
+    progress: 'written',
+    alerted: true,
+    actions: [],
+    replacedInstanceIds: [],
+    ...overrides,
+  };
+}
+
+/** Stores a remediation of the seed nodegroup made `minutesAgo` before the seed account's clock. */
+export async function putEarlierRemediation(
+  { account, state }: Seed,
+  minutesAgo: number,
+  overrides: Partial<RemediationRecord> = {},
+): Promise<void> {
+  const at = new Date(account.clock.now().getTime() - minutesAgo * 60_000).toISOString();
+  await state.putRemediation(remediationRecord(at, overrides));
+}
+
+/** An interrupted remediation made `minutesAgo`: open, its writes under way, `actions` its plan. */
+export function putInterruptedRemediation(seed: Seed, minutesAgo: number, actions: Action[]): Promise<void> {
+  return putEarlierRemediation(seed, minutesAgo, {
+    status: 'open',
+    progress: 'writing',
+    alerted: false,
+    actions,
+  });
+}
+
+/** A default route (0.0.0.0/0) in the seed's unjoined route table. */
+export function addSeedDefaultRoute(
+  account: FakeAccount,
+  target: RouteTarget = { kind: 'nat-gateway', id: NAT },
+  state = 'active',
+): void {
+  account.table(SEED_TABLE)?.routes.push({ destination: '0.0.0.0/0', target, state });
+}
+
+/** Removes the default route of the seed's unjoined route table (as someone deleting it again). */
+export function deleteSeedDefaultRoute(account: FakeAccount): void {
+  const table = account.table(SEED_TABLE);
+  if (table) table.routes = table.routes.filter((r) => r.destination !== '0.0.0.0/0');
+}
+
+/** A subnet of the VPC outside the cluster. */
+export const OTHER_SUBNET = 'subnet-0ccc00000000000d';
+
+/** Makes the seed's unjoined route table also serve OTHER_SUBNET, a subnet outside the cluster. */
+export function shareSeedTable({ account }: Seed): void {
+  const network = account.network;
+  network.subnets.push(subnet(OTHER_SUBNET, 'us-west-2a', '10.42.224.0/19'));
+  network.routeTables.find((t) => t.routeTableId === SEED_TABLE)?.subnetIds.push(OTHER_SUBNET);
 }
 
 /** A topic that keeps what it is sent (report and nodegroup, cloned), and fails the first `failures` publishes. */

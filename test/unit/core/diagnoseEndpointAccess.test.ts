@@ -9,15 +9,9 @@ import {
   natGateway,
   PRIVATE_SUBNET,
   route,
-  routeTable,
+  withNewSubnetRoutes,
 } from '../../support/factories.js';
-import {
-  fullNetwork,
-  NEW_TABLE,
-  privateCluster,
-  publicCluster,
-  REGION,
-} from '../../support/networkFactories.js';
+import { fullNetwork, privateCluster, publicCluster, REGION } from '../../support/networkFactories.js';
 
 const NAT_IP = '203.0.113.25';
 
@@ -73,12 +67,9 @@ describe('ENDPOINT_ACCESS_EXCLUDES_NODES', () => {
   });
 
   it('checks the public IPs of instances behind an internet gateway, and only those that have one', () => {
-    const network = fullNetwork();
-    network.routeTables = network.routeTables.map((t) =>
-      t.routeTableId === NEW_TABLE
-        ? routeTable(NEW_TABLE, [NEW_SUBNET], [route('0.0.0.0/0', { kind: 'internet-gateway', id: IGW })])
-        : t,
-    );
+    const network = withNewSubnetRoutes(fullNetwork(), [
+      route('0.0.0.0/0', { kind: 'internet-gateway', id: IGW }),
+    ]);
     const cluster = publicCluster({ publicAccessCidrs: ['198.51.100.0/24'] });
     const finding = diagnose(cluster, network, [
       {
@@ -112,16 +103,9 @@ describe('ENDPOINT_ACCESS_EXCLUDES_NODES', () => {
     ).toBeUndefined();
     expect(diagnose(publicCluster({ publicAccessCidrs: [] }))).toBeUndefined();
     expect(diagnose(publicCluster({ publicAccessCidrs: ['198.51.100.0/24', 'bogus'] }))).toBeUndefined();
-    const tgw = fullNetwork();
-    tgw.routeTables = tgw.routeTables.map((t) =>
-      t.routeTableId === NEW_TABLE
-        ? routeTable(
-            NEW_TABLE,
-            [NEW_SUBNET],
-            [route('0.0.0.0/0', { kind: 'transit-gateway', id: 'tgw-0123' })],
-          )
-        : t,
-    );
+    const tgw = withNewSubnetRoutes(fullNetwork(), [
+      route('0.0.0.0/0', { kind: 'transit-gateway', id: 'tgw-0123' }),
+    ]);
     expect(diagnose(narrow, tgw, [{ subnetId: NEW_SUBNET, instances: [instance()] }])).toBeUndefined();
   });
 });

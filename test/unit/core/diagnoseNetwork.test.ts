@@ -7,16 +7,15 @@ import {
   NEW_SUBNET,
   PRIVATE_SUBNET,
   route,
-  routeTable,
   seedNetwork,
+  withNewSubnetRoutes,
 } from '../../support/factories.js';
 import {
   CLUSTER_SG,
-  entry,
   fullNetwork,
-  NEW_TABLE,
   networkAcl,
   nodeEndpoints,
+  openAcl,
   privateCluster,
   publicCluster,
   REGION,
@@ -71,12 +70,9 @@ describe('diagnoseNetwork', () => {
   });
 
   it('at preflight (no instances) skips what needs an instance: security groups, public IPs', () => {
-    const network = brokenEverywhere();
-    network.routeTables = network.routeTables.map((t) =>
-      t.routeTableId === NEW_TABLE
-        ? routeTable(NEW_TABLE, [NEW_SUBNET], [route('0.0.0.0/0', { kind: 'internet-gateway', id: IGW })])
-        : t,
-    );
+    const network = withNewSubnetRoutes(brokenEverywhere(), [
+      route('0.0.0.0/0', { kind: 'internet-gateway', id: IGW }),
+    ]);
     expect(diagnose(publicCluster(), network, [{ subnetId: NEW_SUBNET, instances: [] }])).toEqual([
       'VPC_DNS_DISABLED',
       'NACL_BLOCKS_EGRESS',
@@ -137,13 +133,7 @@ describe('diagnoseNetwork', () => {
 
   it('lets a healthy twin of each network cause through together', () => {
     const network = fullNetwork({
-      networkAcls: [
-        networkAcl(
-          'acl-0open',
-          [NEW_SUBNET, PRIVATE_SUBNET],
-          [entry(100, true, 'allow'), entry(100, false, 'allow')],
-        ),
-      ],
+      networkAcls: [openAcl('acl-0open', [NEW_SUBNET, PRIVATE_SUBNET])],
     });
     const cluster = publicCluster({ publicAccessCidrs: ['203.0.113.0/24'] });
     const onPrivate = instance({ subnetId: PRIVATE_SUBNET, securityGroupIds: [CLUSTER_SG] });

@@ -6,7 +6,7 @@ import {
   roleNameFromArn,
   sameRole,
 } from '../../../functions/core/diagnose/diagnoseNodeIdentity.js';
-import type { Cluster, NodeIdentity } from '../../../functions/core/model/types.js';
+import type { Cluster, Finding, NodeIdentity } from '../../../functions/core/model/types.js';
 import { cluster, nodegroup } from '../../support/factories.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/eks-workshop-node-role';
@@ -37,6 +37,14 @@ function diagnose(id: NodeIdentity | undefined, clusterOverrides: Partial<Cluste
 }
 
 const codes = (findings: { code: string }[]) => findings.map((f) => f.code);
+
+/** The only finding, which must be a critical `code` about the node role. */
+function onlyRoleFinding(findings: Finding[], code: string): Finding | undefined {
+  const [finding, ...rest] = findings;
+  expect(rest).toEqual([]);
+  expect(finding).toMatchObject({ code, severity: 'critical', resourceId: ROLE });
+  return finding;
+}
 
 describe('role ARNs', () => {
   it('parses a role with a path and an assumed-role session to the same role', () => {
@@ -70,13 +78,10 @@ describe('NODE_ROLE_MISSING_POLICY', () => {
   });
 
   it('flags a role without AmazonEKSWorkerNodePolicy as critical, with the exact attach command', () => {
-    const [finding, ...rest] = diagnose(identity({ attachedPolicyArns: [ECR_READ, CNI] }));
-    expect(rest).toEqual([]);
-    expect(finding).toMatchObject({
-      code: 'NODE_ROLE_MISSING_POLICY',
-      severity: 'critical',
-      resourceId: ROLE,
-    });
+    const finding = onlyRoleFinding(
+      diagnose(identity({ attachedPolicyArns: [ECR_READ, CNI] })),
+      'NODE_ROLE_MISSING_POLICY',
+    );
     expect(finding?.message).toContain('AmazonEKSWorkerNodePolicy');
     expect(finding?.message).toContain('eks-workshop-node-role');
     expect(finding?.fix).toContain(
@@ -175,18 +180,15 @@ describe('NODE_ROLE_NOT_AUTHORIZED', () => {
     });
 
     it('flags a role without an access entry even when aws-auth maps it (the ConfigMap does not count)', () => {
-      const [finding, ...rest] = diagnose(
-        identity({
-          accessEntries: [{ principalArn: 'arn:aws:iam::123456789012:role/admin', type: 'STANDARD' }],
-        }),
-        { authenticationMode: 'API' },
+      const finding = onlyRoleFinding(
+        diagnose(
+          identity({
+            accessEntries: [{ principalArn: 'arn:aws:iam::123456789012:role/admin', type: 'STANDARD' }],
+          }),
+          { authenticationMode: 'API' },
+        ),
+        'NODE_ROLE_NOT_AUTHORIZED',
       );
-      expect(rest).toEqual([]);
-      expect(finding).toMatchObject({
-        code: 'NODE_ROLE_NOT_AUTHORIZED',
-        severity: 'critical',
-        resourceId: ROLE,
-      });
       expect(finding?.message).toContain('authentication mode API');
       expect(finding?.fix).toBe(
         [

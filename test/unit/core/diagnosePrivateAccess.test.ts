@@ -11,8 +11,8 @@ import {
   NEW_SUBNET,
   nodegroup,
   route,
-  routeTable,
   subnet,
+  withNewSubnetRoutes,
 } from '../../support/factories.js';
 import {
   CLUSTER_SG,
@@ -243,15 +243,9 @@ describe('private endpoint access: a subnet without a default route', () => {
     });
 
     it('counts when the table routes the S3 prefix list to it, or an S3 interface endpoint has private DNS', () => {
-      const network = withEndpoints([...without('s3'), s3Gateway({ routeTableIds: [] })]);
-      network.routeTables = network.routeTables.map((t) =>
-        t.routeTableId === NEW_TABLE
-          ? routeTable(
-              NEW_TABLE,
-              [NEW_SUBNET],
-              [route('pl-68a54001', { kind: 'vpc-endpoint', id: 'vpce-0s3gateway000000001' })],
-            )
-          : t,
+      const network = withNewSubnetRoutes(
+        withEndpoints([...without('s3'), s3Gateway({ routeTableIds: [] })]),
+        [route('pl-68a54001', { kind: 'vpc-endpoint', id: 'vpce-0s3gateway000000001' })],
       );
       expect(judge(privateCluster(), network)).toEqual([]);
       expect(judge(privateCluster(), withEndpoints([...without('s3'), interfaceEndpoint('s3')]))).toEqual([]);
@@ -307,12 +301,7 @@ describe('private endpoint access does not apply', () => {
 
 describe('private endpoint access and the other routing verdicts', () => {
   function withIgwRoute(network: NetworkSnapshot): NetworkSnapshot {
-    network.routeTables = network.routeTables.map((t) =>
-      t.routeTableId === NEW_TABLE
-        ? routeTable(NEW_TABLE, [NEW_SUBNET], [route('0.0.0.0/0', { kind: 'internet-gateway', id: IGW })])
-        : t,
-    );
-    return network;
+    return withNewSubnetRoutes(network, [route('0.0.0.0/0', { kind: 'internet-gateway', id: IGW })]);
   }
 
   it('needs no public IP behind an internet gateway route when the endpoints are all there', () => {
@@ -321,16 +310,9 @@ describe('private endpoint access and the other routing verdicts', () => {
   });
 
   it('still reports a blackhole default route: the subnet was meant to have egress', () => {
-    const network = withEndpoints();
-    network.routeTables = network.routeTables.map((t) =>
-      t.routeTableId === NEW_TABLE
-        ? routeTable(
-            NEW_TABLE,
-            [NEW_SUBNET],
-            [route('0.0.0.0/0', { kind: 'nat-gateway', id: 'nat-0dead' }, 'blackhole')],
-          )
-        : t,
-    );
+    const network = withNewSubnetRoutes(withEndpoints(), [
+      route('0.0.0.0/0', { kind: 'nat-gateway', id: 'nat-0dead' }, 'blackhole'),
+    ]);
     expect(judge(privateCluster(), network).map((f) => f.code)).toEqual(['BLACKHOLE_DEFAULT_ROUTE']);
   });
 });

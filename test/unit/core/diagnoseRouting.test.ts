@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { effectiveRouteTable } from '../../../functions/core/diagnose/effectiveRouteTable.js';
+import type { Route } from '../../../functions/core/model/types.js';
 import { diagnoseRouting } from '../../support/diagnoseRouting.js';
 import {
   IGW,
@@ -9,22 +10,16 @@ import {
   natGateway,
   PRIVATE_SUBNET,
   route,
-  routeTable,
   seedNetwork,
   subnet,
+  withNatInZoneB,
+  withNewSubnetRoutes,
 } from '../../support/factories.js';
 
 const region = 'us-west-2';
 
-function withNewSubnetTable(
-  routes: Parameters<typeof routeTable>[2],
-  extra: Partial<ReturnType<typeof seedNetwork>> = {},
-) {
-  const network = seedNetwork(extra);
-  network.routeTables = network.routeTables.map((t) =>
-    t.routeTableId === 'rtb-0f1e2d3c4b5a69788' ? routeTable(t.routeTableId, [NEW_SUBNET], routes) : t,
-  );
-  return network;
+function withNewSubnetTable(routes: Route[], extra: Partial<ReturnType<typeof seedNetwork>> = {}) {
+  return withNewSubnetRoutes(seedNetwork(extra), routes);
 }
 
 describe('effectiveRouteTable', () => {
@@ -86,14 +81,7 @@ describe('diagnoseRouting', () => {
   });
 
   it('falls back to a NAT gateway in another zone and says the traffic crosses zones', () => {
-    const network = seedNetwork({
-      subnets: [...seedNetwork().subnets, subnet('subnet-0pubb', 'us-west-2b', '10.42.32.0/19')],
-      natGateways: [natGateway({ natGatewayId: 'nat-0000000000000000b', subnetId: 'subnet-0pubb' })],
-    });
-    // The zone-b public subnet shares the public route table (0.0.0.0/0 → the internet gateway).
-    network.routeTables = network.routeTables.map((t) =>
-      t.routeTableId === 'rtb-0public0000000000' ? { ...t, subnetIds: [...t.subnetIds, 'subnet-0pubb'] } : t,
-    );
+    const network = withNatInZoneB('nat-0000000000000000b');
     const [finding] = diagnoseRouting({ region, network, instances: [instance()] });
     expect(finding?.natGatewayId).toBe('nat-0000000000000000b');
     expect(finding?.fix).toContain('crosses zones');

@@ -14,41 +14,23 @@ import {
   PUBLIC_SUBNET,
   seedNetwork,
 } from '../../support/factories.js';
-import { FakeAccount, type FakeAccountSpec, type FakeInstance } from '../../support/fakeAccount.js';
-import { fakeClock } from '../../support/stateStoreContract.js';
+import type { FakeAccount, FakeInstance } from '../../support/fakeAccount.js';
+import {
+  addSeedDefaultRoute,
+  deleteSeedDefaultRoute,
+  SEED_NOW as NOW,
+  SEED_TABLE as RTB,
+  SEED_ASG,
+  seedAccount,
+  unjoinedInstance,
+  unjoinedInstances,
+} from '../../support/seedCheck.js';
 
-const RTB = 'rtb-0f1e2d3c4b5a69788';
-const NOW = '2026-11-26T10:00:00.000Z';
+const throttled = { kind: 'error', name: 'Throttling' } as const;
 
-function unjoinedInstance(instanceId: string): FakeInstance {
-  return {
-    instanceId,
-    subnetId: NEW_SUBNET,
-    availabilityZone: 'us-west-2a',
-    launchedAt: '2026-11-26T09:00:00.000Z',
-    state: 'running',
-    lifecycleState: 'InService',
-    joined: false,
-  };
-}
-
-function account(network: NetworkSnapshot = seedNetwork(), instanceIds = ['i-0aaa', 'i-0bbb']): FakeAccount {
-  const spec: FakeAccountSpec = {
-    clusterName: 'eks-workshop',
-    clusterSubnetIds: [PUBLIC_SUBNET, PRIVATE_SUBNET, NEW_SUBNET],
-    nodegroup: {
-      name: 'new_nodegroup_2',
-      subnetIds: [NEW_SUBNET],
-      minSize: 0,
-      maxSize: 4,
-      desiredSize: instanceIds.length,
-      asg: 'eks-ng-asg',
-    },
-    otherNodegroups: [],
-    network,
-    instances: instanceIds.map(unjoinedInstance),
-  };
-  return new FakeAccount(spec, fakeClock(NOW));
+/** The seed nodegroup with two unjoined instances, i-0aaa and i-0bbb, on `network`. */
+function account(network: NetworkSnapshot = seedNetwork()): FakeAccount {
+  return seedAccount({ network, instances: unjoinedInstances(['i-0aaa', 'i-0bbb']) }).account;
 }
 
 /** The plan for the account as it is, made as the check makes it. */
@@ -57,7 +39,7 @@ async function planFor(
   recycleStrategy: RecycleStrategy = 'replace-unjoined',
 ): Promise<Action[]> {
   const network = await fake.readNetwork();
-  const instances = await fake.describeGroupInstances(['eks-ng-asg']);
+  const instances = await fake.describeGroupInstances([SEED_ASG]);
   const cluster = await fake.describeCluster('eks-workshop');
   const membership = await fake.listNodes(
     cluster,
@@ -154,11 +136,7 @@ describe('executePlan', () => {
     const realRead = fake.readRouteTable.bind(fake);
     fake.readRouteTable = async (id) => {
       const table = await realRead(id);
-      fake.table(RTB)?.routes.push({
-        destination: '0.0.0.0/0',
-        target: { kind: 'nat-gateway', id: NAT },
-        state: 'active',
-      });
+      addSeedDefaultRoute(fake);
       fake.readRouteTable = realRead;
       return table;
     };
@@ -170,11 +148,7 @@ describe('executePlan', () => {
   it("leaves someone else's new default route alone, as the re-read just before the write shows it, and recycles nothing", async () => {
     const fake = account();
     const plan = await planFor(fake);
-    fake.table(RTB)?.routes.push({
-      destination: '0.0.0.0/0',
-      target: { kind: 'transit-gateway', id: 'tgw-0123' },
-      state: 'active',
-    });
+    addSeedDefaultRoute(fake, { kind: 'transit-gateway', id: 'tgw-0123' });
     const actions = await executePlan(plan, options(fake));
     expect(shape(actions)).toEqual([
       ['create-route', 'skipped', 'ROUTE_CHANGED'],
@@ -198,7 +172,7 @@ describe('executePlan', () => {
 
   it('reports throttling that outlasted the retries as a failed action, never a crash', async () => {
     const fake = account();
-    fake.inject('createRoute', { kind: 'error', name: 'Throttling' });
+    fake.inject('createRoute', throttled);
     expect(shape(await run(fake))[0]).toEqual(['create-route', 'failed', 'THROTTLED']);
   });
 
@@ -218,11 +192,7 @@ describe('executePlan', () => {
   it('says the outcome is unknown when the answer was lost and the effect cannot be read back', async () => {
     const fake = account();
     fake.inject('terminateInstance', { kind: 'lost' });
-    fake.inject(
-      'readInstances',
-      { kind: 'error', name: 'Throttling' },
-      { kind: 'error', name: 'Throttling' },
-    );
+    fake.inject('readInstances', throttled, throttled);
     const actions = await run(fake);
     expect(shape(actions)[1]).toEqual(['replace-instances', 'failed', 'OUTCOME_UNKNOWN']);
     expect(actions[1]?.reason).toContain('may or may not have taken effect');
@@ -262,8 +232,7 @@ describe('executePlan', () => {
     // The dead route is deleted between the re-read and the write.
     const realReplace = fake.replaceRoute.bind(fake);
     fake.replaceRoute = async (...args) => {
-      const table = fake.table(RTB);
-      if (table) table.routes = table.routes.filter((r) => r.destination !== '0.0.0.0/0');
+      deleteSeedDefaultRoute(fake);
       return realReplace(...args);
     };
     const actions = await executePlan(plan, options(fake));
@@ -329,7 +298,7 @@ describe('executePlan', () => {
     it('always tries to scale back, with retries, and when it cannot, fails critically keeping the undo command', async () => {
       const fake = account();
       const denied = { kind: 'error', name: 'AccessDeniedException' } as const;
-      fake.inject('setDesiredSize', { kind: 'error', name: 'Throttling' }, ...Array(5).fill(denied));
+      fake.inject('setDesiredSize', throttled, ...Array(5).fill(denied));
       // The scale-down goes through; every scale-back is refused.
       const realSet = fake.setDesiredSize.bind(fake);
       let calls = 0;
@@ -354,11 +323,7 @@ describe('executePlan', () => {
     it('scales back even when the answer to the scale-down was lost and could not be read', async () => {
       const fake = account();
       fake.inject('setDesiredSize', { kind: 'lost' });
-      fake.inject(
-        'readNodegroupScaling',
-        { kind: 'error', name: 'Throttling' },
-        { kind: 'error', name: 'Throttling' },
-      );
+      fake.inject('readNodegroupScaling', throttled, throttled);
       await run(fake, {}, 'scale-cycle');
       expect(fake.desiredSize).toBe(2);
     });
@@ -366,12 +331,14 @@ describe('executePlan', () => {
     it('does not scale to 0 when an instance launched since the check is still booting', async () => {
       const fake = account();
       const plan = await planFor(fake, 'scale-cycle');
-      fake.instances.push({
-        ...unjoinedInstance('i-0newcomer'),
-        launchedAt: NOW,
-        state: 'pending',
-        lifecycleState: 'Pending',
-      });
+      fake.instances.push(
+        unjoinedInstance({
+          instanceId: 'i-0newcomer',
+          launchedAt: NOW,
+          state: 'pending',
+          lifecycleState: 'Pending',
+        }),
+      );
       const actions = await executePlan(plan, options(fake));
       expect(shape(actions)[1]).toEqual(['scale-cycle', 'skipped', 'INSTANCES_PENDING']);
       expect(actions[1]).toMatchObject({ instanceIds: ['i-0newcomer'] });

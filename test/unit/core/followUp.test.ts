@@ -11,30 +11,21 @@ import {
   checkSeed,
   passJoinWindow,
   recordingTopic,
+  recordsOf,
+  remediationRecord,
   replacementsOf,
-  SEED_CLUSTER,
   SEED_INSTANCE,
-  SEED_NODEGROUP,
   seedAccount,
 } from '../../support/seedCheck.js';
 
 const AT = '2026-11-26T10:00:05.000Z';
-const OLD = 'i-0a1b2c3d4e5f60718';
+const OLD = SEED_INSTANCE;
 const NEW = 'i-0b2c3d4e5f6a70819';
 const OTHER = 'i-0c3d4e5f6a7b8091a';
 
+/** An open remediation that replaced OLD. */
 function record(overrides: Partial<RemediationRecord> = {}): RemediationRecord {
-  return {
-    cluster: SEED_CLUSTER,
-    nodegroup: SEED_NODEGROUP,
-    at: AT,
-    status: 'open',
-    progress: 'written',
-    alerted: true,
-    actions: [],
-    replacedInstanceIds: [OLD],
-    ...overrides,
-  };
+  return remediationRecord(AT, { status: 'open', replacedInstanceIds: [OLD], ...overrides });
 }
 
 /** A verdict; by default a replacement launched after the remediation that joined. */
@@ -165,7 +156,7 @@ describe('follow-up through the check', () => {
     });
     expect(topic.kinds()).toEqual(['remediated', 'escalation']);
     expect(topic.sent[1]?.nodegroup.instances.map((v) => v.instanceId)).toContain(replacement?.instanceId);
-    const [stored] = await seed.state.listRemediations(SEED_CLUSTER, SEED_NODEGROUP, new Date(0));
+    const [stored] = await recordsOf(seed);
     expect(stored?.status).toBe('escalated');
 
     // Closed: the next check does not escalate the same remediation again.
@@ -202,7 +193,7 @@ describe('follow-up through the check', () => {
     const second = await checkSeed(seed, { alerts: topic.publisher });
     expect(second.nodegroup.alertKind).toBeUndefined();
     expect(second.nodegroup.actions).toEqual([]);
-    const [stored] = await seed.state.listRemediations(SEED_CLUSTER, SEED_NODEGROUP, new Date(0));
+    const [stored] = await recordsOf(seed);
     expect(stored?.status).toBe('open');
     expect(topic.kinds()).toEqual(['remediated']);
   });
@@ -230,7 +221,7 @@ describe('follow-up through the check', () => {
     passJoinWindow(seed.account);
     const dryRun = await checkSeed(seed, { policy: 'dry-run' });
     expect(dryRun.nodegroup.alertKind).toBeUndefined();
-    const [stored] = await seed.state.listRemediations(SEED_CLUSTER, SEED_NODEGROUP, new Date(0));
+    const [stored] = await recordsOf(seed);
     expect(stored?.status).toBe('open');
   });
 });

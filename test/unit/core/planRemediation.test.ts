@@ -22,6 +22,7 @@ import {
   routeTable,
   seedNetwork,
   subnet,
+  withNatInZoneB,
 } from '../../support/factories.js';
 
 const RTB = 'rtb-0f1e2d3c4b5a69788';
@@ -113,13 +114,7 @@ describe('planRemediation: routes', () => {
   });
 
   it('uses a NAT gateway in another zone when the subnet zone has none that leads out, and says so', () => {
-    const network = seedNetwork({
-      subnets: [...seedNetwork().subnets, subnet('subnet-0pubb', 'us-west-2b', '10.42.32.0/19')],
-      natGateways: [natGateway({ natGatewayId: 'nat-0b', subnetId: 'subnet-0pubb' })],
-    });
-    network.routeTables = network.routeTables.map((t) =>
-      t.routeTableId === 'rtb-0public0000000000' ? { ...t, subnetIds: [...t.subnetIds, 'subnet-0pubb'] } : t,
-    );
+    const network = withNatInZoneB('nat-0b');
     const routeAction = routeActionOf(plan({ network }));
     expect(routeAction).toMatchObject({
       type: 'create-route',

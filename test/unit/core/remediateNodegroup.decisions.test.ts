@@ -5,55 +5,26 @@
  * preflight and the nodegroup lock. Through the real check on the in-memory account.
  */
 import { describe, expect, it } from 'vitest';
-import type { RemediationRecord } from '../../../functions/core/model/types.js';
 import { NAT, NEW_SUBNET } from '../../support/factories.js';
 import {
   actionsOf,
+  addSeedDefaultRoute,
   checkSeed,
+  OTHER_SUBNET,
+  putEarlierRemediation,
+  putInterruptedRemediation,
   recordingTopic,
+  recordsOf,
   replacementsOf,
   SEED_CLUSTER,
   SEED_INSTANCE,
   SEED_NODEGROUP,
   SEED_TABLE,
-  type Seed,
   seedAccount,
+  shareSeedTable,
   twoUnjoinedIds,
-  unjoinedInstance,
+  unjoinedInstances,
 } from '../../support/seedCheck.js';
-
-const OTHER_SUBNET = 'subnet-0ccc00000000000d';
-
-async function records(seed: Seed): Promise<RemediationRecord[]> {
-  return seed.state.listRemediations(SEED_CLUSTER, SEED_NODEGROUP, new Date(0));
-}
-
-async function earlier(seed: Seed, minutesAgo: number, overrides: Partial<RemediationRecord> = {}) {
-  await seed.state.putRemediation({
-    cluster: SEED_CLUSTER,
-    nodegroup: SEED_NODEGROUP,
-    at: new Date(seed.account.clock.now().getTime() - minutesAgo * 60_000).toISOString(),
-    status: 'failed',
-    progress: 'written',
-    alerted: true,
-    actions: [],
-    replacedInstanceIds: [],
-    ...overrides,
-  });
-}
-
-/** Adds a subnet of the VPC served by the seed's unjoined route table. */
-function shareSeedTable(seed: Seed): void {
-  const network = seed.account.network;
-  network.subnets.push({
-    subnetId: OTHER_SUBNET,
-    vpcId: network.vpcId,
-    availabilityZone: 'us-west-2a',
-    cidrBlock: '10.42.224.0/19',
-    mapPublicIpOnLaunch: false,
-  });
-  network.routeTables.find((t) => t.routeTableId === SEED_TABLE)?.subnetIds.push(OTHER_SUBNET);
-}
 
 describe('remediateNodegroup: what is written and recorded', () => {
   it('under dry-run plans exactly what remediate would do, writes nothing and records nothing', async () => {
@@ -61,7 +32,7 @@ describe('remediateNodegroup: what is written and recorded', () => {
     const { nodegroup } = await checkSeed(dry, { policy: 'dry-run' });
     expect(actionsOf(nodegroup)).toEqual(['create-route:planned', 'replace-instances:planned']);
     expect(dry.account.writes).toEqual([]);
-    expect(await records(dry)).toEqual([]);
+    expect(await recordsOf(dry)).toEqual([]);
 
     const real = seedAccount();
     const remediated = await checkSeed(real);
@@ -97,7 +68,7 @@ describe('remediateNodegroup: what is written and recorded', () => {
       'this run cannot write (no remediation writer)',
       'this run cannot write (no remediation writer)',
     ]);
-    expect(await records(seed)).toEqual([]);
+    expect(await recordsOf(seed)).toEqual([]);
   });
 
   it('records nothing when nothing is planned, only the refusals', async () => {
@@ -108,7 +79,7 @@ describe('remediateNodegroup: what is written and recorded', () => {
       'create-route:skipped:SHARED_ROUTE_TABLE',
       'replace-instances:skipped:NO_ROUTE_FIX',
     ]);
-    expect(await records(seed)).toEqual([]);
+    expect(await recordsOf(seed)).toEqual([]);
     expect(seed.account.writes).toEqual([]);
   });
 
@@ -116,7 +87,7 @@ describe('remediateNodegroup: what is written and recorded', () => {
     const seed = seedAccount();
     seed.account.clock.advance(750);
     await checkSeed(seed);
-    const [record] = await records(seed);
+    const [record] = await recordsOf(seed);
     expect(record).toMatchObject({
       at: '2026-11-26T10:00:00.000Z',
       status: 'open',
@@ -129,15 +100,12 @@ describe('remediateNodegroup: what is written and recorded', () => {
 
   it('keeps the dead route it replaces in the record', async () => {
     const seed = seedAccount();
-    const dead = {
-      destination: '0.0.0.0/0',
-      target: { kind: 'nat-gateway' as const, id: 'nat-0gone0000000000001' },
-      state: 'blackhole',
-    };
-    seed.account.table(SEED_TABLE)?.routes.push(dead);
+    const gone = { kind: 'nat-gateway', id: 'nat-0gone0000000000001' } as const;
+    addSeedDefaultRoute(seed.account, gone, 'blackhole');
     const { nodegroup } = await checkSeed(seed);
     expect(actionsOf(nodegroup)).toEqual(['replace-route:done', 'replace-instances:done']);
-    const [record] = await records(seed);
+    const [record] = await recordsOf(seed);
+    const dead = { destination: '0.0.0.0/0', target: gone, state: 'blackhole' };
     expect(record?.before?.routes).toEqual([{ routeTableId: SEED_TABLE, route: dead }]);
   });
 
@@ -146,7 +114,7 @@ describe('remediateNodegroup: what is written and recorded', () => {
     seed.account.inject('createRoute', { kind: 'error', name: 'UnauthorizedOperation' });
     const topic = recordingTopic();
     await checkSeed(seed, { alerts: topic.publisher });
-    const [record] = await records(seed);
+    const [record] = await recordsOf(seed);
     expect(record).toMatchObject({
       status: 'failed',
       progress: 'written',
@@ -158,11 +126,11 @@ describe('remediateNodegroup: what is written and recorded', () => {
 
   it('records a scale-cycle as replacing every instance of the nodegroup', async () => {
     const seed = seedAccount({
-      instances: twoUnjoinedIds.map((instanceId) => unjoinedInstance({ instanceId })),
+      instances: unjoinedInstances(twoUnjoinedIds),
     });
     const { nodegroup } = await checkSeed(seed, { remediation: { recycleStrategy: 'scale-cycle' } });
     expect(actionsOf(nodegroup)).toEqual(['create-route:done', 'scale-cycle:done']);
-    const [record] = await records(seed);
+    const [record] = await recordsOf(seed);
     expect(record?.replacedInstanceIds).toEqual(twoUnjoinedIds);
     expect(record?.before?.desiredSize).toBe(2);
   });
@@ -171,7 +139,7 @@ describe('remediateNodegroup: what is written and recorded', () => {
 describe('remediateNodegroup: the time left and the loop guard', () => {
   it('does not start a scale-cycle with less than five minutes left, and says how much there was', async () => {
     const seed = seedAccount({
-      instances: twoUnjoinedIds.map((instanceId) => unjoinedInstance({ instanceId })),
+      instances: unjoinedInstances(twoUnjoinedIds),
     });
     const { nodegroup } = await checkSeed(seed, {
       policy: 'dry-run',
@@ -188,29 +156,26 @@ describe('remediateNodegroup: the time left and the loop guard', () => {
       blockers: ['299 s left'],
     });
 
-    const enough = await checkSeed(
-      seedAccount({ instances: twoUnjoinedIds.map((instanceId) => unjoinedInstance({ instanceId })) }),
-      {
-        policy: 'dry-run',
-        secondsLeft: 301,
-        remediation: { recycleStrategy: 'scale-cycle' },
-      },
-    );
+    const enough = await checkSeed(seedAccount({ instances: unjoinedInstances(twoUnjoinedIds) }), {
+      policy: 'dry-run',
+      secondsLeft: 301,
+      remediation: { recycleStrategy: 'scale-cycle' },
+    });
     expect(actionsOf(enough.nodegroup)).toEqual(['create-route:planned', 'scale-cycle:planned']);
   });
 
   it('counts the remediations within its window only, failed ones too', async () => {
     const old = seedAccount();
-    await earlier(old, 7 * 60);
-    await earlier(old, 6 * 60 + 1);
+    await putEarlierRemediation(old, 7 * 60);
+    await putEarlierRemediation(old, 6 * 60 + 1);
     expect(actionsOf((await checkSeed(old)).nodegroup)).toEqual([
       'create-route:done',
       'replace-instances:done',
     ]);
 
     const recent = seedAccount();
-    await earlier(recent, 5 * 60 + 59);
-    await earlier(recent, 10);
+    await putEarlierRemediation(recent, 5 * 60 + 59);
+    await putEarlierRemediation(recent, 10);
     expect(actionsOf((await checkSeed(recent)).nodegroup)).toEqual([
       'create-route:skipped:LOOP_GUARD',
       'replace-instances:skipped:LOOP_GUARD',
@@ -220,7 +185,7 @@ describe('remediateNodegroup: the time left and the loop guard', () => {
 
   it('takes the window and the limit from the settings', async () => {
     const seed = seedAccount();
-    await earlier(seed, 50);
+    await putEarlierRemediation(seed, 50);
     const { nodegroup } = await checkSeed(seed, {
       remediation: { loopGuard: { maxRemediations: 1, windowSeconds: 3600 } },
     });
@@ -235,7 +200,7 @@ describe('remediateNodegroup: resuming', () => {
   it('without a writer, reports an interrupted remediation as recorded and writes nothing new', async () => {
     const seed = seedAccount();
     const planned = (await checkSeed(seedAccount(), { policy: 'dry-run' })).nodegroup.actions;
-    await earlier(seed, 1, { status: 'open', progress: 'writing', alerted: false, actions: planned });
+    await putInterruptedRemediation(seed, 1, planned);
     const { nodegroup } = await checkSeed(seed, { noWriter: true });
     expect(actionsOf(nodegroup)).toEqual(['create-route:planned', 'replace-instances:planned']);
     expect(nodegroup.remediation?.progress).toBe('writing');
@@ -245,8 +210,8 @@ describe('remediateNodegroup: resuming', () => {
   it('finishes the latest unfinished remediation, not an older one', async () => {
     const seed = seedAccount();
     const planned = (await checkSeed(seedAccount(), { policy: 'dry-run' })).nodegroup.actions;
-    await earlier(seed, 30, { status: 'open', progress: 'writing', alerted: false, actions: [] });
-    await earlier(seed, 2, { status: 'open', progress: 'writing', alerted: false, actions: planned });
+    await putInterruptedRemediation(seed, 30, []);
+    await putInterruptedRemediation(seed, 2, planned);
     const { nodegroup } = await checkSeed(seed, { alerts: recordingTopic().publisher });
     expect(nodegroup.remediation?.at).toBe(
       new Date(Date.parse('2026-11-26T10:00:00.000Z') - 120_000).toISOString(),
@@ -291,7 +256,7 @@ describe('the check around it', () => {
     expect(actionsOf(done.nodegroup)).toEqual(['create-route:done']);
   });
 
-  it('at preflight with a unjoined instance, remediates under remediate', async () => {
+  it('at preflight with an unjoined instance, remediates under remediate', async () => {
     const seed = seedAccount();
     const { nodegroup } = await checkSeed(seed, { preflight: true });
     expect(nodegroup.policy).toBe('remediate');

@@ -4,17 +4,16 @@
  * Through the real check on the in-memory account and state store.
  */
 import { describe, expect, it } from 'vitest';
-import type { RemediationRecord } from '../../../functions/core/model/types.js';
-import { NAT } from '../../support/factories.js';
 import {
   actionsOf,
+  addSeedDefaultRoute,
   checkSeed,
+  deleteSeedDefaultRoute,
   passJoinWindow,
+  putEarlierRemediation,
   recordingTopic,
+  recordsOf,
   replacementsOf,
-  SEED_CLUSTER,
-  SEED_NODEGROUP,
-  SEED_TABLE,
   type Seed,
   seedAccount,
   unjoinedInstance,
@@ -23,38 +22,31 @@ import {
 const HOUR = 3_600_000;
 const notifyOf = (actions: { type: string }[]) => actions.find((a) => a.type === 'notify');
 
-async function records(seed: Seed): Promise<RemediationRecord[]> {
-  return seed.state.listRemediations(SEED_CLUSTER, SEED_NODEGROUP, new Date(0));
-}
-
-/** Earlier remediations of the nodegroup in the loop-guard window: the guard stops the next one. */
+/** Earlier (failed) remediations of the nodegroup in the loop-guard window: the guard stops the next one. */
 async function guardReached(seed: Seed): Promise<void> {
-  for (const minutesAgo of [30, 20]) {
-    await seed.state.putRemediation({
-      cluster: SEED_CLUSTER,
-      nodegroup: SEED_NODEGROUP,
-      at: new Date(seed.account.clock.now().getTime() - minutesAgo * 60_000).toISOString(),
-      status: 'failed',
-      progress: 'written',
-      alerted: true,
-      actions: [],
-      replacedInstanceIds: [],
-    });
-  }
+  for (const minutesAgo of [30, 20]) await putEarlierRemediation(seed, minutesAgo);
 }
 
 /** An open remediation made `minutesAgo`, whose replacement is the instance launched a minute ago. */
 async function openRemediation(seed: Seed, minutesAgo: number): Promise<void> {
-  await seed.state.putRemediation({
-    cluster: SEED_CLUSTER,
-    nodegroup: SEED_NODEGROUP,
-    at: new Date(seed.account.clock.now().getTime() - minutesAgo * 60_000).toISOString(),
+  await putEarlierRemediation(seed, minutesAgo, {
     status: 'open',
-    progress: 'written',
-    alerted: true,
-    actions: [],
     replacedInstanceIds: ['i-0old0000000000001'],
   });
+}
+
+/**
+ * Two open remediations followed up within the cooldown: the first made `minutesAgo[0]` before a
+ * check, the second `minutesAgo[1]` before another check a minute later. The alert kind of each.
+ */
+async function followUpTwice(seed: Seed, minutesAgo: [number, number]) {
+  const topic = recordingTopic();
+  await openRemediation(seed, minutesAgo[0]);
+  const first = await checkSeed(seed, { alerts: topic.publisher });
+  await openRemediation(seed, minutesAgo[1]);
+  seed.account.clock.advance(60_000);
+  const second = await checkSeed(seed, { alerts: topic.publisher });
+  return { first: first.nodegroup, second: second.nodegroup, kinds: topic.kinds() };
 }
 
 describe('alert cooldown: a problem', () => {
@@ -123,11 +115,7 @@ describe('alert cooldown: a problem', () => {
     const topic = recordingTopic();
     await checkSeed(seed, { policy: 'notify', alerts: topic.publisher });
     // Someone adds a default route to a NAT gateway that is then deleted: a blackhole, another cause.
-    seed.account.table(SEED_TABLE)?.routes.push({
-      destination: '0.0.0.0/0',
-      target: { kind: 'nat-gateway', id: 'nat-0deleted000000001' },
-      state: 'blackhole',
-    });
+    addSeedDefaultRoute(seed.account, { kind: 'nat-gateway', id: 'nat-0deleted000000001' }, 'blackhole');
     seed.account.clock.advance(600_000);
     const second = await checkSeed(seed, { policy: 'notify', alerts: topic.publisher });
     expect(second.nodegroup.findings.map((f) => f.code)).toContain('BLACKHOLE_DEFAULT_ROUTE');
@@ -176,23 +164,14 @@ describe('alert cooldown: escalations', () => {
       ],
     });
     // Keep the planner out of it: the route is there, so nothing new is planned.
-    seed.account.table(SEED_TABLE)?.routes.push({
-      destination: '0.0.0.0/0',
-      target: { kind: 'nat-gateway', id: NAT },
-      state: 'active',
-    });
-    const topic = recordingTopic();
-    await openRemediation(seed, 20);
-    const first = await checkSeed(seed, { alerts: topic.publisher });
-    expect(first.nodegroup.alertKind).toBe('escalation');
+    addSeedDefaultRoute(seed.account);
     // A second remediation of the same nodegroup fails the same way within the hour: told again.
-    await openRemediation(seed, 10);
-    seed.account.clock.advance(60_000);
-    const second = await checkSeed(seed, { alerts: topic.publisher });
-    expect(second.nodegroup.alertKind).toBe('escalation');
-    expect(notifyOf(second.nodegroup.actions)).toMatchObject({ status: 'done', alertKind: 'escalation' });
-    expect(topic.kinds()).toEqual(['escalation', 'escalation']);
-    expect((await records(seed)).map((r) => r.status)).toEqual(['escalated', 'escalated']);
+    const { first, second, kinds } = await followUpTwice(seed, [20, 10]);
+    expect(first.alertKind).toBe('escalation');
+    expect(second.alertKind).toBe('escalation');
+    expect(notifyOf(second.actions)).toMatchObject({ status: 'done', alertKind: 'escalation' });
+    expect(kinds).toEqual(['escalation', 'escalation']);
+    expect((await recordsOf(seed)).map((r) => r.status)).toEqual(['escalated', 'escalated']);
   });
 });
 
@@ -203,16 +182,10 @@ describe('alert cooldown: what was done and how it ended', () => {
       launchedAt: '2026-11-26T09:59:00.000Z',
       joined: true,
     });
-    const seed = seedAccount({ instances: [joined] });
-    const topic = recordingTopic();
-    await openRemediation(seed, 30);
-    const first = await checkSeed(seed, { alerts: topic.publisher });
-    expect(first.nodegroup.alertKind).toBe('resolved');
-    await openRemediation(seed, 5);
-    seed.account.clock.advance(60_000);
-    const second = await checkSeed(seed, { alerts: topic.publisher });
-    expect(second.nodegroup.alertKind).toBe('resolved');
-    expect(topic.kinds()).toEqual(['resolved', 'resolved']);
+    const { first, second, kinds } = await followUpTwice(seedAccount({ instances: [joined] }), [30, 5]);
+    expect(first.alertKind).toBe('resolved');
+    expect(second.alertKind).toBe('resolved');
+    expect(kinds).toEqual(['resolved', 'resolved']);
   });
 
   it('always sends what a remediation changed, even right after another one', async () => {
@@ -222,8 +195,7 @@ describe('alert cooldown: what was done and how it ended', () => {
     expect(first.nodegroup.alertKind).toBe('remediated');
     // The route is deleted again and the replacement cannot join: the next check escalates the first
     // remediation and makes a second one, within the hour. Both changes must reach people.
-    const table = seed.account.table(SEED_TABLE);
-    if (table) table.routes = table.routes.filter((r) => r.destination !== '0.0.0.0/0');
+    deleteSeedDefaultRoute(seed.account);
     passJoinWindow(seed.account);
     const second = await checkSeed(seed, { alerts: topic.publisher });
     expect(actionsOf(second.nodegroup)).toEqual([
@@ -233,7 +205,7 @@ describe('alert cooldown: what was done and how it ended', () => {
     ]);
     expect(topic.kinds()).toEqual(['remediated', 'remediated']);
     expect(replacementsOf(seed.account)).toHaveLength(2);
-    expect((await records(seed)).map((r) => r.status)).toEqual(['escalated', 'open']);
+    expect((await recordsOf(seed)).map((r) => r.status)).toEqual(['escalated', 'open']);
   });
 
   it('sends a failed remediation once per cooldown per failure, and again when it fails for another reason', async () => {
@@ -258,7 +230,7 @@ describe('alert cooldown: what was done and how it ended', () => {
     const same = await checkSeed(seed, { alerts: topic.publisher, remediation: loopGuard });
     expect(actionsOf(same.nodegroup).at(-1)).toBe('notify:skipped:ALERT_COOLDOWN');
     // Suppressed counts as delivered: the record is not resumed to deliver it.
-    expect((await records(seed)).map((r) => [r.status, r.alerted])).toEqual([
+    expect((await recordsOf(seed)).map((r) => [r.status, r.alerted])).toEqual([
       ['failed', true],
       ['failed', true],
     ]);
