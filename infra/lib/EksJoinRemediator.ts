@@ -332,11 +332,11 @@ export class EksJoinRemediator extends Construct {
       deadLetterQueue: this.deadLetterQueue,
     });
 
-    this.acknowledgeNagFindings();
+    this.#acknowledgeNagFindings();
   }
 
   /** cdk-nag AwsSolutions findings that are intended, each with its reason. */
-  private acknowledgeNagFindings(): void {
+  #acknowledgeNagFindings(): void {
     NagSuppressions.addResourceSuppressions(
       this.role,
       [
