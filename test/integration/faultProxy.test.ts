@@ -17,7 +17,7 @@ import { DescribeNodegroupCommand, EKSClient, UpdateNodegroupConfigCommand } fro
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type FaultProxy, type SeenRequest, startFaultProxy } from '../support/faultProxy.js';
+import { type FaultProxy, type SeenRequest, startFaultProxy, unauthorized } from '../support/faultProxy.js';
 import { harnessClientConfig, type MotoServer, startMotoServer } from '../support/motoServer.js';
 import { buildSeedAccount, type SeedAccount } from '../support/seedAccount.js';
 import { createStateTable, STATE_TABLE } from '../support/stateTable.js';
@@ -115,13 +115,7 @@ describe('fault proxy between the AWS SDK and moto', () => {
   describe('error: answered without reaching moto, with the code as the SDK error name', () => {
     it('EC2 (ec2 query): UnauthorizedOperation on CreateRoute, and no route is created', async () => {
       const { routeTableId } = seed.nodegroups.new;
-      proxy.addRule({
-        operation: 'ec2:CreateRoute',
-        kind: 'error',
-        status: 403,
-        code: 'UnauthorizedOperation',
-        message: 'You are not authorized to perform this operation.',
-      });
+      proxy.addRule(unauthorized('ec2:CreateRoute'));
 
       await expect(
         via.ec2.send(
@@ -499,25 +493,14 @@ describe('fault proxy between the AWS SDK and moto', () => {
     });
 
     it('default to one request', async () => {
-      proxy.addRule({
-        operation: 'ec2:DescribeVpcs',
-        kind: 'error',
-        status: 403,
-        code: 'UnauthorizedOperation',
-      });
+      proxy.addRule(unauthorized('ec2:DescribeVpcs'));
 
       await expect(describeVpcs()).rejects.toMatchObject({ name: 'UnauthorizedOperation' });
       await expect(describeVpcs()).resolves.toBeDefined();
     });
 
     it('with times: Infinity apply until clearRules()', async () => {
-      proxy.addRule({
-        operation: 'ec2:DescribeVpcs',
-        kind: 'error',
-        status: 403,
-        code: 'UnauthorizedOperation',
-        times: Number.POSITIVE_INFINITY,
-      });
+      proxy.addRule(unauthorized('ec2:DescribeVpcs', { times: Number.POSITIVE_INFINITY }));
 
       for (let call = 0; call < 4; call++) {
         await expect(describeVpcs()).rejects.toMatchObject({ name: 'UnauthorizedOperation' });
@@ -527,12 +510,7 @@ describe('fault proxy between the AWS SDK and moto', () => {
     });
 
     it('match only their operation', async () => {
-      proxy.addRule({
-        operation: 'ec2:DescribeNatGateways',
-        kind: 'error',
-        status: 403,
-        code: 'UnauthorizedOperation',
-      });
+      proxy.addRule(unauthorized('ec2:DescribeNatGateways'));
 
       await expect(describeVpcs()).resolves.toBeDefined();
       await expect(viaOnce.ec2.send(new DescribeNatGatewaysCommand({}))).rejects.toMatchObject({

@@ -1,17 +1,18 @@
-import { DescribeInstancesCommand, DescribeRouteTablesCommand } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
-import type { NodegroupReport } from '../../functions/core/model/types.js';
-import { type ReceivedAlert, readAlerts } from '../support/alertQueue.js';
+import { alertKindOf, readAlerts } from '../support/alertQueue.js';
 import { recordedRequests } from '../support/awsWrites.js';
-import { REPEATED_CONTINUE } from '../support/kubernetesStub.js';
+import { EVERY_TIME } from '../support/faultProxy.js';
+import { REPEATED_CONTINUE, type StubMode, type StubModeOptions } from '../support/kubernetesStub.js';
 import {
   endedWith,
+  FIXED,
+  FIXED_WRITES,
   findingCodes,
   nodegroupOf,
+  SCALE_CYCLE,
   statusOf,
   useRemediationHarness,
 } from '../support/remediationHarness.js';
-import type { CliRun } from '../support/runCli.js';
 
 /**
  * Issue 9, "How it is shown": the seed's remediation (`check --nodegroup new_nodegroup_2 --policy
@@ -22,38 +23,15 @@ import type { CliRun } from '../support/runCli.js';
  */
 const h = useRemediationHarness();
 
-const FIXED = ['create-route:done', 'replace-instances:done', 'notify:done'];
-/** The writes a fixed seed makes (the tool's state table left out). */
-const FIXED_WRITES = ['ec2:CreateRoute', 'autoscaling:TerminateInstanceInAutoScalingGroup', 'sns:Publish'];
-const EVERY_TIME = Number.POSITIVE_INFINITY;
 /** The reader's deadline per request in the CLI (KubernetesNodeReader's default). */
 const READER_TIMEOUT_MS = 5000;
-const SCALE_CYCLE = { RECYCLE_STRATEGY: 'scale-cycle', SCALE_CYCLE_POLL_SECONDS: '1' };
 /**
  * Per test: a run takes 3-10 s, reading the alerts up to 3 s more, and the first test of the file
  * also waits for moto to load each service on first use.
  */
 const RUN_TIMEOUT_MS = 60_000;
 
-const newTable = () => h.seed.nodegroups.new.routeTableId;
 const unjoined = () => h.seed.nodegroups.new.instanceIds[0] ?? '';
-
-async function defaultRoutes(routeTableId: string) {
-  const { RouteTables } = await h.ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [routeTableId] }));
-  return (RouteTables?.[0]?.Routes ?? []).filter((r) => r.DestinationCidrBlock === '0.0.0.0/0');
-}
-
-async function instanceState(instanceId: string): Promise<string | undefined> {
-  const { Reservations } = await h.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-  return Reservations?.[0]?.Instances?.[0]?.State?.Name;
-}
-
-/** How often the tool sent this operation through the proxy (each SDK attempt counts), with its fault. */
-const attemptsOf = (operation: string) =>
-  h.proxy
-    .requests()
-    .filter((r) => r.operation === operation)
-    .map((r) => r.fault);
 
 /**
  * Every write attempt that reached moto, retries included (the state table left out). Unlike
@@ -66,7 +44,11 @@ async function writesReachingAws(): Promise<string[]> {
     .map((r) => r.action);
 }
 
-const count = (items: string[], item: string) => items.filter((i) => i === item).length;
+/** How often each of FIXED_WRITES reached AWS, retries included: routes, terminations, publishes. */
+async function fixedWriteCounts(): Promise<number[]> {
+  const writes = await writesReachingAws();
+  return FIXED_WRITES.map((write) => writes.filter((w) => w === write).length);
+}
 
 /**
  * The alerts that reached the topic's SQS subscriber. Waits for up to `atLeast + 1` (so a duplicate
@@ -75,15 +57,12 @@ const count = (items: string[], item: string) => items.filter((i) => i === item)
 const alertsReceived = (atLeast = 1, waitMs = 3000) =>
   readAlerts(h.moto.endpoint, h.seed.queueUrl, { min: atLeast + 1, waitMs });
 
-const alertKindOf = (alert: ReceivedAlert | undefined) =>
-  (JSON.parse(alert?.message ?? '{}') as { nodegroups?: NodegroupReport[] }).nodegroups?.[0]?.alertKind;
-
 /** The seed fixed once: the route to its NAT gateway, the unjoined instance gone, one alert. */
 async function expectFixedOnce(): Promise<void> {
-  expect(await defaultRoutes(newTable())).toEqual([
+  expect(await h.defaultRoutes()).toEqual([
     expect.objectContaining({ NatGatewayId: h.seed.natGatewayId, State: 'active' }),
   ]);
-  expect(['shutting-down', 'terminated']).toContain(await instanceState(unjoined()));
+  expect(['shutting-down', 'terminated']).toContain(await h.instanceState(unjoined()));
 }
 
 describe('AWS faults the SDK absorbs: the seed is fixed once, exit 0', { timeout: RUN_TIMEOUT_MS }, () => {
@@ -138,16 +117,13 @@ describe('AWS faults the SDK absorbs: the seed is fixed once, exit 0', { timeout
       undefined,
     ]);
     await expectFixedOnce();
-    expect(attemptsOf('ec2:CreateRoute')).toEqual(['lose-response', undefined]);
-    expect(attemptsOf('autoscaling:TerminateInstanceInAutoScalingGroup')).toEqual([
+    expect(h.faultsOf('ec2:CreateRoute')).toEqual(['lose-response', undefined]);
+    expect(h.faultsOf('autoscaling:TerminateInstanceInAutoScalingGroup')).toEqual([
       'lose-response',
       ...Array<undefined>(5).fill(undefined),
     ]);
-    expect(attemptsOf('sns:Publish')).toEqual(['lose-response', undefined]);
-    const writes = await writesReachingAws();
-    expect(count(writes, 'ec2:CreateRoute')).toBe(2);
-    expect(count(writes, 'autoscaling:TerminateInstanceInAutoScalingGroup')).toBe(6);
-    expect(count(writes, 'sns:Publish')).toBe(2);
+    expect(h.faultsOf('sns:Publish')).toEqual(['lose-response', undefined]);
+    expect(await fixedWriteCounts()).toEqual([2, 6, 2]);
 
     // Publish is not idempotent: the first attempt was published, its answer lost, and the SDK's
     // retry published again. The subscriber gets the same alert twice, under two SNS message ids;
@@ -206,10 +182,7 @@ describe('AWS faults the SDK absorbs: the seed is fixed once, exit 0', { timeout
       'CALL_FAILED',
     ]);
     await expectFixedOnce();
-    const writes = await writesReachingAws();
-    expect(count(writes, 'ec2:CreateRoute')).toBe(6);
-    expect(count(writes, 'autoscaling:TerminateInstanceInAutoScalingGroup')).toBe(6);
-    expect(count(writes, 'sns:Publish')).toBe(6);
+    expect(await fixedWriteCounts()).toEqual([6, 6, 6]);
     const alerts = await alertsReceived(6);
     expect(alerts).toHaveLength(6);
     expect(new Set(alerts.map((a) => a.message)).size).toBe(1);
@@ -224,7 +197,7 @@ describe('AWS faults the SDK absorbs: the seed is fixed once, exit 0', { timeout
 
     const run = await h.remediate();
 
-    expect(attemptsOf('dynamodb:PutItem').slice(0, 2)).toEqual(['lose-response', undefined]);
+    expect(h.faultsOf('dynamodb:PutItem').slice(0, 2)).toEqual(['lose-response', undefined]);
     endedWith(run, 0, FIXED);
     await expectFixedOnce();
     expect((await alertsReceived()).map(alertKindOf)).toEqual(['remediated']);
@@ -233,20 +206,30 @@ describe('AWS faults the SDK absorbs: the seed is fixed once, exit 0', { timeout
 
 describe('a node list that cannot be read never leads to recycling', { timeout: RUN_TIMEOUT_MS }, () => {
   /**
-   * What the tool does when membership is unknown: the finding says why; the instance is judged
-   * neither joined nor unjoined, so no cause is looked for (no network or identity read), nothing is
-   * planned or written, and a warning alert goes out; exit 3 (the Kubernetes API could not be read).
+   * Runs the remediation with the stub in `mode`, and checks what the tool does when membership is
+   * unknown: the finding says why (`detail`); the instance is judged neither joined nor unjoined, so
+   * no cause is looked for (no network or identity read), nothing is planned or written, and a
+   * warning alert goes out; exit 3 (the Kubernetes API could not be read). Returns the stub's
+   * requests during the run and how long the run took.
    */
-  async function expectUnknownAndUntouched(run: CliRun, detail: string, sinceStubRequest: number) {
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(3);
-    const nodegroup = nodegroupOf(run.stdout);
+  async function remediateWithNodesUnread(
+    detail: string,
+    mode: StubMode,
+    options?: StubModeOptions,
+    env: Record<string, string> = {},
+  ) {
+    const sinceStubRequest = h.stub.requests.length;
+    h.stub.setMode(mode, options);
+    const started = Date.now();
+    const run = await h.remediate([], env);
+    const elapsed = Date.now() - started;
+
+    const nodegroup = endedWith(run, 3, ['notify:done']);
     expect(findingCodes(nodegroup)).toEqual(['CLUSTER_API_UNREACHABLE']);
     expect(nodegroup.findings[0]?.message).toBe(
       `The Kubernetes API of eks-workshop at ${h.stub.url} could not be reached (${detail}); membership was not judged.`,
     );
     expect(nodegroup.instances).toEqual([expect.objectContaining({ instanceId: unjoined(), joined: null })]);
-    expect(statusOf(nodegroup.actions)).toEqual(['notify:done']);
     expect(nodegroup.alertKind).toBe('problem');
 
     for (const write of [
@@ -255,17 +238,18 @@ describe('a node list that cannot be read never leads to recycling', { timeout: 
       'ec2:CreateRoute',
       'ec2:DescribeRouteTables',
     ]) {
-      expect(attemptsOf(write), write).toEqual([]);
+      expect(h.faultsOf(write), write).toEqual([]);
     }
     expect(h.stub.requests.slice(sinceStubRequest).filter((r) => r.path !== '/api/v1/nodes')).toEqual([]);
     expect(await writesReachingAws()).toEqual(['sns:Publish']);
-    expect(await instanceState(unjoined())).toBe('running');
-    expect(await defaultRoutes(newTable())).toEqual([]);
+    expect(await h.instanceState(unjoined())).toBe('running');
+    expect(await h.defaultRoutes()).toEqual([]);
 
     const alerts = await alertsReceived();
     expect(alerts).toHaveLength(1);
     expect(alerts[0]?.messageAttributes.severity?.value).toBe('warning');
     expect(alerts[0]?.subject).toContain('CLUSTER_API_UNREACHABLE');
+    return { stubRequests: h.stub.requests.slice(sinceStubRequest), elapsed };
   }
 
   it.each([
@@ -274,59 +258,40 @@ describe('a node list that cannot be read never leads to recycling', { timeout: 
   ])(
     'the API server answers 500 to the node list (%s): CLUSTER_API_UNREACHABLE with the HTTP status, nothing terminated',
     async (_strategy, env) => {
-      const mark = h.stub.requests.length;
-      h.stub.setMode('error');
-
-      const run = await h.remediate([], env);
-
-      await expectUnknownAndUntouched(
-        run,
+      const { stubRequests } = await remediateWithNodesUnread(
         'HTTP 500: Internal error occurred: etcdserver: request timed out',
-        mark,
+        'error',
+        {},
+        env,
       );
       // One request: the labelled list failed, so the whole list was never asked for.
-      expect(h.stub.requests.length - mark).toBe(1);
+      expect(stubRequests).toHaveLength(1);
     },
   );
 
   it('the API server repeats its continue token: the list ends after two pages, CLUSTER_API_UNREACHABLE says so, nothing terminated', async () => {
-    const mark = h.stub.requests.length;
-    h.stub.setMode('repeat-continue');
-
-    const run = await h.remediate();
-
-    await expectUnknownAndUntouched(
-      run,
+    const { stubRequests } = await remediateWithNodesUnread(
       'the API server repeated its continue token after 2 pages of the node list',
-      mark,
+      'repeat-continue',
     );
-    expect(h.stub.requests.slice(mark).map((r) => r.query.continue)).toEqual([undefined, REPEATED_CONTINUE]);
+    expect(stubRequests.map((r) => r.query.continue)).toEqual([undefined, REPEATED_CONTINUE]);
   });
 
   it('the node list body stalls past the 5 s deadline: ETIMEDOUT, the run does not wait for the rest, nothing terminated', async () => {
-    const mark = h.stub.requests.length;
     // If the reader waited for the rest of the body, the run would take 25 s or more.
-    h.stub.setMode('slow-body', { bodyDelayMs: 25_000 });
-    const started = Date.now();
-
-    const run = await h.remediate();
-
-    const elapsed = Date.now() - started;
-    await expectUnknownAndUntouched(run, `ETIMEDOUT: no response within ${READER_TIMEOUT_MS} ms`, mark);
+    const { elapsed } = await remediateWithNodesUnread(
+      `ETIMEDOUT: no response within ${READER_TIMEOUT_MS} ms`,
+      'slow-body',
+      { bodyDelayMs: 25_000 },
+    );
     expect(elapsed).toBeGreaterThanOrEqual(READER_TIMEOUT_MS);
     expect(elapsed).toBeLessThan(20_000);
   });
 
   it('a node list of 17 MiB: the reader stops at 16 MiB, CLUSTER_API_UNREACHABLE says so, nothing terminated', async () => {
-    const mark = h.stub.requests.length;
-    h.stub.setMode('oversized');
-
-    const run = await h.remediate();
-
-    await expectUnknownAndUntouched(
-      run,
+    await remediateWithNodesUnread(
       'the response exceeded 16777216 bytes (maxResponseBytes): stopped reading it',
-      mark,
+      'oversized',
     );
   });
 
@@ -350,8 +315,8 @@ describe('a node list that cannot be read never leads to recycling', { timeout: 
         .slice(mark)
         .map((r) => r.query.labelSelector !== undefined),
     ).toEqual([true, false, true]);
-    expect(attemptsOf('autoscaling:TerminateInstanceInAutoScalingGroup')).toEqual([]);
-    expect(await instanceState(unjoined())).toBe('running');
+    expect(h.faultsOf('autoscaling:TerminateInstanceInAutoScalingGroup')).toEqual([]);
+    expect(await h.instanceState(unjoined())).toBe('running');
     expect(await writesReachingAws()).toEqual(['ec2:CreateRoute', 'sns:Publish']);
     expect((await alertsReceived()).map(alertKindOf)).toEqual(['remediated']);
   });

@@ -16,7 +16,7 @@ import {
   startRecording,
   stopRecording,
 } from '../support/awsWrites.js';
-import { type MotoServer, resetMoto, startMotoServer } from '../support/motoServer.js';
+import { type MotoServer, resetMoto, startMotoServer, toolClientConfig } from '../support/motoServer.js';
 import { buildSeedAccount, type SeedAccount } from '../support/seedAccount.js';
 
 const HOOK_TIMEOUT_MS = 60_000;
@@ -25,15 +25,7 @@ const TEST_TIMEOUT_MS = 20_000;
 
 /** The code under test builds its clients from the environment; these do the same, untagged. */
 function toolLikeClients(server: MotoServer) {
-  const config = {
-    endpoint: server.env.AWS_ENDPOINT_URL,
-    region: server.env.AWS_REGION,
-    credentials: {
-      accessKeyId: server.env.AWS_ACCESS_KEY_ID,
-      secretAccessKey: server.env.AWS_SECRET_ACCESS_KEY,
-      sessionToken: server.env.AWS_SESSION_TOKEN,
-    },
-  };
+  const config = toolClientConfig(server.env);
   return {
     ec2: new EC2Client(config),
     eks: new EKSClient(config),

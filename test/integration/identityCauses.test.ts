@@ -357,6 +357,13 @@ describe('NODE_ROLE_MISSING_POLICY', () => {
 describe('NODE_ROLE_NOT_AUTHORIZED', () => {
   const fullPolicies = { managed: [WORKER, ECR_READ, CNI] };
 
+  /** Whether the node role may join was not judged: this part of the identity is unread, nothing found. */
+  async function expectNotJudged(unread: 'awsAuthRoleArns' | 'accessEntries', nodegroupName: string) {
+    const { identity, findings } = await checkIdentity(nodegroupName);
+    expect(identity?.[unread]).toBeUndefined();
+    expect(findings).toEqual([]);
+  }
+
   describe('CONFIG_MAP: aws-auth served by the Kubernetes stub', () => {
     beforeEach(() => {
       gaps.authenticationMode = 'CONFIG_MAP';
@@ -397,9 +404,7 @@ describe('NODE_ROLE_NOT_AUTHORIZED', () => {
     it('not judged when RBAC forbids reading aws-auth', async () => {
       const { nodegroupName } = await nodegroupWithRole(fullPolicies);
       stub.setConfigMapAccess('forbidden');
-      const { identity, findings } = await checkIdentity(nodegroupName);
-      expect(identity?.awsAuthRoleArns).toBeUndefined();
-      expect(findings).toEqual([]);
+      await expectNotJudged('awsAuthRoleArns', nodegroupName);
     });
   });
 
@@ -437,10 +442,7 @@ describe('NODE_ROLE_NOT_AUTHORIZED', () => {
     });
 
     it('not judged on moto as it is (ListAccessEntries not implemented: a bare 404)', async () => {
-      const { nodegroupName } = await nodegroupWithRole(fullPolicies);
-      const { identity, findings } = await checkIdentity(nodegroupName);
-      expect(identity?.accessEntries).toBeUndefined();
-      expect(findings).toEqual([]);
+      await expectNotJudged('accessEntries', (await nodegroupWithRole(fullPolicies)).nodegroupName);
     });
   });
 

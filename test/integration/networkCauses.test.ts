@@ -95,6 +95,11 @@ async function codes(seed: SeedAccount, key: SeedNodegroupKey, preflight = false
   return (await diagnose(seed, key, preflight)).findings.map((f) => f.code);
 }
 
+/** Security-group permissions for TCP 443 with this CIDR block: from it as ingress, to it as egress. */
+const tcp443 = (cidr: string) => [
+  { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: cidr }] },
+];
+
 describe('the seed account, every part of the network read', () => {
   let seed: SeedAccount;
   beforeAll(async () => {
@@ -273,9 +278,7 @@ describe('the seed account, every part of the network read', () => {
       await ec2.send(
         new AuthorizeSecurityGroupEgressCommand({
           GroupId: seed.clusterSecurityGroupId,
-          IpPermissions: [
-            { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
-          ],
+          IpPermissions: tcp443('0.0.0.0/0'),
         }),
       );
       expect(await codes(seed, 'default')).toEqual([]);
@@ -354,9 +357,7 @@ describe('MISSING_VPC_ENDPOINTS: a private cluster and a subnet without a defaul
     await ec2.send(
       new AuthorizeSecurityGroupIngressCommand({
         GroupId: endpointGroup,
-        IpPermissions: [
-          { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: SEED.vpcCidr }] },
-        ],
+        IpPermissions: tcp443(SEED.vpcCidr),
       }),
     );
   });
@@ -460,9 +461,7 @@ describe('MISSING_VPC_ENDPOINTS: a private cluster and a subnet without a defaul
     await ec2.send(
       new RevokeSecurityGroupIngressCommand({
         GroupId: endpointGroup,
-        IpPermissions: [
-          { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: SEED.vpcCidr }] },
-        ],
+        IpPermissions: tcp443(SEED.vpcCidr),
       }),
     );
     const { findings } = await diagnose(seed, 'new');
@@ -477,9 +476,7 @@ describe('MISSING_VPC_ENDPOINTS: a private cluster and a subnet without a defaul
     await ec2.send(
       new AuthorizeSecurityGroupIngressCommand({
         GroupId: endpointGroup,
-        IpPermissions: [
-          { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: SEED.newSubnetCidr }] },
-        ],
+        IpPermissions: tcp443(SEED.newSubnetCidr),
       }),
     );
     expect(await codes(seed, 'new')).toEqual([]);

@@ -4,8 +4,6 @@ import {
   CreateRouteCommand,
   CreateTransitGatewayCommand,
   DeleteNatGatewayCommand,
-  DescribeInstancesCommand,
-  DescribeRouteTablesCommand,
 } from '@aws-sdk/client-ec2';
 import { DescribeNodegroupCommand, EKSClient } from '@aws-sdk/client-eks';
 import { describe, expect, it } from 'vitest';
@@ -15,18 +13,23 @@ import type {
   Report,
   ScaleCycleAction,
 } from '../../functions/core/model/types.js';
-import { readAlerts } from '../support/alertQueue.js';
+import { alertKindOf, readAlerts } from '../support/alertQueue.js';
 import { recordedRequests } from '../support/awsWrites.js';
-import type { AwsRequest } from '../support/faultProxy.js';
+import { type AwsRequest, EVERY_TIME, unauthorized } from '../support/faultProxy.js';
 import { harnessClientConfig } from '../support/motoServer.js';
 import {
+  ALERT_ONLY,
   endedWith,
+  FIXED,
+  FIXED_WRITES,
   findingCodes,
   nodegroupOf,
   runAwsCli,
+  SCALE_CYCLE,
   statusOf,
   useRemediationHarness,
 } from '../support/remediationHarness.js';
+import type { CliRun } from '../support/runCli.js';
 
 /**
  * Issue 8, "remediation that cannot harm a working network", continued: states moto does not model
@@ -36,23 +39,12 @@ import {
  */
 const h = useRemediationHarness();
 
-const FIXED_WRITES = ['ec2:CreateRoute', 'autoscaling:TerminateInstanceInAutoScalingGroup', 'sns:Publish'];
-const ALERT_ONLY = ['sns:Publish'];
-const EVERY_TIME = Number.POSITIVE_INFINITY;
-/** scale-cycle polls every SCALE_CYCLE_POLL_SECONDS (15 s by default); these runs poll every second. */
+/** How long a scale-cycle run may take, polling every second (SCALE_CYCLE). */
 const SCALE_CYCLE_RUN_MS = 60_000;
-const SCALE_CYCLE = { RECYCLE_STRATEGY: 'scale-cycle', SCALE_CYCLE_POLL_SECONDS: '1' };
 
-const newTable = () => h.seed.nodegroups.new.routeTableId;
 const seedNat = () => h.seed.natGatewayId ?? '';
-
-/** Every 0.0.0.0/0 route of the table, as moto has it. */
-async function defaultRoutes(routeTableId: string) {
-  const { RouteTables } = await h.ec2.send(new DescribeRouteTablesCommand({ RouteTableIds: [routeTableId] }));
-  return (RouteTables?.[0]?.Routes ?? []).filter((r) => r.DestinationCidrBlock === '0.0.0.0/0');
-}
-
-const defaultRoute = async (routeTableId: string) => (await defaultRoutes(routeTableId))[0];
+/** new_nodegroup_2's 0.0.0.0/0 route, as moto has it. */
+const defaultRoute = async () => (await h.defaultRoutes())[0];
 
 async function publicNatGateway(): Promise<string> {
   const { AllocationId } = await h.ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
@@ -65,7 +57,7 @@ async function publicNatGateway(): Promise<string> {
 /** new_nodegroup_2's table gets 0.0.0.0/0 to this target. */
 async function defaultRouteTo(target: { NatGatewayId: string } | { TransitGatewayId: string }) {
   await h.ec2.send(
-    new CreateRouteCommand({ RouteTableId: newTable(), DestinationCidrBlock: '0.0.0.0/0', ...target }),
+    new CreateRouteCommand({ RouteTableId: h.newTable(), DestinationCidrBlock: '0.0.0.0/0', ...target }),
   );
 }
 
@@ -148,22 +140,24 @@ async function nodegroupDesiredSize(): Promise<number | undefined> {
   }
 }
 
-async function instanceState(instanceId: string): Promise<string | undefined> {
-  const { Reservations } = await h.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-  return Reservations?.[0]?.Instances?.[0]?.State?.Name;
-}
-
-/** How often the tool sent this operation (each SDK attempt counts, faulted or not). */
-const attemptsOf = (operation: string) => h.proxy.requests().filter((r) => r.operation === operation);
-
-const alertKinds = (alerts: { message: string }[]) =>
-  alerts.map((a) => (JSON.parse(a.message) as Report).nodegroups[0]?.alertKind);
-
 function replaceAction(nodegroup: NodegroupReport): ReplaceInstancesAction {
   const action = nodegroup.actions.find((a) => a.type === 'replace-instances');
   if (action?.type !== 'replace-instances')
     throw new Error(`no replace-instances in ${JSON.stringify(nodegroup)}`);
   return action;
+}
+
+/** What a plan to replace a dead default route reports when the replacement is refused. */
+const REPLACE_REFUSED = ['replace-route:skipped', 'replace-instances:skipped', 'notify:done'];
+
+/**
+ * A run that found new_nodegroup_2's default route dead (BLACKHOLE_DEFAULT_ROUTE) and ended with
+ * `code` and these actions, as `endedWith`; its nodegroup.
+ */
+function deadRouteRun(run: CliRun, code: number, statuses: string[]): NodegroupReport {
+  const nodegroup = endedWith(run, code, statuses);
+  expect(findingCodes(nodegroup)).toEqual(['BLACKHOLE_DEFAULT_ROUTE', 'NODES_NOT_JOINED']);
+  return nodegroup;
 }
 
 function scaleCycleAction(nodegroup: NodegroupReport): ScaleCycleAction {
@@ -184,23 +178,13 @@ describe('only a default route that is dead for good, to a NAT gateway, is repla
       times: EVERY_TIME,
     });
 
-    const run = await h.remediate();
-
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(1);
-    const nodegroup = nodegroupOf(run.stdout);
-    expect(findingCodes(nodegroup)).toEqual(['BLACKHOLE_DEFAULT_ROUTE', 'NODES_NOT_JOINED']);
-    expect(statusOf(nodegroup.actions)).toEqual([
-      'replace-route:skipped',
-      'replace-instances:skipped',
-      'notify:done',
-    ]);
+    const nodegroup = deadRouteRun(await h.remediate(), 1, REPLACE_REFUSED);
     expect(nodegroup.actions[0]).toMatchObject({
       type: 'replace-route',
       reasonCode: 'ROUTE_NOT_NAT',
       before: `0.0.0.0/0 → ${tgw} (blackhole)`,
     });
-    expect(await defaultRoute(newTable())).toMatchObject({ TransitGatewayId: tgw });
+    expect(await defaultRoute()).toMatchObject({ TransitGatewayId: tgw });
     expect(await h.accountWrites()).toEqual(ALERT_ONLY);
   });
 
@@ -214,18 +198,13 @@ describe('only a default route that is dead for good, to a NAT gateway, is repla
       times: EVERY_TIME,
     });
 
-    const run = await h.remediate();
-
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(1);
-    const nodegroup = nodegroupOf(run.stdout);
-    expect(findingCodes(nodegroup)).toEqual(['BLACKHOLE_DEFAULT_ROUTE', 'NODES_NOT_JOINED']);
+    const nodegroup = deadRouteRun(await h.remediate(), 1, REPLACE_REFUSED);
     expect(nodegroup.actions[0]).toMatchObject({
       type: 'replace-route',
       status: 'skipped',
       reasonCode: 'ROUTE_NOT_DEAD',
     });
-    expect(await defaultRoute(newTable())).toMatchObject({ NatGatewayId: seedNat() });
+    expect(await defaultRoute()).toMatchObject({ NatGatewayId: seedNat() });
     expect(await h.accountWrites()).toEqual(ALERT_ONLY);
   });
 
@@ -240,52 +219,36 @@ describe('only a default route that is dead for good, to a NAT gateway, is repla
       times: 1,
     });
 
-    const run = await h.remediate();
-
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(1);
-    const nodegroup = nodegroupOf(run.stdout);
-    // The network read saw it deleted: the finding and the plan (replace with the other NAT gateway).
-    expect(findingCodes(nodegroup)).toEqual(['BLACKHOLE_DEFAULT_ROUTE', 'NODES_NOT_JOINED']);
+    // The network read saw it deleted: the finding and the plan (replace with the other NAT gateway);
+    // the fresh re-read before the write saw it available: the table changed, it is left alone.
+    const nodegroup = deadRouteRun(await h.remediate(), 1, REPLACE_REFUSED);
     expect(nodegroup.findings[0]?.natGatewayId).toBe(other);
-    // The fresh re-read before the write saw it available: the table changed, it is left alone.
-    expect(statusOf(nodegroup.actions)).toEqual([
-      'replace-route:skipped',
-      'replace-instances:skipped',
-      'notify:done',
-    ]);
     expect(nodegroup.actions[0]).toMatchObject({
       type: 'replace-route',
       reasonCode: 'ROUTE_CHANGED',
       before: `0.0.0.0/0 → ${seedNat()} (active)`,
     });
     expect(nodegroup.actions[1]?.reasonCode).toBe('ROUTE_NOT_FIXED');
-    expect(attemptsOf('ec2:DescribeNatGateways').map((r) => r.fault)).toEqual(['rewrite', undefined]);
-    expect(attemptsOf('ec2:ReplaceRoute')).toEqual([]);
-    expect(await defaultRoute(newTable())).toMatchObject({ NatGatewayId: seedNat() });
+    expect(h.faultsOf('ec2:DescribeNatGateways')).toEqual(['rewrite', undefined]);
+    expect(h.faultsOf('ec2:ReplaceRoute')).toEqual([]);
+    expect(await defaultRoute()).toMatchObject({ NatGatewayId: seedNat() });
     expect(await h.accountWrites()).toEqual(ALERT_ONLY);
   });
 
   it('twin: a NAT gateway really deleted (moto still shows the route active) is replaced by an available one', async () => {
     const gone = await routeToDeletedNat();
-    expect(await defaultRoute(newTable())).toMatchObject({ NatGatewayId: gone, State: 'active' });
+    expect(await defaultRoute()).toMatchObject({ NatGatewayId: gone, State: 'active' });
 
-    const run = await h.remediate();
-
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
-    const nodegroup = nodegroupOf(run.stdout);
-    expect(findingCodes(nodegroup)).toEqual(['BLACKHOLE_DEFAULT_ROUTE', 'NODES_NOT_JOINED']);
-    expect(statusOf(nodegroup.actions)).toEqual([
+    const nodegroup = deadRouteRun(await h.remediate(), 0, [
       'replace-route:done',
       'replace-instances:done',
       'notify:done',
     ]);
     expect(nodegroup.actions[0]).toMatchObject({ target: seedNat(), before: `0.0.0.0/0 → ${gone} (active)` });
     expect(nodegroup.actions[0]?.undo).toBe(
-      `aws ec2 replace-route --route-table-id ${newTable()} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id ${gone} --region us-west-2`,
+      `aws ec2 replace-route --route-table-id ${h.newTable()} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id ${gone} --region us-west-2`,
     );
-    expect(await defaultRoute(newTable())).toMatchObject({ NatGatewayId: seedNat() });
+    expect(await defaultRoute()).toMatchObject({ NatGatewayId: seedNat() });
     expect(await h.accountWrites()).toEqual([
       'ec2:ReplaceRoute',
       'autoscaling:TerminateInstanceInAutoScalingGroup',
@@ -302,14 +265,14 @@ describe('scale-cycle never takes capacity that works or may still work', () => 
 
     const run = await h.remediate([], { RECYCLE_STRATEGY: 'scale-cycle' });
 
-    const nodegroup = endedWith(run, 0, ['create-route:done', 'replace-instances:done', 'notify:done']);
+    const nodegroup = endedWith(run, 0, FIXED);
     expect(replaceAction(nodegroup)).toMatchObject({
       instanceIds: [unjoined],
       scaleCycleBlockedBy: 'INSTANCES_JOINED',
       blockers: [working],
     });
-    expect(await instanceState(working)).toBe('running');
-    expect(await instanceState(unjoined)).not.toBe('running');
+    expect(await h.instanceState(working)).toBe('running');
+    expect(await h.instanceState(unjoined)).not.toBe('running');
     expect(await nodegroupDesiredSize()).toBe(2);
     expect(await h.accountWrites()).toEqual(FIXED_WRITES);
   });
@@ -326,8 +289,7 @@ describe('scale-cycle never takes capacity that works or may still work', () => 
 
     const run = await h.remediate([], { RECYCLE_STRATEGY: 'scale-cycle', JOIN_WINDOW_SECONDS: '600' });
 
-    expect(run.stderr).toBe('');
-    const nodegroup = nodegroupOf(run.stdout);
+    const nodegroup = endedWith(run, 0, FIXED);
     // EC2 lists the two instances in no set order.
     expect(nodegroup.instances).toHaveLength(2);
     expect(nodegroup.instances).toEqual(
@@ -336,18 +298,12 @@ describe('scale-cycle never takes capacity that works or may still work', () => 
         expect.objectContaining({ instanceId: young, joined: false, pending: true }),
       ]),
     );
-    expect(statusOf(nodegroup.actions)).toEqual([
-      'create-route:done',
-      'replace-instances:done',
-      'notify:done',
-    ]);
     expect(replaceAction(nodegroup)).toMatchObject({
       instanceIds: [unjoined],
       scaleCycleBlockedBy: 'INSTANCES_PENDING',
       blockers: [young],
     });
-    expect(run.code).toBe(0);
-    expect(await instanceState(young)).toBe('running');
+    expect(await h.instanceState(young)).toBe('running');
     expect(await nodegroupDesiredSize()).toBe(2);
     expect(await h.accountWrites()).toEqual(FIXED_WRITES);
   });
@@ -418,20 +374,9 @@ describe('scale-cycle never takes capacity that works or may still work', () => 
 
 describe('lost or repeated work is neither lost nor repeated', () => {
   it('a write that is denied counts toward the loop guard: two attempts in three runs, one "fix failed" alert, then one escalation', async () => {
-    h.proxy.addRule({
-      operation: 'ec2:CreateRoute',
-      kind: 'error',
-      status: 403,
-      code: 'UnauthorizedOperation',
-      message: 'You are not authorized to perform this operation.',
-      times: EVERY_TIME,
-    });
+    h.proxy.addRule(unauthorized('ec2:CreateRoute', { times: EVERY_TIME }));
 
-    const first = await h.remediate();
-    expect(first.stderr).toBe('');
-    expect(first.code).toBe(1);
-    const firstReport = nodegroupOf(first.stdout);
-    expect(statusOf(firstReport.actions)).toEqual([
+    const firstReport = endedWith(await h.remediate(), 1, [
       'create-route:failed',
       'replace-instances:skipped',
       'notify:done',
@@ -439,7 +384,7 @@ describe('lost or repeated work is neither lost nor repeated', () => {
     expect(firstReport.actions[0]?.reasonCode).toBe('ACCESS_DENIED');
     expect(firstReport.actions[1]?.reasonCode).toBe('ROUTE_NOT_FIXED');
     const fixFailed = await readAlerts(h.moto.endpoint, h.seed.queueUrl, { waitMs: 5000 });
-    expect(alertKinds(fixFailed)).toEqual(['remediated']);
+    expect(fixFailed.map(alertKindOf)).toEqual(['remediated']);
     const failedAction = (JSON.parse(fixFailed[0]?.message ?? '{}') as Report).nodegroups[0]?.actions[0];
     expect(failedAction).toMatchObject({
       type: 'create-route',
@@ -447,34 +392,26 @@ describe('lost or repeated work is neither lost nor repeated', () => {
       reasonCode: 'ACCESS_DENIED',
     });
 
-    const second = await h.remediate();
-    expect(second.code).toBe(1);
-    expect(statusOf(nodegroupOf(second.stdout).actions)).toEqual([
+    const secondReport = endedWith(await h.remediate(), 1, [
       'create-route:failed',
       'replace-instances:skipped',
       'notify:skipped',
     ]);
-    expect(nodegroupOf(second.stdout).actions[2]?.reasonCode).toBe('ALERT_COOLDOWN');
+    expect(secondReport.actions[2]?.reasonCode).toBe('ALERT_COOLDOWN');
 
-    const third = await h.remediate();
-    expect(third.code).toBe(1);
-    const thirdReport = nodegroupOf(third.stdout);
-    expect(thirdReport.alertKind).toBe('escalation');
-    expect(statusOf(thirdReport.actions)).toEqual([
+    const thirdReport = endedWith(await h.remediate(), 1, [
       'create-route:skipped',
       'replace-instances:skipped',
       'notify:done',
     ]);
+    expect(thirdReport.alertKind).toBe('escalation');
     expect(thirdReport.actions.slice(0, 2).map((a) => a.reasonCode)).toEqual(['LOOP_GUARD', 'LOOP_GUARD']);
     expect(thirdReport.actions[0]?.loopGuard).toMatchObject({ remediations: 2, limit: 2 });
 
-    expect(attemptsOf('ec2:CreateRoute')).toEqual([
-      { operation: 'ec2:CreateRoute', fault: 'error' },
-      { operation: 'ec2:CreateRoute', fault: 'error' },
-    ]);
+    expect(h.faultsOf('ec2:CreateRoute')).toEqual(['error', 'error']);
     const later = await readAlerts(h.moto.endpoint, h.seed.queueUrl, { waitMs: 5000 });
-    expect(alertKinds(later)).toEqual(['escalation']);
-    expect(await defaultRoute(newTable())).toBeUndefined();
+    expect(later.map(alertKindOf)).toEqual(['escalation']);
+    expect(await defaultRoute()).toBeUndefined();
     expect(await h.accountWrites()).toEqual(['sns:Publish', 'sns:Publish']);
   }, 90_000);
 
@@ -485,7 +422,7 @@ describe('lost or repeated work is neither lost nor repeated', () => {
       kind: 'error',
       status: 400,
       code: 'InvalidRoute.NotFound',
-      message: `no route with destination-cidr-block 0.0.0.0/0 in route table ${newTable()}`,
+      message: `no route with destination-cidr-block 0.0.0.0/0 in route table ${h.newTable()}`,
     });
 
     const run = await h.remediate();
@@ -494,9 +431,9 @@ describe('lost or repeated work is neither lost nor repeated', () => {
     expect(nodegroup.actions[0]).toMatchObject({ target: seedNat(), before: `0.0.0.0/0 → ${gone} (active)` });
     // The refused call never reached moto; the re-plan (the route to the deleted NAT gateway is still
     // there, so it is a replace again) sent the second, which did.
-    expect(attemptsOf('ec2:ReplaceRoute').map((r) => r.fault)).toEqual(['error', undefined]);
-    expect(attemptsOf('ec2:CreateRoute')).toEqual([]);
-    expect(await defaultRoute(newTable())).toMatchObject({ NatGatewayId: seedNat() });
+    expect(h.faultsOf('ec2:ReplaceRoute')).toEqual(['error', undefined]);
+    expect(h.faultsOf('ec2:CreateRoute')).toEqual([]);
+    expect(await defaultRoute()).toMatchObject({ NatGatewayId: seedNat() });
     expect(await h.accountWrites()).toEqual([
       'ec2:ReplaceRoute',
       'autoscaling:TerminateInstanceInAutoScalingGroup',
@@ -509,9 +446,9 @@ describe('lost or repeated work is neither lost nor repeated', () => {
 
     const run = await h.remediate();
 
-    const nodegroup = endedWith(run, 0, ['create-route:done', 'replace-instances:done', 'notify:done']);
+    const nodegroup = endedWith(run, 0, FIXED);
     expect(nodegroup.actions[0]?.reasonCode).toBe('ALREADY_THERE');
-    expect(await defaultRoutes(newTable())).toEqual([
+    expect(await h.defaultRoutes()).toEqual([
       expect.objectContaining({ NatGatewayId: seedNat(), State: 'active' }),
     ]);
     const creates = (await recordedRequests(h.moto.endpoint, { includeRetries: true })).filter(
@@ -520,7 +457,7 @@ describe('lost or repeated work is neither lost nor repeated', () => {
     // One SDK call, two attempts: both reached moto (the first one's answer was lost on the way back).
     expect(creates.map((r) => r.attempt)).toEqual([1, 2]);
     expect(new Set(creates.map((r) => r.invocationId)).size).toBe(1);
-    expect(attemptsOf('ec2:CreateRoute').map((r) => r.fault)).toEqual(['lose-response', undefined]);
+    expect(h.faultsOf('ec2:CreateRoute')).toEqual(['lose-response', undefined]);
   });
 
   it('a termination whose answer is lost, retried and told the instance is no longer managed (as Auto Scaling says), is done', async () => {
@@ -537,14 +474,11 @@ describe('lost or repeated work is neither lost nor repeated', () => {
 
     const run = await h.remediate();
 
-    const nodegroup = endedWith(run, 0, ['create-route:done', 'replace-instances:done', 'notify:done']);
+    const nodegroup = endedWith(run, 0, FIXED);
     expect(replaceAction(nodegroup)).toMatchObject({ instanceIds: [unjoined] });
     expect(replaceAction(nodegroup).reasonCode).toBeUndefined();
-    expect(['shutting-down', 'terminated']).toContain(await instanceState(unjoined));
-    expect(attemptsOf('autoscaling:TerminateInstanceInAutoScalingGroup').map((r) => r.fault)).toEqual([
-      'lose-response',
-      'error',
-    ]);
+    expect(['shutting-down', 'terminated']).toContain(await h.instanceState(unjoined));
+    expect(h.faultsOf('autoscaling:TerminateInstanceInAutoScalingGroup')).toEqual(['lose-response', 'error']);
     expect(await h.accountWrites()).toEqual(FIXED_WRITES);
   });
 
@@ -554,15 +488,15 @@ describe('lost or repeated work is neither lost nor repeated', () => {
 
     const run = await h.remediate();
 
-    const nodegroup = endedWith(run, 0, ['create-route:done', 'replace-instances:done', 'notify:done']);
+    const nodegroup = endedWith(run, 0, FIXED);
     expect(replaceAction(nodegroup)).toMatchObject({
       instanceIds: [unjoined],
       reasonCode: 'VERIFIED_AFTER_ERROR',
     });
-    expect(['shutting-down', 'terminated']).toContain(await instanceState(unjoined));
+    expect(['shutting-down', 'terminated']).toContain(await h.instanceState(unjoined));
     // moto fails a termination of an instance it no longer manages with HTTP 500 (an uncaught
     // StopIteration), which the SDK retries: six attempts in all (maxAttempts 6), then the read-back.
-    expect(attemptsOf('autoscaling:TerminateInstanceInAutoScalingGroup').map((r) => r.fault)).toEqual([
+    expect(h.faultsOf('autoscaling:TerminateInstanceInAutoScalingGroup')).toEqual([
       'lose-response',
       ...Array<undefined>(5).fill(undefined),
     ]);
@@ -593,25 +527,16 @@ describe('lost or repeated work is neither lost nor repeated', () => {
     ]);
     expect(await readAlerts(h.moto.endpoint, h.seed.queueUrl, { waitMs: 1500 })).toEqual([]);
 
-    const resumed = await h.remediate();
-
-    expect(resumed.stderr).toBe('');
-    // 1, not 0: with a join window of 0 the replacement is already judged, and it has not joined yet.
-    expect(resumed.code).toBe(1);
-    const nodegroup = nodegroupOf(resumed.stdout);
+    // Exit 1, not 0: with a join window of 0 the replacement is already judged, and it has not joined yet.
+    const nodegroup = endedWith(await h.remediate(), 1, FIXED);
     expect(nodegroup.alertKind).toBe('remediated');
-    expect(statusOf(nodegroup.actions)).toEqual([
-      'create-route:done',
-      'replace-instances:done',
-      'notify:done',
-    ]);
     expect(await h.accountWrites()).toEqual([...FIXED_WRITES]);
     const alerts = await readAlerts(h.moto.endpoint, h.seed.queueUrl, { waitMs: 5000 });
-    expect(alertKinds(alerts)).toEqual(['remediated']);
+    expect(alerts.map(alertKindOf)).toEqual(['remediated']);
     const routeAction = (JSON.parse(alerts[0]?.message ?? '{}') as Report).nodegroups[0]?.actions[0];
     expect(routeAction?.undo).toBe(
-      `aws ec2 delete-route --route-table-id ${newTable()} --destination-cidr-block 0.0.0.0/0 --region us-west-2`,
+      `aws ec2 delete-route --route-table-id ${h.newTable()} --destination-cidr-block 0.0.0.0/0 --region us-west-2`,
     );
-    expect(await defaultRoutes(newTable())).toHaveLength(1);
+    expect(await h.defaultRoutes()).toHaveLength(1);
   });
 });

@@ -16,13 +16,16 @@ import { CreateNodegroupCommand, EKSClient } from '@aws-sdk/client-eks';
 import { describe, expect, it } from 'vitest';
 import type { Report, RouteAction } from '../../functions/core/model/types.js';
 import { readAlerts } from '../support/alertQueue.js';
+import { EVERY_TIME, unauthorized } from '../support/faultProxy.js';
 import { harnessClientConfig } from '../support/motoServer.js';
 import {
+  ALERT_ONLY,
   endedWith,
+  FIXED,
+  FIXED_WRITES,
   findingCodes,
   joinedNodes,
   nodegroupOf,
-  statusOf,
   useRemediationHarness,
 } from '../support/remediationHarness.js';
 
@@ -33,12 +36,6 @@ import {
  */
 const h = useRemediationHarness();
 
-/** What a fixed seed writes: the route, the unjoined instance's replacement, the alert. */
-const FIXED_WRITES = ['ec2:CreateRoute', 'autoscaling:TerminateInstanceInAutoScalingGroup', 'sns:Publish'];
-/** What a refusal writes: only the alert. */
-const ALERT_ONLY = ['sns:Publish'];
-
-const newTable = () => h.seed.nodegroups.new.routeTableId;
 const newSubnet = () => h.seed.nodegroups.new.subnetId;
 
 async function routesOf(routeTableId: string) {
@@ -46,9 +43,8 @@ async function routesOf(routeTableId: string) {
   return RouteTables?.[0]?.Routes ?? [];
 }
 
-async function defaultRoute(routeTableId: string) {
-  return (await routesOf(routeTableId)).find((r) => r.DestinationCidrBlock === '0.0.0.0/0');
-}
+/** new_nodegroup_2's 0.0.0.0/0 route, as moto has it. */
+const defaultRoute = async () => (await h.defaultRoutes())[0];
 
 async function transitGateway(): Promise<string> {
   const { TransitGateway } = await h.ec2.send(new CreateTransitGatewayCommand({ Description: 'hub' }));
@@ -73,7 +69,7 @@ async function routeToHub(destinations: { cidr?: string; prefixListId?: string }
   for (const { cidr, prefixListId } of destinations) {
     await h.ec2.send(
       new CreateRouteCommand({
-        RouteTableId: newTable(),
+        RouteTableId: h.newTable(),
         TransitGatewayId: tgw,
         ...(cidr && { DestinationCidrBlock: cidr }),
         ...(prefixListId && { DestinationPrefixListId: prefixListId }),
@@ -126,12 +122,9 @@ function routeAction(stdout: string): RouteAction {
 
 /** The run fixed the seed: route to `nat` written, the unjoined instance replaced, exit 0. */
 async function expectFixed(run: { code: number | null; stdout: string; stderr: string }, nat: string) {
-  expect(run.stderr).toBe('');
-  expect(run.code, run.stdout).toBe(0);
-  const nodegroup = nodegroupOf(run.stdout);
-  expect(statusOf(nodegroup.actions)).toEqual(['create-route:done', 'replace-instances:done', 'notify:done']);
-  expect(nodegroup.actions[0]).toMatchObject({ resourceId: newTable(), target: nat });
-  expect(await defaultRoute(newTable())).toMatchObject({ NatGatewayId: nat, State: 'active' });
+  const nodegroup = endedWith(run, 0, FIXED);
+  expect(nodegroup.actions[0]).toMatchObject({ resourceId: h.newTable(), target: nat });
+  expect(await defaultRoute()).toMatchObject({ NatGatewayId: nat, State: 'active' });
   expect(await h.accountWrites()).toEqual(FIXED_WRITES);
 }
 
@@ -142,17 +135,14 @@ describe('egress in another form is egress: no default route is added over it', 
 
     const run = await h.remediate();
 
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(1);
-    const nodegroup = nodegroupOf(run.stdout);
+    const nodegroup = endedWith(run, 1, ['replace-instances:skipped', 'notify:done']);
     expect(findingCodes(nodegroup)).toEqual(['NODES_NOT_JOINED']);
-    expect(statusOf(nodegroup.actions)).toEqual(['replace-instances:skipped', 'notify:done']);
     expect(nodegroup.actions[0]?.reasonCode).toBe('NO_ROUTE_FIX');
-    expect(nodegroup.egress?.[newTable()]).toEqual({
+    expect(nodegroup.egress?.[h.newTable()]).toEqual({
       kind: 'internet',
       routes: [`${list} → ${tgw} (active)`],
     });
-    expect(await defaultRoute(newTable())).toBeUndefined();
+    expect(await defaultRoute()).toBeUndefined();
     expect(await h.accountWrites()).toEqual(ALERT_ONLY);
   });
 
@@ -171,11 +161,9 @@ describe('egress in another form is egress: no default route is added over it', 
 
     const run = await h.remediate();
 
-    expect(run.code).toBe(1);
-    const nodegroup = nodegroupOf(run.stdout);
+    const nodegroup = endedWith(run, 1, ['replace-instances:skipped', 'notify:done']);
     expect(findingCodes(nodegroup)).toEqual(['NODES_NOT_JOINED']);
-    expect(statusOf(nodegroup.actions)).toEqual(['replace-instances:skipped', 'notify:done']);
-    expect(nodegroup.egress?.[newTable()]?.kind).toBe('internet');
+    expect(nodegroup.egress?.[h.newTable()]?.kind).toBe('internet');
     expect(await h.accountWrites()).toEqual(ALERT_ONLY);
   });
 
@@ -186,7 +174,7 @@ describe('egress in another form is egress: no default route is added over it', 
 
     expect(findingCodes(nodegroupOf(run.stdout))).toEqual(['NO_DEFAULT_ROUTE', 'NODES_NOT_JOINED']);
     await expectFixed(run, h.seed.natGatewayId ?? '');
-    expect((await routesOf(newTable())).map((r) => r.DestinationCidrBlock).sort()).toEqual([
+    expect((await routesOf(h.newTable())).map((r) => r.DestinationCidrBlock).sort()).toEqual([
       '0.0.0.0/0',
       '0.0.0.0/1',
       '10.42.0.0/16',
@@ -196,26 +184,12 @@ describe('egress in another form is egress: no default route is added over it', 
   it('a prefix list whose entries cannot be read may be the way out: create-route skipped EGRESS_UNKNOWN, nothing written, the text report names the list', async () => {
     const list = await prefixList(['0.0.0.0/0']);
     await routeToHub([{ prefixListId: list }]);
-    h.proxy.addRule({
-      operation: 'ec2:GetManagedPrefixListEntries',
-      kind: 'error',
-      status: 403,
-      code: 'UnauthorizedOperation',
-      message: 'You are not authorized to perform this operation.',
-      times: Number.POSITIVE_INFINITY,
-    });
+    h.proxy.addRule(unauthorized('ec2:GetManagedPrefixListEntries', { times: EVERY_TIME }));
 
     const run = await h.remediate();
 
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(1);
-    const nodegroup = nodegroupOf(run.stdout);
+    const nodegroup = endedWith(run, 1, ['create-route:skipped', 'replace-instances:skipped', 'notify:done']);
     expect(findingCodes(nodegroup)).not.toContain('NO_DEFAULT_ROUTE');
-    expect(statusOf(nodegroup.actions)).toEqual([
-      'create-route:skipped',
-      'replace-instances:skipped',
-      'notify:done',
-    ]);
     expect(nodegroup.actions[0]).toMatchObject({
       type: 'create-route',
       reasonCode: 'EGRESS_UNKNOWN',
@@ -223,7 +197,7 @@ describe('egress in another form is egress: no default route is added over it', 
       subnetIds: [newSubnet()],
     });
     expect(nodegroup.actions[0]?.reason).toContain(list);
-    expect(nodegroup.egress?.[newTable()]).toMatchObject({ kind: 'unknown', prefixListId: list });
+    expect(nodegroup.egress?.[h.newTable()]).toMatchObject({ kind: 'unknown', prefixListId: list });
     expect(await h.accountWrites()).toEqual(ALERT_ONLY);
     expect(h.proxy.requests().filter((r) => r.operation === 'ec2:GetManagedPrefixListEntries')).not.toEqual(
       [],
@@ -245,7 +219,7 @@ describe('egress in another form is egress: no default route is added over it', 
     const eigw = EgressOnlyInternetGateway?.EgressOnlyInternetGatewayId ?? '';
     await h.ec2.send(
       new CreateRouteCommand({
-        RouteTableId: newTable(),
+        RouteTableId: h.newTable(),
         DestinationIpv6CidrBlock: '::/0',
         EgressOnlyInternetGatewayId: eigw,
       }),
@@ -253,15 +227,12 @@ describe('egress in another form is egress: no default route is added over it', 
 
     const run = await h.remediate();
 
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(1);
-    const nodegroup = nodegroupOf(run.stdout);
+    const nodegroup = endedWith(run, 1, ['replace-instances:skipped', 'notify:done']);
     expect(findingCodes(nodegroup)).toEqual(['IPV6_ONLY_EGRESS', 'NODES_NOT_JOINED']);
-    expect(nodegroup.findings[0]).toMatchObject({ resourceId: newTable(), subnetId: newSubnet() });
+    expect(nodegroup.findings[0]).toMatchObject({ resourceId: h.newTable(), subnetId: newSubnet() });
     expect(nodegroup.findings[0]?.message).toContain(eigw);
-    expect(statusOf(nodegroup.actions)).toEqual(['replace-instances:skipped', 'notify:done']);
     expect(nodegroup.actions[0]?.reasonCode).toBe('NO_ROUTE_FIX');
-    expect(await defaultRoute(newTable())).toBeUndefined();
+    expect(await defaultRoute()).toBeUndefined();
     expect(await h.accountWrites()).toEqual(ALERT_ONLY);
   });
 
@@ -300,7 +271,7 @@ describe('a route goes only to a NAT gateway that really leads out', () => {
     expect(action.manualFix).toContain('aws ec2 create-nat-gateway');
     expect(action.manualFix).toContain(`--subnet-id ${h.seed.publicSubnetId}`);
     expect(action.reason).toContain(nat);
-    expect(await defaultRoute(newTable())).toBeUndefined();
+    expect(await defaultRoute()).toBeUndefined();
     expect(await h.accountWrites()).toEqual(ALERT_ONLY);
   }
 
@@ -337,7 +308,7 @@ describe('a route table that also serves subnets outside the cluster is not wide
 
   async function shareWithDatabaseSubnet(): Promise<string> {
     const database = await subnet(DATABASE_CIDR, 'DatabaseSubnet');
-    await associate(newTable(), database);
+    await associate(h.newTable(), database);
     return database;
   }
 
@@ -346,15 +317,8 @@ describe('a route table that also serves subnets outside the cluster is not wide
 
     const run = await h.remediate();
 
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(1);
-    const nodegroup = nodegroupOf(run.stdout);
+    const nodegroup = endedWith(run, 1, ['create-route:skipped', 'replace-instances:skipped', 'notify:done']);
     expect(findingCodes(nodegroup)).toEqual(['NO_DEFAULT_ROUTE', 'NODES_NOT_JOINED']);
-    expect(statusOf(nodegroup.actions)).toEqual([
-      'create-route:skipped',
-      'replace-instances:skipped',
-      'notify:done',
-    ]);
     const action = routeAction(run.stdout);
     expect(action).toMatchObject({
       type: 'create-route',
@@ -363,8 +327,8 @@ describe('a route table that also serves subnets outside the cluster is not wide
     });
     expect([...action.subnetIds].sort()).toEqual([newSubnet(), database].sort());
     expect(action.reason).toContain(database);
-    expect(action.manualFix).toContain(`aws ec2 create-route --route-table-id ${newTable()}`);
-    expect(await defaultRoute(newTable())).toBeUndefined();
+    expect(action.manualFix).toContain(`aws ec2 create-route --route-table-id ${h.newTable()}`);
+    expect(await defaultRoute()).toBeUndefined();
     expect(await h.accountWrites()).toEqual(ALERT_ONLY);
   });
 
@@ -372,7 +336,7 @@ describe('a route table that also serves subnets outside the cluster is not wide
     const database = await shareWithDatabaseSubnet();
     await h.ec2.send(
       new CreateTagsCommand({
-        Resources: [newTable()],
+        Resources: [h.newTable()],
         Tags: [{ Key: 'eks-join-remediator/managed', Value: 'true' }],
       }),
     );
@@ -395,7 +359,7 @@ describe('a route table that also serves subnets outside the cluster is not wide
 
   it('twin: a subnet of another nodegroup of the cluster sharing the table is not outside: patched', async () => {
     const batch = await subnet('10.42.128.0/19', 'BatchSubnet');
-    await associate(newTable(), batch);
+    await associate(h.newTable(), batch);
     const eks = new EKSClient(harnessClientConfig(h.moto.endpoint));
     await eks.send(
       new CreateNodegroupCommand({

@@ -6,7 +6,7 @@ import { DescribeTimeToLiveCommand, DynamoDBClient, GetItemCommand } from '@aws-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsCallError } from '../../functions/core/model/errors.js';
 import { DynamoDbStateStore } from '../../functions/state/DynamoDbStateStore.js';
-import { type MotoServer, startMotoServer } from '../support/motoServer.js';
+import { type MotoServer, startMotoServer, toolClientConfig } from '../support/motoServer.js';
 import { fakeClock, stateStoreContract } from '../support/stateStoreContract.js';
 import { createStateTable, STATE_TABLE } from '../support/stateTable.js';
 
@@ -19,16 +19,7 @@ describe('DynamoDbStateStore on moto', () => {
   beforeAll(async () => {
     server = await startMotoServer();
     // Configured like the tool's own clients: from the environment moto hands out, no harness tag.
-    client = new DynamoDBClient({
-      endpoint: server.env.AWS_ENDPOINT_URL,
-      region: server.env.AWS_REGION,
-      credentials: {
-        accessKeyId: server.env.AWS_ACCESS_KEY_ID,
-        secretAccessKey: server.env.AWS_SECRET_ACCESS_KEY,
-        sessionToken: server.env.AWS_SESSION_TOKEN,
-      },
-      maxAttempts: 2,
-    });
+    client = new DynamoDBClient({ ...toolClientConfig(server.env), maxAttempts: 2 });
     // The table as the stack creates it (pk/sk, TTL on expiresAt), built by the harness.
     await createStateTable(server.endpoint, TABLE);
   });

@@ -8,6 +8,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { NodegroupReport } from '../../functions/core/model/types.js';
 import { harnessClientConfig } from './motoServer.js';
 
 export interface AlertAttribute {
@@ -41,6 +42,10 @@ export interface ReadAlertsOptions {
 }
 
 const MAX_LONG_POLL_SECONDS = 20;
+
+/** The alertKind of the (one) nodegroup an alert's JSON report is about; undefined for a problem. */
+export const alertKindOf = (alert: ReceivedAlert | undefined) =>
+  (JSON.parse(alert?.message ?? '{}') as { nodegroups?: NodegroupReport[] }).nodegroups?.[0]?.alertKind;
 
 /**
  * Waits up to `waitMs` for at least `min` notifications, then drains what else is on the queue

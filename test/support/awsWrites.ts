@@ -19,11 +19,13 @@
 import { AutoScalingClient, paginateDescribeAutoScalingGroups } from '@aws-sdk/client-auto-scaling';
 import {
   EC2Client,
+  type NatGateway,
   paginateDescribeInstances,
   paginateDescribeNatGateways,
   paginateDescribeRouteTables,
   paginateDescribeSubnets,
   type Route,
+  type Subnet,
 } from '@aws-sdk/client-ec2';
 import {
   DescribeClusterCommand,
@@ -108,24 +110,15 @@ export async function snapshotWritableState(
       },
     );
 
-    const natGateways: WritableState['natGateways'] = await collect(
+    const natGateways = await collect(
       paginateDescribeNatGateways({ client: ec2 }, { Filter: vpcFilter }),
       (page) => page.NatGateways,
-      (nat) => ({
-        natGatewayId: nat.NatGatewayId ?? '',
-        subnetId: nat.SubnetId ?? '',
-        state: nat.State ?? '',
-      }),
+      natGatewayState,
     );
-
-    const subnets: WritableState['subnets'] = await collect(
+    const subnets = await collect(
       paginateDescribeSubnets({ client: ec2 }, { Filters: vpcFilter }),
       (page) => page.Subnets,
-      (subnet) => ({
-        subnetId: subnet.SubnetId ?? '',
-        cidrBlock: subnet.CidrBlock ?? '',
-        mapPublicIpOnLaunch: subnet.MapPublicIpOnLaunch ?? false,
-      }),
+      subnetState,
     );
 
     const instances: WritableState['instances'] = await collect(
@@ -210,6 +203,18 @@ export async function snapshotWritableState(
   } finally {
     for (const client of [ec2, eks, autoScaling]) client.destroy();
   }
+}
+
+function natGatewayState(nat: NatGateway): WritableState['natGateways'][number] {
+  return { natGatewayId: nat.NatGatewayId ?? '', subnetId: nat.SubnetId ?? '', state: nat.State ?? '' };
+}
+
+function subnetState(subnet: Subnet): WritableState['subnets'][number] {
+  return {
+    subnetId: subnet.SubnetId ?? '',
+    cidrBlock: subnet.CidrBlock ?? '',
+    mapPublicIpOnLaunch: subnet.MapPublicIpOnLaunch ?? false,
+  };
 }
 
 function describeRoute(route: Route): string {

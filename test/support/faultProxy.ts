@@ -49,6 +49,27 @@ export type FaultRule = FaultEffect & {
   times?: number;
 };
 
+/** `times` for a rule that applies to every matching request until clearRules(). */
+export const EVERY_TIME = Number.POSITIVE_INFINITY;
+
+/**
+ * The refusal of a call the caller's IAM policy does not allow, as EC2 words it (403
+ * UnauthorizedOperation), answered before the request reaches moto; once, unless `times` says more.
+ */
+export function unauthorized(
+  operation: FaultRule['operation'],
+  rule: Pick<FaultRule, 'when' | 'every' | 'times'> = {},
+): FaultRule {
+  return {
+    operation,
+    kind: 'error',
+    status: 403,
+    code: 'UnauthorizedOperation',
+    message: 'You are not authorized to perform this operation.',
+    ...rule,
+  };
+}
+
 /** 'ec2:CreateRoute', 'ec2:*' (every operation of a service) or '*' (every request). */
 export type OperationPattern = string;
 

@@ -65,6 +65,22 @@ export function harnessClientConfig(endpoint: string) {
   };
 }
 
+/**
+ * An SDK v3 client configuration as the tool builds its own: from the environment moto hands out,
+ * without the harness's User-Agent tag, so its calls are recorded as the tool's.
+ */
+export function toolClientConfig(env: MotoEnv) {
+  return {
+    endpoint: env.AWS_ENDPOINT_URL,
+    region: env.AWS_REGION,
+    credentials: {
+      accessKeyId: env.AWS_ACCESS_KEY_ID,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+      sessionToken: env.AWS_SESSION_TOKEN,
+    },
+  };
+}
+
 export function assertLoopback(endpoint: string): void {
   const { hostname, protocol } = new URL(endpoint);
   if (protocol !== 'http:' || !['127.0.0.1', 'localhost', '[::1]'].includes(hostname)) {

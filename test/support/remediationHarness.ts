@@ -1,21 +1,38 @@
 /**
- * The plumbing shared by the remediation-safety integration files: one moto server, one fault proxy
- * in front of it and one Kubernetes API stub per file; a fresh seed account per test; and the CLI run
- * as remediate.test.ts runs it (`check --json` with the Lambda's configuration), except that the tool
- * talks to AWS through the proxy, so a test can inject faults into the tool's calls only (the
- * harness's own clients go straight to moto).
+ * The plumbing shared by the remediation integration files: one moto server, one fault proxy in front
+ * of it and one Kubernetes API stub per file; a fresh seed account per test; and the CLI run as a
+ * person would (`check --json` with the Lambda's configuration). The tool talks to AWS through the
+ * proxy, which forwards everything until a test adds a rule, so a test can inject faults into the
+ * tool's calls only (the harness's own clients go straight to moto).
  */
-import { spawn } from 'node:child_process';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstancesCommand,
+  DescribeRouteTablesCommand,
+  EC2Client,
+  type Route,
+} from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import type { Action, NodegroupReport, Report } from '../../functions/core/model/types.js';
 import { recordedActions, startRecording } from './awsWrites.js';
-import { type FaultProxy, startFaultProxy } from './faultProxy.js';
+import { type FaultKind, type FaultProxy, startFaultProxy } from './faultProxy.js';
 import { type KubernetesStub, type StubNode, startKubernetesStub } from './kubernetesStub.js';
 import { harnessClientConfig, type MotoServer, resetMoto, startMotoServer } from './motoServer.js';
-import { type CliRun, runCli } from './runCli.js';
+import { type CliRun, runCli, runProgram } from './runCli.js';
 import { buildSeedAccount, type SeedAccount, type SeedOptions } from './seedAccount.js';
 import { createStateTable } from './stateTable.js';
+
+/** The actions of a seed fixed as planned: route written, unjoined instance replaced, alert sent. */
+export const FIXED = ['create-route:done', 'replace-instances:done', 'notify:done'];
+/** What a fixed seed writes: the route, the unjoined instance's replacement, the alert. */
+export const FIXED_WRITES = [
+  'ec2:CreateRoute',
+  'autoscaling:TerminateInstanceInAutoScalingGroup',
+  'sns:Publish',
+];
+/** What a refusal writes: only the alert. */
+export const ALERT_ONLY = ['sns:Publish'];
+/** Recycling by scale-cycle, polling the nodegroup every second (15 s by default). */
+export const SCALE_CYCLE = { RECYCLE_STRATEGY: 'scale-cycle', SCALE_CYCLE_POLL_SECONDS: '1' };
 
 export interface RemediationHarness {
   moto: MotoServer;
@@ -38,6 +55,14 @@ export interface RemediationHarness {
   remediate(args?: string[], env?: Record<string, string>, options?: RunOptions): Promise<CliRun>;
   /** The account's writes since recording started (reads and the tool's state-table traffic left out). */
   accountWrites(): Promise<string[]>;
+  /** new_nodegroup_2's route table in the current seed. */
+  newTable(): string;
+  /** Every 0.0.0.0/0 route of the table (default new_nodegroup_2's), as moto has it. */
+  defaultRoutes(routeTableId?: string): Promise<Route[]>;
+  /** The EC2 state of the instance, as moto has it. */
+  instanceState(instanceId: string): Promise<string | undefined>;
+  /** The fault of each request of this operation the tool sent through the proxy (SDK retries count), in order. */
+  faultsOf(operation: string): (FaultKind | undefined)[];
 }
 
 export interface RunOptions {
@@ -106,6 +131,26 @@ export function useRemediationHarness(): RemediationHarness {
     );
   };
 
+  h.newTable = () => h.seed.nodegroups.new.routeTableId;
+
+  h.defaultRoutes = async (routeTableId = h.newTable()) => {
+    const { RouteTables } = await h.ec2.send(
+      new DescribeRouteTablesCommand({ RouteTableIds: [routeTableId] }),
+    );
+    return (RouteTables?.[0]?.Routes ?? []).filter((r) => r.DestinationCidrBlock === '0.0.0.0/0');
+  };
+
+  h.instanceState = async (instanceId) => {
+    const { Reservations } = await h.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
+    return Reservations?.[0]?.Instances?.[0]?.State?.Name;
+  };
+
+  h.faultsOf = (operation) =>
+    h.proxy
+      .requests()
+      .filter((r) => r.operation === operation)
+      .map((r) => r.fault);
+
   return h;
 }
 
@@ -142,32 +187,16 @@ export const findingCodes = (nodegroup: NodegroupReport) => nodegroup.findings.m
 export function runAwsCli(command: string, moto: MotoServer, timeoutMs = 60_000): Promise<CliRun> {
   const [program, ...args] = command.trim().split(/\s+/);
   if (program !== 'aws') throw new Error(`not an AWS CLI command: ${command}`);
-  return new Promise((resolve, reject) => {
-    const child = spawn('aws', [...args, '--endpoint-url', moto.endpoint, '--output', 'json'], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        ...moto.env,
-        // No profile or config of the machine's user: only the emulator's static credentials.
-        AWS_CONFIG_FILE: '/dev/null',
-        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-        AWS_PAGER: '',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runProgram(
+    'aws',
+    [...args, '--endpoint-url', moto.endpoint, '--output', 'json'],
+    {
+      ...moto.env,
+      // No profile or config of the machine's user: only the emulator's static credentials.
+      AWS_CONFIG_FILE: '/dev/null',
+      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      AWS_PAGER: '',
+    },
+    timeoutMs,
+  );
 }

@@ -18,15 +18,28 @@ export function runCli(
   env: Record<string, string | undefined> = {},
   timeoutMs = 60_000,
 ): Promise<CliRun> {
+  return runProgram(
+    process.execPath,
+    ['--import', 'tsx', 'functions/cli/main.ts', ...args],
+    { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+    timeoutMs,
+  );
+}
+
+/**
+ * Runs a program from the repository's root with only PATH, HOME and `env` in its environment, and
+ * collects what it printed; killed (SIGKILL) after `timeoutMs`.
+ */
+export function runProgram(
+  program: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+  timeoutMs: number,
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'functions/cli/main.ts', ...args], {
+    const child = spawn(program, args, {
       cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        ...env,
-      },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

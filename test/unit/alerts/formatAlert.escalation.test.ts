@@ -7,38 +7,34 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { formatAlert, threadIdFor } from '../../../functions/alerts/formatAlert.js';
 import type { InstanceVerdict, NodegroupReport } from '../../../functions/core/model/types.js';
-import { bodyOf, chatOf, expectWellFormed, occurrences } from '../../support/alertChecks.js';
+import { bodyOf, chatOf, occurrences } from '../../support/alertChecks.js';
 import {
   escalatedAfterFix,
   escalatedByLoopGuard,
   mainTableRefused,
-  type Published,
   problem,
   routeActionOf,
 } from '../../support/alertScenarios.js';
 import { NAT } from '../../support/factories.js';
+import { expectHeadline, usePublished } from '../../support/publishedAlerts.js';
 import { SEED_ASG, SEED_INSTANCE, SEED_TABLE } from '../../support/seedCheck.js';
 
 const FIX = `aws ec2 create-route --route-table-id ${SEED_TABLE} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id ${NAT} --region us-west-2`;
 
 describe('escalation by the loop guard', () => {
-  let p: Published;
-  beforeAll(async () => {
-    p = await escalatedByLoopGuard();
-  });
+  const p = usePublished(escalatedByLoopGuard);
 
   it('says a person is needed and why, critical, in the nodegroup thread', () => {
-    expectWellFormed(p.alert);
-    expect(p.nodegroup.alertKind).toBe('escalation');
-    expect(p.chat.content.title).toBe(
-      ':rotating_light: eks-workshop/new_nodegroup_2: needs a person — loop guard reached, NO_DEFAULT_ROUTE persists',
-    );
-    // 104 characters: cut to fit SNS.
-    expect(p.alert.subject).toBe(
-      '[ESCALATION] eks-workshop/new_nodegroup_2: needs a person - loop guard reached, NO_DEFAULT_ROUTE...',
-    );
-    expect(p.alert.attributes.severity).toBe('critical');
-    expect(p.chat.metadata.eventType).toBe('RemediationEscalated');
+    expectHeadline(p, {
+      alertKind: 'escalation',
+      title:
+        ':rotating_light: eks-workshop/new_nodegroup_2: needs a person — loop guard reached, NO_DEFAULT_ROUTE persists',
+      // 104 characters: cut to fit SNS.
+      subject:
+        '[ESCALATION] eks-workshop/new_nodegroup_2: needs a person - loop guard reached, NO_DEFAULT_ROUTE...',
+      severity: 'critical',
+      eventType: 'RemediationEscalated',
+    });
     expect(p.chat.metadata.threadId).toBe(threadIdFor('eks-workshop', 'new_nodegroup_2'));
   });
 
@@ -84,25 +80,22 @@ describe('escalation by the loop guard', () => {
 });
 
 describe('escalation because the replacements did not join', () => {
-  let p: Published;
+  const p = usePublished(escalatedAfterFix);
   let unjoined: InstanceVerdict;
-  beforeAll(async () => {
-    p = await escalatedAfterFix();
+  beforeAll(() => {
     unjoined = p.nodegroup.instances[0] as InstanceVerdict;
   });
 
   it('says the fix did not help and names the replacements', () => {
-    expectWellFormed(p.alert);
     const at = p.nodegroup.remediation?.at;
     expect(p.nodegroup.remediation?.status).toBe('escalated');
-    expect(p.chat.content.title).toBe(
-      `:rotating_light: eks-workshop/new_nodegroup_2: needs a person — the fix did not help: replacements ${unjoined.instanceId} have not joined`,
-    );
-    expect(p.alert.subject).toMatch(
-      /^\[ESCALATION\] eks-workshop\/new_nodegroup_2: needs a person - the fix did not help/,
-    );
-    expect(p.alert.attributes.severity).toBe('critical');
-    expect(p.chat.metadata.eventType).toBe('RemediationEscalated');
+    expectHeadline(p, {
+      alertKind: 'escalation',
+      title: `:rotating_light: eks-workshop/new_nodegroup_2: needs a person — the fix did not help: replacements ${unjoined.instanceId} have not joined`,
+      subject: /^\[ESCALATION\] eks-workshop\/new_nodegroup_2: needs a person - the fix did not help/,
+      severity: 'critical',
+      eventType: 'RemediationEscalated',
+    });
     expect(p.chat.content.description).toContain(
       `• The fix did not help: after the remediation of ${at} (route fixed, 1 node replaced), replacements ${unjoined.instanceId} have not joined.`,
     );

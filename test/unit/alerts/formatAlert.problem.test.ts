@@ -5,9 +5,9 @@
  * from the real planner (test/support/alertScenarios.ts), so their reasons are compared to their
  * own words, not to sentences restated here.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatAlert, threadIdFor } from '../../../functions/alerts/formatAlert.js';
-import type { Finding, FindingCode, Severity } from '../../../functions/core/model/types.js';
+import type { Finding, FindingCode, RouteAction, Severity } from '../../../functions/core/model/types.js';
 import {
   bodyOf,
   chatOf,
@@ -28,16 +28,25 @@ import {
   unjoinedBehindAGoodRoute,
 } from '../../support/alertScenarios.js';
 import { NAT, NEW_SUBNET } from '../../support/factories.js';
+import { expectHeadline, seedRouteInEmail, usePublished } from '../../support/publishedAlerts.js';
 import { SEED_ASG, SEED_INSTANCE, SEED_NODEGROUP_ARN, SEED_TABLE } from '../../support/seedCheck.js';
 
 const FIX = `aws ec2 create-route --route-table-id ${SEED_TABLE} --destination-cidr-block 0.0.0.0/0 --nat-gateway-id ${NAT} --region us-west-2`;
 const LAUNCHED = '2026-11-26T09:00:00.000Z';
 
+/**
+ * The route action a plan refused, in an alert whose title says the fix was skipped and whose JSON
+ * report keeps it, first of the actions.
+ */
+function refusedRouteOf(p: Published): RouteAction {
+  expect(p.chat.content.title).toMatch(/ — NO_DEFAULT_ROUTE \(fix skipped\)$/);
+  const refused = routeActionOf(p.nodegroup.actions, 'skipped');
+  expect(bodyOf(p.alert).nodegroups[0]?.actions[0]).toEqual(refused);
+  return refused;
+}
+
 describe('a problem under policy notify', () => {
-  let p: Published;
-  beforeAll(async () => {
-    p = await problem('notify');
-  });
+  const p = usePublished(() => problem('notify'));
 
   it('is the JSON of one variant per protocol, with cluster, nodegroup and severity as attributes', () => {
     const parsed = JSON.parse(p.alert.message) as Record<string, unknown>;
@@ -146,10 +155,7 @@ describe('a problem under policy notify', () => {
 });
 
 describe('severity and framing of what was found', () => {
-  let p: Published;
-  beforeAll(async () => {
-    p = await problem('notify');
-  });
+  const p = usePublished(() => problem('notify'));
   const finding = (severity: Severity, code: FindingCode = 'NODE_LIST_FORBIDDEN'): Finding => ({
     code,
     severity,
@@ -227,20 +233,18 @@ describe('severity and framing of what was found', () => {
 });
 
 describe('a problem under policy dry-run', () => {
-  let p: Published;
-  beforeAll(async () => {
-    p = await problem('dry-run');
-  });
+  const p = usePublished(() => problem('dry-run'));
 
   it('puts the plan first and says nothing was changed', () => {
-    expectWellFormed(p.alert);
-    expect(p.chat.content.title).toBe(
-      ':rotating_light: eks-workshop/new_nodegroup_2: 1 node never joined — NO_DEFAULT_ROUTE (fix planned)',
-    );
-    expect(p.alert.subject).toBe(
-      '[CRITICAL] eks-workshop/new_nodegroup_2: 1 node never joined - NO_DEFAULT_ROUTE (fix planned)',
-    );
-    expect(p.chat.metadata.eventType).toBe('NodesNotJoined');
+    expectHeadline(p, {
+      alertKind: 'problem',
+      title:
+        ':rotating_light: eks-workshop/new_nodegroup_2: 1 node never joined — NO_DEFAULT_ROUTE (fix planned)',
+      subject:
+        '[CRITICAL] eks-workshop/new_nodegroup_2: 1 node never joined - NO_DEFAULT_ROUTE (fix planned)',
+      severity: 'critical',
+      eventType: 'NodesNotJoined',
+    });
     expect(p.chat.metadata.additionalContext).toMatchObject({ alertKind: 'problem', actions: 'planned:2' });
     const { description } = p.chat.content;
     expect(description).toContain('*Planned (2): nothing was changed (dry run)*');
@@ -270,10 +274,7 @@ describe('a problem under policy dry-run', () => {
       [
         'PLANNED (2): NOTHING WAS CHANGED (DRY RUN)',
         '',
-        `  - create-route on ${SEED_TABLE} → ${NAT}`,
-        `    Before: ${route.before}`,
-        `    After:  ${route.after}`,
-        `    Reason: ${route.reason}`,
+        seedRouteInEmail(route),
         '',
         `  - replace-instances on 1 instance of ${SEED_ASG}: ${SEED_INSTANCE}`,
         `    Reason: ${replace.reason}`,
@@ -292,10 +293,9 @@ describe('a problem under policy dry-run', () => {
 describe('a plan that refuses a write', () => {
   it('gives the refusal of the main route table in its own words, and the fix by hand once, as code', async () => {
     const p = await mainTableRefused();
-    const main = routeActionOf(p.nodegroup.actions, 'skipped');
-    expect(main.reasonCode).toBe('MAIN_ROUTE_TABLE');
+    const main = refusedRouteOf(p);
+    expect(main).toMatchObject({ reasonCode: 'MAIN_ROUTE_TABLE', subnetIds: [NEW_SUBNET] });
     const mainFix = FIX.replace(SEED_TABLE, main.routeTableId);
-    expect(p.chat.content.title).toMatch(/ — NO_DEFAULT_ROUTE \(fix skipped\)$/);
     const { description } = p.chat.content;
     expect(description).toContain('*Skipped (2): a person must act*');
     expect(description).toContain(
@@ -317,31 +317,22 @@ describe('a plan that refuses a write', () => {
     expect(p.email).toContain(
       `Route table: ${main.routeTableId}, the VPC main table (${NEW_SUBNET} has no association of its own)`,
     );
-    expect(bodyOf(p.alert).nodegroups[0]?.actions[0]).toMatchObject({
-      reasonCode: 'MAIN_ROUTE_TABLE',
-      subnetIds: [NEW_SUBNET],
-    });
   });
 
   it('names the subnets that make a route table shared, and the fix by hand', async () => {
     const p = await sharedTableRefused();
-    const shared = routeActionOf(p.nodegroup.actions, 'skipped');
+    const shared = refusedRouteOf(p);
     expect(shared).toMatchObject({ reasonCode: 'SHARED_ROUTE_TABLE', outsideSubnetIds: [OTHER_SUBNET] });
-    expect(p.chat.content.title).toMatch(/ — NO_DEFAULT_ROUTE \(fix skipped\)$/);
     const { description } = p.chat.content;
     expect(description).toContain(
       `(now \`${shared.before}\`) — ${shared.reason}\n      ↳ by hand: \`${FIX}\``,
     );
     expect(p.email).toContain(`    Reason: ${shared.reason}\n    By hand:\n      ${FIX}`);
-    expect(bodyOf(p.alert).nodegroups[0]?.actions[0]).toMatchObject({
-      reasonCode: 'SHARED_ROUTE_TABLE',
-      outsideSubnetIds: [OTHER_SUBNET],
-    });
   });
 
   it('says why no NAT gateway will do, and points to the commands of the finding', async () => {
     const p = await noUsableNat();
-    const refused = routeActionOf(p.nodegroup.actions, 'skipped');
+    const refused = refusedRouteOf(p);
     expect(refused).toMatchObject({
       reasonCode: 'NO_USABLE_NAT',
       rejectedNatGateways: [{ natGatewayId: NAT, why: 'NOT_AVAILABLE' }],

@@ -3,7 +3,7 @@
  * undo commands of what was done, and a fix that failed (critical, with the permission it lacked and
  * what to run by hand). Inputs from the real planner and executor on the in-memory account.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatAlert } from '../../../functions/alerts/formatAlert.js';
 import { withReason } from '../../../functions/core/remediate/reasons.js';
 import { bodyOf, chatOf, expectWellFormed, occurrences } from '../../support/alertChecks.js';
@@ -17,27 +17,41 @@ import {
   writesOf,
 } from '../../support/alertScenarios.js';
 import { NAT } from '../../support/factories.js';
+import {
+  expectHeadline,
+  type Headline,
+  seedRouteInEmail,
+  usePublished,
+} from '../../support/publishedAlerts.js';
 import { SEED_ASG, SEED_INSTANCE, SEED_TABLE } from '../../support/seedCheck.js';
 
 const WATCH = 'kubectl get nodes -l eks.amazonaws.com/nodegroup=new_nodegroup_2';
 const PERMISSION = 'autoscaling:TerminateInstanceInAutoScalingGroup';
 
+/** What a person sees first: every write done, or one of them failed. */
+const HEADLINES: Record<'fixed' | 'fixFailed', Headline> = {
+  fixed: {
+    alertKind: 'remediated',
+    title: ':white_check_mark: eks-workshop/new_nodegroup_2: route fixed, 1 node replaced',
+    subject: '[FIXED] eks-workshop/new_nodegroup_2: route fixed, 1 node replaced',
+    severity: 'critical',
+    eventType: 'RemediationApplied',
+  },
+  fixFailed: {
+    alertKind: 'remediated',
+    title: ':x: eks-workshop/new_nodegroup_2: fix failed — replace-instances failed (route fixed)',
+    subject: '[FIX FAILED] eks-workshop/new_nodegroup_2: fix failed - replace-instances failed (route fixed)',
+    severity: 'critical',
+    eventType: 'RemediationFailed',
+  },
+};
+
 describe('remediated: the route written and the instance replaced', () => {
-  let p: Published;
-  beforeAll(async () => {
-    p = await remediated();
-  });
+  const p = usePublished(remediated);
 
   it('says what was done in the title and subject, at the severity of what was found', () => {
-    expectWellFormed(p.alert);
-    expect(p.nodegroup.alertKind).toBe('remediated');
-    expect(p.chat.content.title).toBe(
-      ':white_check_mark: eks-workshop/new_nodegroup_2: route fixed, 1 node replaced',
-    );
-    expect(p.alert.subject).toBe('[FIXED] eks-workshop/new_nodegroup_2: route fixed, 1 node replaced');
+    expectHeadline(p, HEADLINES.fixed);
     expect(p.email.split('\n')[0]).toBe('FIXED: eks-workshop/new_nodegroup_2: route fixed, 1 node replaced');
-    expect(p.alert.attributes.severity).toBe('critical');
-    expect(p.chat.metadata.eventType).toBe('RemediationApplied');
     expect(p.chat.metadata.additionalContext).toMatchObject({
       alertKind: 'remediated',
       actions: 'done:2',
@@ -60,16 +74,7 @@ describe('remediated: the route written and the instance replaced', () => {
     );
     expect(description).not.toContain('*Never joined');
     expect(description).toContain('*Diagnosis before the fix (2)*');
-    expect(p.email).toContain(
-      [
-        'WHAT WAS DONE (2)',
-        '',
-        `  - create-route on ${SEED_TABLE} → ${NAT}`,
-        `    Before: ${route.before}`,
-        `    After:  ${route.after}`,
-        `    Reason: ${route.reason}`,
-      ].join('\n'),
-    );
+    expect(p.email).toContain(['WHAT WAS DONE (2)', '', seedRouteInEmail(route)].join('\n'));
     expect(p.email).toContain(
       `  - replace-instances on 1 instance of ${SEED_ASG}: ${SEED_INSTANCE}\n    Reason: ${replace.reason}`,
     );
@@ -103,9 +108,8 @@ describe('remediated: the route written and the instance replaced', () => {
 });
 
 describe('remediated by scale-cycle', () => {
-  let p: Published;
-  beforeAll(async () => {
-    p = await remediated(
+  const p = usePublished(() =>
+    remediated(
       {
         minSize: 0,
         desiredSize: 2,
@@ -122,8 +126,8 @@ describe('remediated by scale-cycle', () => {
         ],
       },
       { remediation: { recycleStrategy: 'scale-cycle' } },
-    );
-  });
+    ),
+  );
 
   it('shows the sizes of the cycle, and lists the undo commands last action first', () => {
     expectWellFormed(p.alert);
@@ -143,21 +147,10 @@ describe('remediated by scale-cycle', () => {
 });
 
 describe('remediated, with an action that failed for a missing permission', () => {
-  let p: Published;
-  beforeAll(async () => {
-    p = await remediatedWithDeniedReplace();
-  });
+  const p = usePublished(remediatedWithDeniedReplace);
 
   it('says the fix failed, critical', () => {
-    expectWellFormed(p.alert);
-    expect(p.chat.content.title).toBe(
-      ':x: eks-workshop/new_nodegroup_2: fix failed — replace-instances failed (route fixed)',
-    );
-    expect(p.alert.subject).toBe(
-      '[FIX FAILED] eks-workshop/new_nodegroup_2: fix failed - replace-instances failed (route fixed)',
-    );
-    expect(p.alert.attributes.severity).toBe('critical');
-    expect(p.chat.metadata.eventType).toBe('RemediationFailed');
+    expectHeadline(p, HEADLINES.fixFailed);
   });
 
   it('names the missing permission and what to run by hand, and still lists the instance as unjoined', () => {

@@ -3,30 +3,27 @@
  * naming what was done and who joined, with nothing left to undo. Inputs from the real check: a
  * remediation on the in-memory account, then the replacement joins.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatAlert } from '../../../functions/alerts/formatAlert.js';
-import { chatOf, expectWellFormed } from '../../support/alertChecks.js';
-import { type Published, problem, resolved, routeActionOf } from '../../support/alertScenarios.js';
+import { chatOf } from '../../support/alertChecks.js';
+import { problem, resolved, routeActionOf } from '../../support/alertScenarios.js';
+import { expectHeadline, usePublished } from '../../support/publishedAlerts.js';
 import { SEED_ASG, SEED_INSTANCE, SEED_TABLE } from '../../support/seedCheck.js';
 
 const WATCH = 'kubectl get nodes -l eks.amazonaws.com/nodegroup=new_nodegroup_2';
 
 describe('resolved', () => {
-  let p: Published;
-  let found: Published;
-  beforeAll(async () => {
-    [p, found] = await Promise.all([resolved(), problem()]);
-  });
+  const p = usePublished(resolved);
+  const found = usePublished(problem);
 
   it('says it is resolved, at severity info, in the thread of the problem', () => {
-    expectWellFormed(p.alert);
-    expect(p.nodegroup.alertKind).toBe('resolved');
-    expect(p.chat.content.title).toBe(
-      ':large_green_circle: eks-workshop/new_nodegroup_2: resolved — replacements joined',
-    );
-    expect(p.alert.subject).toBe('[RESOLVED] eks-workshop/new_nodegroup_2: resolved - replacements joined');
-    expect(p.alert.attributes.severity).toBe('info');
-    expect(p.chat.metadata.eventType).toBe('NodesJoined');
+    expectHeadline(p, {
+      alertKind: 'resolved',
+      title: ':large_green_circle: eks-workshop/new_nodegroup_2: resolved — replacements joined',
+      subject: '[RESOLVED] eks-workshop/new_nodegroup_2: resolved - replacements joined',
+      severity: 'info',
+      eventType: 'NodesJoined',
+    });
     expect(p.chat.metadata.threadId).toBe(found.chat.metadata.threadId);
     expect(p.chat.id).not.toBe(found.chat.id);
     expect(p.chat.metadata.additionalContext).toMatchObject({

@@ -11,10 +11,8 @@ import {
   type ProcessSettings,
   processEvents,
 } from '../../../functions/join-check/processEvents.js';
-import { MemoryStateStore } from '../../../functions/state/MemoryStateStore.js';
-import { NEW_SUBNET, PRIVATE_SUBNET, PUBLIC_SUBNET, seedNetwork } from '../../support/factories.js';
-import { FakeAccount } from '../../support/fakeAccount.js';
-import { type FakeClock, fakeClock } from '../../support/stateStoreContract.js';
+import { SEED_ASG, seedAccount, unjoinedInstance } from '../../support/seedCheck.js';
+import type { FakeClock } from '../../support/stateStoreContract.js';
 
 const LAUNCH = JSON.parse(
   readFileSync(new URL('../../../events/asg-launch-successful.json', import.meta.url), 'utf8'),
@@ -24,37 +22,12 @@ const NODEGROUP_CALL = JSON.parse(
 );
 const WINDOW = 300;
 
+/** The seed nodegroup at 10:00, its one instance (launched at 09:00) joined. */
 function world() {
-  const clock = fakeClock('2026-11-26T10:00:00.000Z');
-  const account = new FakeAccount(
-    {
-      clusterName: 'eks-workshop',
-      clusterSubnetIds: [PUBLIC_SUBNET, PRIVATE_SUBNET, NEW_SUBNET],
-      nodegroup: {
-        name: 'new_nodegroup_2',
-        subnetIds: [NEW_SUBNET],
-        minSize: 0,
-        maxSize: 2,
-        desiredSize: 1,
-        asg: 'eks-ng-asg',
-      },
-      otherNodegroups: [],
-      network: seedNetwork(),
-      instances: [
-        {
-          instanceId: 'i-0joined',
-          subnetId: NEW_SUBNET,
-          availabilityZone: 'us-west-2a',
-          launchedAt: '2026-11-26T09:00:00.000Z',
-          state: 'running',
-          lifecycleState: 'InService',
-          joined: true,
-        },
-      ],
-    },
-    clock,
-  );
-  const state = new MemoryStateStore({ clock });
+  const { account, state } = seedAccount({
+    instances: [unjoinedInstance({ instanceId: 'i-0joined', joined: true })],
+  });
+  const clock = account.clock;
   const describeNodegroup = vi.spyOn(account, 'describeNodegroup');
   const describeGroupTags = vi.spyOn(account, 'describeGroupTags');
   const ports: CheckPorts = { account, membership: account, writer: account, state, clock, log: silentLog };
@@ -65,7 +38,7 @@ function world() {
 function launch(id: string, clock: FakeClock, secondsAgo: number): IncomingEvent {
   const event = structuredClone(LAUNCH);
   event.id = id;
-  event.detail.AutoScalingGroupName = 'eks-ng-asg';
+  event.detail.AutoScalingGroupName = SEED_ASG;
   event.time = new Date(clock.now().getTime() - secondsAgo * 1000).toISOString();
   return { id, body: JSON.stringify(event) };
 }

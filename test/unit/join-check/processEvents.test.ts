@@ -255,7 +255,11 @@ function seedWorld() {
     sleep: async (ms) => seed.account.clock.advance(ms),
     log: silentLog,
   };
-  return { seed, group, topic, ports, portsFor: vi.fn(() => ports) };
+  const portsFor = vi.fn(() => ports);
+  /** processEvents on these records (by default one launch, `a`, of the group), with a 300 s join window. */
+  const run = (records = [launchOf('a', group)], extra: Partial<ProcessSettings> = {}) =>
+    processEvents(records, settings({ joinWindowSeconds: 300, ...extra }), portsFor);
+  return { seed, group, topic, ports, portsFor, run };
 }
 
 /** A launch of `group`, due long ago, with its own event id. */
@@ -268,12 +272,8 @@ function launchOf(id: string, group: string) {
 
 describe('processEvents: checks', () => {
   it('checks a burst of launches of one nodegroup once, naming every event, and says what it found', async () => {
-    const { group, topic, portsFor } = seedWorld();
-    const outcome = await processEvents(
-      [launchOf('a', group), launchOf('b', group), launchOf('c', group)],
-      settings({ joinWindowSeconds: 300 }),
-      portsFor,
-    );
+    const { group, topic, run } = seedWorld();
+    const outcome = await run([launchOf('a', group), launchOf('b', group), launchOf('c', group)]);
     expect(outcome.checks).toHaveLength(1);
     expect(outcome.checks[0]).toMatchObject({
       region: 'us-west-2',
@@ -290,18 +290,13 @@ describe('processEvents: checks', () => {
   });
 
   it('passes the policy, the remediation settings and the deadline on to the check', async () => {
-    const { seed, group, portsFor } = seedWorld();
+    const { seed, group, run } = seedWorld();
     const deadline = new Date(Date.parse(SEED_NOW) + 600_000);
-    const outcome = await processEvents(
-      [launchOf('a', group)],
-      settings({
-        joinWindowSeconds: 300,
-        defaultPolicy: 'remediate',
-        remediation: { ...DEFAULT_REMEDIATION, recycleStrategy: 'scale-cycle' },
-        deadline,
-      }),
-      portsFor,
-    );
+    const outcome = await run([launchOf('a', group)], {
+      defaultPolicy: 'remediate',
+      remediation: { ...DEFAULT_REMEDIATION, recycleStrategy: 'scale-cycle' },
+      deadline,
+    });
     const actions = outcome.checks[0]?.result?.report.nodegroups[0]?.actions.map(
       (a) => `${a.type}:${a.status}`,
     );
@@ -310,37 +305,29 @@ describe('processEvents: checks', () => {
   });
 
   it('records the check it ran to the end, at its snapshot time', async () => {
-    const { seed, group, portsFor } = seedWorld();
-    await processEvents([launchOf('a', group)], settings({ joinWindowSeconds: 300 }), portsFor);
+    const { seed, run } = seedWorld();
+    await run();
     const checks = await seed.state.lastChecks([{ cluster: 'eks-workshop', nodegroup: 'new_nodegroup_2' }]);
     expect(checks.get('eks-workshop/new_nodegroup_2')).toEqual(new Date(SEED_NOW));
   });
 
   it('still reports a check whose record could not be saved', async () => {
-    const { seed, group, portsFor } = seedWorld();
+    const { seed, run } = seedWorld();
     seed.state.recordCheck = async () => {
       throw new Error('dynamodb:PutItem failed: ProvisionedThroughputExceededException');
     };
-    const outcome = await processEvents(
-      [launchOf('a', group)],
-      settings({ joinWindowSeconds: 300 }),
-      portsFor,
-    );
+    const outcome = await run();
     expect(outcome.failed).toEqual([]);
     expect(outcome.checks[0]?.alerted).toBe(true);
   });
 
   it('checks every nodegroup when the last checks cannot be read, rather than skip one wrongly', async () => {
-    const { seed, group, portsFor } = seedWorld();
+    const { seed, run } = seedWorld();
     await seed.state.recordCheck('eks-workshop', 'new_nodegroup_2', new Date(SEED_NOW));
     seed.state.lastChecks = async () => {
       throw new Error('dynamodb:BatchGetItem failed: InternalServerError');
     };
-    const outcome = await processEvents(
-      [launchOf('a', group)],
-      settings({ joinWindowSeconds: 300 }),
-      portsFor,
-    );
+    const outcome = await run();
     expect(outcome.checks).toHaveLength(1);
     expect(outcome.skipped).toEqual([]);
   });
@@ -366,24 +353,20 @@ describe('processEvents: checks', () => {
   });
 
   it('skips events of clusters that are not watched, naming the cluster and CLUSTERS', async () => {
-    const { group, portsFor } = seedWorld();
-    const outcome = await processEvents(
-      [launchOf('a', group)],
-      settings({ joinWindowSeconds: 300, clusters: ['production'] }),
-      portsFor,
-    );
+    const { group, run } = seedWorld();
+    const outcome = await run([launchOf('a', group)], { clusters: ['production'] });
     expect(outcome.checks).toEqual([]);
     expect(outcome.skipped).toEqual([{ id: 'a', reason: 'cluster eks-workshop is not watched (CLUSTERS)' }]);
   });
 
   it('skips a launch of a group that is not a managed nodegroup, and one of a group that is gone', async () => {
-    const { group, seed, portsFor } = seedWorld();
+    const { seed, group, run } = seedWorld();
     seed.account.describeGroupTags = async () => new Map([['self-managed', { Name: 'workers' }]]);
-    const outcome = await processEvents(
-      [launchOf('plain', 'self-managed'), launchOf('gone', 'deleted-group'), launchOf('ours', group)],
-      settings({ joinWindowSeconds: 300 }),
-      portsFor,
-    );
+    const outcome = await run([
+      launchOf('plain', 'self-managed'),
+      launchOf('gone', 'deleted-group'),
+      launchOf('ours', group),
+    ]);
     expect(outcome.skipped).toEqual([
       {
         id: 'plain',
@@ -396,15 +379,11 @@ describe('processEvents: checks', () => {
   });
 
   it('fails every launch of a region whose group tags cannot be read, so they are retried', async () => {
-    const { group, seed, portsFor } = seedWorld();
+    const { seed, group, run } = seedWorld();
     seed.account.describeGroupTags = async () => {
       throw new Error('autoscaling:DescribeTags failed: Throttling: Rate exceeded');
     };
-    const outcome = await processEvents(
-      [launchOf('a', group), launchOf('b', group)],
-      settings({ joinWindowSeconds: 300 }),
-      portsFor,
-    );
+    const outcome = await run([launchOf('a', group), launchOf('b', group)]);
     expect(outcome.failed).toEqual([
       { id: 'a', reason: 'autoscaling:DescribeTags failed: Throttling: Rate exceeded' },
       { id: 'b', reason: 'autoscaling:DescribeTags failed: Throttling: Rate exceeded' },
@@ -417,11 +396,7 @@ describe('processEvents: checks', () => {
     gone.seed.account.describeNodegroup = async () => {
       throw new NotFoundError('nodegroup new_nodegroup_2 of cluster eks-workshop does not exist');
     };
-    const skipped = await processEvents(
-      [launchOf('a', gone.group)],
-      settings({ joinWindowSeconds: 300 }),
-      gone.portsFor,
-    );
+    const skipped = await gone.run();
     expect(skipped.skipped).toEqual([
       { id: 'a', reason: 'nodegroup new_nodegroup_2 of cluster eks-workshop does not exist' },
     ]);
@@ -432,11 +407,7 @@ describe('processEvents: checks', () => {
     broken.seed.account.readNetwork = async () => {
       throw new Error('ec2:DescribeRouteTables failed: InternalError');
     };
-    const failed = await processEvents(
-      [launchOf('b', broken.group)],
-      settings({ joinWindowSeconds: 300 }),
-      broken.portsFor,
-    );
+    const failed = await broken.run([launchOf('b', broken.group)]);
     expect(failed.failed).toEqual([{ id: 'b', reason: 'ec2:DescribeRouteTables failed: InternalError' }]);
     expect(failed.skipped).toEqual([]);
   });
@@ -463,14 +434,10 @@ describe('processEvents: checks', () => {
   });
 
   it('parses an event given as an object (a direct invocation)', async () => {
-    const { group, portsFor } = seedWorld();
+    const { group, run } = seedWorld();
     const event = launch(1800);
     event.detail.AutoScalingGroupName = group;
-    const outcome = await processEvents(
-      [{ id: 'direct', body: event }],
-      settings({ joinWindowSeconds: 300 }),
-      portsFor,
-    );
+    const outcome = await run([{ id: 'direct', body: event }]);
     expect(outcome.checks.map((c) => c.eventIds)).toEqual([['direct']]);
   });
 });

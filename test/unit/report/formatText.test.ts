@@ -1,52 +1,64 @@
 import { describe, expect, it } from 'vitest';
 import { runCheck } from '../../../functions/core/check/runCheck.js';
 import { silentLog } from '../../../functions/core/model/ports.js';
-import type { Report } from '../../../functions/core/model/types.js';
+import type {
+  ClusterNode,
+  Instance,
+  NodegroupReport,
+  Policy,
+  Report,
+} from '../../../functions/core/model/types.js';
 import { formatText } from '../../../functions/report/formatText.js';
 import { MemoryStateStore } from '../../../functions/state/MemoryStateStore.js';
 import { cluster, instance, nodegroup, PRIVATE_SUBNET, seedNetwork } from '../../support/factories.js';
 
+/** The seed's two nodegroups: `default`, its one instance joined, and `new_nodegroup_2`, unjoined. */
+const GROUPS = [nodegroup({ name: 'default', subnetIds: [PRIVATE_SUBNET] }), nodegroup()];
+const INSTANCES: Record<string, Instance[]> = {
+  default: [instance({ instanceId: 'i-0default00000000000', subnetId: PRIVATE_SUBNET })],
+  new_nodegroup_2: [instance()],
+};
+const NODES: Record<string, ClusterNode[]> = {
+  default: [
+    { name: 'ip-10-42-100-1.us-west-2.compute.internal', instanceId: 'i-0default00000000000', ready: true },
+  ],
+};
+
 async function seedReport(): Promise<Report> {
-  const groups = [nodegroup({ name: 'default', subnetIds: [PRIVATE_SUBNET] }), nodegroup()];
   const { report } = await runCheck(
     { clusterName: 'eks-workshop', defaultPolicy: 'notify', joinWindowSeconds: 300 },
     {
       account: {
         describeCluster: async () => cluster(),
-        listNodegroups: async () => groups.map((g) => g.name),
+        listNodegroups: async () => GROUPS.map((g) => g.name),
         describeNodegroup: async (_c, name) => {
-          const found = groups.find((g) => g.name === name);
+          const found = GROUPS.find((g) => g.name === name);
           if (!found) throw new Error(`no nodegroup ${name}`);
           return found;
         },
         describeGroupTags: async () => new Map(),
         describeGroupInstances: async ([asg]) =>
-          asg?.includes('default')
-            ? [instance({ instanceId: 'i-0default00000000000', subnetId: PRIVATE_SUBNET })]
-            : [instance()],
+          INSTANCES[GROUPS.find((g) => g.autoScalingGroupNames[0] === asg)?.name ?? ''] ?? [],
         readNetwork: async () => seedNetwork(),
       },
-      membership: {
-        listNodes: async (_c, name) => ({
-          kind: 'known',
-          nodes:
-            name === 'default'
-              ? [
-                  {
-                    name: 'ip-10-42-100-1.us-west-2.compute.internal',
-                    instanceId: 'i-0default00000000000',
-                    ready: true,
-                  },
-                ]
-              : [],
-        }),
-      },
+      membership: { listNodes: async (_c, name) => ({ kind: 'known', nodes: NODES[name] ?? [] }) },
       state: new MemoryStateStore(),
       clock: { now: () => new Date('2026-11-26T10:00:00Z') },
       log: silentLog,
     },
   );
   return report;
+}
+
+/** The text report of one nodegroup `ng` of cluster `c`, checked under `policy`: nothing in it but what is given. */
+function textOf(policy: Policy, nodegroup: Partial<NodegroupReport>): string {
+  return formatText({
+    cluster: 'c',
+    policy,
+    checkedAt: 't',
+    joinWindowSeconds: 300,
+    nodegroups: [{ name: 'ng', policy, instances: [], findings: [], actions: [], ...nodegroup }],
+  });
 }
 
 describe('formatText', () => {
@@ -71,58 +83,29 @@ describe('formatText', () => {
   });
 
   it('says when instances are still inside the join window', () => {
-    const text = formatText({
-      cluster: 'c',
-      policy: 'notify',
-      checkedAt: 't',
-      joinWindowSeconds: 300,
-      nodegroups: [
-        {
-          name: 'ng',
-          policy: 'notify',
-          instances: [{ instanceId: 'i-1', joined: false, pending: true, state: 'running' }],
-          findings: [],
-          actions: [],
-        },
-      ],
+    const text = textOf('notify', {
+      instances: [{ instanceId: 'i-1', joined: false, pending: true, state: 'running' }],
     });
     expect(text).toContain('pending (inside the join window)');
     expect(text).toContain('Verdict: waiting');
   });
 
   it("says when a route table's way out cannot be judged, and that nothing is written over it", () => {
-    const text = formatText({
-      cluster: 'c',
-      policy: 'remediate',
-      checkedAt: 't',
-      joinWindowSeconds: 300,
-      nodegroups: [
+    const text = textOf('remediate', {
+      routeTables: [
         {
-          name: 'ng',
-          policy: 'remediate',
-          instances: [],
-          findings: [],
-          actions: [],
-          routeTables: [
-            {
-              routeTableId: 'rtb-1',
-              vpcId: 'vpc-1',
-              main: false,
-              subnetIds: ['subnet-1'],
-              routes: [
-                {
-                  destination: 'pl-0secret',
-                  target: { kind: 'transit-gateway', id: 'tgw-1' },
-                  state: 'active',
-                },
-              ],
-            },
+          routeTableId: 'rtb-1',
+          vpcId: 'vpc-1',
+          main: false,
+          subnetIds: ['subnet-1'],
+          routes: [
+            { destination: 'pl-0secret', target: { kind: 'transit-gateway', id: 'tgw-1' }, state: 'active' },
           ],
-          egress: {
-            'rtb-1': { kind: 'unknown', routes: ['pl-0secret → tgw-1 (active)'], prefixListId: 'pl-0secret' },
-          },
         },
       ],
+      egress: {
+        'rtb-1': { kind: 'unknown', routes: ['pl-0secret → tgw-1 (active)'], prefixListId: 'pl-0secret' },
+      },
     });
     expect(text).toContain(
       '    Egress: of unknown kind — prefix list pl-0secret could not be read, so it may be the way out: nothing is written over it',
