@@ -11,6 +11,9 @@ import { type Command, parseCommandLine, USAGE } from './parseCommandLine.js';
 
 /** The CLI: `check` for people, `invoke` to run the Lambda handler on an event file. */
 async function main(argv: string[]): Promise<number> {
+  // An error is one line on stderr (the exit codes carry the rest); the SDK's multi-line notice about
+  // the Node.js version would come first. package.json's engines says which Node.js versions work.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const command = parseCommandLine(argv);
   if (command.name === 'help') {
     process.stdout.write(`${USAGE}\n`);
