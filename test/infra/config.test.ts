@@ -9,22 +9,19 @@ import { DeploymentConfigError, functionEnvironment, parseDeploymentConfig } fro
 import { EksJoinRemediator } from '../../infra/lib/EksJoinRemediator.js';
 import { REPOSITORY_ROOT } from '../../infra/lib/paths.js';
 import { loadDeploymentConfig } from '../../infra/loadSettings.js';
+import { DOCUMENTED_DEFAULTS } from '../support/settingDefaults.js';
 import { FULL_SETTINGS } from './synthStack.js';
 
 /** The deployment's defaults, written out here: what an empty settings file gives. */
 const DEFAULT_CONFIG = {
-  policy: 'notify',
-  joinWindowSeconds: 300,
-  recycleStrategy: 'replace-unjoined',
-  allowMainRouteTable: false,
-  allowSharedRouteTable: false,
-  preflightPolicy: 'notify',
+  ...DOCUMENTED_DEFAULTS,
+  logRetentionDays: 90,
+  // No scope and no recipients.
   clusters: [],
   alertEmails: [],
   vpcIds: [],
   functionSubnetIds: [],
   functionSecurityGroupIds: [],
-  logRetentionDays: 90,
 };
 
 function errorOf(run: () => unknown): DeploymentConfigError {

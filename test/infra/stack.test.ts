@@ -5,6 +5,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../functions/config.js';
 import { REPOSITORY_ROOT } from '../../infra/lib/paths.js';
+import { STATE_TABLE_KEYS } from '../support/stateTable.js';
 import { FULL_SETTINGS, synthStack } from './synthStack.js';
 
 /** The Kubernetes group of the function's access entries, which infra/k8s/rbac.yaml binds. */
@@ -350,14 +351,7 @@ describe('state', () => {
   it('is an on-demand DynamoDB table keyed pk/sk with TTL on expiresAt and point-in-time recovery', () => {
     defaults.template.hasResourceProperties('AWS::DynamoDB::Table', {
       BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
+      ...STATE_TABLE_KEYS,
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
     });

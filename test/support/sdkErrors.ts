@@ -15,3 +15,8 @@ export function serviceError<E>(
 ): E {
   return new Exception({ name, message, $fault: 'client', $metadata: { httpStatusCode } });
 }
+
+/** An error as a mocked client may reject with it: a plain Error that carries only the exception's name. */
+export function namedError(name: string, message: string): Error {
+  return Object.assign(new Error(message), { name });
+}

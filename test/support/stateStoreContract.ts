@@ -77,7 +77,21 @@ export function stateStoreContract(factory: StateStoreFactory): void {
   async function setup(iso?: string) {
     const clock = fakeClock(iso);
     const store = await factory(clock);
-    return { clock, store, cluster: uniqueCluster() };
+    const cluster = uniqueCluster();
+    return {
+      clock,
+      store,
+      cluster,
+      /** The test nodegroup's lock, claimed by `owner` for `ttlSeconds`. */
+      claim: (owner: string, ttlSeconds: number) => store.acquireLock(cluster, NODEGROUP, owner, ttlSeconds),
+      /** The test nodegroup's lock, released by `owner`. */
+      release: (owner: string) => store.releaseLock(cluster, NODEGROUP, owner),
+    };
+  }
+
+  /** The test's nodegroup's records from the start of the day all the records below fall in. */
+  function listToday(store: StateStore, cluster: string): Promise<RemediationRecord[]> {
+    return store.listRemediations(cluster, NODEGROUP, new Date('2026-11-26T00:00:00.000Z'));
   }
 
   // --- completed checks ---
@@ -123,76 +137,69 @@ export function stateStoreContract(factory: StateStoreFactory): void {
   // --- the lock ---
 
   it('lock: the first claim wins and every other claim is refused while it is held', async () => {
-    const { store, cluster } = await setup();
+    const { store, cluster, claim } = await setup();
 
-    expect(await store.acquireLock(cluster, NODEGROUP, 'invocation-a', 300)).toBe(true);
-    expect(await store.acquireLock(cluster, NODEGROUP, 'invocation-b', 300)).toBe(false);
+    expect(await claim('invocation-a', 300)).toBe(true);
+    expect(await claim('invocation-b', 300)).toBe(false);
     // The owner itself may take it again (an SDK retry of a claim whose answer was lost; a Lambda
     // retry of the same request).
-    expect(await store.acquireLock(cluster, NODEGROUP, 'invocation-a', 300)).toBe(true);
-    expect(await store.acquireLock(cluster, NODEGROUP, 'invocation-b', 300)).toBe(false);
+    expect(await claim('invocation-a', 300)).toBe(true);
+    expect(await claim('invocation-b', 300)).toBe(false);
     // Another nodegroup, or the same name in another cluster, is independent.
     expect(await store.acquireLock(cluster, 'other_nodegroup', 'invocation-b', 300)).toBe(true);
     expect(await store.acquireLock(uniqueCluster(), NODEGROUP, 'invocation-b', 300)).toBe(true);
   });
 
-  it('lock: released by its owner, it can be claimed again', async () => {
-    const { store, cluster } = await setup();
-    await store.acquireLock(cluster, NODEGROUP, 'invocation-a', 300);
+  // The title, who releases the lock invocation-a holds, whether invocation-b may claim it then.
+  it.each([
+    ['released by its owner, it can be claimed again', 'invocation-a', true],
+    ['a release by anyone but the owner does nothing', 'invocation-b', false],
+  ])('lock: %s', async (_title, releasedBy, claimedAfter) => {
+    const { claim, release } = await setup();
+    await claim('invocation-a', 300);
 
-    await store.releaseLock(cluster, NODEGROUP, 'invocation-a');
+    await release(releasedBy);
 
-    expect(await store.acquireLock(cluster, NODEGROUP, 'invocation-b', 300)).toBe(true);
-  });
-
-  it('lock: a release by anyone but the owner does nothing', async () => {
-    const { store, cluster } = await setup();
-    await store.acquireLock(cluster, NODEGROUP, 'invocation-a', 300);
-
-    await store.releaseLock(cluster, NODEGROUP, 'invocation-b');
-
-    expect(await store.acquireLock(cluster, NODEGROUP, 'invocation-b', 300)).toBe(false);
+    expect(await claim('invocation-b', 300)).toBe(claimedAfter);
   });
 
   it('lock: releasing a lock that is not held is not an error', async () => {
-    const { store, cluster } = await setup();
+    const { claim, release } = await setup();
 
-    await expect(store.releaseLock(cluster, NODEGROUP, 'invocation-a')).resolves.toBeUndefined();
-    expect(await store.acquireLock(cluster, NODEGROUP, 'invocation-a', 300)).toBe(true);
+    await expect(release('invocation-a')).resolves.toBeUndefined();
+    expect(await claim('invocation-a', 300)).toBe(true);
   });
 
   it('lock: held for its whole time to live, free once it has expired', async () => {
-    const { store, clock, cluster } = await setup();
-    await store.acquireLock(cluster, NODEGROUP, 'invocation-a', 60);
+    const { clock, claim } = await setup();
+    await claim('invocation-a', 60);
 
     clock.advance(59 * SECOND);
-    expect(await store.acquireLock(cluster, NODEGROUP, 'invocation-b', 60)).toBe(false);
+    expect(await claim('invocation-b', 60)).toBe(false);
     clock.advance(1 * SECOND); // exactly at expiry: still held
-    expect(await store.acquireLock(cluster, NODEGROUP, 'invocation-b', 60)).toBe(false);
+    expect(await claim('invocation-b', 60)).toBe(false);
     clock.advance(1 * SECOND);
-    expect(await store.acquireLock(cluster, NODEGROUP, 'invocation-b', 60)).toBe(true);
+    expect(await claim('invocation-b', 60)).toBe(true);
     // The new holder's lock runs from its own claim.
     clock.advance(59 * SECOND);
-    expect(await store.acquireLock(cluster, NODEGROUP, 'invocation-c', 60)).toBe(false);
+    expect(await claim('invocation-c', 60)).toBe(false);
   });
 
   it('lock: once expired and taken over, the old owner can no longer release it', async () => {
-    const { store, clock, cluster } = await setup();
-    await store.acquireLock(cluster, NODEGROUP, 'invocation-a', 60);
+    const { clock, claim, release } = await setup();
+    await claim('invocation-a', 60);
     clock.advance(61 * SECOND);
-    expect(await store.acquireLock(cluster, NODEGROUP, 'invocation-b', 60)).toBe(true);
+    expect(await claim('invocation-b', 60)).toBe(true);
 
-    await store.releaseLock(cluster, NODEGROUP, 'invocation-a');
+    await release('invocation-a');
 
-    expect(await store.acquireLock(cluster, NODEGROUP, 'invocation-c', 60)).toBe(false);
+    expect(await claim('invocation-c', 60)).toBe(false);
   });
 
   it('lock: concurrent claims, exactly one wins', async () => {
-    const { store, cluster } = await setup();
+    const { claim } = await setup();
 
-    const results = await Promise.all(
-      ['a', 'b', 'c', 'd', 'e'].map((owner) => store.acquireLock(cluster, NODEGROUP, owner, 300)),
-    );
+    const results = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((owner) => claim(owner, 300)));
 
     expect(results.filter(Boolean)).toHaveLength(1);
   });
@@ -274,9 +281,7 @@ export function stateStoreContract(factory: StateStoreFactory): void {
   it('listRemediations: nothing recorded, nothing listed', async () => {
     const { store, cluster } = await setup();
 
-    expect(await store.listRemediations(cluster, NODEGROUP, new Date('2026-11-26T00:00:00.000Z'))).toEqual(
-      [],
-    );
+    expect(await listToday(store, cluster)).toEqual([]);
   });
 
   it('listRemediations: the records at or after `since`, oldest first, as they were put', async () => {
@@ -316,10 +321,10 @@ export function stateStoreContract(factory: StateStoreFactory): void {
     await store.putRemediation(original);
     original.replacedInstanceIds.push('i-0changedafterput00');
 
-    const [first] = await store.listRemediations(cluster, NODEGROUP, new Date('2026-11-26T00:00:00.000Z'));
+    const [first] = await listToday(store, cluster);
     first?.actions.splice(0);
 
-    const [again] = await store.listRemediations(cluster, NODEGROUP, new Date('2026-11-26T00:00:00.000Z'));
+    const [again] = await listToday(store, cluster);
     expect(again?.replacedInstanceIds).toEqual(['i-0a1b2c3d4e5f60718']);
     expect(again?.actions).toHaveLength(2);
   });
@@ -342,7 +347,7 @@ export function stateStoreContract(factory: StateStoreFactory): void {
 
     await store.putRemediation(written);
 
-    const listed = await store.listRemediations(cluster, NODEGROUP, new Date('2026-11-26T00:00:00.000Z'));
+    const listed = await listToday(store, cluster);
     expect(listed).toEqual([written]);
     expect(listed[0]).not.toHaveProperty('alerted');
     expect(listed[0]).not.toHaveProperty('before');
@@ -374,22 +379,26 @@ export function stateStoreContract(factory: StateStoreFactory): void {
     const bare = record(cluster, '2026-11-26T10:00:00.000Z');
     for (const r of [full, notAlerted, bare]) await store.putRemediation(r);
 
-    const listed = await store.listRemediations(cluster, NODEGROUP, new Date('2026-11-26T00:00:00.000Z'));
+    const listed = await listToday(store, cluster);
 
     expect(listed).toEqual([full, notAlerted, bare]);
     expect(listed[1]?.alerted).toBe(false);
     for (const field of ['progress', 'alerted', 'before']) expect(listed[2]).not.toHaveProperty(field);
   });
 
-  it('closeRemediation: a failed record is not closed', async () => {
+  // The title, the record's status, the close asked for, whether it closes, the status then stored.
+  it.each([
+    ['a failed record is not closed', 'failed', 'resolved', false, 'failed'],
+    ['escalated is recorded as such', 'open', 'escalated', true, 'escalated'],
+  ] as const)('closeRemediation: %s', async (_title, status, to, closes, stored) => {
     const { store, cluster } = await setup();
-    const failed = record(cluster, '2026-11-26T09:00:00.000Z', { status: 'failed' });
-    await store.putRemediation(failed);
+    const put = record(cluster, '2026-11-26T09:00:00.000Z', { status });
+    await store.putRemediation(put);
 
-    expect(await store.closeRemediation(failed, 'resolved')).toBe(false);
+    expect(await store.closeRemediation(put, to)).toBe(closes);
 
-    const [stored] = await store.listRemediations(cluster, NODEGROUP, new Date('2026-11-26T00:00:00.000Z'));
-    expect(stored?.status).toBe('failed');
+    const [after] = await listToday(store, cluster);
+    expect(after?.status).toBe(stored);
   });
 
   it('closeRemediation: moves an open record once; a second close is refused', async () => {
@@ -401,40 +410,26 @@ export function stateStoreContract(factory: StateStoreFactory): void {
     expect(await store.closeRemediation(open, 'escalated')).toBe(false);
     expect(await store.closeRemediation(open, 'resolved')).toBe(false);
 
-    const [stored] = await store.listRemediations(cluster, NODEGROUP, new Date('2026-11-26T00:00:00.000Z'));
+    const [stored] = await listToday(store, cluster);
     expect(stored).toEqual({ ...open, status: 'resolved' });
-  });
-
-  it('closeRemediation: escalated is recorded as such', async () => {
-    const { store, cluster } = await setup();
-    const open = record(cluster, '2026-11-26T09:00:00.000Z');
-    await store.putRemediation(open);
-
-    expect(await store.closeRemediation(open, 'escalated')).toBe(true);
-
-    const [stored] = await store.listRemediations(cluster, NODEGROUP, new Date('2026-11-26T00:00:00.000Z'));
-    expect(stored?.status).toBe('escalated');
   });
 
   it('closeRemediation: a record that was never put is not closed', async () => {
     const { store, cluster } = await setup();
 
     expect(await store.closeRemediation(record(cluster, '2026-11-26T09:00:00.000Z'), 'resolved')).toBe(false);
-    expect(await store.listRemediations(cluster, NODEGROUP, new Date('2026-11-26T00:00:00.000Z'))).toEqual(
-      [],
-    );
+    expect(await listToday(store, cluster)).toEqual([]);
   });
 
   it('closeRemediation: closes only the record it is given', async () => {
     const { store, cluster } = await setup();
     const first = record(cluster, '2026-11-26T08:00:00.000Z');
     const second = record(cluster, '2026-11-26T09:00:00.000Z');
-    await store.putRemediation(first);
-    await store.putRemediation(second);
+    for (const r of [first, second]) await store.putRemediation(r);
 
     await store.closeRemediation(second, 'resolved');
 
-    const listed = await store.listRemediations(cluster, NODEGROUP, new Date('2026-11-26T00:00:00.000Z'));
+    const listed = await listToday(store, cluster);
     expect(listed.map((r) => r.status)).toEqual(['open', 'resolved']);
   });
 
@@ -453,7 +448,7 @@ export function stateStoreContract(factory: StateStoreFactory): void {
     const winner = (['resolved', 'escalated', 'resolved', 'escalated', 'resolved'] as const)[
       results.indexOf(true)
     ];
-    const [stored] = await store.listRemediations(cluster, NODEGROUP, new Date('2026-11-26T00:00:00.000Z'));
+    const [stored] = await listToday(store, cluster);
     expect(stored?.status).toBe(winner);
   });
 }

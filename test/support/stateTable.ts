@@ -1,7 +1,24 @@
-import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DynamoDBClient,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
 import { harnessClientConfig } from './motoServer.js';
 
 export const STATE_TABLE = 'eks-join-remediator-state';
+
+/** The keys DynamoDbStateStore reads and writes: a string partition key pk and a string sort key sk. */
+export const STATE_TABLE_KEYS = {
+  KeySchema: [
+    { AttributeName: 'pk', KeyType: 'HASH' },
+    { AttributeName: 'sk', KeyType: 'RANGE' },
+  ],
+  AttributeDefinitions: [
+    { AttributeName: 'pk', AttributeType: 'S' },
+    { AttributeName: 'sk', AttributeType: 'S' },
+  ],
+} satisfies Pick<CreateTableCommandInput, 'KeySchema' | 'AttributeDefinitions'>;
 
 /** The state table as the stack creates it: pk/sk strings, on demand, TTL on expiresAt. */
 export async function createStateTable(endpoint: string, tableName = STATE_TABLE): Promise<string> {
@@ -10,14 +27,7 @@ export async function createStateTable(endpoint: string, tableName = STATE_TABLE
     new CreateTableCommand({
       TableName: tableName,
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
+      ...STATE_TABLE_KEYS,
     }),
   );
   await client.send(

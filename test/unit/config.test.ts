@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig, parseJoinWindow, parsePolicy, remediationSettings } from '../../functions/config.js';
 import { ConfigError } from '../../functions/core/model/errors.js';
 import { DEFAULT_REMEDIATION, SETTINGS } from '../../functions/core/model/settings.js';
+import { DOCUMENTED_DEFAULTS } from '../support/settingDefaults.js';
 
 const TOPIC = 'arn:aws:sns:us-west-2:123456789012:eks-join-remediator-alerts';
 
@@ -21,12 +22,7 @@ describe('parseConfig defaults', () => {
     const config = parseConfig({});
 
     expect(config).toEqual({
-      policy: 'notify',
-      joinWindowSeconds: 300,
-      recycleStrategy: 'replace-unjoined',
-      allowMainRouteTable: false,
-      allowSharedRouteTable: false,
-      preflightPolicy: 'notify',
+      ...DOCUMENTED_DEFAULTS,
       loopGuardMaxRemediations: 2,
       loopGuardWindowSeconds: 21600,
       alertCooldownSeconds: 3600,
@@ -227,80 +223,42 @@ describe('parseConfig REGIONS', () => {
   );
 });
 
-describe('parseConfig invalid values', () => {
-  it.each(['on', 'NOTIFY', 'dryrun', 'auto'])(
-    'rejects POLICY=%s, naming the variable and the choices',
-    (value) => {
-      const error = configError({ POLICY: value });
+/** Per variable: what its message must say it must be, and values it must refuse. */
+const INVALID_VALUES: [variable: string, requirement: string, values: string[]][] = [
+  ['POLICY', 'off, notify, dry-run, remediate', ['on', 'NOTIFY', 'dryrun', 'auto']],
+  ['JOIN_WINDOW_SECONDS', '0 to 86400', ['-1', '1.5', 'abc', '100000', '86401', '5m', '1e3', '0x10']],
+  ['RECYCLE_STRATEGY', 'replace-unjoined, scale-cycle', ['replace', 'recycle', 'Scale-Cycle']],
+  ['ALLOW_MAIN_ROUTE_TABLE', 'must be one of true, false', ['yes', '1', 'TRUE', 'no']],
+  ['ALLOW_SHARED_ROUTE_TABLE', 'must be one of true, false', ['yes', '1', 'TRUE', 'no']],
+  ['PREFLIGHT_POLICY', 'notify, remediate', ['dry-run', 'off', 'always']],
+  [
+    'ALERT_TOPIC_ARN',
+    'SNS topic ARN',
+    [
+      'eks-join-remediator-alerts',
+      'arn:aws:sqs:us-west-2:123456789012:queue',
+      'arn:aws:sns:us-west-2:1234:alerts',
+      'arn:aws:sns:us-west-2:123456789012:',
+      'https://sns.us-west-2.amazonaws.com/123456789012/alerts',
+    ],
+  ],
+  ['KUBERNETES_API_URL', 'http(s) URL', ['ftp://x', 'garbage', 'localhost:8001/', 'file:///etc/passwd']],
+];
 
-      expect(error.message).toContain('POLICY');
-      expect(error.message).toContain('off, notify, dry-run, remediate');
+describe('parseConfig invalid values', () => {
+  it.each(
+    INVALID_VALUES.flatMap(([variable, requirement, values]) =>
+      values.map((value) => ({ variable, value, requirement })),
+    ),
+  )(
+    'rejects $variable=$value, naming the variable, what it must be and the value',
+    ({ variable, value, requirement }) => {
+      const error = configError({ [variable]: value });
+
+      expect(error.message).toMatch(new RegExp(`^${variable} must be `));
+      expect(error.message).toContain(requirement);
       expect(error.message).toContain(`'${value}'`);
       expect(error.exitCode).toBe(2);
-    },
-  );
-
-  it.each(['-1', '1.5', 'abc', '100000', '86401', '5m', '1e3', '0x10'])(
-    'rejects JOIN_WINDOW_SECONDS=%s, naming the variable and the range',
-    (value) => {
-      const error = configError({ JOIN_WINDOW_SECONDS: value });
-
-      expect(error.message).toMatch(/^JOIN_WINDOW_SECONDS /);
-      expect(error.message).toContain('0 to 86400');
-      expect(error.message).toContain(`'${value}'`);
-    },
-  );
-
-  it.each(['replace', 'recycle', 'Scale-Cycle'])('rejects RECYCLE_STRATEGY=%s', (value) => {
-    const error = configError({ RECYCLE_STRATEGY: value });
-
-    expect(error.message).toContain('RECYCLE_STRATEGY');
-    expect(error.message).toContain('replace-unjoined, scale-cycle');
-  });
-
-  it.each(['yes', '1', 'TRUE', 'no'])('rejects ALLOW_MAIN_ROUTE_TABLE=%s', (value) => {
-    const error = configError({ ALLOW_MAIN_ROUTE_TABLE: value });
-
-    expect(error.message).toContain('ALLOW_MAIN_ROUTE_TABLE');
-    expect(error.message).toContain('true, false');
-  });
-
-  it.each(['yes', '1', 'TRUE', 'no'])('rejects ALLOW_SHARED_ROUTE_TABLE=%s, naming the variable', (value) => {
-    const error = configError({ ALLOW_SHARED_ROUTE_TABLE: value });
-
-    expect(error.message).toMatch(/^ALLOW_SHARED_ROUTE_TABLE must be one of true, false/);
-    expect(error.message).toContain(`'${value}'`);
-    expect(error.exitCode).toBe(2);
-  });
-
-  it.each(['dry-run', 'off', 'always'])('rejects PREFLIGHT_POLICY=%s', (value) => {
-    const error = configError({ PREFLIGHT_POLICY: value });
-
-    expect(error.message).toContain('PREFLIGHT_POLICY');
-    expect(error.message).toContain('notify, remediate');
-  });
-
-  it.each([
-    'eks-join-remediator-alerts',
-    'arn:aws:sqs:us-west-2:123456789012:queue',
-    'arn:aws:sns:us-west-2:1234:alerts',
-    'arn:aws:sns:us-west-2:123456789012:',
-    'https://sns.us-west-2.amazonaws.com/123456789012/alerts',
-  ])('rejects ALERT_TOPIC_ARN=%s as not an SNS topic ARN', (value) => {
-    const error = configError({ ALERT_TOPIC_ARN: value });
-
-    expect(error.message).toContain('ALERT_TOPIC_ARN');
-    expect(error.message).toContain('SNS topic ARN');
-  });
-
-  it.each(['ftp://x', 'garbage', 'localhost:8001/', 'file:///etc/passwd'])(
-    'rejects KUBERNETES_API_URL=%s',
-    (value) => {
-      const error = configError({ KUBERNETES_API_URL: value });
-
-      expect(error.message).toContain('KUBERNETES_API_URL');
-      expect(error.message).toContain('http(s) URL');
-      expect(error.message).toContain(`'${value}'`);
     },
   );
 

@@ -1,10 +1,7 @@
 import {
-  type Instance as AsgInstance,
-  AutoScalingClient,
   type AutoScalingGroup,
   DescribeAutoScalingGroupsCommand,
   type DescribeAutoScalingGroupsCommandInput,
-  type LifecycleState,
 } from '@aws-sdk/client-auto-scaling';
 import {
   DescribeInstancesCommand,
@@ -20,7 +17,6 @@ import {
   type DescribeVpcAttributeCommandInput,
   DescribeVpcEndpointsCommand,
   DescribeVpcsCommand,
-  EC2Client,
   EC2ServiceException,
   type Instance as Ec2Instance,
   type Route as Ec2Route,
@@ -30,12 +26,9 @@ import {
 import {
   DescribeClusterCommand,
   DescribeNodegroupCommand,
-  EKSClient,
   ListNodegroupsCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-eks';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AwsAccountReader } from '../../../functions/aws/AwsAccountReader.js';
 import type { AwsClients } from '../../../functions/aws/clients.js';
@@ -52,22 +45,32 @@ import {
 } from '../../../functions/aws/mapEc2.js';
 import { AwsCallError, NotFoundError } from '../../../functions/core/model/errors.js';
 import type { RouteTarget } from '../../../functions/core/model/types.js';
+import { asgGroup, asgInstance } from '../../support/autoScalingGroups.js';
+import { ec2NatGateway } from '../../support/ec2Answers.js';
+import {
+  IGW,
+  local as LOCAL_ROUTE,
+  NAT,
+  NEW_SUBNET,
+  PRIVATE_SUBNET,
+  PUBLIC_SUBNET,
+  route,
+  VPC,
+} from '../../support/factories.js';
+import { entry, https, interfaceEndpoint, s3Gateway, securityGroup } from '../../support/networkFactories.js';
 import { mockedClients } from '../../support/sdkClients.js';
-import { serviceError } from '../../support/sdkErrors.js';
+import { namedError, serviceError } from '../../support/sdkErrors.js';
+import { mockSdkClients } from '../../support/sdkMocks.js';
 
-const eksMock = mockClient(EKSClient);
-const ec2Mock = mockClient(EC2Client);
-const asgMock = mockClient(AutoScalingClient);
-const snsMock = mockClient(SNSClient);
+// SNS too: the reader must never publish, and an unexpected call must not reach the network.
+const {
+  eks: eksMock,
+  ec2: ec2Mock,
+  autoScaling: asgMock,
+} = mockSdkClients('eks', 'ec2', 'autoScaling', 'sns');
 
 const REGION = 'us-west-2';
-const VPC = 'vpc-0a1b2c3d4e5f60789';
 const OTHER_VPC = 'vpc-0ffffffffffffff01';
-const PUBLIC_SUBNET = 'subnet-0aa0000000000pub1';
-const PRIVATE_SUBNET = 'subnet-0bb000000000priv1';
-const NEW_SUBNET = 'subnet-0e5e4b6c1d2a3f405';
-const NAT = 'nat-0123456789abcdef0';
-const IGW = 'igw-0fedcba9876543210';
 const GROUP = 'eks-new_nodegroup_2-a6c9a1b2-3c4d-5e6f-7a8b-9c0d1e2f3a4b';
 const OTHER_GROUP = 'eks-old_nodegroup-11112222-3333-4444-5555-666677778888';
 
@@ -79,10 +82,6 @@ function makeClients(): AwsClients {
 let reader: AwsAccountReader;
 
 beforeEach(() => {
-  eksMock.reset();
-  ec2Mock.reset();
-  asgMock.reset();
-  snsMock.reset();
   reader = new AwsAccountReader(makeClients());
 });
 
@@ -90,47 +89,8 @@ function ec2Error(name: string, message: string): EC2ServiceException {
   return serviceError(EC2ServiceException, name, message, 403);
 }
 
-function namedError(name: string, message: string): Error {
-  return Object.assign(new Error(message), { name });
-}
-
 function notFound(message: string): ResourceNotFoundException {
   return new ResourceNotFoundException({ message, $metadata: { httpStatusCode: 404 } });
-}
-
-function asgInstance(instanceId: string, lifecycleState: LifecycleState = 'InService'): AsgInstance {
-  return {
-    InstanceId: instanceId,
-    AvailabilityZone: 'us-west-2a',
-    LifecycleState: lifecycleState,
-    HealthStatus: 'Healthy',
-    ProtectedFromScaleIn: false,
-  };
-}
-
-function group(
-  name: string,
-  tags: Record<string, string> = {},
-  instances: AsgInstance[] = [],
-): AutoScalingGroup {
-  return {
-    AutoScalingGroupName: name,
-    MinSize: 0,
-    MaxSize: 2,
-    DesiredCapacity: instances.length,
-    DefaultCooldown: 300,
-    AvailabilityZones: ['us-west-2a'],
-    HealthCheckType: 'EC2',
-    CreatedTime: new Date('2026-11-26T09:48:55Z'),
-    Instances: instances,
-    Tags: Object.entries(tags).map(([Key, Value]) => ({
-      Key,
-      Value,
-      ResourceId: name,
-      ResourceType: 'auto-scaling-group',
-      PropagateAtLaunch: true,
-    })),
-  };
 }
 
 function ec2Instance(instanceId: string, overrides: Partial<Ec2Instance> = {}): Ec2Instance {
@@ -166,6 +126,13 @@ function asgAnswersFrom(known: Map<string, AutoScalingGroup>): void {
       return g ? [g] : [];
     }),
   }));
+}
+
+/** The AwsCallError readNetwork of the VPC fails with; it must fail. */
+async function readNetworkFailure(): Promise<AwsCallError> {
+  const thrown = await reader.readNetwork(VPC).catch((e: unknown) => e);
+  expect(thrown).toBeInstanceOf(AwsCallError);
+  return thrown as AwsCallError;
 }
 
 const ids = (n: number, prefix = 'i-0') =>
@@ -349,14 +316,11 @@ describe('AwsAccountReader.describeCluster', () => {
   });
 
   it('turns AccessDeniedException into an AwsCallError that says which permission to grant', async () => {
-    eksMock
-      .on(DescribeClusterCommand)
-      .rejects(
-        namedError(
-          'AccessDeniedException',
-          'User: arn:aws:sts::123456789012:assumed-role/x is not authorized',
-        ),
-      );
+    const denied = namedError(
+      'AccessDeniedException',
+      'User: arn:aws:sts::123456789012:assumed-role/x is not authorized',
+    );
+    eksMock.on(DescribeClusterCommand).rejects(denied);
 
     const error = (await reader.describeCluster('eks-workshop').catch((e: unknown) => e)) as AwsCallError;
 
@@ -512,9 +476,9 @@ describe('AwsAccountReader.describeGroupTags and describeGroupInstances', () => 
       new Map([
         [
           GROUP,
-          group(GROUP, { 'eks:cluster-name': 'eks-workshop', 'eks:nodegroup-name': 'new_nodegroup_2' }),
+          asgGroup(GROUP, { 'eks:cluster-name': 'eks-workshop', 'eks:nodegroup-name': 'new_nodegroup_2' }),
         ],
-        [OTHER_GROUP, group(OTHER_GROUP)],
+        [OTHER_GROUP, asgGroup(OTHER_GROUP)],
       ]),
     );
 
@@ -532,7 +496,7 @@ describe('AwsAccountReader.describeGroupTags and describeGroupInstances', () => 
   });
 
   it('asks once for a name given twice', async () => {
-    asgAnswersFrom(new Map([[GROUP, group(GROUP)]]));
+    asgAnswersFrom(new Map([[GROUP, asgGroup(GROUP)]]));
 
     await reader.describeGroupTags([GROUP, GROUP]);
 
@@ -544,7 +508,10 @@ describe('AwsAccountReader.describeGroupTags and describeGroupInstances', () => 
   it('shares one DescribeAutoScalingGroups call between the tag lookup and the instance lookup', async () => {
     asgAnswersFrom(
       new Map([
-        [GROUP, group(GROUP, { 'eks:cluster-name': 'eks-workshop' }, [asgInstance('i-0a1b2c3d4e5f60718')])],
+        [
+          GROUP,
+          asgGroup(GROUP, { 'eks:cluster-name': 'eks-workshop' }, [asgInstance('i-0a1b2c3d4e5f60718')]),
+        ],
       ]),
     );
     ec2AnswersFromFilter();
@@ -570,8 +537,8 @@ describe('AwsAccountReader.describeGroupTags and describeGroupInstances', () => 
   it('asks only for the groups it has not described yet', async () => {
     asgAnswersFrom(
       new Map([
-        [GROUP, group(GROUP)],
-        [OTHER_GROUP, group(OTHER_GROUP)],
+        [GROUP, asgGroup(GROUP)],
+        [OTHER_GROUP, asgGroup(OTHER_GROUP)],
       ]),
     );
 
@@ -587,7 +554,7 @@ describe('AwsAccountReader.describeGroupTags and describeGroupInstances', () => 
 
   it('splits 120 group names into calls of at most 50 names', async () => {
     const names = Array.from({ length: 120 }, (_, i) => `eks-ng-${i}`);
-    asgAnswersFrom(new Map(names.map((n) => [n, group(n, { 'eks:nodegroup-name': n })])));
+    asgAnswersFrom(new Map(names.map((n) => [n, asgGroup(n, { 'eks:nodegroup-name': n })])));
 
     const tags = await reader.describeGroupTags(names);
 
@@ -610,8 +577,8 @@ describe('AwsAccountReader.describeGroupTags and describeGroupInstances', () => 
     asgMock.on(DescribeAutoScalingGroupsCommand).callsFake((input: DescribeAutoScalingGroupsCommandInput) => {
       sent.push(input.NextToken);
       return input.NextToken === 'more'
-        ? { AutoScalingGroups: [group(OTHER_GROUP)] }
-        : { AutoScalingGroups: [group(GROUP)], NextToken: 'more' };
+        ? { AutoScalingGroups: [asgGroup(OTHER_GROUP)] }
+        : { AutoScalingGroups: [asgGroup(GROUP)], NextToken: 'more' };
     });
 
     const tags = await reader.describeGroupTags([GROUP, OTHER_GROUP]);
@@ -626,8 +593,8 @@ describe('AwsAccountReader.describeGroupTags and describeGroupInstances', () => 
   it('combines EC2 details with the group and lifecycle state from Auto Scaling', async () => {
     asgAnswersFrom(
       new Map([
-        [GROUP, group(GROUP, {}, [asgInstance('i-0a1b2c3d4e5f60718', 'Pending:Wait')])],
-        [OTHER_GROUP, group(OTHER_GROUP, {}, [asgInstance('i-0b2c3d4e5f6071829', 'InService')])],
+        [GROUP, asgGroup(GROUP, {}, [asgInstance('i-0a1b2c3d4e5f60718', 'Pending:Wait')])],
+        [OTHER_GROUP, asgGroup(OTHER_GROUP, {}, [asgInstance('i-0b2c3d4e5f6071829', 'InService')])],
       ]),
     );
     ec2Mock.on(DescribeInstancesCommand).resolves({
@@ -684,7 +651,7 @@ describe('AwsAccountReader.describeGroupTags and describeGroupInstances', () => 
       new Map([
         [
           GROUP,
-          group(GROUP, {}, [
+          asgGroup(GROUP, {}, [
             asgInstance('i-0aaaaaaaaaaaaaaa1'),
             asgInstance('i-0bbbbbbbbbbbbbbb2', 'Terminating'),
           ]),
@@ -707,7 +674,7 @@ describe('AwsAccountReader.describeGroupTags and describeGroupInstances', () => 
       new Map([
         [
           'g1',
-          group(
+          asgGroup(
             'g1',
             {},
             all.slice(0, 150).map((id) => asgInstance(id)),
@@ -715,7 +682,7 @@ describe('AwsAccountReader.describeGroupTags and describeGroupInstances', () => 
         ],
         [
           'g2',
-          group(
+          asgGroup(
             'g2',
             {},
             all.slice(150, 300).map((id) => asgInstance(id)),
@@ -723,7 +690,7 @@ describe('AwsAccountReader.describeGroupTags and describeGroupInstances', () => 
         ],
         [
           'g3',
-          group(
+          asgGroup(
             'g3',
             {},
             all.slice(300).map((id) => asgInstance(id)),
@@ -753,7 +720,10 @@ describe('AwsAccountReader.describeGroupTags and describeGroupInstances', () => 
   it('follows NextToken through the pages of DescribeInstances', async () => {
     asgAnswersFrom(
       new Map([
-        [GROUP, group(GROUP, {}, [asgInstance('i-0aaaaaaaaaaaaaaa1'), asgInstance('i-0bbbbbbbbbbbbbbb2')])],
+        [
+          GROUP,
+          asgGroup(GROUP, {}, [asgInstance('i-0aaaaaaaaaaaaaaa1'), asgInstance('i-0bbbbbbbbbbbbbbb2')]),
+        ],
       ]),
     );
     const sent: (string | undefined)[] = [];
@@ -771,7 +741,7 @@ describe('AwsAccountReader.describeGroupTags and describeGroupInstances', () => 
   });
 
   it('does not call EC2 for groups without instances', async () => {
-    asgAnswersFrom(new Map([[GROUP, group(GROUP)]]));
+    asgAnswersFrom(new Map([[GROUP, asgGroup(GROUP)]]));
 
     await expect(reader.describeGroupInstances([GROUP])).resolves.toEqual([]);
     expect(ec2Mock).not.toHaveReceivedAnyCommand();
@@ -781,7 +751,7 @@ describe('AwsAccountReader.describeGroupTags and describeGroupInstances', () => 
     asgMock
       .on(DescribeAutoScalingGroupsCommand)
       .rejectsOnce(namedError('Throttling', 'Rate exceeded'))
-      .resolves({ AutoScalingGroups: [group(GROUP, { 'eks:cluster-name': 'eks-workshop' })] });
+      .resolves({ AutoScalingGroups: [asgGroup(GROUP, { 'eks:cluster-name': 'eks-workshop' })] });
 
     const error = (await reader.describeGroupTags([GROUP]).catch((e: unknown) => e)) as AwsCallError;
     const tags = await reader.describeGroupTags([GROUP]);
@@ -796,7 +766,7 @@ describe('AwsAccountReader.describeGroupTags and describeGroupInstances', () => 
   });
 
   it('turns an EC2 UnauthorizedOperation into an AwsCallError naming ec2:DescribeInstances', async () => {
-    asgAnswersFrom(new Map([[GROUP, group(GROUP, {}, [asgInstance('i-0aaaaaaaaaaaaaaa1')])]]));
+    asgAnswersFrom(new Map([[GROUP, asgGroup(GROUP, {}, [asgInstance('i-0aaaaaaaaaaaaaaa1')])]]));
     ec2Mock
       .on(DescribeInstancesCommand)
       .rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'));
@@ -930,26 +900,11 @@ const REST_OF_NETWORK = {
   enableDnsSupport: true,
   enableDnsHostnames: false,
   vpcEndpoints: [
-    {
+    interfaceEndpoint('ecr.api', {
       vpcEndpointId: 'vpce-0ecrapi000000001',
-      serviceName: 'com.amazonaws.us-west-2.ecr.api',
-      type: 'Interface',
-      state: 'available',
-      privateDnsEnabled: true,
-      subnetIds: [PRIVATE_SUBNET],
-      routeTableIds: [],
       securityGroupIds: ['sg-0endpoints0000001'],
-    },
-    {
-      vpcEndpointId: 'vpce-0s3gateway0000001',
-      serviceName: 'com.amazonaws.us-west-2.s3',
-      type: 'Gateway',
-      state: 'available',
-      privateDnsEnabled: false,
-      subnetIds: [],
-      routeTableIds: ['rtb-0priv000000000001'],
-      securityGroupIds: [],
-    },
+    }),
+    s3Gateway({ vpcEndpointId: 'vpce-0s3gateway0000001', routeTableIds: ['rtb-0priv000000000001'] }),
   ],
   networkAcls: [
     {
@@ -957,10 +912,7 @@ const REST_OF_NETWORK = {
       vpcId: VPC,
       isDefault: true,
       subnetIds: [PUBLIC_SUBNET],
-      entries: [
-        { ruleNumber: 100, egress: true, protocol: '-1', action: 'allow', cidrBlock: '0.0.0.0/0' },
-        { ruleNumber: 32767, egress: true, protocol: '-1', action: 'deny', cidrBlock: '0.0.0.0/0' },
-      ],
+      entries: [entry(100, true, 'allow'), entry(32767, true, 'deny')],
     },
     {
       networkAclId: 'acl-0custom0000000001',
@@ -968,35 +920,22 @@ const REST_OF_NETWORK = {
       isDefault: false,
       subnetIds: [NEW_SUBNET],
       entries: [
-        {
-          ruleNumber: 90,
-          egress: true,
-          protocol: '6',
-          action: 'deny',
-          cidrBlock: '0.0.0.0/0',
-          portRange: { from: 443, to: 443 },
-        },
+        entry(90, true, 'deny', { protocol: '6', portRange: { from: 443, to: 443 } }),
         { ruleNumber: 100, egress: false, protocol: '-1', action: 'allow', ipv6CidrBlock: '::/0' },
       ],
     },
   ],
   securityGroups: [
-    {
-      groupId: 'sg-0endpoints0000001',
-      vpcId: VPC,
+    securityGroup('sg-0endpoints0000001', {
       ingress: [
-        {
-          protocol: 'tcp',
-          fromPort: 443,
-          toPort: 443,
+        https({
           cidrs: ['10.42.0.0/16'],
           ipv6Cidrs: ['2600:1f14::/56'],
           groupIds: ['sg-0nodes00000000001'],
           prefixListIds: ['pl-0abc'],
-        },
+        }),
       ],
-      egress: [{ protocol: '-1', cidrs: ['0.0.0.0/0'], ipv6Cidrs: [], groupIds: [], prefixListIds: [] }],
-    },
+    }),
   ],
 };
 
@@ -1008,12 +947,6 @@ describe('AwsAccountReader.readNetwork', () => {
     Origin: 'CreateRouteTable',
   };
   /** `local` as the reader maps it. */
-  const LOCAL_ROUTE = {
-    destination: '10.42.0.0/16',
-    target: { kind: 'local' },
-    state: 'active',
-    origin: 'CreateRouteTable',
-  } as const;
 
   function mockNetwork(): void {
     ec2Mock.on(DescribeSubnetsCommand).resolves({
@@ -1078,12 +1011,7 @@ describe('AwsAccountReader.readNetwork', () => {
     });
     ec2Mock.on(DescribeNatGatewaysCommand).resolves({
       NatGateways: [
-        {
-          NatGatewayId: NAT,
-          VpcId: VPC,
-          SubnetId: PUBLIC_SUBNET,
-          State: 'available',
-          ConnectivityType: 'public',
+        ec2NatGateway({
           NatGatewayAddresses: [
             {
               AllocationId: 'eipalloc-0abc',
@@ -1093,15 +1021,14 @@ describe('AwsAccountReader.readNetwork', () => {
             },
             { PrivateIp: '10.42.0.6', IsPrimary: false },
           ],
-        },
-        {
+        }),
+        ec2NatGateway({
           NatGatewayId: 'nat-0private000000001',
-          VpcId: VPC,
           SubnetId: PRIVATE_SUBNET,
           State: 'pending',
           ConnectivityType: 'private',
           NatGatewayAddresses: [{ PrivateIp: '10.42.100.5' }],
-        },
+        }),
         { NatGatewayId: 'nat-0failed0000000001', VpcId: VPC, SubnetId: PUBLIC_SUBNET, State: 'failed' },
       ],
     });
@@ -1152,15 +1079,7 @@ describe('AwsAccountReader.readNetwork', () => {
           vpcId: VPC,
           main: true,
           subnetIds: [],
-          routes: [
-            LOCAL_ROUTE,
-            {
-              destination: '0.0.0.0/0',
-              target: { kind: 'internet-gateway', id: IGW },
-              state: 'active',
-              origin: 'CreateRoute',
-            },
-          ],
+          routes: [LOCAL_ROUTE, route('0.0.0.0/0', { kind: 'internet-gateway', id: IGW })],
         },
         {
           routeTableId: 'rtb-0priv000000000001',
@@ -1169,12 +1088,7 @@ describe('AwsAccountReader.readNetwork', () => {
           subnetIds: [PRIVATE_SUBNET, 'subnet-0nostate00000001'],
           routes: [
             LOCAL_ROUTE,
-            {
-              destination: '0.0.0.0/0',
-              target: { kind: 'nat-gateway', id: NAT },
-              state: 'active',
-              origin: 'CreateRoute',
-            },
+            route('0.0.0.0/0', { kind: 'nat-gateway', id: NAT }),
             {
               destination: '100.64.0.0/10',
               target: { kind: 'nat-gateway', id: 'nat-0deleted000000001' },
@@ -1371,9 +1285,8 @@ describe('AwsAccountReader.readNetwork', () => {
       mockNetwork();
       ec2Mock.on(command).rejects(error);
 
-      const thrown = (await reader.readNetwork(VPC).catch((e: unknown) => e)) as AwsCallError;
+      const thrown = await readNetworkFailure();
 
-      expect(thrown).toBeInstanceOf(AwsCallError);
       expect(thrown.exitCode).toBe(3);
       expect(thrown.operation).toBe(operation);
       expect(thrown.errorName).toBe(error.name);
@@ -1387,9 +1300,8 @@ describe('AwsAccountReader.readNetwork', () => {
     mockNetwork();
     ec2Mock.on(DescribeSubnetsCommand).rejects(new Error('socket hang up'));
 
-    const thrown = (await reader.readNetwork(VPC).catch((e: unknown) => e)) as AwsCallError;
+    const thrown = await readNetworkFailure();
 
-    expect(thrown).toBeInstanceOf(AwsCallError);
     expect(thrown.message).toBe('ec2:DescribeSubnets failed: Error: socket hang up');
   });
 });
@@ -1617,9 +1529,8 @@ describe('readNetwork beyond routing', () => {
       .on(DescribeNetworkAclsCommand)
       .rejects(ec2Error('RequestLimitExceeded', 'Request limit exceeded.'));
 
-    const thrown = (await reader.readNetwork(VPC).catch((e: unknown) => e)) as AwsCallError;
+    const thrown = await readNetworkFailure();
 
-    expect(thrown).toBeInstanceOf(AwsCallError);
     expect(thrown.operation).toBe('ec2:DescribeNetworkAcls');
     expect(thrown.message).toContain('throttled after retries');
   });
@@ -1780,9 +1691,8 @@ describe('readNetwork: internet gateways and prefix lists', () => {
       .on(DescribeInternetGatewaysCommand)
       .rejects(ec2Error('RequestLimitExceeded', 'Request limit exceeded.'));
 
-    const thrown = (await reader.readNetwork(VPC).catch((e: unknown) => e)) as AwsCallError;
+    const thrown = await readNetworkFailure();
 
-    expect(thrown).toBeInstanceOf(AwsCallError);
     expect(thrown.operation).toBe('ec2:DescribeInternetGateways');
   });
 

@@ -1,19 +1,16 @@
 import {
   DescribeAccessEntryCommand,
   DescribeAddonCommand,
-  EKSClient,
   ListAccessEntriesCommand,
   ListPodIdentityAssociationsCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-eks';
 import {
-  IAMClient,
   ListAttachedRolePoliciesCommand,
   ListRolePoliciesCommand,
   NoSuchEntityException,
 } from '@aws-sdk/client-iam';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AwsIdentityReader, type ConfigMapReader } from '../../../functions/aws/AwsIdentityReader.js';
 import { AwsCallError } from '../../../functions/core/model/errors.js';
 import type { Cluster } from '../../../functions/core/model/types.js';
@@ -21,9 +18,9 @@ import type { ConfigMapRead } from '../../../functions/kubernetes/KubernetesNode
 import { cluster, nodegroup } from '../../support/factories.js';
 import { awsAuthMapRoles } from '../../support/kubernetesStub.js';
 import { mockedClients } from '../../support/sdkClients.js';
+import { mockSdkClients } from '../../support/sdkMocks.js';
 
-const eksMock = mockClient(EKSClient);
-const iamMock = mockClient(IAMClient);
+const { eks: eksMock, iam: iamMock } = mockSdkClients('eks', 'iam');
 
 const ROLE = 'arn:aws:iam::123456789012:role/nodes/eks-workshop-node-role';
 const ADMIN = 'arn:aws:iam::123456789012:role/admin';
@@ -98,11 +95,6 @@ function mockHealthy() {
     .on(ListPodIdentityAssociationsCommand)
     .resolves({ associations: [] });
 }
-
-beforeEach(() => {
-  eksMock.reset();
-  iamMock.reset();
-});
 
 describe('AwsIdentityReader', () => {
   it('reads policies, access entries (paginated), the CNI role and aws-auth', async () => {

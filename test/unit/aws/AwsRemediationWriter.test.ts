@@ -1,5 +1,4 @@
 import {
-  AutoScalingClient,
   AutoScalingServiceException,
   DescribeAutoScalingGroupsCommand,
   DescribeAutoScalingInstancesCommand,
@@ -13,35 +12,36 @@ import {
   type DescribeInstancesCommandInput,
   DescribeNatGatewaysCommand,
   DescribeRouteTablesCommand,
-  EC2Client,
   EC2ServiceException,
+  type ServiceInputTypes as Ec2Input,
+  type ServiceOutputTypes as Ec2Output,
   type InstanceStateName,
   ReplaceRouteCommand,
 } from '@aws-sdk/client-ec2';
 import {
   DescribeNodegroupCommand,
-  EKSClient,
   EKSServiceException,
   ResourceInUseException,
   ResourceNotFoundException,
   UpdateNodegroupConfigCommand,
 } from '@aws-sdk/client-eks';
-import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import type { AwsCommand } from 'aws-sdk-client-mock';
+import { describe, expect, it } from 'vitest';
 import { AwsRemediationWriter } from '../../../functions/aws/AwsRemediationWriter.js';
 import { AwsCallError } from '../../../functions/core/model/errors.js';
+import { asgGroup, asgInstance } from '../../support/autoScalingGroups.js';
+import { ec2NatGateway } from '../../support/ec2Answers.js';
+import { NAT, NEW_SUBNET, NEW_TABLE, natGateway, route, VPC } from '../../support/factories.js';
 import { mockedClients } from '../../support/sdkClients.js';
 import { serviceError } from '../../support/sdkErrors.js';
+import { mockSdkClients } from '../../support/sdkMocks.js';
 
-const ec2Mock = mockClient(EC2Client);
-const asgMock = mockClient(AutoScalingClient);
-const eksMock = mockClient(EKSClient);
+const { ec2: ec2Mock, autoScaling: asgMock, eks: eksMock } = mockSdkClients('ec2', 'autoScaling', 'eks');
 
 const REGION = 'us-west-2';
-const RTB = 'rtb-0f1e2d3c4b5a69788';
-const NAT = 'nat-0123456789abcdef0';
-const OTHER_NAT = 'nat-0fedcba9876543210';
+const RTB = NEW_TABLE;
 const INSTANCE = 'i-0a1b2c3d4e5f60718';
+const OTHER_NAT = 'nat-0fedcba9876543210';
 const CLUSTER = 'eks-workshop';
 const NODEGROUP = 'new_nodegroup_2';
 
@@ -63,11 +63,21 @@ async function failure(promise: Promise<unknown>): Promise<AwsCallError> {
   return error as AwsCallError;
 }
 
-beforeEach(() => {
-  ec2Mock.reset();
-  asgMock.reset();
-  eksMock.reset();
-});
+/** EC2 refuses `command` with UnauthorizedOperation: `call` fails with an AwsCallError naming `permission` to grant. */
+async function expectUnauthorized<I extends Ec2Input, O extends Ec2Output>(
+  command: new (input: I) => AwsCommand<I, O>,
+  permission: string,
+  call: () => Promise<unknown>,
+): Promise<void> {
+  ec2Mock
+    .on(command)
+    .rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'));
+
+  const error = await failure(call());
+
+  expect(error).toMatchObject({ operation: permission, errorName: 'UnauthorizedOperation' });
+  expect(error.message).toContain(`(grant ${permission} to the caller's IAM role)`);
+}
 
 describe('createRoute', () => {
   it('adds the default route to the NAT gateway', async () => {
@@ -143,14 +153,9 @@ describe('replaceRoute', () => {
   });
 
   it('UnauthorizedOperation names ec2:ReplaceRoute', async () => {
-    ec2Mock
-      .on(ReplaceRouteCommand)
-      .rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'));
-
-    const error = await failure(writer().replaceRoute(RTB, '0.0.0.0/0', OTHER_NAT));
-
-    expect(error).toMatchObject({ operation: 'ec2:ReplaceRoute', errorName: 'UnauthorizedOperation' });
-    expect(error.message).toContain("(grant ec2:ReplaceRoute to the caller's IAM role)");
+    await expectUnauthorized(ReplaceRouteCommand, 'ec2:ReplaceRoute', () =>
+      writer().replaceRoute(RTB, '0.0.0.0/0', OTHER_NAT),
+    );
   });
 
   it.each([
@@ -192,9 +197,9 @@ describe('readRouteTable', () => {
       RouteTables: [
         {
           RouteTableId: RTB,
-          VpcId: 'vpc-0a1b2c3d4e5f60789',
+          VpcId: VPC,
           Associations: [
-            { SubnetId: 'subnet-0e5e4b6c1d2a3f405', AssociationState: { State: 'associated' } },
+            { SubnetId: NEW_SUBNET, AssociationState: { State: 'associated' } },
             { SubnetId: 'subnet-0old0000000000001', AssociationState: { State: 'disassociated' } },
           ],
           Routes: [
@@ -220,9 +225,9 @@ describe('readRouteTable', () => {
 
     expect(await writer().readRouteTable(RTB)).toEqual({
       routeTableId: RTB,
-      vpcId: 'vpc-0a1b2c3d4e5f60789',
+      vpcId: VPC,
       main: false,
-      subnetIds: ['subnet-0e5e4b6c1d2a3f405'],
+      subnetIds: [NEW_SUBNET],
       routes: [
         {
           destination: '10.0.0.0/16',
@@ -230,12 +235,7 @@ describe('readRouteTable', () => {
           state: 'active',
           origin: 'CreateRouteTable',
         },
-        {
-          destination: '0.0.0.0/0',
-          target: { kind: 'nat-gateway', id: NAT },
-          state: 'blackhole',
-          origin: 'CreateRoute',
-        },
+        route('0.0.0.0/0', { kind: 'nat-gateway', id: NAT }, 'blackhole'),
         {
           destination: '::/0',
           target: { kind: 'egress-only-internet-gateway', id: 'eigw-0123' },
@@ -265,41 +265,20 @@ describe('readRouteTable', () => {
   });
 
   it('UnauthorizedOperation is an AwsCallError naming ec2:DescribeRouteTables', async () => {
-    ec2Mock
-      .on(DescribeRouteTablesCommand)
-      .rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'));
-
-    const error = await failure(writer().readRouteTable(RTB));
-
-    expect(error).toMatchObject({ operation: 'ec2:DescribeRouteTables', errorName: 'UnauthorizedOperation' });
-    expect(error.message).toContain("(grant ec2:DescribeRouteTables to the caller's IAM role)");
+    await expectUnauthorized(DescribeRouteTablesCommand, 'ec2:DescribeRouteTables', () =>
+      writer().readRouteTable(RTB),
+    );
   });
 });
 
 describe('readNatGateways', () => {
   it('reads the gateways by a nat-gateway-id filter, so one that is gone is simply absent', async () => {
     ec2Mock.on(DescribeNatGatewaysCommand).resolves({
-      NatGateways: [
-        {
-          NatGatewayId: NAT,
-          VpcId: 'vpc-0a1b2c3d4e5f60789',
-          SubnetId: 'subnet-0aa0000000000pub1',
-          State: 'available',
-          ConnectivityType: 'public',
-          NatGatewayAddresses: [{ PublicIp: '52.34.10.20', PrivateIp: '10.42.0.5' }],
-        },
-      ],
+      NatGateways: [ec2NatGateway()],
     });
 
     expect(await writer().readNatGateways([NAT, OTHER_NAT, NAT])).toEqual([
-      {
-        natGatewayId: NAT,
-        vpcId: 'vpc-0a1b2c3d4e5f60789',
-        subnetId: 'subnet-0aa0000000000pub1',
-        state: 'available',
-        connectivityType: 'public',
-        publicIps: ['52.34.10.20'],
-      },
+      natGateway({ publicIps: ['52.34.10.20'] }),
     ]);
     expect(ec2Mock).toHaveReceivedCommandExactlyOnceWith(DescribeNatGatewaysCommand, {
       Filter: [{ Name: 'nat-gateway-id', Values: [NAT, OTHER_NAT] }],
@@ -328,13 +307,9 @@ describe('readNatGateways', () => {
   });
 
   it('UnauthorizedOperation is an AwsCallError naming ec2:DescribeNatGateways', async () => {
-    ec2Mock
-      .on(DescribeNatGatewaysCommand)
-      .rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'));
-
-    const error = await failure(writer().readNatGateways([NAT]));
-
-    expect(error).toMatchObject({ operation: 'ec2:DescribeNatGateways', errorName: 'UnauthorizedOperation' });
+    await expectUnauthorized(DescribeNatGatewaysCommand, 'ec2:DescribeNatGateways', () =>
+      writer().readNatGateways([NAT]),
+    );
   });
 });
 
@@ -467,13 +442,10 @@ describe('readInstances', () => {
 
   it('UnauthorizedOperation from EC2 is an AwsCallError naming ec2:DescribeInstances', async () => {
     answer({});
-    ec2Mock
-      .on(DescribeInstancesCommand)
-      .rejects(ec2Error('UnauthorizedOperation', 'You are not authorized to perform this operation.'));
 
-    const error = await failure(writer().readInstances([INSTANCE]));
-
-    expect(error).toMatchObject({ operation: 'ec2:DescribeInstances', errorName: 'UnauthorizedOperation' });
+    await expectUnauthorized(DescribeInstancesCommand, 'ec2:DescribeInstances', () =>
+      writer().readInstances([INSTANCE]),
+    );
   });
 
   it('AccessDenied from Auto Scaling is an AwsCallError naming autoscaling:DescribeAutoScalingInstances', async () => {
@@ -500,39 +472,11 @@ describe('readGroupInstanceIds', () => {
   it('lists the instances of the groups, leaving out those already on their way out', async () => {
     asgMock.on(DescribeAutoScalingGroupsCommand).resolves({
       AutoScalingGroups: [
-        {
-          AutoScalingGroupName: 'eks-ng-asg',
-          MinSize: 0,
-          MaxSize: 2,
-          DesiredCapacity: 2,
-          DefaultCooldown: 300,
-          AvailabilityZones: ['us-west-2a'],
-          HealthCheckType: 'EC2',
-          CreatedTime: new Date(0),
-          Instances: [
-            {
-              InstanceId: INSTANCE,
-              LifecycleState: 'InService',
-              AvailabilityZone: 'us-west-2a',
-              HealthStatus: 'Healthy',
-              ProtectedFromScaleIn: false,
-            },
-            {
-              InstanceId: 'i-0booting',
-              LifecycleState: 'Pending',
-              AvailabilityZone: 'us-west-2a',
-              HealthStatus: 'Healthy',
-              ProtectedFromScaleIn: false,
-            },
-            {
-              InstanceId: 'i-0leaving',
-              LifecycleState: 'Terminating',
-              AvailabilityZone: 'us-west-2a',
-              HealthStatus: 'Healthy',
-              ProtectedFromScaleIn: false,
-            },
-          ],
-        },
+        asgGroup('eks-ng-asg', {}, [
+          asgInstance(INSTANCE),
+          asgInstance('i-0booting', 'Pending'),
+          asgInstance('i-0leaving', 'Terminating'),
+        ]),
       ],
     });
     expect(await writer().readGroupInstanceIds(['eks-ng-asg'])).toEqual([INSTANCE, 'i-0booting']);

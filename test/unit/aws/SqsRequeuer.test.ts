@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { REQUEUES_ATTRIBUTE, requeuesOf, SqsRequeuer } from '../../../functions/aws/SqsRequeuer.js';
 import { AwsCallError } from '../../../functions/core/model/errors.js';
+import { namedError } from '../../support/sdkErrors.js';
 
 const sqs = mockClient(SQSClient);
 
@@ -43,7 +44,7 @@ describe('SqsRequeuer', () => {
   });
 
   it('names the operation and the permission when sending is denied', async () => {
-    sqs.on(SendMessageCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+    sqs.on(SendMessageCommand).rejects(namedError('AccessDenied', 'denied'));
 
     const sent = new SqsRequeuer(new SQSClient({ region: 'us-west-2' })).requeue(QUEUE_ARN, BODY, 900, 1);
 
@@ -56,7 +57,7 @@ describe('SqsRequeuer', () => {
   it('does not keep a failed URL lookup: the next record asks again', async () => {
     sqs
       .on(GetQueueUrlCommand)
-      .rejectsOnce(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }))
+      .rejectsOnce(namedError('ThrottlingException', 'slow down'))
       .resolves({ QueueUrl: QUEUE_URL });
     const requeuer = new SqsRequeuer(new SQSClient({ region: 'us-west-2' }));
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { awsCall, errorName } from '../../../functions/aws/awsCall.js';
 import { AwsCallError, NotFoundError } from '../../../functions/core/model/errors.js';
+import { namedError } from '../../support/sdkErrors.js';
 
-const denied = Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' });
-const conflict = Object.assign(new Error('condition failed'), { name: 'ConditionalCheckFailedException' });
+const denied = namedError('AccessDeniedException', 'not allowed');
+const conflict = namedError('ConditionalCheckFailedException', 'condition failed');
 
 describe('awsCall', () => {
   it('returns what the operation answers', async () => {
@@ -51,7 +52,7 @@ describe('awsCall', () => {
   });
 
   it('lets an answer throw an error of its own, unwrapped', async () => {
-    const gone = Object.assign(new Error('No cluster found'), { name: 'ResourceNotFoundException' });
+    const gone = namedError('ResourceNotFoundException', 'No cluster found');
     const described = awsCall('eks:DescribeCluster', () => Promise.reject(gone), {
       when: (error) => errorName(error) === 'ResourceNotFoundException',
       answer: (error): never => {

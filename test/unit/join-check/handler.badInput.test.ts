@@ -1,25 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { EKSClient } from '@aws-sdk/client-eks';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { namedError } from '../../support/sdkErrors.js';
+import { mockSdkClients, stubLambdaEnvironment } from '../../support/sdkMocks.js';
 
-const eks = mockClient(EKSClient);
-const autoScaling = mockClient(AutoScalingClient);
-const ec2 = mockClient(EC2Client);
-const sns = mockClient(SNSClient);
-const sqs = mockClient(SQSClient);
-const sts = mockClient(STSClient);
-const iam = mockClient(IAMClient);
-const dynamodb = mockClient(DynamoDBClient);
-const ALL = { eks, autoScaling, ec2, sns, sqs, sts, iam, dynamodb };
+const ALL = mockSdkClients('eks', 'autoScaling', 'ec2', 'sns', 'sqs', 'sts', 'iam', 'dynamodb');
+const { autoScaling, sqs, sts } = ALL;
 
 const OWN_ACCOUNT = '123456789012';
 const OTHER_ACCOUNT = '210987654321';
@@ -28,19 +17,9 @@ const LAUNCH = JSON.parse(
   readFileSync(new URL('../../../events/asg-launch-successful.json', import.meta.url), 'utf8'),
 );
 
-beforeAll(() => {
-  vi.stubEnv('AWS_REGION', 'us-west-2');
-  vi.stubEnv('AWS_ACCESS_KEY_ID', 'testing');
-  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'testing');
-  vi.stubEnv('AWS_SESSION_TOKEN', 'testing');
-});
-
-afterAll(() => {
-  vi.unstubAllEnvs();
-});
+stubLambdaEnvironment();
 
 beforeEach(() => {
-  for (const client of Object.values(ALL)) client.reset();
   // No group is found: a launch that gets as far as the tag lookup is skipped as gone.
   autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] });
   sqs.on(GetQueueUrlCommand).resolves({ QueueUrl: `https://sqs.us-west-2.amazonaws.com/${OWN_ACCOUNT}/q` });
@@ -288,7 +267,7 @@ describe('handler: events of another account or an unwatched region', () => {
   });
 
   it('throws on a direct invocation whose account cannot be read, so Lambda retries it', async () => {
-    sts.on(GetCallerIdentityCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+    sts.on(GetCallerIdentityCommand).rejects(namedError('AccessDenied', 'denied'));
     const { handler } = await coldStart();
 
     await expect(handler(launch(3600))).rejects.toThrow(/sts:GetCallerIdentity failed: AccessDenied/);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { AutoScalingClient, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import {
   type AttachmentStatus,
   DescribeInstancesCommand,
@@ -10,23 +10,26 @@ import {
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
   DescribeVpcEndpointsCommand,
-  EC2Client,
 } from '@aws-sdk/client-ec2';
-import { DescribeClusterCommand, DescribeNodegroupCommand, EKSClient } from '@aws-sdk/client-eks';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { DescribeClusterCommand, DescribeNodegroupCommand } from '@aws-sdk/client-eks';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { SQSEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { asgGroup, asgInstance } from '../../support/autoScalingGroups.js';
 import { type KubernetesStub, startKubernetesStub } from '../../support/kubernetesStub.js';
+import { namedError } from '../../support/sdkErrors.js';
+import { mockSdkClients, stubLambdaEnvironment } from '../../support/sdkMocks.js';
 
-const eks = mockClient(EKSClient);
-const autoScaling = mockClient(AutoScalingClient);
-const ec2 = mockClient(EC2Client);
-const sns = mockClient(SNSClient);
-const sqs = mockClient(SQSClient);
-const sts = mockClient(STSClient);
+const { eks, autoScaling, ec2, sns, sqs, sts } = mockSdkClients(
+  'eks',
+  'autoScaling',
+  'ec2',
+  'sns',
+  'sqs',
+  'sts',
+);
 
 const TOPIC = 'arn:aws:sns:us-west-2:123456789012:eks-join-alerts';
 const GROUP = 'eks-new_nodegroup_2-a6c9a1b2-3c4d-5e6f-7a8b-9c0d1e2f3a4b';
@@ -40,16 +43,10 @@ let stub: KubernetesStub;
 
 beforeAll(async () => {
   stub = await startKubernetesStub({ clusterName: 'eks-workshop' });
-  vi.stubEnv('AWS_REGION', 'us-west-2');
-  vi.stubEnv('AWS_ACCESS_KEY_ID', 'testing');
-  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'testing');
-  vi.stubEnv('AWS_SESSION_TOKEN', 'testing');
-  vi.stubEnv('KUBERNETES_API_URL', stub.url);
-  vi.stubEnv('ALERT_TOPIC_ARN', TOPIC);
 });
+stubLambdaEnvironment(() => ({ KUBERNETES_API_URL: stub.url, ALERT_TOPIC_ARN: TOPIC }));
 
 afterAll(async () => {
-  vi.unstubAllEnvs();
   await stub.close();
 });
 
@@ -117,33 +114,16 @@ function seedResponses() {
   autoScaling
     .on(DescribeAutoScalingGroupsCommand)
     .callsFake(({ AutoScalingGroupNames }: { AutoScalingGroupNames: string[] }) => ({
-      AutoScalingGroups: AutoScalingGroupNames.map((name) => ({
-        AutoScalingGroupName: name,
-        MinSize: 0,
-        MaxSize: 2,
-        DesiredCapacity: 2,
-        DefaultCooldown: 300,
-        AvailabilityZones: ['us-west-2a'],
-        HealthCheckType: 'EC2',
-        CreatedTime: LAUNCHED,
-        Tags:
-          name === GROUP
-            ? [
-                { Key: 'eks:cluster-name', Value: 'eks-workshop' },
-                { Key: 'eks:nodegroup-name', Value: 'new_nodegroup_2' },
-              ]
-            : [{ Key: 'team', Value: 'batch' }],
-        Instances:
-          name === GROUP
-            ? ['i-0a1b2c3d4e5f60718', 'i-0b2c3d4e5f6071829'].map((id) => ({
-                InstanceId: id,
-                AvailabilityZone: 'us-west-2a',
-                LifecycleState: 'InService',
-                HealthStatus: 'Healthy',
-                ProtectedFromScaleIn: false,
-              }))
-            : [],
-      })),
+      AutoScalingGroups: AutoScalingGroupNames.map((name) =>
+        name === GROUP
+          ? asgGroup(
+              name,
+              { 'eks:cluster-name': 'eks-workshop', 'eks:nodegroup-name': 'new_nodegroup_2' },
+              ['i-0a1b2c3d4e5f60718', 'i-0b2c3d4e5f6071829'].map((id) => asgInstance(id)),
+              { CreatedTime: LAUNCHED },
+            )
+          : asgGroup(name, { team: 'batch' }, [], { DesiredCapacity: 2, CreatedTime: LAUNCHED }),
+      ),
     }));
   ec2.on(DescribeInstancesCommand).resolves({
     Reservations: [
@@ -240,7 +220,6 @@ function seedResponses() {
 }
 
 beforeEach(() => {
-  for (const client of [eks, autoScaling, ec2, sns, sts]) client.reset();
   stub.setNodes([]);
   stub.setMode('ok');
   stub.requests.length = 0;
@@ -343,9 +322,7 @@ describe('join-check handler', () => {
   }, 60_000);
 
   it('retries the check when the alert cannot be published (access denied), naming the permission', async () => {
-    sns
-      .on(PublishCommand)
-      .rejects(Object.assign(new Error('not authorized'), { name: 'AuthorizationErrorException' }));
+    sns.on(PublishCommand).rejects(namedError('AuthorizationErrorException', 'not authorized'));
     const handler = await coldStart();
     expect(await handler(sqsEvent(launch('i-0a1b2c3d4e5f60718')))).toEqual({
       batchItemFailures: [{ itemIdentifier: 'msg-0' }],
@@ -353,9 +330,7 @@ describe('join-check handler', () => {
   });
 
   it('skips a nodegroup that no longer exists instead of retrying forever', async () => {
-    eks
-      .on(DescribeNodegroupCommand)
-      .rejects(Object.assign(new Error('No node group found'), { name: 'ResourceNotFoundException' }));
+    eks.on(DescribeNodegroupCommand).rejects(namedError('ResourceNotFoundException', 'No node group found'));
     const handler = await coldStart();
     expect(await handler(sqsEvent(sample('eks-update-nodegroup-config.json')))).toEqual({
       batchItemFailures: [],
@@ -406,7 +381,7 @@ describe('join-check handler', () => {
   it('keeps the record for a retry when it cannot be queued again', async () => {
     vi.stubEnv('JOIN_WINDOW_SECONDS', '1800');
     sqs.reset();
-    sqs.on(GetQueueUrlCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+    sqs.on(GetQueueUrlCommand).rejects(namedError('AccessDenied', 'denied'));
     try {
       const fresh = launch('i-0a1b2c3d4e5f60718');
       fresh.time = new Date().toISOString();

@@ -1,10 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type ConfigMapRead,
   KubernetesNodeReader,
 } from '../../../functions/kubernetes/KubernetesNodeReader.js';
-import { awsAuthMapRoles, type KubernetesStub, startKubernetesStub } from '../../support/kubernetesStub.js';
-import { cluster, credentials, startFixedServer } from './nodeReaderSetup.js';
+import { awsAuthMapRoles } from '../../support/kubernetesStub.js';
+import { cluster, credentials, startFixedServer, stubPerTest } from './nodeReaderSetup.js';
 
 const NODE_ROLE = 'arn:aws:iam::123456789012:role/eks-workshop-node-role';
 
@@ -24,34 +24,28 @@ async function awsAuthAnsweredWith(
 }
 
 describe('KubernetesNodeReader.readConfigMap against the stub', () => {
-  let stub: KubernetesStub;
-  beforeEach(async () => {
-    stub = await startKubernetesStub({ clusterName: 'prod' });
-  });
-  afterEach(async () => {
-    await stub.close();
-  });
-  const reader = () => new KubernetesNodeReader({ credentials, apiUrlOverride: stub.url });
+  const stub = stubPerTest();
+  const reader = () => new KubernetesNodeReader({ credentials, apiUrlOverride: stub().url });
 
   it('returns the data of kube-system/aws-auth, signed for the cluster', async () => {
-    stub.setConfigMap('kube-system', 'aws-auth', { mapRoles: awsAuthMapRoles([NODE_ROLE]) });
+    stub().setConfigMap('kube-system', 'aws-auth', { mapRoles: awsAuthMapRoles([NODE_ROLE]) });
     const read = await reader().readConfigMap(cluster(), 'kube-system', 'aws-auth');
     expect(read).toEqual({ kind: 'found', data: { mapRoles: awsAuthMapRoles([NODE_ROLE]) } });
-    const request = stub.requests.at(-1);
+    const request = stub().requests.at(-1);
     expect(request?.path).toBe('/api/v1/namespaces/kube-system/configmaps/aws-auth');
     expect(request?.tokenRejected).toBeUndefined();
   });
 
   it('answers absent for a 404 from the API server', async () => {
     expect(await reader().readConfigMap(cluster(), 'kube-system', 'aws-auth')).toEqual({ kind: 'absent' });
-    stub.setConfigMap('kube-system', 'aws-auth', { mapRoles: '' });
-    stub.setConfigMap('kube-system', 'aws-auth', undefined);
+    stub().setConfigMap('kube-system', 'aws-auth', { mapRoles: '' });
+    stub().setConfigMap('kube-system', 'aws-auth', undefined);
     expect(await reader().readConfigMap(cluster(), 'kube-system', 'aws-auth')).toEqual({ kind: 'absent' });
   });
 
   it('answers unknown for 403 (no Role for the ConfigMap) while nodes stay readable', async () => {
-    stub.setConfigMap('kube-system', 'aws-auth', { mapRoles: '' });
-    stub.setConfigMapAccess('forbidden');
+    stub().setConfigMap('kube-system', 'aws-auth', { mapRoles: '' });
+    stub().setConfigMapAccess('forbidden');
     const read = await reader().readConfigMap(cluster(), 'kube-system', 'aws-auth');
     expect(read).toMatchObject({ kind: 'unknown', status: 403 });
     expect(read.kind === 'unknown' && read.detail).toContain('cannot get resource "configmaps"');
@@ -59,14 +53,14 @@ describe('KubernetesNodeReader.readConfigMap against the stub', () => {
   });
 
   it('answers unknown for 401 (token for another cluster) and for 500', async () => {
-    stub.setConfigMap('kube-system', 'aws-auth', { mapRoles: '' });
+    stub().setConfigMap('kube-system', 'aws-auth', { mapRoles: '' });
     expect(await reader().readConfigMap(cluster({ name: 'other' }), 'kube-system', 'aws-auth')).toMatchObject(
       {
         kind: 'unknown',
         status: 401,
       },
     );
-    stub.setMode('error');
+    stub().setMode('error');
     expect(await reader().readConfigMap(cluster(), 'kube-system', 'aws-auth')).toMatchObject({
       kind: 'unknown',
       status: 500,

@@ -4,7 +4,7 @@
  * saying which, and never throws.
  */
 import http from 'node:http';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { judgeInstances } from '../../../functions/core/diagnose/judgeInstances.js';
 import { ConfigError } from '../../../functions/core/model/errors.js';
 import {
@@ -13,8 +13,9 @@ import {
   type KubernetesNodeReaderOptions,
 } from '../../../functions/kubernetes/KubernetesNodeReader.js';
 import { instance } from '../../support/factories.js';
-import { type KubernetesStub, REPEATED_CONTINUE, startKubernetesStub } from '../../support/kubernetesStub.js';
-import { cluster, credentials, listen } from './nodeReaderSetup.js';
+import { REPEATED_CONTINUE } from '../../support/kubernetesStub.js';
+import { stubNode } from '../../support/stubNodes.js';
+import { cluster, credentials, listen, stubPerTest } from './nodeReaderSetup.js';
 
 const MIB = 1024 * 1024;
 const INSTANCE = 'i-0aaa0000000000001';
@@ -253,70 +254,63 @@ describe('KubernetesNodeReader: bytes per response', () => {
 });
 
 describe('KubernetesNodeReader: the default cap of 16 MiB, against the stub', () => {
-  let stub: KubernetesStub;
-  beforeEach(async () => {
-    stub = await startKubernetesStub({ clusterName: 'prod' });
-    stub.setNodes([{ instanceId: INSTANCE, availabilityZone: 'us-west-2a', nodegroup: 'workers' }]);
-  });
-  afterEach(() => stub.close());
+  const stub = stubPerTest((s) => s.setNodes([stubNode(INSTANCE)]));
+
   it('is 16 MiB', () => {
     expect(DEFAULT_MAX_RESPONSE_BYTES).toBe(16 * MIB);
   });
 
   it('reads a 15 MiB node list whole, and gives up on a 17 MiB one', async () => {
-    stub.setMode('oversized', { bodyBytes: 15 * MIB });
-    expect(await membershipFrom(stub.url)).toMatchObject({
+    stub().setMode('oversized', { bodyBytes: 15 * MIB });
+    expect(await membershipFrom(stub().url)).toMatchObject({
       kind: 'known',
       nodes: [{ instanceId: INSTANCE }],
     });
 
-    stub.setMode('oversized');
-    expect(await membershipFrom(stub.url)).toEqual({
+    stub().setMode('oversized');
+    expect(await membershipFrom(stub().url)).toEqual({
       kind: 'unknown',
       reason: 'unreachable',
-      endpoint: stub.url,
+      endpoint: stub().url,
       detail: 'the response exceeded 16777216 bytes (maxResponseBytes): stopped reading it',
     });
   });
 });
 
 describe('KubernetesNodeReader: the deadline covers the whole body', () => {
-  let stub: KubernetesStub;
-  beforeEach(async () => {
-    stub = await startKubernetesStub({ clusterName: 'prod' });
-    stub.setNodes([{ instanceId: INSTANCE, availabilityZone: 'us-west-2a', nodegroup: 'workers' }]);
-    stub.setConfigMap('kube-system', 'aws-auth', { mapRoles: '' });
+  const stub = stubPerTest((s) => {
+    s.setNodes([stubNode(INSTANCE)]);
+    s.setConfigMap('kube-system', 'aws-auth', { mapRoles: '' });
   });
-  afterEach(() => stub.close());
 
   it('headers and half the body in time, the rest too late: unknown ETIMEDOUT at the deadline', async () => {
-    stub.setMode('slow-body', { bodyDelayMs: 3000 });
+    stub().setMode('slow-body', { bodyDelayMs: 3000 });
     const started = Date.now();
 
-    const membership = await membershipFrom(stub.url, { timeoutMs: 300 });
+    const membership = await membershipFrom(stub().url, { timeoutMs: 300 });
 
     expect(membership).toEqual({
       kind: 'unknown',
       reason: 'unreachable',
-      endpoint: stub.url,
+      endpoint: stub().url,
       detail: 'ETIMEDOUT: no response within 300 ms',
     });
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('a slow body inside the deadline is waited for and read', async () => {
-    stub.setMode('slow-body', { bodyDelayMs: 200 });
+    stub().setMode('slow-body', { bodyDelayMs: 200 });
 
-    expect(await membershipFrom(stub.url, { timeoutMs: 3000 })).toMatchObject({
+    expect(await membershipFrom(stub().url, { timeoutMs: 3000 })).toMatchObject({
       kind: 'known',
       nodes: [{ instanceId: INSTANCE }],
     });
   });
 
   it('the ConfigMap read has the same deadline', async () => {
-    stub.setMode('slow-body', { bodyDelayMs: 3000 });
+    stub().setMode('slow-body', { bodyDelayMs: 3000 });
 
-    expect(await awsAuthFrom(stub.url, { timeoutMs: 300 })).toEqual({
+    expect(await awsAuthFrom(stub().url, { timeoutMs: 300 })).toEqual({
       kind: 'unknown',
       detail: 'ETIMEDOUT: no response within 300 ms',
     });
@@ -341,24 +335,23 @@ describe('KubernetesNodeReader: the deadline covers the whole body', () => {
 });
 
 describe('KubernetesNodeReader: a continue token repeated by the stub', () => {
-  let stub: KubernetesStub;
-  beforeEach(async () => {
-    stub = await startKubernetesStub({ clusterName: 'prod' });
-    stub.setNodes([{ instanceId: INSTANCE, availabilityZone: 'us-west-2a', nodegroup: 'workers' }]);
-  });
-  afterEach(() => stub.close());
+  const stub = stubPerTest((s) => s.setNodes([stubNode(INSTANCE)]));
 
   it('ends the labelled list after the second page as unknown, saying so', async () => {
-    stub.setMode('repeat-continue');
+    stub().setMode('repeat-continue');
 
-    const membership = await membershipFrom(stub.url);
+    const membership = await membershipFrom(stub().url);
 
     expect(membership).toEqual({
       kind: 'unknown',
       reason: 'unreachable',
-      endpoint: stub.url,
+      endpoint: stub().url,
       detail: 'the API server repeated its continue token after 2 pages of the node list',
     });
-    expect(stub.nodeListRequests().map((r) => r.query.continue)).toEqual([undefined, REPEATED_CONTINUE]);
+    expect(
+      stub()
+        .nodeListRequests()
+        .map((r) => r.query.continue),
+    ).toEqual([undefined, REPEATED_CONTINUE]);
   });
 });

@@ -6,6 +6,7 @@ import type { Membership } from '../../../functions/core/model/types.js';
 import { KubernetesNodeReader, parseProviderId } from '../../../functions/kubernetes/KubernetesNodeReader.js';
 import { instance } from '../../support/factories.js';
 import { type KubernetesStub, STUB_CREDENTIALS, startKubernetesStub } from '../../support/kubernetesStub.js';
+import { stubNode, unlabelledNode } from '../../support/stubNodes.js';
 import { cluster, credentials, listen, startFixedServer, WORKERS_AND_SYSTEM } from './nodeReaderSetup.js';
 
 describe('parseProviderId', () => {
@@ -99,13 +100,7 @@ describe('KubernetesNodeReader against the stub API server', () => {
   });
 
   it('follows continue tokens until the list is complete', async () => {
-    stub.setNodes(
-      Array.from({ length: 5 }, (_, i) => ({
-        instanceId: `i-0aaa000000000000${i}`,
-        availabilityZone: 'us-west-2a',
-        nodegroup: 'workers',
-      })),
-    );
+    stub.setNodes(Array.from({ length: 5 }, (_, i) => stubNode(`i-0aaa000000000000${i}`)));
 
     const membership = await reader({ pageSize: 2 }).listNodes(cluster(), 'workers', []);
 
@@ -150,27 +145,23 @@ describe('KubernetesNodeReader against the stub API server', () => {
     expect(other).toMatchObject({ kind: 'unknown', reason: 'forbidden', status: 401 });
   });
 
-  it('reports 401 as forbidden: the identity has no access entry', async () => {
-    stub.setMode('unauthorized');
+  const RBAC_DENIAL =
+    'nodes is forbidden: User "arn:aws:sts::123456789012:assumed-role/x/y" cannot list resource "nodes" in API group "" at the cluster scope';
+  const ETCD_TIMEOUT = 'HTTP 500: Internal error occurred: etcdserver: request timed out';
+
+  // What is reported, the stub's mode, then the reason, HTTP status and detail of the unknown membership.
+  it.each([
+    ['401 as forbidden: the identity has no access entry', 'unauthorized', 'forbidden', 401, 'Unauthorized'],
+    ['403 as forbidden with the RBAC message', 'forbidden', 'forbidden', 403, RBAC_DENIAL],
+    ['a server error as unreachable with the HTTP status', 'error', 'unreachable', 500, ETCD_TIMEOUT],
+  ] as const)('reports %s', async (_what, mode, reason, status, detail) => {
+    stub.setMode(mode);
 
     expect(await reader().listNodes(cluster(), 'workers', [])).toEqual({
       kind: 'unknown',
-      reason: 'forbidden',
-      status: 401,
-      detail: 'Unauthorized',
-      endpoint: stub.url,
-    });
-  });
-
-  it('reports 403 as forbidden with the RBAC message', async () => {
-    stub.setMode('forbidden');
-
-    expect(await reader().listNodes(cluster(), 'workers', [])).toEqual({
-      kind: 'unknown',
-      reason: 'forbidden',
-      status: 403,
-      detail:
-        'nodes is forbidden: User "arn:aws:sts::123456789012:assumed-role/x/y" cannot list resource "nodes" in API group "" at the cluster scope',
+      reason,
+      status,
+      detail,
       endpoint: stub.url,
     });
   });
@@ -186,18 +177,6 @@ describe('KubernetesNodeReader against the stub API server', () => {
     await shared.listNodes(cluster(), 'workers', []);
 
     expect(stub.requests[1]?.authorization).not.toBe(stub.requests[0]?.authorization);
-  });
-
-  it('reports a server error as unreachable with the HTTP status', async () => {
-    stub.setMode('error');
-
-    expect(await reader().listNodes(cluster(), 'workers', [])).toEqual({
-      kind: 'unknown',
-      reason: 'unreachable',
-      status: 500,
-      detail: 'HTTP 500: Internal error occurred: etcdserver: request timed out',
-      endpoint: stub.url,
-    });
   });
 
   it('reports a closed port as unreachable with ECONNREFUSED', async () => {
@@ -382,7 +361,7 @@ describe('KubernetesNodeReader membership beyond the nodegroup label', () => {
 
   it('finds a Node registered without the nodegroup label by the provider ID naming the instance', async () => {
     stub.setNodes([
-      { instanceId: 'i-0aaa0000000000001', availabilityZone: 'us-west-2a', nodegroup: 'workers' },
+      stubNode('i-0aaa0000000000001'),
       {
         instanceId: 'i-0aaa0000000000002',
         availabilityZone: 'us-west-2b',
@@ -390,7 +369,7 @@ describe('KubernetesNodeReader membership beyond the nodegroup label', () => {
         nodegroupLabel: false,
         privateIp: '10.42.7.7',
       },
-      { instanceId: 'i-0bbb0000000000003', availabilityZone: 'us-west-2a', nodegroup: 'system' },
+      stubNode('i-0bbb0000000000003', 'system'),
     ]);
 
     const membership = await reader().listNodes(cluster(), 'workers', [
@@ -417,9 +396,7 @@ describe('KubernetesNodeReader membership beyond the nodegroup label', () => {
   });
 
   it('does not count a labelled Node that names another instance as the requested one joining', async () => {
-    stub.setNodes([
-      { instanceId: 'i-0ccc0000000000009', availabilityZone: 'us-west-2a', nodegroup: 'workers' },
-    ]);
+    stub.setNodes([stubNode('i-0ccc0000000000009')]);
     const requested = 'i-0aaa0000000000001';
 
     const membership = await reader().listNodes(cluster(), 'workers', [requested]);
@@ -437,10 +414,7 @@ describe('KubernetesNodeReader membership beyond the nodegroup label', () => {
   });
 
   it('reads no whole list when every instance has a labelled Node', async () => {
-    stub.setNodes([
-      { instanceId: 'i-0aaa0000000000001', availabilityZone: 'us-west-2a', nodegroup: 'workers' },
-      { instanceId: 'i-0aaa0000000000002', availabilityZone: 'us-west-2a', nodegroup: 'workers' },
-    ]);
+    stub.setNodes([stubNode('i-0aaa0000000000001'), stubNode('i-0aaa0000000000002')]);
     const session = reader().session();
 
     const membership = await session.listNodes(cluster(), 'workers', [
@@ -454,20 +428,7 @@ describe('KubernetesNodeReader membership beyond the nodegroup label', () => {
   });
 
   it('reads the whole list once per cluster in a session, again in a new session and when asked fresh', async () => {
-    stub.setNodes([
-      {
-        instanceId: 'i-0aaa0000000000001',
-        availabilityZone: 'us-west-2a',
-        nodegroup: 'workers',
-        nodegroupLabel: false,
-      },
-      {
-        instanceId: 'i-0bbb0000000000001',
-        availabilityZone: 'us-west-2a',
-        nodegroup: 'system',
-        nodegroupLabel: false,
-      },
-    ]);
+    stub.setNodes([unlabelledNode('i-0aaa0000000000001'), unlabelledNode('i-0bbb0000000000001', 'system')]);
     const shared = reader();
     const first = shared.session();
 
@@ -482,12 +443,7 @@ describe('KubernetesNodeReader membership beyond the nodegroup label', () => {
     expect(wholeListReads()).toHaveLength(1);
 
     // A node that registers after the session read its list is only seen by a fresh read.
-    stub.addNode({
-      instanceId: 'i-0aaa0000000000002',
-      availabilityZone: 'us-west-2a',
-      nodegroup: 'workers',
-      nodegroupLabel: false,
-    });
+    stub.addNode(unlabelledNode('i-0aaa0000000000002'));
     expect(instanceIdsOf(await first.listNodes(cluster(), 'workers', ['i-0aaa0000000000002']))).toEqual([]);
     expect(wholeListReads()).toHaveLength(1);
     const fresh = await first.listNodes(cluster(), 'workers', ['i-0aaa0000000000002'], { fresh: true });
@@ -503,14 +459,7 @@ describe('KubernetesNodeReader membership beyond the nodegroup label', () => {
   it('keeps the whole lists of different clusters apart in one session', async () => {
     await stub.close();
     stub = await startKubernetesStub(); // admits a token for any cluster
-    stub.setNodes([
-      {
-        instanceId: 'i-0aaa0000000000001',
-        availabilityZone: 'us-west-2a',
-        nodegroup: 'workers',
-        nodegroupLabel: false,
-      },
-    ]);
+    stub.setNodes([unlabelledNode('i-0aaa0000000000001')]);
     const session = reader().session();
 
     await session.listNodes(cluster(), 'workers', ['i-0aaa0000000000001']);
@@ -521,14 +470,7 @@ describe('KubernetesNodeReader membership beyond the nodegroup label', () => {
   });
 
   it('keeps no whole list between calls on the reader itself', async () => {
-    stub.setNodes([
-      {
-        instanceId: 'i-0aaa0000000000001',
-        availabilityZone: 'us-west-2a',
-        nodegroup: 'workers',
-        nodegroupLabel: false,
-      },
-    ]);
+    stub.setNodes([unlabelledNode('i-0aaa0000000000001')]);
     const shared = reader();
 
     await shared.listNodes(cluster(), 'workers', ['i-0aaa0000000000001']);
@@ -539,22 +481,9 @@ describe('KubernetesNodeReader membership beyond the nodegroup label', () => {
 
   it('pages through both the labelled and the whole list', async () => {
     stub.setNodes([
-      ...[1, 2, 3].map((n) => ({
-        instanceId: `i-0aaa000000000000${n}`,
-        availabilityZone: 'us-west-2a',
-        nodegroup: 'workers',
-      })),
-      ...[4, 5, 6].map((n) => ({
-        instanceId: `i-0aaa000000000000${n}`,
-        availabilityZone: 'us-west-2a',
-        nodegroup: 'workers',
-        nodegroupLabel: false,
-      })),
-      ...[1, 2].map((n) => ({
-        instanceId: `i-0bbb000000000000${n}`,
-        availabilityZone: 'us-west-2a',
-        nodegroup: 'system',
-      })),
+      ...[1, 2, 3].map((n) => stubNode(`i-0aaa000000000000${n}`)),
+      ...[4, 5, 6].map((n) => unlabelledNode(`i-0aaa000000000000${n}`)),
+      ...[1, 2].map((n) => stubNode(`i-0bbb000000000000${n}`, 'system')),
     ]);
     const wanted = [1, 2, 3, 4, 5, 6].map((n) => `i-0aaa000000000000${n}`);
 
@@ -574,14 +503,7 @@ describe('KubernetesNodeReader membership beyond the nodegroup label', () => {
   });
 
   it('reads the labelled list only when no instance ids are given', async () => {
-    stub.setNodes([
-      {
-        instanceId: 'i-0aaa0000000000001',
-        availabilityZone: 'us-west-2a',
-        nodegroup: 'workers',
-        nodegroupLabel: false,
-      },
-    ]);
+    stub.setNodes([unlabelledNode('i-0aaa0000000000001')]);
 
     expect(await reader().listNodes(cluster(), 'workers', [])).toEqual({ kind: 'known', nodes: [] });
     expect(stub.nodeListRequests()).toHaveLength(1);

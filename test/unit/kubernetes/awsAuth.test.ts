@@ -14,17 +14,16 @@ describe('parseMapRolesArns', () => {
   });
 
   it('reads the shape of the EKS user guide and eksctl (rolearn first, nested indented groups)', () => {
-    const guide = [
-      '- rolearn: arn:aws:iam::111122223333:role/eks-node-role',
-      '  username: system:node:{{EC2PrivateDNSName}}',
-      '  groups:',
-      '    - system:bootstrappers',
-      '    - system:nodes',
-      '- rolearn: arn:aws:iam::111122223333:role/platform/admin',
-      '  username: admin:{{SessionName}}',
-      '  groups:',
-      '    - system:masters',
-    ].join('\n');
+    // The YAML as the guide prints it, from its first column.
+    const guide = `- rolearn: arn:aws:iam::111122223333:role/eks-node-role
+  username: system:node:{{EC2PrivateDNSName}}
+  groups:
+    - system:bootstrappers
+    - system:nodes
+- rolearn: arn:aws:iam::111122223333:role/platform/admin
+  username: admin:{{SessionName}}
+  groups:
+    - system:masters`;
     expect(parseMapRolesArns(guide)).toEqual([NODE, ADMIN]);
   });
 

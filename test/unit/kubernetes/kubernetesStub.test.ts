@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createEksToken } from '../../../functions/kubernetes/eksToken.js';
 import { type KubernetesStub, STUB_CREDENTIALS, startKubernetesStub } from '../../support/kubernetesStub.js';
+import { unlabelledNode } from '../../support/stubNodes.js';
 import { WORKERS_AND_SYSTEM } from './nodeReaderSetup.js';
 
 interface NodeItem {
@@ -131,12 +132,7 @@ describe('kubernetes stub', () => {
   });
 
   it('serves a node registered without the nodegroup label only to lists that do not select on it', async () => {
-    stub.addNode({
-      instanceId: 'i-0ddd0000000000004',
-      availabilityZone: 'us-west-2a',
-      nodegroup: 'workers',
-      nodegroupLabel: false,
-    });
+    stub.addNode(unlabelledNode('i-0ddd0000000000004'));
     const auth = `Bearer ${await token()}`;
     const ids = async (query: string) =>
       ((await get(stub, query, auth)).body as NodeList).items.map((n) => n.spec.providerID.split('/').pop());

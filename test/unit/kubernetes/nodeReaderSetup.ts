@@ -1,8 +1,14 @@
 /** Setup shared by the KubernetesNodeReader tests: the cluster the stub plays, and a one-answer server. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach } from 'vitest';
 import type { Cluster } from '../../../functions/core/model/types.js';
-import { STUB_CREDENTIALS, type StubNode } from '../../support/kubernetesStub.js';
+import {
+  type KubernetesStub,
+  STUB_CREDENTIALS,
+  type StubNode,
+  startKubernetesStub,
+} from '../../support/kubernetesStub.js';
 
 export const credentials = async () => STUB_CREDENTIALS;
 
@@ -17,6 +23,26 @@ export function cluster(overrides: Partial<Cluster> = {}): Cluster {
     publicAccessCidrs: ['0.0.0.0/0'],
     tags: {},
     ...overrides,
+  };
+}
+
+/**
+ * A stub playing `cluster()`, started before each test of the calling describe and set up by `seed`, closed
+ * after it; the returned function gives the current test's stub.
+ */
+export function stubPerTest(seed: (stub: KubernetesStub) => void = () => {}): () => KubernetesStub {
+  let stub: KubernetesStub | undefined;
+  beforeEach(async () => {
+    stub = await startKubernetesStub({ clusterName: 'prod' });
+    seed(stub);
+  });
+  afterEach(async () => {
+    await stub?.close();
+    stub = undefined;
+  });
+  return () => {
+    if (stub === undefined) throw new Error('the stub runs only during a test');
+    return stub;
   };
 }
 
