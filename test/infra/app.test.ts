@@ -65,7 +65,7 @@ beforeAll(async () => {
   Object.keys(APPS).forEach((name, i) => {
     apps[name] = runs[i] as Run;
   });
-}, 60_000);
+}, 180_000);
 
 describe('the CDK app (infra/bin/app.ts)', () => {
   for (const name of Object.keys(APPS)) {
