@@ -1,4 +1,5 @@
 import { hasOpenProblem } from '../core/check/outcome.js';
+import { unjoinedOf } from '../core/diagnose/judgeInstances.js';
 import { describeRoute } from '../core/model/describeRoute.js';
 import type {
   EgressSummary,
@@ -37,7 +38,7 @@ function formatNodegroup(nodegroup: NodegroupReport): string[] {
   const { instances } = nodegroup;
   const joined = instances.filter((i) => i.joined === true).length;
   const pending = instances.filter((i) => i.pending && i.joined !== true).length;
-  const unjoined = instances.filter((i) => i.joined === false && !i.pending).length;
+  const unjoined = unjoinedOf(instances).length;
   lines.push(
     `  Instances: ${instances.length} (${joined} joined, ${pending} pending, ${unjoined} not joined)`,
   );

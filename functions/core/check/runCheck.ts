@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { unjoinedOf } from '../diagnose/judgeInstances.js';
 import {
   type CheckPorts,
   type CheckRequest,
@@ -111,8 +112,8 @@ async function checkNodegroup(
   const { cluster, request, settings, ports, checkedAt, report, errors, helpers } = context;
   const inspection = await inspectNodegroup(cluster, nodegroup, policy, request, ports, checkedAt);
   // A preflight finding with no unjoined instance is fixed only under PREFLIGHT_POLICY=remediate;
-  // otherwise the alert shows the plan (dry-run) and the fix waits for a unjoined instance.
-  const unjoined = inspection.verdicts.some((v) => v.joined === false && !v.pending);
+  // otherwise the alert shows the plan (dry-run) and the fix waits for an unjoined instance.
+  const unjoined = unjoinedOf(inspection.verdicts).length > 0;
   if (request.preflight && request.preflightPolicy !== 'remediate' && policy === 'remediate' && !unjoined) {
     inspection.report.policy = 'dry-run';
   }
@@ -151,13 +152,14 @@ async function withNodegroupLock(
   }
 }
 
-/** What, if anything, this check has to tell people about the nodegroup. */
+/**
+ * What, if anything, this check has to tell people about the nodegroup. A remediation that wrote
+ * (done or failed) and a follow-up set `alertKind` themselves; a nodegroup under policy off has no
+ * findings.
+ */
 function alertKindOf(nodegroup: NodegroupReport): AlertKind | undefined {
-  if (nodegroup.policy === 'off') return undefined;
   if (nodegroup.alertKind) return nodegroup.alertKind;
-  const writes = nodegroup.actions.filter((a) => a.type !== 'notify');
-  if (writes.some((a) => a.status === 'done' || a.status === 'failed')) return 'remediated';
-  if (writes.some((a) => a.reasonCode === 'LOOP_GUARD')) return 'escalation';
+  if (nodegroup.actions.some((a) => a.reasonCode === 'LOOP_GUARD')) return 'escalation';
   return nodegroup.findings.length > 0 ? 'problem' : undefined;
 }
 

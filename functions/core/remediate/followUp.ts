@@ -1,3 +1,4 @@
+import { unjoinedOf } from '../diagnose/judgeInstances.js';
 import type { InstanceVerdict, RemediationRecord } from '../model/types.js';
 
 export type FollowUp =
@@ -22,7 +23,7 @@ export function evaluateFollowUp(
   const replacements = verdicts.filter(
     (v) => !replaced.has(v.instanceId) && v.launchedAt && Date.parse(v.launchedAt) >= since,
   );
-  const failed = replacements.filter((v) => v.joined === false && !v.pending);
+  const failed = unjoinedOf(replacements);
   if (failed.length > 0) {
     return {
       kind: 'escalate',
@@ -30,7 +31,7 @@ export function evaluateFollowUp(
       reason: `the fix did not help: replacement(s) ${failed.map((v) => v.instanceId).join(', ')} have not joined either`,
     };
   }
-  const unjoined = verdicts.some((v) => v.joined === false && !v.pending);
+  const unjoined = unjoinedOf(verdicts).length > 0;
   const waiting = replacements.some((v) => v.joined !== true);
   const expectsReplacements = record.replacedInstanceIds.length > 0;
   if (unjoined || waiting || (expectsReplacements && replacements.length === 0)) return { kind: 'wait' };

@@ -1,5 +1,6 @@
 import { effectiveRouteTable } from '../diagnose/effectiveRouteTable.js';
 import { analyseEgress } from '../diagnose/egress.js';
+import { unjoinedOf } from '../diagnose/judgeInstances.js';
 import type { RecycleStrategy } from '../model/settings.js';
 import type {
   Action,
@@ -65,13 +66,8 @@ export function planRemediation(input: PlanInput): Action[] {
   );
 }
 
-/** Unjoined: joined === false and past the window. Unknown membership (null) is never unjoined. */
-function unjoinedOf(verdicts: InstanceVerdict[]): InstanceVerdict[] {
-  return verdicts.filter((v) => v.joined === false && !v.pending);
-}
-
 /**
- * One action per route table: for each routing finding, and for each table of a unjoined subnet whose
+ * One action per route table: for each routing finding, and for each table of an unjoined subnet whose
  * egress could not be judged (a prefix list that could not be read), which is refused, never written.
  */
 function planRoutes(input: PlanInput): RouteAction[] {
