@@ -13,15 +13,7 @@ import type {
   MembershipReader,
   RemediationWriter,
 } from '../../functions/core/model/ports.js';
-import type {
-  Cluster,
-  Instance,
-  Membership,
-  NatGateway,
-  NetworkSnapshot,
-  Nodegroup,
-  RouteTable,
-} from '../../functions/core/model/types.js';
+import type * as Model from '../../functions/core/model/types.js';
 import type { FakeClock } from './stateStoreContract.js';
 
 export const FAKE_REGION = 'us-west-2';
@@ -55,7 +47,7 @@ export interface FakeAccountSpec {
   clusterSubnetIds: string[];
   nodegroup: FakeNodegroupSpec & { minSize: number; maxSize: number; desiredSize: number; asg: string };
   otherNodegroups: FakeNodegroupSpec[];
-  network: NetworkSnapshot;
+  network: Model.NetworkSnapshot;
   instances: FakeInstance[];
   /** The Kubernetes API cannot be read: membership unknown. */
   membershipUnknown?: boolean;
@@ -94,7 +86,7 @@ const IAM_ACTIONS: Record<FaultOp, string> = {
 export class FakeAccount implements AccountReader, RemediationWriter, MembershipReader {
   readonly spec: FakeAccountSpec;
   readonly clock: FakeClock;
-  network: NetworkSnapshot;
+  network: Model.NetworkSnapshot;
   instances: FakeInstance[];
   desiredSize: number;
   status: 'ACTIVE' | 'UPDATING' = 'ACTIVE';
@@ -120,7 +112,7 @@ export class FakeAccount implements AccountReader, RemediationWriter, Membership
   }
 
   /** The route table as it is now. */
-  table(routeTableId: string): RouteTable | undefined {
+  table(routeTableId: string): Model.RouteTable | undefined {
     return this.network.routeTables.find((t) => t.routeTableId === routeTableId);
   }
 
@@ -130,7 +122,7 @@ export class FakeAccount implements AccountReader, RemediationWriter, Membership
 
   // --- AccountReader ------------------------------------------------------------------------------
 
-  async describeCluster(clusterName: string): Promise<Cluster> {
+  async describeCluster(clusterName: string): Promise<Model.Cluster> {
     return {
       name: clusterName,
       arn: `arn:aws:eks:${FAKE_REGION}:123456789012:cluster/${clusterName}`,
@@ -149,7 +141,7 @@ export class FakeAccount implements AccountReader, RemediationWriter, Membership
     return [this.spec.nodegroup.name, ...this.spec.otherNodegroups.map((n) => n.name)];
   }
 
-  async describeNodegroup(clusterName: string, nodegroupName: string): Promise<Nodegroup> {
+  async describeNodegroup(clusterName: string, nodegroupName: string): Promise<Model.Nodegroup> {
     const own = this.spec.nodegroup;
     const spec =
       nodegroupName === own.name ? own : this.spec.otherNodegroups.find((n) => n.name === nodegroupName);
@@ -180,7 +172,7 @@ export class FakeAccount implements AccountReader, RemediationWriter, Membership
     );
   }
 
-  async describeGroupInstances(names: string[]): Promise<Instance[]> {
+  async describeGroupInstances(names: string[]): Promise<Model.Instance[]> {
     if (!names.includes(this.spec.nodegroup.asg)) return [];
     return this.instances
       .filter((i) => i.state !== 'terminated')
@@ -196,13 +188,17 @@ export class FakeAccount implements AccountReader, RemediationWriter, Membership
       }));
   }
 
-  async readNetwork(): Promise<NetworkSnapshot> {
+  async readNetwork(): Promise<Model.NetworkSnapshot> {
     return structuredClone(this.network);
   }
 
   // --- MembershipReader ---------------------------------------------------------------------------
 
-  async listNodes(_cluster: Cluster, _nodegroup: string, instanceIds: string[]): Promise<Membership> {
+  async listNodes(
+    _cluster: Model.Cluster,
+    _nodegroup: string,
+    instanceIds: string[],
+  ): Promise<Model.Membership> {
     if (this.spec.membershipUnknown) {
       return { kind: 'unknown', reason: 'unreachable', detail: 'ECONNREFUSED', endpoint: 'https://fake' };
     }
@@ -253,7 +249,7 @@ export class FakeAccount implements AccountReader, RemediationWriter, Membership
   #routeWrite<T>(
     op: 'createRoute' | 'replaceRoute',
     args: RouteArgs,
-    effect: (table: RouteTable, present: boolean) => { result: T; applied: boolean },
+    effect: (table: Model.RouteTable, present: boolean) => { result: T; applied: boolean },
   ): Promise<T> {
     const [routeTableId, destination] = args;
     return this.#write(op, args, () => {
@@ -306,13 +302,13 @@ export class FakeAccount implements AccountReader, RemediationWriter, Membership
 
   // --- RemediationWriter: fresh reads -------------------------------------------------------------
 
-  async readRouteTable(routeTableId: string): Promise<RouteTable | undefined> {
+  async readRouteTable(routeTableId: string): Promise<Model.RouteTable | undefined> {
     this.#readFault('readRouteTable');
     const table = this.table(routeTableId);
     return table && structuredClone(table);
   }
 
-  async readNatGateways(natGatewayIds: string[]): Promise<NatGateway[]> {
+  async readNatGateways(natGatewayIds: string[]): Promise<Model.NatGateway[]> {
     this.#readFault('readNatGateways');
     const wanted = new Set(natGatewayIds);
     return structuredClone(this.network.natGateways.filter((n) => wanted.has(n.natGatewayId)));
@@ -377,7 +373,7 @@ export class FakeAccount implements AccountReader, RemediationWriter, Membership
       });
   }
 
-  #tableOrThrow(routeTableId: string): RouteTable {
+  #tableOrThrow(routeTableId: string): Model.RouteTable {
     const table = this.table(routeTableId);
     if (!table)
       throw new AwsCallError('ec2:CreateRoute', {
