@@ -67,34 +67,23 @@ const shape = (actions: ReturnType<typeof plan>) =>
     ...((a.type === 'replace-instances' || a.type === 'scale-cycle') && { instanceIds: a.instanceIds }),
   }));
 
+/** The route, then a replacement of the instance behind it; the other is refused by name. */
+const ROUTE_THEN_ONLY_BEHIND_IT = [
+  { type: 'create-route', status: 'planned', reasonCode: undefined },
+  { type: 'replace-instances', status: 'planned', reasonCode: undefined, instanceIds: ['i-0aaa'] },
+  { type: 'replace-instances', status: 'skipped', reasonCode: 'ROUTE_NOT_FIXED', instanceIds: ['i-0bbb'] },
+];
+
 describe('planRemediation: unjoined instances behind and not behind the fixed route', () => {
   it('replaces the one behind the fix and refuses the other by name', () => {
     const actions = plan([behindFix, elsewhere]);
-    expect(shape(actions)).toEqual([
-      { type: 'create-route', status: 'planned', reasonCode: undefined },
-      { type: 'replace-instances', status: 'planned', reasonCode: undefined, instanceIds: ['i-0aaa'] },
-      {
-        type: 'replace-instances',
-        status: 'skipped',
-        reasonCode: 'ROUTE_NOT_FIXED',
-        instanceIds: ['i-0bbb'],
-      },
-    ]);
+    expect(shape(actions)).toEqual(ROUTE_THEN_ONLY_BEHIND_IT);
     expect(actions[1]).toMatchObject({ routeTableId: NEW_TABLE });
   });
 
   it('does not scale-cycle over an instance whose route is not fixed: it replaces each one behind the fix', () => {
     const actions = plan([behindFix, elsewhere], { recycleStrategy: 'scale-cycle' });
-    expect(shape(actions)).toEqual([
-      { type: 'create-route', status: 'planned', reasonCode: undefined },
-      { type: 'replace-instances', status: 'planned', reasonCode: undefined, instanceIds: ['i-0aaa'] },
-      {
-        type: 'replace-instances',
-        status: 'skipped',
-        reasonCode: 'ROUTE_NOT_FIXED',
-        instanceIds: ['i-0bbb'],
-      },
-    ]);
+    expect(shape(actions)).toEqual(ROUTE_THEN_ONLY_BEHIND_IT);
     expect(actions[1]).toMatchObject({ scaleCycleBlockedBy: 'ROUTE_NOT_FIXED', blockers: ['i-0bbb'] });
   });
 
