@@ -21,11 +21,11 @@ import {
   DescribeNodegroupCommand,
   paginateListNodegroups,
 } from '@aws-sdk/client-eks';
-import { isAccessDenied, NotFoundError } from '../core/model/errors.js';
+import { errorName, isAccessDenied, NotFoundError } from '../core/model/errors.js';
 import type { AccountReader } from '../core/model/ports.js';
 import type { Cluster, Instance, NetworkSnapshot, Nodegroup, PrefixList } from '../core/model/types.js';
 import { Memo } from '../Memo.js';
-import { awsCall, errorName } from './awsCall.js';
+import { awsCall } from './awsCall.js';
 import type { AwsClients } from './clients.js';
 import {
   routedPrefixListIds,

@@ -11,13 +11,13 @@ import {
   paginateListRolePolicies,
 } from '@aws-sdk/client-iam';
 import { parseRoleArn, sameRole } from '../core/diagnose/diagnoseNodeIdentity.js';
-import { isAccessDenied } from '../core/model/errors.js';
+import { errorName, isAccessDenied } from '../core/model/errors.js';
 import { type IdentityReader, type Log, silentLog } from '../core/model/ports.js';
 import type { Cluster, Nodegroup, NodeIdentity } from '../core/model/types.js';
 import { AWS_AUTH, parseMapRolesArns } from '../kubernetes/awsAuth.js';
 import type { ConfigMapRead } from '../kubernetes/KubernetesNodeReader.js';
 import { Memo } from '../Memo.js';
-import { awsCall, errorName } from './awsCall.js';
+import { awsCall } from './awsCall.js';
 
 /** The Kubernetes read the identity check needs; KubernetesNodeReader implements it. */
 export interface ConfigMapReader {

@@ -11,9 +11,10 @@ import {
   ReplaceRouteCommand,
 } from '@aws-sdk/client-ec2';
 import { DescribeNodegroupCommand, UpdateNodegroupConfigCommand } from '@aws-sdk/client-eks';
+import { errorName } from '../core/model/errors.js';
 import type { InstanceState, RemediationWriter } from '../core/model/ports.js';
 import type { NatGateway, RouteTable } from '../core/model/types.js';
-import { awsCall, errorName } from './awsCall.js';
+import { awsCall } from './awsCall.js';
 import type { AwsClients } from './clients.js';
 import { toNatGateway, toRouteTable } from './mapEc2.js';
 import { collectInSlices } from './pages.js';

@@ -1,7 +1,5 @@
 import { AwsCallError } from '../core/model/errors.js';
 
-export { errorName } from '../core/model/errors.js';
-
 /** An error a caller expects from an operation, and what it means instead of a failure. */
 export interface Expected<A> {
   when: (error: unknown) => boolean;

@@ -10,7 +10,8 @@ import {
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { awsCall, errorName } from '../aws/awsCall.js';
+import { awsCall } from '../aws/awsCall.js';
+import { errorName } from '../core/model/errors.js';
 import { type Clock, checkKey, type StateStore } from '../core/model/ports.js';
 import type { Action, RemediationRecord } from '../core/model/types.js';
 import {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { awsCall, errorName } from '../../../functions/aws/awsCall.js';
-import { AwsCallError, NotFoundError } from '../../../functions/core/model/errors.js';
+import { awsCall } from '../../../functions/aws/awsCall.js';
+import { AwsCallError, errorName, NotFoundError } from '../../../functions/core/model/errors.js';
 import { namedError } from '../../support/sdkErrors.js';
 
 const denied = namedError('AccessDeniedException', 'not allowed');
