@@ -132,6 +132,14 @@ export class AwsAccountReader implements AccountReader {
       },
       tags: n?.tags ?? {},
       ...(n?.nodeRole && { nodeRoleArn: n.nodeRole }),
+      ...(n?.launchTemplate && {
+        launchTemplate: {
+          ...(n.launchTemplate.id && { id: n.launchTemplate.id }),
+          ...(n.launchTemplate.name && { name: n.launchTemplate.name }),
+          ...(n.launchTemplate.version && { version: n.launchTemplate.version }),
+        },
+      }),
+      ...(n?.instanceTypes && { instanceTypes: n.instanceTypes }),
       healthIssues: (n?.health?.issues ?? []).map((i) => ({
         code: i.code ?? 'Unknown',
         message: i.message ?? '',

@@ -1,8 +1,10 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { Memo } from '../Memo.js';
@@ -20,6 +22,10 @@ export interface AwsClients {
    * iam.us-gov.amazonaws.com), so a cluster in China or GovCloud reads its own partition's IAM.
    */
   iam: IAMClient;
+  /** Who changed a resource (LookupEvents). */
+  cloudTrail: CloudTrailClient;
+  /** The state and policy of a launch template's volume key. */
+  kms: KMSClient;
 }
 
 /** Retries with client-side rate limiting: a burst of checks backs off instead of failing on throttling. */
@@ -45,6 +51,8 @@ export function createAwsClients(config: ClientConfig): AwsClients {
     sns: new SNSClient(config),
     dynamodb: new DynamoDBClient(config),
     iam: new IAMClient(config),
+    cloudTrail: new CloudTrailClient(config),
+    kms: new KMSClient(config),
   };
 }
 

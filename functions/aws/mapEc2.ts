@@ -134,6 +134,9 @@ export function toSubnet(subnet: Ec2Subnet): Subnet {
     availabilityZone: subnet.AvailabilityZone ?? '',
     cidrBlock: subnet.CidrBlock ?? '',
     mapPublicIpOnLaunch: subnet.MapPublicIpOnLaunch ?? false,
+    ...(subnet.AvailableIpAddressCount !== undefined && {
+      availableIpAddressCount: subnet.AvailableIpAddressCount,
+    }),
   };
 }
 
@@ -148,6 +151,7 @@ export function toInstance(instance: Ec2Instance, lifecycle?: { group: string; s
     state: instance.State?.Name ?? 'unknown',
     publicIp: instance.PublicIpAddress,
     privateIp: instance.PrivateIpAddress,
+    ...(instance.InstanceType && { instanceType: instance.InstanceType }),
     ...(instance.SecurityGroups && {
       securityGroupIds: present(instance.SecurityGroups.map((g) => g.GroupId)),
     }),

@@ -1,4 +1,5 @@
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import {
@@ -14,6 +15,7 @@ import {
   IAMClient,
   PutRolePolicyCommand,
 } from '@aws-sdk/client-iam';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AwsAccountReader } from '../../functions/aws/AwsAccountReader.js';
@@ -167,6 +169,8 @@ function toolClients(): AwsClients {
     sns: new SNSClient(config),
     dynamodb: new DynamoDBClient(config),
     iam: new IAMClient(config),
+    cloudTrail: new CloudTrailClient(config),
+    kms: new KMSClient(config),
   };
 }
 

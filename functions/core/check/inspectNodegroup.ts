@@ -1,15 +1,26 @@
 import { diagnoseNetwork, subnetsOf } from '../diagnose/diagnoseNetwork.js';
 import { diagnoseNodegroupHealth, diagnoseNodeIdentity } from '../diagnose/diagnoseNodeIdentity.js';
+import { diagnoseNotReady } from '../diagnose/diagnoseNotReady.js';
 import { effectiveRouteTable } from '../diagnose/effectiveRouteTable.js';
 import { analyseEgress, summariseEgress } from '../diagnose/egress.js';
-import { judgeInstances, unjoinedOf } from '../diagnose/judgeInstances.js';
+import { judgeInstances, notReadyOf, unjoinedOf } from '../diagnose/judgeInstances.js';
 import { membershipFinding, nodesNotJoinedFinding } from '../diagnose/membershipFindings.js';
-import type { AccountReader, IdentityReader, Log, MembershipReader } from '../model/ports.js';
+import { waitingCost } from '../diagnose/waitingCost.js';
+import type {
+  AccountReader,
+  ChangeHistory,
+  ConsoleReader,
+  IdentityReader,
+  LaunchReader,
+  Log,
+  MembershipReader,
+} from '../model/ports.js';
 import type {
   Cluster,
   Finding,
   Instance,
   InstanceVerdict,
+  LaunchFailure,
   Membership,
   NetworkSnapshot,
   Nodegroup,
@@ -17,6 +28,9 @@ import type {
   Policy,
   RouteTable,
 } from '../model/types.js';
+import { annotateChanges } from './annotateChanges.js';
+import { inspectLaunchFailures } from './inspectLaunchFailures.js';
+import { readBootEvidence } from './readBootEvidence.js';
 import { resolvePolicy } from './resolvePolicy.js';
 
 /** What one nodegroup looks like now: the report so far, and the snapshot the plan is made from. */
@@ -29,13 +43,24 @@ export interface Inspection {
   networks: NetworkSnapshot[];
 }
 
+/** What the inspection reads through; the optional ones add evidence when present. */
+export interface InspectionPorts {
+  account: AccountReader;
+  membership: MembershipReader;
+  identity?: IdentityReader;
+  changes?: ChangeHistory;
+  consoles?: ConsoleReader;
+  launches?: LaunchReader;
+  log: Log;
+}
+
 /** Reads one nodegroup and diagnoses it: policy, membership verdicts, findings. No writes. */
 export async function inspectNodegroup(
   cluster: Cluster,
   nodegroup: Nodegroup,
   policy: Policy,
-  request: { joinWindowSeconds: number; preflight?: boolean },
-  ports: { account: AccountReader; membership: MembershipReader; identity?: IdentityReader; log: Log },
+  request: { joinWindowSeconds: number; preflight?: boolean; launchFailures?: LaunchFailure[] },
+  ports: InspectionPorts,
   now: Date,
 ): Promise<Inspection> {
   const { account, membership, log } = ports;
@@ -65,14 +90,19 @@ export async function inspectNodegroup(
 
   findings.push(...diagnoseNodegroupHealth({ region: cluster.region, nodegroup }));
 
-  // The causes are looked for when an instance is unjoined, or at preflight before any has to be.
+  // The causes are looked for when an instance is unjoined or not Ready, or at preflight before any
+  // has to be: then the instances still inside their window are judged by their subnets too, so a
+  // launch into a broken subnet is alerted in seconds, not at the end of its window.
   const unjoined = unjoinedOf(verdicts);
+  const notReady = notReadyOf(verdicts, now, request.joinWindowSeconds);
   let networks: NetworkSnapshot[] = [];
-  if (unjoined.length > 0 || request.preflight) {
-    const unjoinedIds = new Set(unjoined.map((v) => v.instanceId));
+  if (unjoined.length > 0 || notReady.length > 0 || request.preflight) {
+    const suspects = new Set(
+      (request.preflight ? verdicts.filter((v) => v.pending) : []).concat(unjoined).map((v) => v.instanceId),
+    );
     const diagnosis = await diagnoseSubnets(
       cluster,
-      instances.filter((i) => unjoinedIds.has(i.instanceId)),
+      instances.filter((i) => suspects.has(i.instanceId)),
       request.preflight ? nodegroup.subnetIds : [],
       account,
     );
@@ -80,6 +110,27 @@ export async function inspectNodegroup(
     findings.push(...diagnosis.findings, ...diagnoseNodeIdentity({ cluster, nodegroup, identity }));
     if (unjoined.length > 0) {
       findings.push(nodesNotJoinedFinding(nodegroup, unjoined, request.joinWindowSeconds, cluster.region));
+    }
+    networks = diagnosis.networks;
+    if (notReady.length > 0) {
+      // The not-ready nodes' subnets: their free addresses (the read is cached per VPC).
+      const vpcIds = new Set(
+        notReady.map((v) => instances.find((i) => i.instanceId === v.instanceId)?.vpcId),
+      );
+      for (const vpcId of vpcIds) {
+        if (vpcId && !networks.some((n) => n.vpcId === vpcId))
+          networks.push(await account.readNetwork(vpcId));
+      }
+      findings.push(
+        ...diagnoseNotReady({
+          cluster,
+          nodegroup,
+          notReady,
+          ...(identity && { identity }),
+          networks,
+          joinWindowSeconds: request.joinWindowSeconds,
+        }),
+      );
     }
     if (diagnosis.routeTables.length > 0) {
       report.routeTables = diagnosis.routeTables;
@@ -90,16 +141,25 @@ export async function inspectNodegroup(
         }),
       );
     }
-    networks = diagnosis.networks;
+  }
+  // Launches that failed: confirmed against the account; alerted, never remediated.
+  if (request.launchFailures?.length) {
+    const failed = await inspectLaunchFailures(cluster, nodegroup, request.launchFailures, ports);
+    findings.push(...failed.findings);
   }
   report.instances = verdicts;
-  report.findings = mergeFindings(findings);
+  report.findings = await annotateChanges(mergeFindings(findings), ports, now);
+  const evidence = unjoined.length > 0 ? await readBootEvidence(unjoined, report.findings, ports) : undefined;
+  if (evidence) report.bootEvidence = evidence;
+  const cost = waitingCost([...unjoined, ...notReady], now);
+  if (cost) report.waitingCost = cost;
   log.info('nodegroup checked', {
     ...keys,
     policy,
     instances: verdicts.length,
     pending: verdicts.filter((v) => v.pending).length,
     unjoined: unjoined.length,
+    notReady: notReady.length,
     findings: findings.map((f) => f.code),
   });
   return { ...inspection, instances, verdicts, networks };

@@ -37,10 +37,13 @@ export function judgeInstances(
       joined: membership.kind === 'known' ? node !== undefined : null,
       pending: !node && isInsideWindow(instance, now, joinWindowSeconds),
       state: instance.state,
+      ...(instance.instanceType && { instanceType: instance.instanceType }),
     };
     if (node) {
       verdict.nodeName = node.name;
       verdict.ready = node.ready;
+      if (!node.ready && node.readyReason) verdict.readyReason = node.readyReason;
+      if (!node.ready && node.readyMessage) verdict.readyMessage = node.readyMessage;
     }
     return verdict;
   });
@@ -56,4 +59,22 @@ function isInsideWindow(instance: Instance, now: Date, joinWindowSeconds: number
 /** Instances past the window with no Node object: the symptom. */
 export function unjoinedOf(verdicts: InstanceVerdict[]): InstanceVerdict[] {
   return verdicts.filter((v) => v.joined === false && !v.pending);
+}
+
+/**
+ * Registered nodes whose Ready condition is not True although their instance has run for the join
+ * window: a class of its own (the node is there, something on it is not).
+ */
+export function notReadyOf(
+  verdicts: InstanceVerdict[],
+  now: Date,
+  joinWindowSeconds: number,
+): InstanceVerdict[] {
+  return verdicts.filter(
+    (v) =>
+      v.joined === true &&
+      v.ready === false &&
+      !!v.launchedAt &&
+      (now.getTime() - Date.parse(v.launchedAt)) / 1000 >= joinWindowSeconds,
+  );
 }

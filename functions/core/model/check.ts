@@ -2,15 +2,18 @@ import type { JoinRemediatorError } from './errors.js';
 import type {
   AccountReader,
   AlertPublisher,
+  ChangeHistory,
   Clock,
+  ConsoleReader,
   IdentityReader,
+  LaunchReader,
   Log,
   MembershipReader,
   RemediationWriter,
   StateStore,
 } from './ports.js';
 import type { PreflightPolicy, RemediationSettings } from './settings.js';
-import type { Nodegroup, Policy, Report } from './types.js';
+import type { LaunchFailure, Nodegroup, Policy, Report } from './types.js';
 
 /** One check, its ports and its result: what the check and remediation steps share. */
 
@@ -29,6 +32,8 @@ export interface CheckRequest {
   preflight?: boolean;
   /** Under preflight, `notify` (default) alerts with the plan but writes nothing until an instance is unjoined. */
   preflightPolicy?: PreflightPolicy;
+  /** Auto Scaling launches of the nodegroup that failed: diagnosed and alerted, never remediated. */
+  launchFailures?: LaunchFailure[];
 }
 
 export interface CheckPorts {
@@ -41,6 +46,12 @@ export interface CheckPorts {
   /** Absent: nothing can be written; remediate then plans and skips. */
   writer?: RemediationWriter;
   state: StateStore;
+  /** Absent: findings say nothing about who changed the resource. */
+  changes?: ChangeHistory;
+  /** Absent: no boot evidence is read. */
+  consoles?: ConsoleReader;
+  /** Absent: launch failures are reported from Auto Scaling's message alone, unconfirmed. */
+  launches?: LaunchReader;
   clock: Clock;
   /** Waits during scale-cycle; default a real timer (tests pass one that moves their clock). */
   sleep?: (ms: number) => Promise<void>;

@@ -132,6 +132,65 @@ export interface AlertPublisher {
   publish(report: Report, nodegroup: NodegroupReport): Promise<string | undefined>;
 }
 
+/**
+ * CloudTrail management events: who changed a resource. The adapter keeps to the LookupEvents rate
+ * (2 calls per second per account and region); the core bounds how many resources a check looks up.
+ */
+export interface ChangeHistory {
+  /**
+   * The events whose resources include `resourceName`, newest first, from `since` on. Throws an
+   * AwsCallError (access denied included) when they cannot be read: the caller says so.
+   */
+  lookupEvents(resourceName: string, since: Date): Promise<ChangeEvent[]>;
+}
+
+export interface ChangeEvent {
+  eventName: string;
+  eventTime: string;
+  eventSource?: string;
+  /** The caller's ARN (userIdentity.arn), when the event has one. */
+  principalArn?: string;
+  userName?: string;
+  eventId?: string;
+  readOnly?: boolean;
+}
+
+/** An instance's serial console output: boot evidence that needs no agent and no egress (unlike SSM). */
+export interface ConsoleReader {
+  /** The latest output, decoded; undefined when the instance has none yet. Throws an AwsCallError. */
+  readConsoleOutput(instanceId: string): Promise<{ text: string; at?: string } | undefined>;
+}
+
+/** What a failed launch is confirmed against: the volumes the nodes launch with, and their KMS keys. */
+export interface LaunchReader {
+  /**
+   * The EBS volumes of the launch template the nodegroup's Auto Scaling group uses (EKS makes one
+   * when the nodegroup has none), with the account's EBS encryption-by-default applied: an encrypted
+   * volume without a key id uses the account's default key, resolved here. Undefined when unreadable.
+   */
+  readLaunchVolumes(nodegroup: Nodegroup): Promise<LaunchVolume[] | undefined>;
+  /** A KMS key's state and policy; undefined parts could not be read. Throws NotFound for no such key. */
+  readKmsKey(keyId: string): Promise<KmsKeyFacts>;
+}
+
+export interface LaunchVolume {
+  deviceName?: string;
+  encrypted: boolean;
+  /** Key id, ARN or alias (alias/aws/ebs for the AWS managed key). */
+  kmsKeyId?: string;
+}
+
+export interface KmsKeyFacts {
+  keyId: string;
+  keyArn?: string;
+  /** Enabled, Disabled, PendingDeletion, PendingImport, Unavailable, ... */
+  keyState?: string;
+  /** AWS-managed keys (aws/ebs) always let the Auto Scaling role use them. */
+  keyManager?: 'AWS' | 'CUSTOMER';
+  /** The key policy document (JSON), when it could be read. */
+  policy?: string;
+}
+
 export interface Clock {
   now(): Date;
 }

@@ -24,7 +24,11 @@ export type FindingCode =
   | 'NODE_ROLE_MISSING_POLICY'
   | 'NODE_ROLE_NOT_AUTHORIZED'
   | 'NODEGROUP_HEALTH_ISSUE'
-  | 'IPV6_ONLY_EGRESS';
+  | 'IPV6_ONLY_EGRESS'
+  | 'NODES_NOT_READY'
+  | 'EBS_KMS_KEY_UNUSABLE'
+  | 'SUBNET_ADDRESSES_EXHAUSTED'
+  | 'LAUNCH_FAILURES';
 
 export type ActionStatus = 'planned' | 'done' | 'skipped' | 'failed';
 
@@ -61,6 +65,10 @@ export interface Nodegroup {
   healthIssues: { code: string; message: string; resourceIds: string[] }[];
   /** The IAM role the nodes run as. */
   nodeRoleArn?: string;
+  /** The launch template the nodegroup was created with, if any (EKS otherwise makes its own). */
+  launchTemplate?: { id?: string; name?: string; version?: string };
+  /** The instance types the nodegroup asks for (empty when its launch template sets the type). */
+  instanceTypes?: string[];
 }
 
 export interface Instance {
@@ -77,6 +85,8 @@ export interface Instance {
   publicIp?: string;
   privateIp?: string;
   securityGroupIds?: string[];
+  /** e.g. m5.large; what the waiting costs is estimated from it. */
+  instanceType?: string;
 }
 
 /** Where a route sends traffic: the VPC itself, or a target with an id. */
@@ -149,6 +159,8 @@ export interface Subnet {
   availabilityZone: string;
   cidrBlock: string;
   mapPublicIpOnLaunch: boolean;
+  /** Free IPv4 addresses left in the subnet (EC2's AvailableIpAddressCount); undefined when not read. */
+  availableIpAddressCount?: number;
 }
 
 export interface VpcEndpoint {
@@ -241,7 +253,23 @@ export interface NodeIdentity {
   awsAuthRoleArns?: string[];
   /** Whether the VPC CNI (aws-node) runs with the node role rather than its own (IRSA / Pod Identity). */
   cniUsesNodeRole?: boolean;
+  /** The vpc-cni add-on as EKS reports it; undefined when it could not be read. */
+  vpcCniAddon?: VpcCniAddon;
 }
+
+/** The vpc-cni EKS add-on: absent (self-managed aws-node, or none at all), or its status and health. */
+export type VpcCniAddon =
+  | { installed: false }
+  | {
+      installed: true;
+      /** ACTIVE, DEGRADED, CREATE_FAILED, UPDATING, ... */
+      status: string;
+      version?: string;
+      /** The add-on's health issues (code and message). */
+      issues: { code: string; message: string }[];
+      /** The IRSA role of aws-node, when the add-on has one. */
+      serviceAccountRoleArn?: string;
+    };
 
 /** A Kubernetes Node reduced to what membership needs. */
 export interface ClusterNode {
@@ -249,6 +277,11 @@ export interface ClusterNode {
   providerId?: string;
   instanceId?: string;
   ready: boolean;
+  /** The Ready condition's reason and message, when it is not True (e.g. KubeletNotReady, "cni plugin not initialized"). */
+  readyReason?: string;
+  readyMessage?: string;
+  /** metadata.creationTimestamp: when the node registered. */
+  createdAt?: string;
   nodegroup?: string;
 }
 
@@ -274,7 +307,11 @@ export interface InstanceVerdict {
   pending: boolean;
   nodeName?: string;
   ready?: boolean;
+  /** With ready false: the Ready condition's reason and message. */
+  readyReason?: string;
+  readyMessage?: string;
   state: string;
+  instanceType?: string;
 }
 
 export interface Finding {
@@ -289,6 +326,103 @@ export interface Finding {
   /** How the subnet got its route table: an explicit association or the VPC main table. */
   routeTableSource?: 'explicit' | 'main';
   natGatewayId?: string;
+  /** The most recent change of the resource in CloudTrail (routing, endpoint, NACL, security group findings). */
+  lastChange?: ResourceChange;
+  /** NODES_NOT_READY: the nodes, with their Ready condition. */
+  notReadyNodes?: { nodeName: string; instanceId: string; reason?: string; message?: string }[];
+  /** NODES_NOT_READY: the common causes found (none: the condition's message is all there is). */
+  notReadyCauses?: NotReadyCause[];
+  /** EBS_KMS_KEY_UNUSABLE: the key, its state, and what its policy lacks. */
+  kmsKey?: { keyId: string; keyArn?: string; state?: string; missing: KmsKeyGap[] };
+  /** SUBNET_ADDRESSES_EXHAUSTED: free addresses left, and the nodegroup's subnets that still have room. */
+  availableIpAddresses?: number;
+  subnetsWithRoom?: { subnetId: string; availableIpAddresses: number }[];
+  /** Launch failures: Auto Scaling's own status messages (distinct), how many launches failed, and when. */
+  launchFailures?: { statusMessages: string[]; count: number; firstAt?: string; lastAt?: string };
+}
+
+/** Why registered nodes are not Ready, as far as the account shows it. */
+export type NotReadyCause =
+  /** No vpc-cni add-on and no aws-node found to run the CNI. */
+  | 'VPC_CNI_MISSING'
+  /** The vpc-cni add-on is not ACTIVE, or reports health issues. */
+  | 'VPC_CNI_DEGRADED'
+  /** aws-node runs with the node role, which lacks AmazonEKS_CNI_Policy (and no IRSA / Pod Identity role). */
+  | 'CNI_POLICY_MISSING'
+  /** A not-ready node's subnet has no free IP address for pods. */
+  | 'SUBNET_ADDRESSES_EXHAUSTED';
+
+/** Why the Auto Scaling service-linked role cannot use a KMS key for the nodes' volumes. */
+export type KmsKeyGap =
+  | 'KEY_DISABLED'
+  | 'KEY_PENDING_DELETION'
+  | 'KEY_NOT_ENABLED'
+  | 'NO_USE_GRANT'
+  | 'NO_CREATE_GRANT';
+
+/**
+ * Who last changed a resource, from CloudTrail management events (90 days), or why that is not
+ * known. Never a reason to fail the check.
+ */
+export type ResourceChange =
+  | {
+      found: true;
+      eventName: string;
+      eventTime: string;
+      /** The caller: an assumed-role session, user or service ARN, as CloudTrail gives it. */
+      principalArn?: string;
+      userName?: string;
+      eventId?: string;
+    }
+  | {
+      found: false;
+      /** NONE_FOUND: nothing relevant in 90 days; ACCESS_DENIED: no cloudtrail:LookupEvents; UNAVAILABLE: the call failed; NOT_LOOKED_UP: over the per-check budget. */
+      why: 'NONE_FOUND' | 'ACCESS_DENIED' | 'UNAVAILABLE' | 'NOT_LOOKED_UP';
+      detail?: string;
+    };
+
+/** What an unjoined instance's console output says about why it did not join. */
+export type BootSignature =
+  | 'API_TIMEOUT'
+  | 'DNS_FAILURE'
+  | 'UNAUTHORIZED'
+  | 'CERTIFICATE_ERROR'
+  | 'CREDENTIALS_FAILURE';
+
+export interface BootEvidence {
+  instanceId: string;
+  /** The last relevant lines of the console output, secrets removed (a few hundred bytes at most). */
+  lines: string[];
+  signatures: BootSignature[];
+  /** How the signatures bear on the network diagnosis of this check. */
+  verdict: 'corroborates' | 'contradicts' | 'inconclusive';
+  /** Output timestamp, as EC2 gives it. */
+  at?: string;
+  /** Set when there is no output to read (none yet, access denied, call failed). */
+  unavailable?: string;
+}
+
+/** An Auto Scaling "EC2 Instance Launch Unsuccessful" event of a managed nodegroup's group. */
+export interface LaunchFailure {
+  autoScalingGroupName: string;
+  /** Auto Scaling's StatusMessage, e.g. "Client.InternalError: Client error on launch". */
+  statusMessage: string;
+  cause?: string;
+  subnetId?: string;
+  availabilityZone?: string;
+  /** When the launch failed (the event's time). */
+  time?: string;
+}
+
+/** What the unjoined, not-ready or failing capacity costs while it waits. */
+export interface WaitingCost {
+  instances: number;
+  /** The longest any of them has run, in seconds. */
+  longestRunningSeconds: number;
+  /** Estimated on-demand USD per hour of the instances whose type is priced; absent when none is. */
+  hourlyUsd?: number;
+  /** Instance types with no price in the table (their cost is not in hourlyUsd). */
+  unpricedTypes: string[];
 }
 
 /**
@@ -472,6 +606,10 @@ export interface NodegroupReport {
   routeTables?: RouteTable[];
   /** How each looked-at route table lets traffic out, by table id. */
   egress?: Record<string, EgressSummary>;
+  /** Console output of unjoined instances, as evidence for or against the diagnosis. */
+  bootEvidence?: BootEvidence[];
+  /** Unjoined or not-ready instances: how long they ran and what they cost per hour. */
+  waitingCost?: WaitingCost;
 }
 
 /** A route table's way out as the report shows it. */
