@@ -29,6 +29,18 @@ export type ParsedEvent =
       instanceId?: string;
       time?: string;
     }
+  /** A launch that failed: Auto Scaling's status message says why; the group's tags name the nodegroup. */
+  | {
+      kind: 'launch-failed';
+      region?: string;
+      account?: string;
+      autoScalingGroupName: string;
+      statusMessage: string;
+      cause?: string;
+      subnetId?: string;
+      availabilityZone?: string;
+      time?: string;
+    }
   /** A nodegroup API call: the request names the cluster and nodegroup. */
   | {
       kind: 'nodegroup';
@@ -50,6 +62,7 @@ export const NODEGROUP_CALLS: readonly Trigger[] = [
 /** The event sources and detail types handled (the stack's EventBridge rules match these). */
 export const AUTOSCALING_SOURCE = 'aws.autoscaling';
 export const LAUNCH_SUCCESSFUL = 'EC2 Instance Launch Successful';
+export const LAUNCH_UNSUCCESSFUL = 'EC2 Instance Launch Unsuccessful';
 export const EKS_SOURCE = 'aws.eks';
 export const CLOUDTRAIL_CALL = 'AWS API Call via CloudTrail';
 
@@ -57,7 +70,7 @@ type Json = Record<string, unknown>;
 
 export function parseEvent(event: unknown, options: ParseOptions = {}): ParsedEvent {
   const parsed = parseShape(event);
-  if (parsed.kind !== 'launch' && parsed.kind !== 'nodegroup') return parsed;
+  if (parsed.kind === 'skip' || parsed.kind === 'malformed') return parsed;
   const future = futureReason(parsed.time, options);
   return future ? { kind: 'malformed', reason: future } : parsed;
 }
@@ -77,12 +90,13 @@ function parseShape(event: unknown): ParsedEvent {
   const where = { ...(region && { region }), ...(account && { account }), ...(time && { time }) };
 
   if (source === AUTOSCALING_SOURCE) {
-    if (detailType !== LAUNCH_SUCCESSFUL)
+    if (detailType !== LAUNCH_SUCCESSFUL && detailType !== LAUNCH_UNSUCCESSFUL)
       return { kind: 'skip', reason: `Auto Scaling '${detailType}' is not a launch` };
     const group = event.detail.AutoScalingGroupName;
     if (typeof group !== 'string' || group === '') {
       return { kind: 'malformed', reason: 'launch event without detail.AutoScalingGroupName' };
     }
+    if (detailType === LAUNCH_UNSUCCESSFUL) return launchFailed(event.detail, group, where);
     const instanceId = event.detail.EC2InstanceId;
     return {
       kind: 'launch',
@@ -117,6 +131,36 @@ function parseShape(event: unknown): ParsedEvent {
   }
 
   return { kind: 'skip', reason: `events from ${source} are not handled` };
+}
+
+/** An unsuccessful launch: what Auto Scaling said, and where it tried. */
+function launchFailed(
+  detail: Json,
+  group: string,
+  where: { region?: string; account?: string; time?: string },
+): ParsedEvent {
+  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : undefined);
+  const details = isObject(detail.Details) ? detail.Details : {};
+  const statusMessage = detail.StatusMessage;
+  if (statusMessage !== undefined && typeof statusMessage !== 'string') {
+    return {
+      kind: 'malformed',
+      reason: 'unsuccessful launch event whose detail.StatusMessage is not a string',
+    };
+  }
+  const cause = text(detail.Cause);
+  const subnetId = text(details['Subnet ID']);
+  const availabilityZone = text(details['Availability Zone']);
+  return {
+    kind: 'launch-failed',
+    autoScalingGroupName: group,
+    // A failed launch without a message is still a failed launch: diagnosed as LAUNCH_FAILURES.
+    statusMessage: statusMessage ?? '',
+    ...(cause && { cause }),
+    ...(subnetId && { subnetId }),
+    ...(availabilityZone && { availabilityZone }),
+    ...where,
+  };
 }
 
 /**

@@ -1,9 +1,15 @@
+import { createHash } from 'node:crypto';
 import { runCheck } from '../core/check/runCheck.js';
 import type { CheckPorts, CheckResult } from '../core/model/check.js';
 import { JoinRemediatorError, NotFoundError } from '../core/model/errors.js';
 import { checkKey } from '../core/model/ports.js';
-import { type PreflightPolicy, type RemediationSettings, SETTINGS } from '../core/model/settings.js';
-import type { Policy } from '../core/model/types.js';
+import {
+  DEFAULT_REMEDIATION,
+  type PreflightPolicy,
+  type RemediationSettings,
+  SETTINGS,
+} from '../core/model/settings.js';
+import type { LaunchFailure, Policy } from '../core/model/types.js';
 import { nodegroupOfGroup, type ParsedEvent, type ParseOptions, parseEvent } from '../events/parseEvent.js';
 
 /** One unit of input: an SQS record (id = messageId) or a direct EventBridge event. */
@@ -46,7 +52,7 @@ export interface ProcessSettings {
   joinWindowSeconds: number;
   remediation?: RemediationSettings;
   deadline?: Date;
-  /** What a preflight check (on a nodegroup API call) may do; default notify. */
+  /** What a preflight check (at a nodegroup API call or a launch) may do; default notify. */
   preflightPolicy?: PreflightPolicy;
   /** Only these clusters are watched; undefined: all. */
   clusters?: string[];
@@ -116,9 +122,7 @@ export async function processEvents(
     region: string | undefined,
     cluster: string,
     nodegroup: string,
-    preflight = false,
-    dueAt = Number.POSITIVE_INFINITY,
-    group?: string,
+    ask: TargetAsk,
   ) => {
     if (settings.clusters && !settings.clusters.includes(cluster)) {
       outcome.skipped.push({ id, reason: `cluster ${cluster} is not watched (CLUSTERS)` });
@@ -130,28 +134,50 @@ export async function processEvents(
       cluster,
       nodegroup,
       ids: [],
+      preflightIds: [],
+      failureIds: [],
       preflight: false,
+      launchPreflightAt: Number.NEGATIVE_INFINITY,
       dueAt: Number.NEGATIVE_INFINITY,
       groups: new Set<string>(),
+      failures: [],
     };
-    target.ids.push(id);
-    if (group) target.groups.add(group);
-    target.dueAt = Math.max(target.dueAt, dueAt);
+    // A launch seen before its window asks only for the static checks: its own verdict comes later,
+    // from the re-queued message, so a failed preflight does not fail (and re-deliver) the record.
+    if (ask.launchedAt === undefined) target.ids.push(id);
+    else target.preflightIds.push(id);
+    if (ask.group) target.groups.add(ask.group);
+    if (ask.dueAt !== undefined) target.dueAt = Math.max(target.dueAt, ask.dueAt);
+    if (ask.launchedAt !== undefined)
+      target.launchPreflightAt = Math.max(target.launchPreflightAt, ask.launchedAt);
+    if (ask.failure) {
+      target.failures.push(ask.failure);
+      target.failureIds.push(id);
+    }
     // A nodegroup API call asks for the static checks of its subnets at once, before any instance fails.
-    target.preflight ||= preflight;
+    target.preflight ||= ask.preflight === true;
     targets.set(key, target);
   };
 
-  const launchesByRegion = new Map<string | undefined, { id: string; group: string; dueAt: number }[]>();
+  const launchesByRegion = new Map<string | undefined, { id: string; group: string; ask: TargetAsk }[]>();
+  const addLaunch = (region: string | undefined, id: string, group: string, ask: TargetAsk) => {
+    const list = launchesByRegion.get(region) ?? [];
+    list.push({ id, group, ask: { ...ask, group } });
+    launchesByRegion.set(region, list);
+  };
   for (const { id, requeues, event } of parsed) {
     const scope =
-      event.kind === 'launch' || event.kind === 'nodegroup' ? outOfScope(event, settings, own) : undefined;
+      event.kind === 'malformed' || event.kind === 'skip' ? undefined : outOfScope(event, settings, own);
     if (event.kind === 'malformed') outcome.failed.push({ id, reason: event.reason, malformed: true });
     else if (event.kind === 'skip') outcome.skipped.push({ id, reason: event.reason });
     else if (scope?.retry) outcome.failed.push({ id, reason: scope.reason });
     else if (scope) outcome.skipped.push({ id, reason: scope.reason });
-    else if (event.kind === 'nodegroup') addTarget(id, event.region, event.cluster, event.nodegroup, true);
-    else if (secondsUntilDue(event.time, settings) > 0) {
+    else if (event.kind === 'nodegroup')
+      addTarget(id, event.region, event.cluster, event.nodegroup, { preflight: true });
+    else if (event.kind === 'launch-failed') {
+      const { kind: _kind, region, account: _account, time, ...failure } = event;
+      addLaunch(region, id, event.autoScalingGroupName, { failure: { ...failure, ...(time && { time }) } });
+    } else if (secondsUntilDue(event.time, settings) > 0) {
       const cap = requeueCap(settings.joinWindowSeconds);
       if (requeues >= cap) {
         const reason = `launch at ${event.time} still not due after ${requeues} re-queues (cap ${cap} for a join window of ${settings.joinWindowSeconds} s): its time cannot be right`;
@@ -162,11 +188,15 @@ export async function processEvents(
           delaySeconds: secondsUntilDue(event.time, settings),
           requeues: requeues + 1,
         });
+        // First delivery: the static causes are checked now, so a broken subnet is alerted in seconds.
+        if (requeues === 0) addLaunch(event.region, id, event.autoScalingGroupName, launchAsk(event.time));
       }
     } else {
-      const list = launchesByRegion.get(event.region) ?? [];
-      list.push({ id, group: event.autoScalingGroupName, dueAt: dueAtOf(event.time, settings) });
-      launchesByRegion.set(event.region, list);
+      const fresh = insideWindow(event.time, settings) ? launchAsk(event.time) : {};
+      addLaunch(event.region, id, event.autoScalingGroupName, {
+        dueAt: dueAtOf(event.time, settings),
+        ...(fresh.launchedAt !== undefined && { alsoPreflightAt: fresh.launchedAt }),
+      });
     }
   }
 
@@ -183,7 +213,9 @@ export async function processEvents(
       // The known groups too: the call costs the same, and the checks read them from the reader.
       if (unknown.length > 0) tagsByGroup = await account.describeGroupTags(groups);
     } catch (error) {
-      for (const l of launches) outcome.failed.push({ id: l.id, reason: messageOf(error) });
+      // A launch that only asked for a preflight is in notDue already: it comes back for its verdict.
+      for (const l of launches)
+        if (l.ask.launchedAt === undefined) outcome.failed.push({ id: l.id, reason: messageOf(error) });
       continue;
     }
     for (const group of unknown) {
@@ -192,19 +224,25 @@ export async function processEvents(
     }
     for (const launch of launches) {
       const owner = owners.get(ownerKey(launch.group));
-      if (owner)
-        addTarget(launch.id, region, owner.cluster, owner.nodegroup, false, launch.dueAt, launch.group);
-      else {
+      if (owner) {
+        const { alsoPreflightAt, ...ask } = launch.ask;
+        addTarget(launch.id, region, owner.cluster, owner.nodegroup, ask);
+        // A due launch seen while still inside its window (a direct invocation): check its subnets too.
+        if (alsoPreflightAt !== undefined) {
+          const target = targets.get(JSON.stringify([region ?? '', owner.cluster, owner.nodegroup]));
+          if (target) target.launchPreflightAt = Math.max(target.launchPreflightAt, alsoPreflightAt);
+        }
+      } else {
         const reason = tagsByGroup.has(launch.group)
           ? `Auto Scaling group ${launch.group} is not an EKS managed nodegroup (no eks:cluster-name / eks:nodegroup-name tags)`
           : `Auto Scaling group ${launch.group} no longer exists`;
         log.info('event skipped', { eventId: launch.id, reason });
-        outcome.skipped.push({ id: launch.id, reason });
+        if (launch.ask.launchedAt === undefined) outcome.skipped.push({ id: launch.id, reason });
       }
     }
   }
 
-  const due = await skipCheckedAlready([...targets.values()], portsFor, outcome);
+  const due = await skipCheckedAlready([...targets.values()], settings, portsFor, outcome);
   await describeGroupsOnce(due, portsFor);
   for (const target of due) {
     outcome.checks.push(await checkTarget(target, settings, portsFor(target.region), outcome));
@@ -230,6 +268,19 @@ async function describeGroupsOnce(
   }
 }
 
+/** A launch that asks for the static checks now; one without a time asks at the time it is seen. */
+function launchAsk(time: string | undefined): TargetAsk {
+  const at = time === undefined ? Number.NaN : Date.parse(time);
+  return { launchedAt: Number.isNaN(at) ? Date.now() : at };
+}
+
+/** Whether a launch is still inside its join window when the events arrived. */
+function insideWindow(time: string | undefined, settings: ProcessSettings): boolean {
+  const at = time === undefined ? Number.NaN : Date.parse(time);
+  const seen = (settings.receivedAt ?? settings.now ?? new Date()).getTime();
+  return !Number.isNaN(at) && seen < at + settings.joinWindowSeconds * 1000;
+}
+
 /** When a launch is due: its time plus the join window; a launch without a time is always due now. */
 function dueAtOf(time: string | undefined, settings: ProcessSettings): number {
   const at = time === undefined ? Number.NaN : Date.parse(time);
@@ -237,49 +288,115 @@ function dueAtOf(time: string | undefined, settings: ProcessSettings): number {
 }
 
 /**
- * Launches whose nodegroup was already checked, to the end, after they were due need no check of
- * their own: that check judged their instances. One state read per region; a nodegroup API call
- * (preflight) and a launch due later are always checked.
+ * What each nodegroup still needs, from one state read per region: launches whose nodegroup was
+ * already checked, to the end, after they were due need no check of their own (that check judged
+ * them); a launch's preflight is not needed when a check after its launch looked at the subnets; and
+ * failed launches of one cause are diagnosed once per alert cooldown, however many fail. A nodegroup
+ * API call (preflight) is always checked. When the state cannot be read, everything is checked.
  */
 async function skipCheckedAlready(
   targets: Target[],
+  settings: ProcessSettings,
   portsFor: (region: string | undefined) => CheckPorts,
   outcome: ProcessOutcome,
 ): Promise<Target[]> {
-  const candidates = targets.filter((t) => !t.preflight && Number.isFinite(t.dueAt));
-  const skipped = new Set<Target>();
-  for (const region of new Set(candidates.map((t) => t.region))) {
-    const inRegion = candidates.filter((t) => t.region === region);
-    const { state, log } = portsFor(region);
-    let checks: Map<string, Date>;
+  const cooldownMs =
+    (settings.remediation?.alertCooldownSeconds ?? DEFAULT_REMEDIATION.alertCooldownSeconds) * 1000;
+  const due: Target[] = [];
+  for (const region of new Set(targets.map((t) => t.region))) {
+    const inRegion = targets.filter((t) => t.region === region);
+    const { state, log, clock } = portsFor(region);
+    const keys = inRegion.flatMap((t) => [
+      { cluster: t.cluster, nodegroup: t.nodegroup },
+      ...failureCauses(t).map((cause) => ({ cluster: t.cluster, nodegroup: failureKey(t.nodegroup, cause) })),
+    ]);
+    let checks = new Map<string, Date>();
     try {
-      checks = await state.lastChecks(inRegion.map(({ cluster, nodegroup }) => ({ cluster, nodegroup })));
+      if (inRegion.some((t) => !t.preflight)) checks = await state.lastChecks(keys);
     } catch (error) {
       // Unknown: check them all rather than skip one wrongly.
       log.warn('could not read the last checks: every nodegroup is checked', { error: messageOf(error) });
-      continue;
     }
+    const now = (settings.now ?? clock.now()).getTime();
     for (const target of inRegion) {
-      const last = checks.get(checkKey(target.cluster, target.nodegroup));
-      if (!last || last.getTime() < target.dueAt) continue;
-      skipped.add(target);
-      const reason = `nodegroup ${target.cluster}/${target.nodegroup} was checked at ${last.toISOString()}, after this launch was due: that check judged it`;
-      for (const id of target.ids) outcome.skipped.push({ id, reason });
+      const last =
+        checks.get(checkKey(target.cluster, target.nodegroup))?.getTime() ?? Number.NEGATIVE_INFINITY;
+      // dueAt is -Infinity without a due launch, +Infinity for a launch without a time (always checked).
+      const needsVerdict = target.dueAt !== Number.NEGATIVE_INFINITY && !(last >= target.dueAt);
+      const needsPreflight = Number.isFinite(target.launchPreflightAt) && last < target.launchPreflightAt;
+      const fresh = target.failures.filter((f) => {
+        const at = checks.get(checkKey(target.cluster, failureKey(target.nodegroup, failureCause(f))));
+        return !at || now - at.getTime() >= cooldownMs;
+      });
+      if (target.preflight || needsVerdict || needsPreflight || fresh.length > 0) {
+        target.failures = fresh;
+        if (!needsPreflight) target.launchPreflightAt = Number.NEGATIVE_INFINITY;
+        due.push(target);
+        continue;
+      }
+      const reason = `nodegroup ${target.cluster}/${target.nodegroup} was checked at ${new Date(last).toISOString()}, after this launch was due: that check judged it`;
+      const failed = `failed launches of nodegroup ${target.cluster}/${target.nodegroup} with this cause were diagnosed within the alert cooldown`;
+      for (const id of target.ids)
+        outcome.skipped.push({ id, reason: target.failureIds.includes(id) ? failed : reason });
     }
   }
-  return targets.filter((t) => !skipped.has(t));
+  return due;
+}
+
+/**
+ * The cause of a failed launch as far as its message tells, before any confirmation: the message
+ * without the ids and numbers that differ from one launch to the next. Failures with one cause share
+ * an alert cooldown; another cause is diagnosed at once.
+ */
+function failureCause(failure: LaunchFailure): string {
+  return failure.statusMessage
+    .replace(/\b(?:i|subnet|sg|vpc|lt|eni|vol|ami|snap)-[0-9a-f]+\b/g, '<id>')
+    .replace(/\d+/g, '#')
+    .slice(0, 200);
+}
+
+function failureCauses(target: Target): string[] {
+  return [...new Set(target.failures.map(failureCause))];
+}
+
+/** Where the state table keeps when a cause of failed launches was last diagnosed (EKS names have no '#'). */
+function failureKey(nodegroup: string, cause: string): string {
+  return `${nodegroup}#launch-failed#${createHash('sha256').update(cause).digest('hex').slice(0, 16)}`;
+}
+
+/** What one event asks of its nodegroup's check. */
+interface TargetAsk {
+  /** A nodegroup API call: the static checks, now. */
+  preflight?: boolean;
+  /** A launch to judge: when it is due (epoch ms; infinite without a time). */
+  dueAt?: number;
+  /** A launch seen inside its window: the static checks now (epoch ms of the launch). */
+  launchedAt?: number;
+  /** A due launch also still inside its window (a direct invocation): checked with preflight. */
+  alsoPreflightAt?: number;
+  failure?: LaunchFailure;
+  group?: string;
 }
 
 interface Target {
   region?: string;
   cluster: string;
   nodegroup: string;
+  /** The events whose outcome is this check's: retried when it fails. */
   ids: string[];
+  /** Launches that asked only for a preflight (they are re-queued for their verdict): never failed. */
+  preflightIds: string[];
+  /** A nodegroup API call asked for the static checks. */
   preflight: boolean;
+  /** The newest launch that asked for the static checks now (epoch ms); -Infinity: none. */
+  launchPreflightAt: number;
   /** When the last of its launches is due (epoch ms); infinite when one has no time. */
   dueAt: number;
   /** The Auto Scaling groups its launches name. */
   groups: Set<string>;
+  /** Failed launches to diagnose, and the events that reported them (also in ids). */
+  failures: LaunchFailure[];
+  failureIds: string[];
 }
 
 async function checkTarget(
@@ -292,11 +409,22 @@ async function checkTarget(
     ...(target.region && { region: target.region }),
     cluster: target.cluster,
     nodegroup: target.nodegroup,
-    eventIds: target.ids,
+    eventIds: [...target.ids, ...target.preflightIds],
     findings: [],
     alerted: false,
   };
-  const keys = { cluster: target.cluster, nodegroup: target.nodegroup, events: target.ids.length };
+  const keys = { cluster: target.cluster, nodegroup: target.nodegroup, events: summary.eventIds.length };
+  // A failed check fails its events, so they are retried; a launch that only asked for a preflight
+  // is re-queued for its verdict already, and its check's failure is only logged.
+  const fail = (reason: string) => {
+    for (const id of target.ids) outcome.failed.push({ id, reason });
+    if (target.preflightIds.length > 0)
+      ports.log.warn('preflight at launch failed: the launches are judged at their window', {
+        ...keys,
+        reason,
+      });
+  };
+  const preflight = target.preflight || Number.isFinite(target.launchPreflightAt);
   try {
     const result = await runCheck(
       {
@@ -306,10 +434,11 @@ async function checkTarget(
         joinWindowSeconds: settings.joinWindowSeconds,
         ...(settings.remediation && { remediation: settings.remediation }),
         ...(settings.deadline && { deadline: settings.deadline }),
-        ...(target.preflight && {
+        ...(preflight && {
           preflight: true,
           preflightPolicy: settings.preflightPolicy ?? SETTINGS.preflightPolicy.default,
         }),
+        ...(target.failures.length > 0 && { launchFailures: target.failures }),
       },
       ports,
     );
@@ -320,13 +449,12 @@ async function checkTarget(
     // An alert that could not be published is retried with the whole check, rather than lost.
     if (result.errors.length > 0) {
       summary.error = result.errors.map((e) => e.message).join('; ');
-      for (const id of target.ids) outcome.failed.push({ id, reason: summary.error });
+      fail(summary.error);
     } else if (report?.actions.some((a) => a.reasonCode === 'LOCKED')) {
       // Another run holds the nodegroup and judged it from an earlier snapshot, perhaps before these
       // launches were due: they come back later (the holder's recorded check may cover them then).
-      const reason = `another run is checking ${target.cluster}/${target.nodegroup}: the events are retried`;
-      summary.error = reason;
-      for (const id of target.ids) outcome.failed.push({ id, reason });
+      summary.error = `another run is checking ${target.cluster}/${target.nodegroup}: the events are retried`;
+      fail(summary.error);
     } else {
       await recordCheck(target, result, ports);
     }
@@ -338,17 +466,21 @@ async function checkTarget(
       for (const id of target.ids) outcome.skipped.push({ id, reason: summary.error });
     } else {
       ports.log.error('check failed: events will be retried', { ...keys, error: summary.error });
-      for (const id of target.ids) outcome.failed.push({ id, reason: summary.error });
+      fail(summary.error);
     }
   }
   return summary;
 }
 
-/** A check that ran to the end: later launches due before its snapshot need no check of their own. */
+/**
+ * A check that ran to the end: later launches due before its snapshot need no check of their own,
+ * and the causes of failed launches it diagnosed wait for the alert cooldown.
+ */
 async function recordCheck(target: Target, result: CheckResult, { state, log }: CheckPorts): Promise<void> {
   const at = new Date(result.report.checkedAt);
+  const names = [target.nodegroup, ...failureCauses(target).map((c) => failureKey(target.nodegroup, c))];
   try {
-    await state.recordCheck(target.cluster, target.nodegroup, at);
+    for (const name of names) await state.recordCheck(target.cluster, name, at);
   } catch (error) {
     // Only a saving is lost: a later launch gets a check of its own.
     log.warn('could not record the check', {
@@ -359,7 +491,7 @@ async function recordCheck(target: Target, result: CheckResult, { state, log }: 
   }
 }
 
-type Checkable = Extract<ParsedEvent, { kind: 'launch' | 'nodegroup' }>;
+type Checkable = Exclude<ParsedEvent, { kind: 'skip' | 'malformed' }>;
 type OwnAccount = { account: string } | { error: string } | undefined;
 
 /** The function's own account, asked once, only when an event in a watched region names its account. */
@@ -370,7 +502,8 @@ async function ownAccountOf(
   if (!settings.ownAccount) return undefined;
   const asking = parsed.find(
     ({ event }) =>
-      (event.kind === 'launch' || event.kind === 'nodegroup') &&
+      event.kind !== 'skip' &&
+      event.kind !== 'malformed' &&
       event.account !== undefined &&
       watched(event.region, settings.regions),
   )?.event as Checkable | undefined;

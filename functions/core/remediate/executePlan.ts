@@ -92,10 +92,18 @@ export async function executePlan(actions: Action[], options: ExecuteOptions): P
         : [],
     ),
   );
-  // Recycled only behind a route this run fixed: an action that names no table is behind none.
+  // Recycled only behind a route this run fixed, or one an earlier run fixed after the instances
+  // launched (the plan proved it is still there): an action that names no table is behind none.
   const behindFix = recycles.filter(({ a }) => {
     const tables = tablesOf(a);
-    return tables.length > 0 && tables.every((t) => fixedTables.has(t));
+    const earlier = new Set(
+      a.type === 'replace-instances'
+        ? a.routeFixedAt && a.routeTableId
+          ? [a.routeTableId]
+          : []
+        : (a.routesFixedEarlier ?? []).map((r) => r.routeTableId),
+    );
+    return tables.length > 0 && tables.every((t) => fixedTables.has(t) || earlier.has(t));
   });
   for (const { a, index } of recycles) {
     if (!behindFix.some((r) => r.index === index)) await report(index, refuse(a, 'ROUTE_NOT_FIXED'));

@@ -1,6 +1,7 @@
 import { effectiveRouteTable } from '../diagnose/effectiveRouteTable.js';
 import { analyseEgress } from '../diagnose/egress.js';
 import { unjoinedOf } from '../diagnose/judgeInstances.js';
+import { DEFAULT_ROUTE } from '../model/describeRoute.js';
 import type { RecycleStrategy } from '../model/settings.js';
 import type {
   Action,
@@ -38,6 +39,11 @@ export interface PlanInput {
   loopGuard: LoopGuard;
   /** Seconds left for writes and waits in this run. */
   secondsLeft: number;
+  /**
+   * Default routes this tool wrote in earlier runs (a preflight fix at launch), by table: instances
+   * launched before such a fix booted without egress, and are recycled if still unjoined at the window.
+   */
+  earlierRouteFixes?: { routeTableId: string; natGatewayId?: string; at: string }[];
 }
 
 /** The findings a route write answers. Everything else alerts with the fix for a person. */
@@ -47,7 +53,8 @@ const ROUTE_FINDINGS = new Set(['NO_DEFAULT_ROUTE', 'BLACKHOLE_DEFAULT_ROUTE']);
  * The plan, as a pure function of the snapshot: what remediation would write, and what it refuses to
  * write and why (as a reason code). Dry-run shows exactly this; remediate carries it out. The route
  * rules live in planRoute; here: one action per route table, and recycling only of instances that are
- * unjoined past their window and sit behind a route that is planned to be fixed.
+ * unjoined past their window and sit behind a route that is planned to be fixed (or that this tool
+ * fixed after they launched).
  */
 export function planRemediation(input: PlanInput): Action[] {
   const routeActions = planRoutes(input);
@@ -103,6 +110,34 @@ function planRoutes(input: PlanInput): RouteAction[] {
 }
 
 /**
+ * The instance launched before this tool fixed its table's default route in an earlier run, and the
+ * route the fix wrote is still there and leads out: the instance booted without egress, and a
+ * replacement would boot with it.
+ */
+function fixedEarlierUnder(
+  input: PlanInput,
+  verdict: InstanceVerdict,
+  network: NetworkSnapshot,
+  routeTableId: string,
+): string | undefined {
+  const launchedAt = verdict.launchedAt ? Date.parse(verdict.launchedAt) : Number.NaN;
+  if (Number.isNaN(launchedAt)) return undefined;
+  const table = network.routeTables.find((t) => t.routeTableId === routeTableId);
+  if (!table) return undefined;
+  const egress = analyseEgress(table, network);
+  const route = table.routes.find((r) => r.destination === DEFAULT_ROUTE);
+  return (input.earlierRouteFixes ?? []).find(
+    (fix) =>
+      fix.routeTableId === routeTableId &&
+      launchedAt <= Date.parse(fix.at) &&
+      egress.kind === 'internet' &&
+      route?.state === 'active' &&
+      route.target.kind === 'nat-gateway' &&
+      (fix.natGatewayId === undefined || route.target.id === fix.natGatewayId),
+  )?.at;
+}
+
+/**
  * Replacement instances launch only behind a fix, and only unjoined instances past their window are
  * ever replaced. scale-cycle replaces every instance, so it is used only when every instance of the
  * nodegroup is such an instance, the minimum size allows 0 and the run has time for both steps.
@@ -113,12 +148,20 @@ function planRecycle(input: PlanInput, routeActions: RouteAction[]): Action[] {
   const asg = input.nodegroup.autoScalingGroupNames[0] ?? input.nodegroup.name;
   const instanceById = new Map(input.instances.map((i) => [i.instanceId, i]));
   const fixedTableOf = new Map<string, string>();
+  const fixedEarlierAt = new Map<string, string>();
   for (const verdict of unjoined) {
     const subnetId = instanceById.get(verdict.instanceId)?.subnetId ?? verdict.subnetId;
     const network = input.networks.find((n) => n.subnets.some((s) => s.subnetId === subnetId));
     const table = network && subnetId ? effectiveRouteTable(network, subnetId)?.table : undefined;
     const action = routeActions.find((a) => a.routeTableId === table?.routeTableId);
     if (action?.status === 'planned') fixedTableOf.set(verdict.instanceId, action.routeTableId);
+    else if (network && table && !action) {
+      const at = fixedEarlierUnder(input, verdict, network, table.routeTableId);
+      if (at) {
+        fixedTableOf.set(verdict.instanceId, table.routeTableId);
+        fixedEarlierAt.set(verdict.instanceId, at);
+      }
+    }
   }
   const behindFix = unjoined.filter((v) => fixedTableOf.has(v.instanceId));
   const notBehindFix = unjoined.filter((v) => !fixedTableOf.has(v.instanceId));
@@ -137,10 +180,17 @@ function planRecycle(input: PlanInput, routeActions: RouteAction[]): Action[] {
 
   if (input.recycleStrategy === 'scale-cycle') {
     const blocked = scaleCycleBlock(input, notBehindFix);
-    if (!blocked) return [scaleCycle(input, asg, behindFix, [...new Set(fixedTableOf.values())])];
-    return [...replaceEach(input, behindFix, fixedTableOf, blocked), ...refused];
+    if (!blocked) {
+      const cycle = scaleCycle(input, asg, behindFix, [...new Set(fixedTableOf.values())]);
+      const earlier = new Map(
+        [...fixedEarlierAt].map(([id, at]) => [fixedTableOf.get(id) as string, at] as const),
+      );
+      const routesFixedEarlier = [...earlier].map(([routeTableId, at]) => ({ routeTableId, at }));
+      return [routesFixedEarlier.length > 0 ? { ...cycle, routesFixedEarlier } : cycle];
+    }
+    return [...replaceEach(input, behindFix, fixedTableOf, fixedEarlierAt, blocked), ...refused];
   }
-  return [...replaceEach(input, behindFix, fixedTableOf), ...refused];
+  return [...replaceEach(input, behindFix, fixedTableOf, fixedEarlierAt), ...refused];
 }
 
 /** Why scale-cycle cannot be used, with the instances (or size) in the way; undefined when it can. */
@@ -195,12 +245,14 @@ function replaceEach(
   input: PlanInput,
   verdicts: InstanceVerdict[],
   fixedTableOf: Map<string, string>,
+  fixedEarlierAt: Map<string, string>,
   blocked?: { code: ReasonCode; blockers: string[] },
 ): ReplaceInstancesAction[] {
   const groupOf = new Map(input.instances.map((i) => [i.instanceId, i.autoScalingGroupName]));
   return verdicts.map((v) => {
     const group = groupOf.get(v.instanceId) ?? input.nodegroup.autoScalingGroupNames[0] ?? '';
     const routeTableId = fixedTableOf.get(v.instanceId);
+    const routeFixedAt = fixedEarlierAt.get(v.instanceId);
     return withReason({
       type: 'replace-instances',
       resourceId: v.instanceId,
@@ -208,6 +260,7 @@ function replaceEach(
       autoScalingGroupName: group,
       target: group,
       ...(routeTableId && { routeTableId }),
+      ...(routeFixedAt && { routeFixedAt }),
       ...(blocked && { scaleCycleBlockedBy: blocked.code, blockers: blocked.blockers }),
       status: 'planned',
       reason: '',

@@ -68,6 +68,19 @@ export async function remediateNodegroup(
     recycleStrategy: settings.recycleStrategy,
     loopGuard: evaluateLoopGuard(recent, settings.loopGuard),
     secondsLeft: (deadline.getTime() - ports.clock.now().getTime()) / 1000,
+    earlierRouteFixes: recent.flatMap((r) =>
+      r.actions.flatMap((a) =>
+        isRoute(a) && a.status === 'done'
+          ? [
+              {
+                routeTableId: a.routeTableId,
+                ...(a.natGatewayId && { natGatewayId: a.natGatewayId }),
+                at: r.at,
+              },
+            ]
+          : [],
+      ),
+    ),
   });
   if (report.policy === 'dry-run' || !plan.some((a) => a.status === 'planned')) {
     report.actions.push(...plan);

@@ -74,7 +74,6 @@ describe('parseEvent: Auto Scaling launch', () => {
 
   it.each([
     'EC2 Instance Terminate Successful',
-    'EC2 Instance Launch Unsuccessful',
     'EC2 Instance-launch Lifecycle Action',
   ])("skips Auto Scaling '%s'", (detailType) => {
     const event = sample('launch');

@@ -66,14 +66,15 @@ describe('requeueCap', () => {
 
 describe('processEvents: launches not yet due', () => {
   it('sends a launch back with its count raised by one', async () => {
+    // Both were delivered before: the static checks ran at their first delivery, so no AWS call now.
     const outcome = await processEvents(
-      [record('fresh', launch(600)), record('again', launch(600), 2)],
+      [record('back', launch(600), 1), record('again', launch(600), 2)],
       settings(),
       noAwsCall,
     );
 
     expect(outcome.notDue).toEqual([
-      { id: 'fresh', delaySeconds: 900, requeues: 1 },
+      { id: 'back', delaySeconds: 900, requeues: 2 },
       { id: 'again', delaySeconds: 900, requeues: 3 },
     ]);
     expect(outcome.failed).toEqual([]);
