@@ -526,6 +526,8 @@ export interface ReplaceInstancesAction extends ActionCommon {
   instanceIds: string[];
   /** The route table whose fix the replacement relies on. */
   routeTableId?: string;
+  /** The fix was written by an earlier run (a preflight at launch) at this time, after the instance launched. */
+  routeFixedAt?: string;
   /** Planned under scale-cycle, which could not be used for this reason. */
   scaleCycleBlockedBy?: ReasonCode;
   /** With scaleCycleBlockedBy: what blocked it (the joined or pending instances, the minimum size). */
@@ -543,6 +545,8 @@ export interface ScaleCycleAction extends ActionCommon {
   instanceIds: string[];
   /** The route tables whose fixes the cycle relies on. */
   routeTableIds: string[];
+  /** Those of the fixes that an earlier run (a preflight at launch) wrote, after the instances launched. */
+  routesFixedEarlier?: { routeTableId: string; at: string }[];
   /** NOT_ENOUGH_TIME: the seconds the cycle needs and the seconds that were left. */
   secondsNeeded?: number;
   secondsLeft?: number;
