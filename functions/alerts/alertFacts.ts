@@ -16,7 +16,9 @@ import type {
   Severity,
 } from '../core/model/types.js';
 import { instanceIdsOf, isRouteAction } from './actionWords.js';
+import { isLaunchFailure } from './evidenceWords.js';
 import { count, idList, plain, unique } from './text.js';
+import { type DoomedInstance, willNotJoin } from './willNotJoin.js';
 
 /** Signs the email and prefixes the chat thread id. */
 export const TOOL_NAME = 'eks-join-remediator';
@@ -43,6 +45,11 @@ export interface AlertFacts {
   unknown: InstanceVerdict[];
   joined: InstanceVerdict[];
   pending: number;
+  /**
+   * A problem: instances still inside their join window in a subnet whose fault keeps them from
+   * joining (a check at launch); they are named, not yet judged.
+   */
+  willNotJoin: DoomedInstance[];
   /** Escalation: why a person is needed, one sentence each. */
   reasons: string[];
 }
@@ -58,15 +65,10 @@ export function alertFacts(report: Report, ng: NodegroupReport): AlertFacts {
   const causes = unique(bySeverity.map((f) => f.code).filter((code) => code !== 'NODES_NOT_JOINED'));
   const findingSeverity = bySeverity[0]?.severity ?? 'info';
   const prefix = `${report.cluster}/${ng.name}`;
+  // Only a problem speaks of the future: after a fix the findings are as found before it.
+  const doomed = kind === 'problem' ? willNotJoin(ng) : [];
 
-  const what =
-    unjoined.length > 0
-      ? `${count(unjoined.length, 'node')} never joined`
-      : unknown.length > 0
-        ? `membership of ${count(unknown.length, 'node')} unknown`
-        : count(ng.findings.length, 'finding');
-  const why =
-    causes.length > 0 ? causes.join(', ') : unjoined.length > 0 ? 'cause not identified' : undefined;
+  const { what, why } = whatAndWhy(ng, { unjoined, doomed, unknown, causes });
 
   const base = {
     kind,
@@ -75,6 +77,7 @@ export function alertFacts(report: Report, ng: NodegroupReport): AlertFacts {
     unknown,
     joined: ng.instances.filter((v) => v.joined === true),
     pending: ng.instances.filter((v) => v.pending).length,
+    willNotJoin: doomed,
     reasons: [],
   };
 
@@ -136,10 +139,71 @@ export function alertFacts(report: Report, ng: NodegroupReport): AlertFacts {
     mark: SEVERITY_EMOJI[findingSeverity],
     tag: findingSeverity.toUpperCase(),
     headline: `${prefix}: ${what}${why ? ` — ${why}` : ''}${outcome ? ` (${outcome})` : ''}`,
-    // Without unjoined instances the findings are a risk for the next launch (e.g. a preflight check).
-    eventType:
-      unjoined.length > 0 ? 'NodesNotJoined' : unknown.length > 0 ? 'NodeMembershipUnknown' : 'NodeJoinRisk',
+    eventType: problemEventType(ng, unjoined, doomed, unknown),
   };
+}
+
+/**
+ * The headline's two halves: what stands worst (nodes that never joined, new ones that will not,
+ * membership unknown, launches that fail, nodes not Ready, else the findings), and why.
+ */
+function whatAndWhy(
+  ng: NodegroupReport,
+  found: {
+    unjoined: InstanceVerdict[];
+    doomed: DoomedInstance[];
+    unknown: InstanceVerdict[];
+    causes: FindingCode[];
+  },
+): { what: string; why: string | undefined } {
+  const { unjoined, doomed, unknown, causes } = found;
+  const causeWords = causes.length > 0 ? causes.join(', ') : undefined;
+  if (unjoined.length > 0) {
+    return {
+      what: `${count(unjoined.length, 'node')} never joined`,
+      why: causeWords ?? 'cause not identified',
+    };
+  }
+  if (doomed.length > 0) {
+    return {
+      what: `${count(doomed.length, 'new node')} will not join`,
+      why: unique(doomed.flatMap((d) => d.codes)).join(', '),
+    };
+  }
+  if (unknown.length > 0)
+    return { what: `membership of ${count(unknown.length, 'node')} unknown`, why: causeWords };
+  // No instance exists at all: the launches themselves fail.
+  if (ng.findings.some(isLaunchFailure)) return { what: 'launches fail', why: causeWords };
+  const notReady = ng.findings.filter((f) => f.code === 'NODES_NOT_READY');
+  if (notReady.length > 0) {
+    // The symptom is the headline; the causes the account shows are the why.
+    const nodes = notReady.reduce((sum, f) => sum + (f.notReadyNodes?.length ?? 0), 0);
+    const why = [
+      ...notReady.flatMap((f) => f.notReadyCauses ?? []),
+      ...causes.filter((c) => c !== 'NODES_NOT_READY'),
+    ];
+    return {
+      what: nodes > 0 ? `${count(nodes, 'node')} not Ready` : 'nodes not Ready',
+      why: unique(why).join(', ') || 'cause not identified',
+    };
+  }
+  return { what: count(ng.findings.length, 'finding'), why: causeWords };
+}
+
+/** The chat event type of a problem, by what stands worst: nodes, membership, launches, readiness, or risk. */
+function problemEventType(
+  ng: NodegroupReport,
+  unjoined: InstanceVerdict[],
+  doomed: DoomedInstance[],
+  unknown: InstanceVerdict[],
+): string {
+  if (unjoined.length > 0) return 'NodesNotJoined';
+  if (doomed.length > 0) return 'NodesWillNotJoin';
+  if (unknown.length > 0) return 'NodeMembershipUnknown';
+  if (ng.findings.some(isLaunchFailure)) return 'LaunchesFailing';
+  if (ng.findings.some((f) => f.code === 'NODES_NOT_READY')) return 'NodesNotReady';
+  // Findings and no instance in their way: a risk for the next launch (a nodegroup API call's preflight).
+  return 'NodeJoinRisk';
 }
 
 /** `route fixed, 1 node replaced`: what the done actions changed; empty when they changed nothing. */

@@ -24,10 +24,12 @@ import {
   undoNotes,
 } from './actionWords.js';
 import { type AlertFacts, joinedToList, POLICY_MEANING, threadIdFor, type Unlisted } from './alertFacts.js';
+import { bootEvidenceWords, findingEvidence, launchesFailNote, waitingCostWords } from './evidenceWords.js';
 import { CHAT_ACTION_ITEMS, CHAT_LIMITS } from './limits.js';
 import { instanceWords, joinedWords, routeTableWords } from './resourceWords.js';
 import { consoleOutputCommand, watchCommand } from './showCommands.js';
 import { clipCommands, clipText, count, inlineCode, joinWithin, oneLine, unique } from './text.js';
+import { WILL_NOT_JOIN_HEADING, willNotJoinNote, willNotJoinWords } from './willNotJoin.js';
 
 /** Amazon Q Developer in chat applications custom notification, schema version 1.0. */
 export interface ChatNotification {
@@ -120,17 +122,22 @@ function chatDescription(report: Report, ng: NodegroupReport, facts: AlertFacts)
 
   switch (facts.kind) {
     case 'problem':
-      lines.push(...actions, ...chatInstanceLists(facts, facts.unjoined), ...undo);
+      lines.push(...actions, ...chatInstanceLists(report, ng, facts, facts.unjoined), ...undo);
       break;
     case 'remediated':
-      lines.push(...actions, ...undo, ...chatInstanceLists(facts, facts.unreplaced));
+      lines.push(...actions, ...undo, ...chatInstanceLists(report, ng, facts, facts.unreplaced));
       break;
     case 'resolved':
       lines.push(...remediation, ...chatJoined(ng, facts), ...actions);
       break;
     case 'escalation':
       lines.push('', '*Why a person is needed*', ...facts.reasons.map((r) => `• ${r}`));
-      lines.push(...actions, ...remediation, ...chatInstanceLists(facts, facts.unjoined), ...undo);
+      lines.push(
+        ...actions,
+        ...remediation,
+        ...chatInstanceLists(report, ng, facts, facts.unjoined),
+        ...undo,
+      );
       break;
   }
   if (ng.findings.length > 0) {
@@ -140,14 +147,28 @@ function chatDescription(report: Report, ng: NodegroupReport, facts: AlertFacts)
       const where = routeTableWords(f, inlineCode) ?? inlineCode(f.resourceId);
       lines.push(
         `${FINDING_EMOJI[f.severity]} *${f.code}* (${where}): ${clipText(f.message, CHAT_LIMITS.findingMessage)}`,
+        ...findingEvidence(f, inlineCode, CHAT_LIMITS.evidenceItems).map(
+          (line) => `      ↳ ${clipText(line, CHAT_LIMITS.findingMessage)}`,
+        ),
       );
     }
   }
+  if (facts.kind !== 'resolved') lines.push(...chatBootEvidence(ng));
   return joinWithin(lines, CHAT_LIMITS.description, (hidden) => `… ${count(hidden, 'more line')} not shown`);
 }
 
-function chatInstanceLists(facts: AlertFacts, unjoined: InstanceVerdict[]): string[] {
+function chatInstanceLists(
+  report: Report,
+  ng: NodegroupReport,
+  facts: AlertFacts,
+  unjoined: InstanceVerdict[],
+): string[] {
+  const doomed = facts.willNotJoin;
+  const launches = launchesFailNote(ng);
   const lines = [
+    ...(launches ? ['', launches] : []),
+    ...chatList(WILL_NOT_JOIN_HEADING, doomed, willNotJoinWords),
+    ...(doomed.length > 0 ? [willNotJoinNote(report.joinWindowSeconds)] : []),
     ...chatInstances('Never joined', unjoined),
     ...chatInstances('Membership unknown', facts.unknown),
   ];
@@ -156,19 +177,52 @@ function chatInstanceLists(facts: AlertFacts, unjoined: InstanceVerdict[]): stri
     facts.pending > 0 ? `${count(facts.pending, 'instance')} still inside the join window` : '',
   ].filter(Boolean);
   if (others.length > 0) lines.push(others.join(' · '));
+  if (ng.waitingCost) lines.push(`*Cost of waiting* ${waitingCostWords(ng.waitingCost, ng)}`);
   return lines;
 }
 
 function chatInstances(heading: string, instances: InstanceVerdict[], words = instanceWords): string[] {
-  if (instances.length === 0) return [];
-  const shown = instances.slice(0, CHAT_LIMITS.instances).map((v) => `• ${words(v, inlineCode)}`);
-  const more = instances.length - shown.length;
+  return chatList(heading, instances, words);
+}
+
+function chatList<T>(
+  heading: string,
+  items: T[],
+  words: (item: T, code: typeof inlineCode) => string,
+): string[] {
+  if (items.length === 0) return [];
+  const shown = items.slice(0, CHAT_LIMITS.instances).map((item) => `• ${words(item, inlineCode)}`);
+  const more = items.length - shown.length;
   return [
     '',
-    `*${heading} (${instances.length.toLocaleString('en-US')})*`,
+    `*${heading} (${items.length.toLocaleString('en-US')})*`,
     ...shown,
     ...(more > 0 ? [`• … and ${more.toLocaleString('en-US')} more`] : []),
   ];
+}
+
+/**
+ * Each boot log: what it shows, then its last lines in a code block. A block is one line of the
+ * description, so a cut never leaves a fence open; a fence inside the log is defused.
+ */
+function chatBootEvidence(ng: NodegroupReport): string[] {
+  const evidence = ng.bootEvidence ?? [];
+  if (evidence.length === 0) return [];
+  const lines = ['', `*Boot logs (${evidence.length})*`];
+  for (const e of evidence.slice(0, CHAT_LIMITS.bootLogs)) {
+    const { headline, lines: log } = bootEvidenceWords(e, inlineCode);
+    lines.push(`• ${headline}`);
+    const shown = log
+      .slice(-CHAT_LIMITS.bootLines)
+      .map((line) => clipText(line.replaceAll('```', "'''"), CHAT_LIMITS.bootLine));
+    if (shown.length > 0) lines.push(`\`\`\`\n${shown.join('\n')}\n\`\`\``);
+  }
+  if (evidence.length > CHAT_LIMITS.bootLogs) {
+    lines.push(
+      `• … and ${count(evidence.length - CHAT_LIMITS.bootLogs, 'more boot log')} (see the JSON report)`,
+    );
+  }
+  return lines;
 }
 
 /** One section per status, in the order that suits the kind of alert. */
@@ -336,8 +390,13 @@ function relatedResources(ng: NodegroupReport, facts: AlertFacts): string[] {
     [
       ng.arn,
       ...ng.findings.flatMap((f) => [f.routeTableId, f.natGatewayId, f.subnetId]),
+      ...ng.findings.flatMap((f) => [
+        f.kmsKey && (f.kmsKey.keyArn ?? f.kmsKey.keyId),
+        ...(f.notReadyNodes ?? []).map((n) => n.instanceId),
+      ]),
       ...facts.unjoined.map((v) => v.subnetId),
       ...facts.unjoined.map((v) => v.instanceId),
+      ...facts.willNotJoin.map((d) => d.verdict.instanceId),
       ...facts.unknown.map((v) => v.instanceId),
       ...actions.flatMap((a) =>
         isRouteAction(a)

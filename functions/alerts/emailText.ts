@@ -24,10 +24,12 @@ import {
   threadIdFor,
   type Unlisted,
 } from './alertFacts.js';
+import { bootEvidenceWords, findingEvidence, launchesFailNote, waitingCostWords } from './evidenceWords.js';
 import { EMAIL_LIMITS } from './limits.js';
 import { instanceWords, joinedWords, routeTableWords } from './resourceWords.js';
 import { consoleOutputCommand, watchCommand } from './showCommands.js';
 import { clipCommands, clipText, count, oneLine, plain } from './text.js';
+import { WILL_NOT_JOIN_HEADING, willNotJoinNote, willNotJoinWords } from './willNotJoin.js';
 
 export function emailText(report: Report, ng: NodegroupReport, facts: AlertFacts): string {
   const window = report.joinWindowSeconds === undefined ? '' : ` (join window ${report.joinWindowSeconds} s)`;
@@ -46,7 +48,11 @@ export function emailText(report: Report, ng: NodegroupReport, facts: AlertFacts
 
   switch (facts.kind) {
     case 'problem':
-      out.push(...actions, ...emailInstanceLists(facts, facts.unjoined), ...emailUndo('TO UNDO', ng.actions));
+      out.push(
+        ...actions,
+        ...emailInstanceLists(report, ng, facts, facts.unjoined),
+        ...emailUndo('TO UNDO', ng.actions),
+      );
       break;
     case 'remediated':
       out.push(
@@ -55,7 +61,7 @@ export function emailText(report: Report, ng: NodegroupReport, facts: AlertFacts
         '',
         `WATCH THE NODES JOIN`,
         `  ${watchCommand(ng)}`,
-        ...emailInstanceLists(facts, facts.unreplaced),
+        ...emailInstanceLists(report, ng, facts, facts.unreplaced),
       );
       break;
     case 'resolved':
@@ -66,7 +72,7 @@ export function emailText(report: Report, ng: NodegroupReport, facts: AlertFacts
       out.push(
         ...actions,
         ...emailRemediation(ng),
-        ...emailInstanceLists(facts, facts.unjoined),
+        ...emailInstanceLists(report, ng, facts, facts.unjoined),
         ...emailUndo('TO UNDO THE REMEDIATION', [...(ng.remediation?.actions ?? []), ...ng.actions]),
       );
       if (facts.unjoined[0]) {
@@ -89,9 +95,13 @@ export function emailText(report: Report, ng: NodegroupReport, facts: AlertFacts
     const table = routeTableWords(f, plain);
     if (table) out.push(`     Route table: ${table}`);
     out.push(indent(clipText(f.message, EMAIL_LIMITS.message), '     '));
+    for (const line of findingEvidence(f, plain, EMAIL_LIMITS.evidenceItems)) {
+      out.push(`     ${clipText(line, EMAIL_LIMITS.evidenceLine)}`);
+    }
     if (f.fix.trim()) out.push('     Fix:', indent(emailCommand(f.fix), '       '));
   });
   if (facts.kind === 'problem' && ng.actions.length === 0) out.push('', 'ACTIONS: none');
+  if (facts.kind !== 'resolved') out.push(...emailBootEvidence(ng));
 
   out.push(
     '',
@@ -102,24 +112,61 @@ export function emailText(report: Report, ng: NodegroupReport, facts: AlertFacts
   return out.join('\n');
 }
 
-function emailInstanceLists(facts: AlertFacts, unjoined: InstanceVerdict[]): string[] {
+function emailInstanceLists(
+  report: Report,
+  ng: NodegroupReport,
+  facts: AlertFacts,
+  unjoined: InstanceVerdict[],
+): string[] {
+  const launches = launchesFailNote(ng);
   const out = [
+    ...(launches ? ['', launches] : []),
+    ...emailList(WILL_NOT_JOIN_HEADING, facts.willNotJoin, willNotJoinWords),
+    ...(facts.willNotJoin.length > 0 ? ['', willNotJoinNote(report.joinWindowSeconds)] : []),
     ...emailInstances('Nodes that never joined', unjoined),
     ...emailInstances('Nodes whose membership could not be read', facts.unknown),
   ];
   if (facts.joined.length > 0 || facts.pending > 0) {
     out.push('', `Joined: ${facts.joined.length}. Still inside the join window: ${facts.pending}.`);
   }
+  if (ng.waitingCost) out.push('', `Cost of waiting: ${waitingCostWords(ng.waitingCost, ng)}`);
+  return out;
+}
+
+/** Each instance's boot log: what it shows, then its last lines, indented as a block. */
+function emailBootEvidence(ng: NodegroupReport): string[] {
+  const evidence = ng.bootEvidence ?? [];
+  if (evidence.length === 0) return [];
+  const out = ['', `BOOT LOGS OF UNJOINED INSTANCES (${evidence.length})`];
+  for (const e of evidence.slice(0, EMAIL_LIMITS.bootLogs)) {
+    const { headline, lines } = bootEvidenceWords(e, plain);
+    out.push('', `  - ${headline}`);
+    const shown = lines
+      .slice(-EMAIL_LIMITS.bootLines)
+      .map((line) => `      ${clipText(line, EMAIL_LIMITS.bootLine)}`);
+    if (lines.length > shown.length)
+      out.push(`      … ${count(lines.length - shown.length, 'earlier line')} not shown`);
+    out.push(...shown);
+  }
+  if (evidence.length > EMAIL_LIMITS.bootLogs) {
+    out.push(
+      `  … and ${count(evidence.length - EMAIL_LIMITS.bootLogs, 'more boot log')} (see the JSON report)`,
+    );
+  }
   return out;
 }
 
 function emailInstances(heading: string, instances: InstanceVerdict[], words = instanceWords): string[] {
-  if (instances.length === 0) return [];
-  const shown = instances.slice(0, EMAIL_LIMITS.listItems).map((v) => `  - ${words(v, plain)}`);
-  const more = instances.length - shown.length;
+  return emailList(heading, instances, words);
+}
+
+function emailList<T>(heading: string, items: T[], words: (item: T, code: typeof plain) => string): string[] {
+  if (items.length === 0) return [];
+  const shown = items.slice(0, EMAIL_LIMITS.listItems).map((item) => `  - ${words(item, plain)}`);
+  const more = items.length - shown.length;
   return [
     '',
-    `${heading} (${instances.length.toLocaleString('en-US')}):`,
+    `${heading} (${items.length.toLocaleString('en-US')}):`,
     ...shown,
     ...(more > 0 ? [`  … and ${more.toLocaleString('en-US')} more`] : []),
   ];
@@ -237,6 +284,10 @@ const FINDING_LABELS: Record<FindingCode, string> = {
   NODE_ROLE_NOT_AUTHORIZED: 'the cluster does not admit the node IAM role',
   NODEGROUP_HEALTH_ISSUE: 'EKS reports a health issue on the nodegroup (e.g. NodeCreationFailure)',
   IPV6_ONLY_EGRESS: 'the subnet can leave the VPC over IPv6 only, and nodes need IPv4 to join',
+  NODES_NOT_READY: 'nodes registered but are not Ready past the join window',
+  EBS_KMS_KEY_UNUSABLE: "launches fail: the KMS key of the nodes' volumes cannot be used",
+  SUBNET_ADDRESSES_EXHAUSTED: 'launches fail: the subnet has no free IP address',
+  LAUNCH_FAILURES: 'launches fail: Auto Scaling cannot start instances',
 };
 
 function labelOf(code: string): string {

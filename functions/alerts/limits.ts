@@ -21,13 +21,30 @@ export const CHAT_LIMITS = {
   nextStepLines: 8,
   keywords: 10,
   relatedResources: 50,
+  /** Items of a finding's evidence lists (not-ready nodes, status messages, subnets with room). */
+  evidenceItems: 3,
+  /** Boot logs shown, and their last lines, each cut to a readable width. */
+  bootLogs: 3,
+  bootLines: 8,
+  bootLine: 200,
 } as const;
 
 /** Caps on the email: enough to act on, and small enough that the JSON report keeps most of the budget. */
-export const EMAIL_LIMITS = { listItems: 50, message: 2000, commandChars: 3000, commandLines: 30 } as const;
+export const EMAIL_LIMITS = {
+  listItems: 50,
+  message: 2000,
+  commandChars: 3000,
+  commandLines: 30,
+  evidenceItems: 10,
+  evidenceLine: 500,
+  /** Boot logs are a few hundred bytes each as read; these bound a message built from many. */
+  bootLogs: 10,
+  bootLines: 20,
+  bootLine: 300,
+} as const;
 
 /** Caps on free text in the JSON report once it has to be cut to fit. */
-export const JSON_TEXT_LIMITS = { message: 4000, commandChars: 4000, commandLines: 40 } as const;
+export const JSON_TEXT_LIMITS = { message: 4000, commandChars: 4000, commandLines: 40, line: 500 } as const;
 
 /** Items of actions shown per status in the chat description; the rest are counted. */
 export const CHAT_ACTION_ITEMS = 10;

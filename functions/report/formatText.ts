@@ -1,3 +1,16 @@
+import {
+  bootEvidenceWords,
+  findingEvidence,
+  launchesFailNote,
+  waitingCostWords,
+} from '../alerts/evidenceWords.js';
+import { plain } from '../alerts/text.js';
+import {
+  WILL_NOT_JOIN_HEADING,
+  willNotJoin,
+  willNotJoinNote,
+  willNotJoinWords,
+} from '../alerts/willNotJoin.js';
 import { hasOpenProblem } from '../core/check/outcome.js';
 import { unjoinedOf } from '../core/diagnose/judgeInstances.js';
 import { describeRoute } from '../core/model/describeRoute.js';
@@ -18,7 +31,8 @@ export function formatText(report: Report): string {
   const lines = [
     `Cluster ${report.cluster}${report.region ? ` (${report.region})` : ''} — checked ${report.checkedAt}, join window ${report.joinWindowSeconds ?? '?'} s`,
   ];
-  for (const nodegroup of report.nodegroups) lines.push('', ...formatNodegroup(nodegroup));
+  for (const nodegroup of report.nodegroups)
+    lines.push('', ...formatNodegroup(nodegroup, report.joinWindowSeconds));
   const troubled = report.nodegroups.filter(hasOpenProblem).length;
   lines.push(
     '',
@@ -29,7 +43,7 @@ export function formatText(report: Report): string {
   return `${lines.join('\n')}\n`;
 }
 
-function formatNodegroup(nodegroup: NodegroupReport): string[] {
+function formatNodegroup(nodegroup: NodegroupReport, joinWindowSeconds: number | undefined): string[] {
   const lines = [
     `Nodegroup ${nodegroup.name} — ${nodegroup.status ?? 'status unknown'}, policy ${nodegroup.policy}`,
   ];
@@ -43,6 +57,18 @@ function formatNodegroup(nodegroup: NodegroupReport): string[] {
     `  Instances: ${instances.length} (${joined} joined, ${pending} pending, ${unjoined} not joined)`,
   );
   for (const instance of instances) lines.push(`    ${formatInstance(instance)}`);
+  // Words shared with the alerts (functions/alerts), so the report and the alert say the same.
+  // After a write the findings are as found before it: they no longer speak for the new instances.
+  const doomed = nodegroup.actions.some((a) => a.status === 'done') ? [] : willNotJoin(nodegroup);
+  if (doomed.length > 0) {
+    lines.push(`  ${WILL_NOT_JOIN_HEADING} (${doomed.length}):`);
+    for (const d of doomed) lines.push(`    ${willNotJoinWords(d, plain)}`);
+    lines.push(`    ${willNotJoinNote(joinWindowSeconds)}`);
+  }
+  const launches = launchesFailNote(nodegroup);
+  if (launches) lines.push(`  ${launches}`);
+  if (nodegroup.waitingCost)
+    lines.push(`  Cost of waiting: ${waitingCostWords(nodegroup.waitingCost, nodegroup)}`);
 
   for (const table of nodegroup.routeTables ?? []) {
     lines.push(...formatRouteTable(table, nodegroup.findings, nodegroup.egress?.[table.routeTableId]));
@@ -60,6 +86,7 @@ function formatNodegroup(nodegroup: NodegroupReport): string[] {
     lines.push(`  Verdict: ${worst} — ${nodegroup.findings.map((f) => f.code).join(', ')}`);
     for (const finding of nodegroup.findings) lines.push(...formatFinding(finding));
   }
+  lines.push(...formatBootEvidence(nodegroup));
   if (nodegroup.actions.length > 0) {
     lines.push('  Actions:');
     for (const a of nodegroup.actions) {
@@ -122,10 +149,26 @@ function egressNote(egress: EgressSummary): string {
   return egress.routes.length > 0 ? ` (${egress.routes.join(', ')})` : '';
 }
 
+/** Every evidence item in full: the report is read in a terminal, not capped like a chat post. */
+const ALL = Number.POSITIVE_INFINITY;
+
 function formatFinding(f: Finding): string[] {
   return [
     `    [${f.code}] ${f.resourceId}: ${f.message}`,
+    ...findingEvidence(f, plain, ALL).map((line) => `      ${line}`),
     '      Fix:',
     ...f.fix.split('\n').map((line) => `        ${line}`),
   ];
+}
+
+/** Each boot log: what it shows, then its last lines, indented as a block. */
+function formatBootEvidence(nodegroup: NodegroupReport): string[] {
+  const evidence = nodegroup.bootEvidence ?? [];
+  if (evidence.length === 0) return [];
+  const lines = [`  Boot logs (${evidence.length}):`];
+  for (const e of evidence) {
+    const { headline, lines: log } = bootEvidenceWords(e, plain);
+    lines.push(`    ${headline}`, ...log.map((line) => `        ${line}`));
+  }
+  return lines;
 }

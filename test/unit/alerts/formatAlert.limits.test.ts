@@ -6,7 +6,13 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CHAT_LIMITS, formatAlert, SNS_MAX_MESSAGE_BYTES } from '../../../functions/alerts/formatAlert.js';
-import type { Action, RemediationRecord, RouteTable } from '../../../functions/core/model/types.js';
+import { JSON_TEXT_LIMITS } from '../../../functions/alerts/limits.js';
+import type {
+  Action,
+  NodegroupReport,
+  RemediationRecord,
+  RouteTable,
+} from '../../../functions/core/model/types.js';
 import { withReason } from '../../../functions/core/remediate/reasons.js';
 import {
   bodyOf,
@@ -14,7 +20,15 @@ import {
   expectValidCustomNotification,
   expectWellFormed,
 } from '../../support/alertChecks.js';
-import { type Published, problem, resolved } from '../../support/alertScenarios.js';
+import {
+  addressesFinding,
+  bootEvidence,
+  launchFailuresFinding,
+  notReadyFinding,
+  type Published,
+  problem,
+  resolved,
+} from '../../support/alertScenarios.js';
 import { SEED_ASG, unjoinedInstance } from '../../support/seedCheck.js';
 
 const ids = Array.from({ length: 5000 }, (_, i) => `i-${i.toString(16).padStart(17, '0')}`);
@@ -152,5 +166,81 @@ describe('5,000 planned replacements', () => {
       5000 - (body?.remediation?.replacedInstanceIds.length ?? 0),
     );
     expect(chatOf(alert).content.description).toMatch(/… and [\d,]+ more/);
+  });
+});
+
+describe('evidence too big for one message', () => {
+  let p: Published;
+  beforeAll(async () => {
+    p = await problem();
+  });
+  const many = <T>(n: number, make: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => make(i));
+  const longLine = (i: number) =>
+    `[${i}] kubelet: ${'E1126 dial tcp 10.42.0.12:443: i/o timeout; '.repeat(12)}`;
+  const bulky = (): NodegroupReport => ({
+    ...p.nodegroup,
+    findings: [
+      ...p.nodegroup.findings,
+      notReadyFinding({
+        notReadyNodes: many(3000, (i) => ({
+          nodeName: `ip-${i}`,
+          instanceId: `i-nr${i}`,
+          message: longLine(i),
+        })),
+      }),
+      addressesFinding({
+        subnetsWithRoom: many(2000, (i) => ({ subnetId: `subnet-${i}`, availableIpAddresses: i })),
+      }),
+      launchFailuresFinding({
+        launchFailures: { statusMessages: many(2000, longLine), count: 2000 },
+      }),
+    ],
+    bootEvidence: many(500, (i) => bootEvidence({ instanceId: `i-b${i}`, lines: many(20, longLine) })),
+  });
+
+  it('cuts the evidence lists of the JSON report to fit, counts what it left out, and keeps every finding', () => {
+    const alert = formatAlert(p.report, bulky());
+    expectWellFormed(alert);
+    const [body] = bodyOf(alert).nodegroups;
+    expect(body?.truncated).toBe(true);
+    expect(body?.findings.map((f) => f.code)).toEqual([
+      'NO_DEFAULT_ROUTE',
+      'NODES_NOT_JOINED',
+      'NODES_NOT_READY',
+      'SUBNET_ADDRESSES_EXHAUSTED',
+      'LAUNCH_FAILURES',
+    ]);
+    const [, , notReady, addresses, launches] = body?.findings ?? [];
+    const omitted = body?.omitted ?? {};
+    expect(omitted.notReadyNodes).toBe(3000 - (notReady?.notReadyNodes?.length ?? 0));
+    expect(omitted.subnetsWithRoom).toBe(2000 - (addresses?.subnetsWithRoom?.length ?? 0));
+    expect(omitted.launchFailureMessages).toBe(2000 - (launches?.launchFailures?.statusMessages.length ?? 0));
+    expect(omitted.bootEvidence).toBe(500 - (body?.bootEvidence?.length ?? 0));
+    expect(omitted.bootEvidenceLines).toBeGreaterThan(0);
+    // The count of failed launches is data, not a list: it stays whole.
+    expect(launches?.launchFailures?.count).toBe(2000);
+    // A cut boot log keeps its last lines (they say the most), each clipped visibly.
+    const [log] = body?.bootEvidence ?? [];
+    expect(log?.lines.length).toBeGreaterThan(0);
+    expect(log?.lines.at(-1)).toMatch(/^\[19\] kubelet: .*…$/);
+    expect(log?.lines.at(-1)?.length).toBeLessThanOrEqual(JSON_TEXT_LIMITS.line);
+  });
+
+  it('keeps the chat post within its caps, with every code fence closed, and the email bounded', () => {
+    const alert = formatAlert(p.report, bulky());
+    const { description } = chatOf(alert).content;
+    expect(description.length).toBeLessThanOrEqual(CHAT_LIMITS.description);
+    expect(description.split('```').length % 2).toBe(1);
+    expect(alert.structure.email.split('\n').filter((l) => l.includes('Not Ready: ip-'))).toHaveLength(10);
+    expect(alert.structure.email).toContain('… and 2,990 more nodes not Ready');
+    expect(alert.structure.email).toContain('… and 490 more boot logs (see the JSON report)');
+    expect(alert.structure.email).toContain('… and 1,990 more status messages');
+  });
+
+  it('sends the evidence whole when it fits', () => {
+    const alert = formatAlert(p.report, { ...p.nodegroup, bootEvidence: [bootEvidence()] });
+    const [body] = bodyOf(alert).nodegroups;
+    expect(body?.truncated).toBeUndefined();
+    expect(body?.bootEvidence).toEqual([bootEvidence()]);
   });
 });

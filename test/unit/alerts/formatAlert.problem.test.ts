@@ -211,6 +211,10 @@ describe('severity and framing of what was found', () => {
     NODE_ROLE_NOT_AUTHORIZED: true,
     NODEGROUP_HEALTH_ISSUE: true,
     IPV6_ONLY_EGRESS: true,
+    NODES_NOT_READY: true,
+    EBS_KMS_KEY_UNUSABLE: true,
+    SUBNET_ADDRESSES_EXHAUSTED: true,
+    LAUNCH_FAILURES: true,
   };
 
   it.each(Object.keys(codes) as FindingCode[])('renders %s in every variant', (code) => {
