@@ -13,7 +13,7 @@ import {
 import { parseRoleArn, sameRole } from '../core/diagnose/diagnoseNodeIdentity.js';
 import { errorName, isAccessDenied } from '../core/model/errors.js';
 import { type IdentityReader, type Log, silentLog } from '../core/model/ports.js';
-import type { Cluster, Nodegroup, NodeIdentity } from '../core/model/types.js';
+import type { Cluster, Nodegroup, NodeIdentity, VpcCniAddon } from '../core/model/types.js';
 import { AWS_AUTH, parseMapRolesArns } from '../kubernetes/awsAuth.js';
 import type { ConfigMapRead } from '../kubernetes/KubernetesNodeReader.js';
 import { Memo } from '../Memo.js';
@@ -80,16 +80,14 @@ export class AwsIdentityReader implements IdentityReader {
     if (!nodeRoleArn) return undefined;
     const roleName = parseRoleArn(nodeRoleArn)?.name;
     const keys = { cluster: cluster.name, nodegroup: nodegroup.name, nodeRoleArn };
-    const [attachedPolicyArns, inlinePolicyNames, accessEntries, awsAuthRoleArns, cniUsesNodeRole] =
-      await Promise.all([
-        roleName
-          ? this.#once(`attached/${roleName}`, () => this.#attachedPolicies(roleName, keys))
-          : undefined,
-        roleName ? this.#once(`inline/${roleName}`, () => this.#inlinePolicies(roleName, keys)) : undefined,
-        this.#accessEntries(cluster, nodeRoleArn, keys),
-        this.#once(`aws-auth/${clusterKey(cluster)}`, () => this.#awsAuth(cluster, keys)),
-        this.#once(`cni/${clusterKey(cluster)}`, () => this.#cniUsesNodeRole(cluster, keys)),
-      ]);
+    const [attachedPolicyArns, inlinePolicyNames, accessEntries, awsAuthRoleArns, cni] = await Promise.all([
+      roleName ? this.#once(`attached/${roleName}`, () => this.#attachedPolicies(roleName, keys)) : undefined,
+      roleName ? this.#once(`inline/${roleName}`, () => this.#inlinePolicies(roleName, keys)) : undefined,
+      this.#accessEntries(cluster, nodeRoleArn, keys),
+      this.#once(`aws-auth/${clusterKey(cluster)}`, () => this.#awsAuth(cluster, keys)),
+      this.#once(`cni/${clusterKey(cluster)}`, () => this.#vpcCni(cluster, keys)),
+    ]);
+    const { addon: vpcCniAddon, cniUsesNodeRole } = cni;
     const identity: NodeIdentity = {
       nodeRoleArn,
       ...(attachedPolicyArns && { attachedPolicyArns }),
@@ -97,6 +95,7 @@ export class AwsIdentityReader implements IdentityReader {
       ...(accessEntries && { accessEntries }),
       ...(awsAuthRoleArns && { awsAuthRoleArns }),
       ...(cniUsesNodeRole !== undefined && { cniUsesNodeRole }),
+      ...(vpcCniAddon && { vpcCniAddon }),
     };
     this.#log.debug('Read node identity', {
       ...keys,
@@ -105,6 +104,7 @@ export class AwsIdentityReader implements IdentityReader {
       accessEntries: accessEntries?.length,
       awsAuthRoles: awsAuthRoleArns?.length,
       cniUsesNodeRole,
+      vpcCniAddon: vpcCniAddon && (vpcCniAddon.installed ? vpcCniAddon.status : 'not installed'),
     });
     return identity;
   }
@@ -183,19 +183,43 @@ export class AwsIdentityReader implements IdentityReader {
   }
 
   /**
-   * Whether aws-node runs with the node role: the vpc-cni add-on has no IRSA role and no Pod Identity
-   * association (on the add-on or made separately for kube-system/aws-node). No add-on (self-managed
-   * aws-node) or an unreadable part: undefined.
+   * The vpc-cni add-on (one DescribeAddon per cluster): absent (ResourceNotFoundException), or its
+   * status, version, health issues and IRSA role; undefined when it cannot be read. And whether
+   * aws-node runs with the node role: the add-on has no IRSA role and no Pod Identity association (on
+   * the add-on or made separately for kube-system/aws-node). No add-on (self-managed aws-node) or an
+   * unreadable part: undefined.
    */
-  async #cniUsesNodeRole(cluster: Cluster, keys: Record<string, unknown>): Promise<boolean | undefined> {
+  async #vpcCni(
+    cluster: Cluster,
+    keys: Record<string, unknown>,
+  ): Promise<{ addon?: VpcCniAddon; cniUsesNodeRole?: boolean }> {
     const addon = await this.#soft('eks:DescribeAddon', keys, async () => {
-      const response = await this.#eks.send(
-        new DescribeAddonCommand({ clusterName: cluster.name, addonName: VPC_CNI_ADDON }),
-      );
-      return response.addon ?? null;
+      try {
+        const response = await this.#eks.send(
+          new DescribeAddonCommand({ clusterName: cluster.name, addonName: VPC_CNI_ADDON }),
+        );
+        return response.addon ?? null;
+      } catch (error) {
+        // EKS's own answer that the add-on is not installed: a fact, unlike a bare 404 of an endpoint.
+        if (errorName(error) === 'ResourceNotFoundException') return null;
+        throw error;
+      }
     });
-    if (!addon) return undefined;
-    if (addon.serviceAccountRoleArn || (addon.podIdentityAssociations ?? []).length > 0) return false;
+    if (addon === undefined) return {};
+    if (addon === null) return { addon: { installed: false } };
+    const vpcCniAddon: VpcCniAddon = {
+      installed: true,
+      status: addon.status ?? 'UNKNOWN',
+      ...(addon.addonVersion && { version: addon.addonVersion }),
+      issues: (addon.health?.issues ?? []).map((issue) => ({
+        code: issue.code ?? 'Unknown',
+        message: issue.message ?? '',
+      })),
+      ...(addon.serviceAccountRoleArn && { serviceAccountRoleArn: addon.serviceAccountRoleArn }),
+    };
+    if (addon.serviceAccountRoleArn || (addon.podIdentityAssociations ?? []).length > 0) {
+      return { addon: vpcCniAddon, cniUsesNodeRole: false };
+    }
     const associations = await this.#soft('eks:ListPodIdentityAssociations', keys, async () => {
       let count = 0;
       const pages = paginateListPodIdentityAssociations(
@@ -209,8 +233,10 @@ export class AwsIdentityReader implements IdentityReader {
       for await (const page of pages) count += (page.associations ?? []).length;
       return count;
     });
-    if (associations === undefined) return undefined;
-    return associations === 0;
+    return {
+      addon: vpcCniAddon,
+      ...(associations !== undefined && { cniUsesNodeRole: associations === 0 }),
+    };
   }
 
   /** Runs one read; "cannot be read here" becomes undefined, anything else an AwsCallError. */

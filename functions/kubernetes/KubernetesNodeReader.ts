@@ -440,9 +440,9 @@ interface NodeListPage {
 
 /** The parts of a v1 Node this reader looks at, as they may arrive: nothing is trusted to be present. */
 interface RawNode {
-  metadata?: { name?: unknown; labels?: Record<string, unknown> };
+  metadata?: { name?: unknown; labels?: Record<string, unknown>; creationTimestamp?: unknown };
   spec?: { providerID?: unknown };
-  status?: { conditions?: { type?: unknown; status?: unknown }[] };
+  status?: { conditions?: { type?: unknown; status?: unknown; reason?: unknown; message?: unknown }[] };
 }
 
 function parseNodeList(body: string): NodeListPage | { malformed: string } {
@@ -474,11 +474,21 @@ function toClusterNode(name: string, item: RawNode): ClusterNode {
   const instanceId = providerId ? parseProviderId(providerId)?.instanceId : undefined;
   const nodegroup = item.metadata?.labels?.[NODEGROUP_LABEL];
   const conditions = Array.isArray(item.status?.conditions) ? item.status.conditions : [];
+  const ready = conditions.some((c) => c?.type === 'Ready' && c.status === 'True');
+  const readyCondition = conditions.find((c) => c?.type === 'Ready');
+  // Why a node is not Ready is what its Ready condition says (e.g. the CNI not initialised).
+  const text = (value: unknown) => (typeof value === 'string' && value.trim() ? value.trim() : undefined);
+  const readyReason = ready ? undefined : text(readyCondition?.reason);
+  const readyMessage = ready ? undefined : text(readyCondition?.message);
+  const createdAt = text(item.metadata?.creationTimestamp);
   return {
     name,
     ...(providerId && { providerId }),
     ...(instanceId && { instanceId }),
-    ready: conditions.some((c) => c?.type === 'Ready' && c.status === 'True'),
+    ready,
+    ...(readyReason && { readyReason }),
+    ...(readyMessage && { readyMessage }),
+    ...(createdAt && { createdAt }),
     ...(typeof nodegroup === 'string' && { nodegroup }),
   };
 }

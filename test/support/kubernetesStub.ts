@@ -76,6 +76,11 @@ export interface StubNode {
   nodegroupLabel?: boolean;
   /** Default true. */
   ready?: boolean;
+  /**
+   * With `ready: false`, the Ready condition's status, reason and message. Defaults: 'False',
+   * KubeletNotReady and the kubelet's message for a CNI that never started (NOT_READY_CNI_MESSAGE).
+   */
+  notReady?: { status?: 'False' | 'Unknown'; reason?: string; message?: string };
   /** Default: the next free address in 10.42.0.0/16. */
   privateIp?: string;
 }
@@ -152,6 +157,9 @@ const ALLOWED_TOKEN_PARAMS = new Set([
   'x-amz-signature',
   'x-amz-signedheaders',
 ]);
+/** What the kubelet reports while no CNI has set up the pod network (e.g. aws-node not running). */
+export const NOT_READY_CNI_MESSAGE =
+  'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized';
 const STS_HOST = /^sts(\.[a-z0-9-]+)?\.amazonaws\.com(\.cn)?$/;
 const KUBELET_VERSION = 'v1.31.4-eks-aeac579';
 
@@ -557,9 +565,9 @@ function toNode(node: StoredNode) {
           ? condition('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status')
           : condition(
               'Ready',
-              'False',
-              'KubeletNotReady',
-              'container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized',
+              node.notReady?.status ?? 'False',
+              node.notReady?.reason ?? 'KubeletNotReady',
+              node.notReady?.message ?? NOT_READY_CNI_MESSAGE,
             ),
       ],
       addresses: [

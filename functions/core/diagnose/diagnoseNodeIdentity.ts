@@ -13,7 +13,7 @@ export const WORKER_NODE_POLICY = 'AmazonEKSWorkerNodePolicy';
 export const ECR_READ_POLICIES = ['AmazonEC2ContainerRegistryPullOnly', 'AmazonEC2ContainerRegistryReadOnly'];
 export const CNI_POLICY = 'AmazonEKS_CNI_Policy';
 /** AWS managed policies that grant everything the ones above grant. */
-const GRANTS_EVERYTHING = new Set(['AdministratorAccess', 'PowerUserAccess']);
+export const GRANTS_EVERYTHING = new Set(['AdministratorAccess', 'PowerUserAccess']);
 /** Access entry types that admit nodes of a managed nodegroup. */
 export const NODE_ACCESS_ENTRY_TYPES = new Set(['EC2_LINUX', 'EC2_WINDOWS']);
 
@@ -100,7 +100,7 @@ interface IdentitySubject {
 // --- NODE_ROLE_MISSING_POLICY ----------------------------------------------------------------------
 
 /** The name of an AWS managed policy ARN (`arn:<partition>:iam::aws:policy/<path>/<name>`), else undefined. */
-function awsManagedPolicyName(arn: string): string | undefined {
+export function awsManagedPolicyName(arn: string): string | undefined {
   return /^arn:aws[a-z-]*:iam::aws:policy\/(?:[^/]+\/)*([^/]+)$/.exec(arn)?.[1];
 }
 

@@ -27,6 +27,7 @@ const ADMIN = 'arn:aws:iam::123456789012:role/admin';
 const WORKER = 'arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy';
 const ECR = 'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly';
 const CNI = 'arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy';
+const IRSA = 'arn:aws:iam::123456789012:role/vpc-cni-irsa';
 
 function awsError(name: string, status: number, message = name): Error {
   return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
@@ -90,7 +91,13 @@ function mockHealthy() {
     })
     .on(DescribeAddonCommand, { addonName: 'vpc-cni' })
     .resolves({
-      addon: { addonName: 'vpc-cni', serviceAccountRoleArn: 'arn:aws:iam::123456789012:role/vpc-cni-irsa' },
+      addon: {
+        addonName: 'vpc-cni',
+        status: 'ACTIVE',
+        addonVersion: 'v1.19.2-eksbuild.1',
+        health: { issues: [] },
+        serviceAccountRoleArn: IRSA,
+      },
     })
     .on(ListPodIdentityAssociationsCommand)
     .resolves({ associations: [] });
@@ -112,6 +119,13 @@ describe('AwsIdentityReader', () => {
       ],
       awsAuthRoleArns: [ROLE],
       cniUsesNodeRole: false,
+      vpcCniAddon: {
+        installed: true,
+        status: 'ACTIVE',
+        version: 'v1.19.2-eksbuild.1',
+        issues: [],
+        serviceAccountRoleArn: IRSA,
+      },
     });
     // The role name is the last path segment of the ARN.
     expect(iamMock).toHaveReceivedCommandWith(ListRolePoliciesCommand, {
@@ -175,14 +189,78 @@ describe('AwsIdentityReader', () => {
   });
 
   describe('the vpc-cni add-on', () => {
-    it('absent (self-managed aws-node): unknown', async () => {
+    it('absent (self-managed aws-node or none): not installed, and the role aws-node runs with unknown', async () => {
       mockHealthy();
       eksMock
         .on(DescribeAddonCommand)
         .rejects(
           new ResourceNotFoundException({ message: 'No addon: vpc-cni found in cluster', $metadata: {} }),
         );
-      expect((await makeReader().readNodeIdentity(apiAndConfigMap, ng))?.cniUsesNodeRole).toBeUndefined();
+      const identity = await makeReader().readNodeIdentity(apiAndConfigMap, ng);
+      expect(identity?.vpcCniAddon).toEqual({ installed: false });
+      expect(identity?.cniUsesNodeRole).toBeUndefined();
+      expect(eksMock).not.toHaveReceivedCommand(ListPodIdentityAssociationsCommand);
+    });
+
+    it('installed: its status, version and health issues, as EKS reports them', async () => {
+      mockHealthy();
+      eksMock.on(DescribeAddonCommand).resolves({
+        addon: {
+          addonName: 'vpc-cni',
+          status: 'DEGRADED',
+          addonVersion: 'v1.18.1-eksbuild.3',
+          health: {
+            issues: [
+              {
+                code: 'ConfigurationConflict',
+                message:
+                  'Conflicts found when trying to apply. Will not continue due to resolve conflicts mode.',
+                resourceIds: ['aws-node'],
+              },
+              {},
+            ],
+          },
+        },
+      });
+      const identity = await makeReader().readNodeIdentity(apiAndConfigMap, ng);
+      expect(identity?.vpcCniAddon).toEqual({
+        installed: true,
+        status: 'DEGRADED',
+        version: 'v1.18.1-eksbuild.3',
+        issues: [
+          {
+            code: 'ConfigurationConflict',
+            message: 'Conflicts found when trying to apply. Will not continue due to resolve conflicts mode.',
+          },
+          { code: 'Unknown', message: '' },
+        ],
+      });
+      // No IRSA role on it: Pod Identity decides which role aws-node runs with.
+      expect(identity?.cniUsesNodeRole).toBe(true);
+    });
+
+    it('unreadable (access denied, or an endpoint without the API): unknown, never "not installed"', async () => {
+      mockHealthy();
+      eksMock.on(DescribeAddonCommand).rejects(accessDenied('eks:DescribeAddon'));
+      expect((await makeReader().readNodeIdentity(apiAndConfigMap, ng))?.vpcCniAddon).toBeUndefined();
+    });
+
+    it('one DescribeAddon per cluster: the add-on and the CNI role come from the same read', async () => {
+      mockHealthy();
+      const reader = makeReader();
+      // CONFIG_MAP: the other cluster's access entries are not read, only its add-on.
+      const other = cluster({ name: 'staging', authenticationMode: 'CONFIG_MAP' });
+      const identities = await Promise.all([
+        reader.readNodeIdentity(apiAndConfigMap, ng),
+        reader.readNodeIdentity(apiAndConfigMap, nodegroup({ name: 'default', nodeRoleArn: ROLE })),
+        reader.readNodeIdentity(other, ng),
+      ]);
+      expect(identities.map((i) => i?.vpcCniAddon?.installed)).toEqual([true, true, true]);
+      expect(eksMock).toHaveReceivedCommandTimes(DescribeAddonCommand, 2);
+      expect(eksMock).toHaveReceivedCommandWith(DescribeAddonCommand, {
+        clusterName: 'staging',
+        addonName: 'vpc-cni',
+      });
     });
 
     it('without IRSA or Pod Identity: uses the node role', async () => {
@@ -313,6 +391,8 @@ describe('AwsIdentityReader', () => {
     const identity = await makeReader().readNodeIdentity(apiAndConfigMap, ng);
     expect(identity?.accessEntries).toBeUndefined();
     expect(identity?.cniUsesNodeRole).toBeUndefined();
+    // A bare 404 is the endpoint's, not EKS saying the add-on is absent.
+    expect(identity?.vpcCniAddon).toBeUndefined();
     expect(identity?.attachedPolicyArns).toEqual([WORKER, ECR, CNI]);
   });
 

@@ -5,8 +5,13 @@ import { ConfigError, KubernetesCallError } from '../../../functions/core/model/
 import type { Membership } from '../../../functions/core/model/types.js';
 import { KubernetesNodeReader, parseProviderId } from '../../../functions/kubernetes/KubernetesNodeReader.js';
 import { instance } from '../../support/factories.js';
-import { type KubernetesStub, STUB_CREDENTIALS, startKubernetesStub } from '../../support/kubernetesStub.js';
-import { stubNode, unlabelledNode } from '../../support/stubNodes.js';
+import {
+  type KubernetesStub,
+  NOT_READY_CNI_MESSAGE,
+  STUB_CREDENTIALS,
+  startKubernetesStub,
+} from '../../support/kubernetesStub.js';
+import { notReadyNode, stubNode, unlabelledNode } from '../../support/stubNodes.js';
 import { cluster, credentials, listen, startFixedServer, WORKERS_AND_SYSTEM } from './nodeReaderSetup.js';
 
 describe('parseProviderId', () => {
@@ -59,9 +64,16 @@ describe('KubernetesNodeReader against the stub API server', () => {
           providerId: 'aws:///us-west-2a/i-0aaa0000000000001',
           instanceId: 'i-0aaa0000000000001',
           ready: true,
+          createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
           nodegroup: 'workers',
         },
-        expect.objectContaining({ instanceId: 'i-0aaa0000000000002', ready: false, nodegroup: 'workers' }),
+        expect.objectContaining({
+          instanceId: 'i-0aaa0000000000002',
+          ready: false,
+          readyReason: 'KubeletNotReady',
+          readyMessage: NOT_READY_CNI_MESSAGE,
+          nodegroup: 'workers',
+        }),
       ]),
     });
     expect(membership.kind === 'known' && membership.nodes).toHaveLength(2);
@@ -256,6 +268,127 @@ describe('KubernetesNodeReader against the stub API server', () => {
       await server.close();
     }
   });
+
+  it("maps a not-Ready node's Ready condition (reason, message) and when it registered", async () => {
+    stub.setNodes([
+      notReadyNode('i-0aaa0000000000001'),
+      notReadyNode('i-0aaa0000000000002', 'workers', {
+        status: 'Unknown',
+        reason: 'NodeStatusUnknown',
+        message: 'Kubelet stopped posting node status.',
+      }),
+      stubNode('i-0aaa0000000000003'),
+    ]);
+    const ids = ['i-0aaa0000000000001', 'i-0aaa0000000000002', 'i-0aaa0000000000003'];
+
+    const membership = await reader().listNodes(cluster(), 'workers', ids);
+
+    const byInstance = new Map(
+      (membership.kind === 'known' ? membership.nodes : []).map((n) => [n.instanceId, n]),
+    );
+    expect(byInstance.get('i-0aaa0000000000001')).toMatchObject({
+      ready: false,
+      readyReason: 'KubeletNotReady',
+      readyMessage: NOT_READY_CNI_MESSAGE,
+    });
+    expect(byInstance.get('i-0aaa0000000000002')).toMatchObject({
+      ready: false,
+      readyReason: 'NodeStatusUnknown',
+      readyMessage: 'Kubelet stopped posting node status.',
+    });
+    // A Ready node carries no reason: only why a node is not Ready is worth saying.
+    const ready = byInstance.get('i-0aaa0000000000003');
+    expect(ready?.ready).toBe(true);
+    expect(ready).not.toHaveProperty('readyReason');
+    expect(ready).not.toHaveProperty('readyMessage');
+    for (const node of byInstance.values()) {
+      expect(Math.abs(Date.parse(node.createdAt ?? '') - Date.now())).toBeLessThan(60_000);
+    }
+
+    // ...and the verdicts carry it on.
+    const launchedAt = new Date(Date.now() - 3_600_000).toISOString();
+    const verdicts = judgeInstances(
+      ids.map((instanceId) => instance({ instanceId, launchedAt })),
+      membership,
+      new Date(),
+      300,
+    );
+    expect(verdicts[0]).toMatchObject({
+      joined: true,
+      ready: false,
+      readyReason: 'KubeletNotReady',
+      readyMessage: NOT_READY_CNI_MESSAGE,
+    });
+  });
+
+  it('takes the Ready condition as the API server may send it: no conditions, odd types, blanks', async () => {
+    const node = (name: string, extra: { metadata?: Record<string, unknown>; status: unknown }) => ({
+      metadata: { name, labels: { 'eks.amazonaws.com/nodegroup': 'workers' }, ...extra.metadata },
+      spec: { providerID: `aws:///us-west-2a/i-0aaa000000000000${name.slice(-1)}` },
+      status: extra.status,
+    });
+    const body = JSON.stringify({
+      kind: 'NodeList',
+      apiVersion: 'v1',
+      metadata: {},
+      items: [
+        // Just registered: the kubelet has not posted any condition yet.
+        node('n1', { metadata: { creationTimestamp: '2026-11-26T09:01:02Z' }, status: {} }),
+        node('n2', {
+          metadata: { creationTimestamp: 1764147662 },
+          status: { conditions: [{ type: 'Ready', status: 'False', reason: 42, message: '   ' }] },
+        }),
+        node('n3', {
+          status: {
+            conditions: [
+              { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory' },
+              {
+                type: 'Ready',
+                status: 'Unknown',
+                reason: ' NodeStatusUnknown ',
+                message: 'Kubelet never posted node status.',
+              },
+            ],
+          },
+        }),
+      ],
+    });
+    const server = await startFixedServer(200, body);
+    try {
+      const membership = await new KubernetesNodeReader({
+        credentials,
+        apiUrlOverride: server.url,
+      }).listNodes(cluster(), 'workers', []);
+      expect(membership.kind === 'known' && membership.nodes).toEqual([
+        {
+          name: 'n1',
+          providerId: 'aws:///us-west-2a/i-0aaa0000000000001',
+          instanceId: 'i-0aaa0000000000001',
+          ready: false,
+          createdAt: '2026-11-26T09:01:02Z',
+          nodegroup: 'workers',
+        },
+        {
+          name: 'n2',
+          providerId: 'aws:///us-west-2a/i-0aaa0000000000002',
+          instanceId: 'i-0aaa0000000000002',
+          ready: false,
+          nodegroup: 'workers',
+        },
+        {
+          name: 'n3',
+          providerId: 'aws:///us-west-2a/i-0aaa0000000000003',
+          instanceId: 'i-0aaa0000000000003',
+          ready: false,
+          readyReason: 'NodeStatusUnknown',
+          readyMessage: 'Kubelet never posted node status.',
+          nodegroup: 'workers',
+        },
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 describe('KubernetesNodeReader without a usable endpoint', () => {
@@ -386,6 +519,7 @@ describe('KubernetesNodeReader membership beyond the nodegroup label', () => {
           providerId: 'aws:///us-west-2b/i-0aaa0000000000002',
           instanceId: 'i-0aaa0000000000002',
           ready: true,
+          createdAt: expect.any(String),
         },
       ],
     });
