@@ -1,8 +1,11 @@
 import { SnsAlertPublisher } from './alerts/SnsAlertPublisher.js';
 import { AwsAccountReader } from './aws/AwsAccountReader.js';
 import { AwsIdentityReader } from './aws/AwsIdentityReader.js';
+import { AwsLaunchReader } from './aws/AwsLaunchReader.js';
 import { AwsRemediationWriter } from './aws/AwsRemediationWriter.js';
+import { CloudTrailChangeHistory } from './aws/CloudTrailChangeHistory.js';
 import { awsClients } from './aws/clients.js';
+import { Ec2ConsoleReader } from './aws/Ec2ConsoleReader.js';
 import type { Config } from './config.js';
 import type { CheckPorts } from './core/model/check.js';
 import { type Log, silentLog } from './core/model/ports.js';
@@ -57,6 +60,10 @@ export function createPorts(
     membership: kubernetes.session(),
     // One reader for nodes and aws-auth: one token per cluster.
     identity: new AwsIdentityReader({ clients, configMaps: kubernetes, log }),
+    // Evidence: who changed a resource, what unjoined instances printed, why launches failed.
+    changes: new CloudTrailChangeHistory({ client: clients.cloudTrail, log }),
+    consoles: new Ec2ConsoleReader({ client: clients.ec2, log }),
+    launches: new AwsLaunchReader({ clients, log }),
     ...(topicArn && { alerts: new SnsAlertPublisher({ client: clients.sns, topicArn, log }) }),
     clock: { now: () => new Date() },
     log,

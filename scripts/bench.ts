@@ -4,6 +4,8 @@
  *   cost must follow the nodegroups, not the events.
  * - A rollout of 300 launch events over 30 nodegroups in 30 batches, with a state table, against
  *   checking the 30 nodegroups once (scripts/benchRollout.ts): cost follows nodegroups across batches.
+ * - The time from a launch's delivery to its alert, for a launch into a subnet without egress
+ *   (scripts/benchLaunchAlert.ts).
  * - The bundle size and the time to import the bundled handler (the cold-start part we control).
  */
 import { execFileSync } from 'node:child_process';
@@ -103,4 +105,5 @@ function bundle(): void {
 await awsCalls();
 // Its own process: the handler reads its configuration (here with a state table) once, at import.
 execFileSync(process.execPath, ['--import', 'tsx', 'scripts/benchRollout.ts'], { stdio: 'inherit' });
+execFileSync(process.execPath, ['--import', 'tsx', 'scripts/benchLaunchAlert.ts'], { stdio: 'inherit' });
 bundle();

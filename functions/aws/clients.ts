@@ -51,7 +51,8 @@ export function createAwsClients(config: ClientConfig): AwsClients {
     sns: new SNSClient(config),
     dynamodb: new DynamoDBClient(config),
     iam: new IAMClient(config),
-    cloudTrail: new CloudTrailClient(config),
+    // Evidence only, paced by its own limiter: one retry, so a failing lookup does not hold up an alert.
+    cloudTrail: new CloudTrailClient({ ...config, maxAttempts: Math.min(config.maxAttempts ?? 3, 2) }),
     kms: new KMSClient(config),
   };
 }

@@ -20,6 +20,7 @@ import {
   CLOUDTRAIL_CALL,
   EKS_SOURCE,
   LAUNCH_SUCCESSFUL,
+  LAUNCH_UNSUCCESSFUL,
   NODEGROUP_CALLS,
 } from '../../functions/events/parseEvent.js';
 import {
@@ -93,7 +94,7 @@ export const MAX_RECEIVE_COUNT = 5;
 export const EVENT_SOURCES = {
   launch: {
     source: [AUTOSCALING_SOURCE],
-    detailType: [LAUNCH_SUCCESSFUL],
+    detailType: [LAUNCH_SUCCESSFUL, LAUNCH_UNSUCCESSFUL],
     // EKS names a managed nodegroup's Auto Scaling group eks-<nodegroup>-<uuid>.
     detail: { AutoScalingGroupName: Match.prefix('eks-') },
   },
@@ -212,7 +213,9 @@ export class EksJoinRemediator extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
-    // Queue: holds each event for the join window --------------------------------------------------------
+    // Queue: Auto Scaling launch events, delivered at once ------------------------------------------------
+    // A launch is checked for static causes as it arrives (an alert in seconds), then the function sends
+    // it back with a per-message delay until its join window is over (at most 15 minutes per send).
     const launchDelay = Duration.seconds(Math.min(config.joinWindowSeconds, MAX_DELIVERY_DELAY_SECONDS));
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -223,7 +226,8 @@ export class EksJoinRemediator extends Construct {
       // SQS-managed encryption: EventBridge can send without a key grant.
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      deliveryDelay: launchDelay,
+      // No queue delay: the wait for the window is the function's re-queue (SendMessage DelaySeconds).
+      deliveryDelay: Duration.seconds(0),
       visibilityTimeout: VISIBILITY_TIMEOUT,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
@@ -237,12 +241,12 @@ export class EksJoinRemediator extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
 
-    // Rules: the launch of a managed nodegroup's instance, and the nodegroup API calls -------------------
+    // Rules: the launch (or failed launch) of a managed nodegroup's instance, and the nodegroup API calls -
     // Each target gets a queue policy statement for events.amazonaws.com conditioned on aws:SourceArn =
     // that rule: only these two rules can send. Events EventBridge cannot deliver go to the DLQ.
     this.launchRule = new Rule(this, 'InstanceLaunchRule', {
       description:
-        'eks-join-remediator: an instance of an EKS managed nodegroup (Auto Scaling group eks-*) launched',
+        'eks-join-remediator: an instance of an EKS managed nodegroup (Auto Scaling group eks-*) launched or failed to launch',
       eventPattern: EVENT_SOURCES.launch,
       targets: [new SqsQueue(this.queue, { deadLetterQueue: this.deadLetterQueue })],
     });

@@ -40,7 +40,7 @@ export interface AlarmTargets {
   topic: ITopic;
   function: IFunction;
   logGroup: ILogGroup;
-  /** The launch queue and the delay it puts on each message (the join window, at most 900 s). */
+  /** The launch queue, and the delay the function puts on a launch it sends back (the join window, at most 900 s). */
   launchQueue: IQueue;
   launchDelay: Duration;
   preflightQueue: IQueue;
@@ -120,7 +120,7 @@ export function addAlarms(scope: Construct, targets: AlarmTargets): Alarm[] {
     ),
     alarm(
       'LaunchQueueAgeAlarm',
-      'launch checks are falling behind: a launch waited more than 15 minutes past the queue delay (the join window, at most 15 minutes).',
+      'launch checks are falling behind: a launch waited more than 15 minutes past its re-queue delay (the join window, at most 15 minutes).',
       queueAge(targets.launchQueue),
       targets.launchDelay.toSeconds() + QUEUE_AGE_MARGIN.toSeconds(),
       above,

@@ -81,6 +81,39 @@ export function readStatements(stack: Stack, config: DeploymentConfig): PolicySt
       resources: clusters.map((name) => arn(stack, 'eks', 'addon', `${name}/*`)),
     }),
     new PolicyStatement({
+      sid: 'ReadLaunchVolumes',
+      // A failed launch: the volumes of the group's launch template and the account's EBS encryption
+      // default. None of these has resource-level permissions.
+      actions: [
+        'ec2:DescribeLaunchTemplateVersions',
+        'ec2:GetEbsEncryptionByDefault',
+        'ec2:GetEbsDefaultKmsKeyId',
+      ],
+      resources: ['*'],
+    }),
+    new PolicyStatement({
+      sid: 'ReadLaunchVolumeKeys',
+      // Whether a volume's KMS key is enabled and lets the Auto Scaling service-linked role use it. The
+      // key may be shared from another account, so any account; reads only, never a use of the key.
+      actions: ['kms:DescribeKey', 'kms:GetKeyPolicy'],
+      resources: [stack.formatArn({ service: 'kms', account: '*', resource: 'key', resourceName: '*' })],
+    }),
+    new PolicyStatement({
+      sid: 'ReadBootEvidence',
+      // The serial console output of unjoined instances: it needs no agent and no egress, unlike SSM.
+      // Only EKS nodes (EKS tags every managed node with its cluster).
+      actions: ['ec2:GetConsoleOutput'],
+      resources: [stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })],
+      conditions: { StringLike: { 'aws:ResourceTag/eks:cluster-name': clusters } },
+    }),
+    new PolicyStatement({
+      sid: 'ReadWhoChangedIt',
+      // CloudTrail management events of a route table, ACL, security group or endpoint: who changed it.
+      // LookupEvents has no resource-level permissions.
+      actions: ['cloudtrail:LookupEvents'],
+      resources: ['*'],
+    }),
+    new PolicyStatement({
       sid: 'ReadNodeRolePolicies',
       // The diagnosis checks that node roles carry the worker policies; node roles have any name.
       actions: ['iam:ListAttachedRolePolicies', 'iam:ListRolePolicies'],

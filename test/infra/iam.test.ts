@@ -45,7 +45,7 @@ function identityStatements(template: Template): Found[] {
 
 const asList = <T>(value: T | T[] | undefined): T[] =>
   value === undefined ? [] : Array.isArray(value) ? value : [value];
-const isRead = (action: string) => /^[a-z0-9-]+:(Describe|List|Get)[A-Za-z0-9]*$/.test(action);
+const isRead = (action: string) => /^[a-z0-9-]+:(Describe|List|Get|Lookup)[A-Za-z0-9]*$/.test(action);
 
 /** Least privilege: no `*` action (nor service:*), no write on Resource `*` without a condition. */
 function violations(template: Template): string[] {
@@ -134,6 +134,30 @@ describe('IAM', () => {
       expect.stringContaining('ec2:CreateRoute on Resource * without a condition'),
       expect.stringContaining('action *'),
     ]);
+  });
+
+  it('reads the evidence of failed launches, boot output and who changed what, scoped where IAM allows', () => {
+    const { template } = synthStack({ clusters: ['eks-workshop'] });
+    expect(statementWithSid(template, 'ReadLaunchVolumes')).toMatchObject({
+      Action: [
+        'ec2:DescribeLaunchTemplateVersions',
+        'ec2:GetEbsEncryptionByDefault',
+        'ec2:GetEbsDefaultKmsKeyId',
+      ],
+      Resource: '*',
+    });
+    const keys = statementWithSid(template, 'ReadLaunchVolumeKeys');
+    expect(keys?.Action).toEqual(['kms:DescribeKey', 'kms:GetKeyPolicy']);
+    expect(JSON.stringify(keys?.Resource)).toContain(':kms:');
+    const boot = statementWithSid(template, 'ReadBootEvidence');
+    expect(boot?.Action).toBe('ec2:GetConsoleOutput');
+    expect(JSON.stringify(boot?.Resource)).toContain(':instance/*');
+    // Only the watched clusters' nodes.
+    expect(boot?.Condition).toEqual({ StringLike: { 'aws:ResourceTag/eks:cluster-name': 'eks-workshop' } });
+    expect(statementWithSid(template, 'ReadWhoChangedIt')).toMatchObject({
+      Action: 'cloudtrail:LookupEvents',
+      Resource: '*',
+    });
   });
 
   it('under policy notify (and off) the role gets no remediation write at all', () => {
@@ -271,6 +295,10 @@ describe('IAM', () => {
         [
           ...NETWORK_READS,
           'ec2:GetManagedPrefixListEntries',
+          'ec2:DescribeLaunchTemplateVersions',
+          'ec2:GetEbsEncryptionByDefault',
+          'ec2:GetEbsDefaultKmsKeyId',
+          'ec2:GetConsoleOutput',
           'eks:DescribeAccessEntry',
           'eks:DescribeAddon',
           'eks:DescribeCluster',

@@ -38,11 +38,11 @@ function only(template: typeof defaults.template, type: string): [string, Resour
 }
 
 describe('EventBridge rules', () => {
-  it('match instance launches of Auto Scaling groups whose name starts with eks-', () => {
+  it('match instance launches, and failed launches, of Auto Scaling groups whose name starts with eks-', () => {
     defaults.template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.autoscaling'],
-        'detail-type': ['EC2 Instance Launch Successful'],
+        'detail-type': ['EC2 Instance Launch Successful', 'EC2 Instance Launch Unsuccessful'],
         detail: { AutoScalingGroupName: [{ prefix: 'eks-' }] },
       },
       State: 'ENABLED',
@@ -62,7 +62,7 @@ describe('EventBridge rules', () => {
     });
   });
 
-  it('send launches to the delaying queue and nodegroup API calls to the preflight queue, with the DLQ', () => {
+  it('send launches to the launch queue and nodegroup API calls to the preflight queue, with the DLQ', () => {
     const rules = Object.values(defaults.template.findResources('AWS::Events::Rule')) as Resource[];
     expect(rules).toHaveLength(2);
     const targetOf = (source: string) =>
@@ -101,23 +101,24 @@ describe('EventBridge rules', () => {
 });
 
 describe('the queue', () => {
-  it('delays each message by the join window, SQS-encrypted, TLS only, with a dead-letter queue', () => {
+  it('delivers each launch at once (the function sends it back for its window), SQS-encrypted, TLS only, with a dead-letter queue', () => {
     const [, queue] = mainQueue(defaults.template);
     expect(queue.Properties).toMatchObject({
-      DelaySeconds: 300,
+      DelaySeconds: 0,
       SqsManagedSseEnabled: true,
       RedrivePolicy: {
         deadLetterTargetArn: { 'Fn::GetAtt': [deadLetterQueue(defaults.template)[0], 'Arn'] },
         maxReceiveCount: 5,
       },
     });
-    expect(full.template.toJSON().Resources[mainQueue(full.template)[0]].Properties.DelaySeconds).toBe(600);
+    // Whatever the join window: the wait is per message, so a launch is looked at as it arrives.
+    expect(full.template.toJSON().Resources[mainQueue(full.template)[0]].Properties.DelaySeconds).toBe(0);
   });
 
-  it('caps the delay at 900 s, the SQS maximum, for longer join windows', () => {
+  it('judges with the full window when it is longer than the 900 s SQS allows per delay', () => {
     const { template } = synthStack({ joinWindowSeconds: 3600 });
-    expect(mainQueue(template)[1].Properties.DelaySeconds).toBe(900);
-    // The function still judges with the full window.
+    expect(mainQueue(template)[1].Properties.DelaySeconds).toBe(0);
+    // The function sends launches back until their window is over.
     expect(functionResource(template).Properties).toMatchObject({
       Environment: { Variables: { JOIN_WINDOW_SECONDS: '3600' } },
     });

@@ -115,7 +115,7 @@ export async function inspectNodegroup(
     if (notReady.length > 0) {
       // The not-ready nodes' subnets: their free addresses (the read is cached per VPC).
       const vpcIds = new Set(
-        notReady.map((v) => instances.find((i) => i.instanceId === v.instanceId)?.vpcId),
+        notReady.map((v) => instances.find((i) => i.instanceId === v.instanceId)?.vpcId ?? cluster.vpcId),
       );
       for (const vpcId of vpcIds) {
         if (vpcId && !networks.some((n) => n.vpcId === vpcId))
@@ -148,8 +148,13 @@ export async function inspectNodegroup(
     findings.push(...failed.findings);
   }
   report.instances = verdicts;
-  report.findings = await annotateChanges(mergeFindings(findings), ports, now);
-  const evidence = unjoined.length > 0 ? await readBootEvidence(unjoined, report.findings, ports) : undefined;
+  // Who changed what, and what the unjoined printed: read side by side, neither fails the check.
+  const merged = mergeFindings(findings);
+  const [annotated, evidence] = await Promise.all([
+    annotateChanges(merged, ports, now),
+    unjoined.length > 0 ? readBootEvidence(unjoined, merged, ports) : undefined,
+  ]);
+  report.findings = annotated;
   if (evidence) report.bootEvidence = evidence;
   const cost = waitingCost([...unjoined, ...notReady], now);
   if (cost) report.waitingCost = cost;

@@ -129,7 +129,7 @@ function fixedEarlierUnder(
   return (input.earlierRouteFixes ?? []).find(
     (fix) =>
       fix.routeTableId === routeTableId &&
-      launchedAt <= Date.parse(fix.at) &&
+      launchedAt < Date.parse(fix.at) &&
       egress.kind === 'internet' &&
       route?.state === 'active' &&
       route.target.kind === 'nat-gateway' &&
