@@ -40,7 +40,7 @@ const unjoined = () => h.seed.nodegroups.new.instanceIds[0] ?? '';
  */
 async function writesReachingAws(): Promise<string[]> {
   return (await recordedRequests(h.moto.endpoint, { includeRetries: true }))
-    .filter((r) => !/^(Describe|List|Get)/.test(r.operation) && r.service !== 'dynamodb')
+    .filter((r) => !/^(Describe|List|Get|Lookup)/.test(r.operation) && r.service !== 'dynamodb')
     .map((r) => r.action);
 }
 

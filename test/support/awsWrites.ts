@@ -316,7 +316,7 @@ export async function recordedActions(
 
 /** The actions that are not reads (Describe*, List*, Get*): what a test allows only explicitly. */
 export function nonReadActions(actions: readonly string[]): string[] {
-  return actions.filter((action) => !/^[a-z0-9-]+:(Describe|List|Get)[A-Z]/.test(action));
+  return actions.filter((action) => !/^[a-z0-9-]+:(Describe|List|Get|Lookup)[A-Z]/.test(action));
 }
 
 interface RecorderEntry {

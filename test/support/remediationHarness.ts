@@ -125,7 +125,7 @@ export function useRemediationHarness(): RemediationHarness {
     h.check(['--nodegroup', 'new_nodegroup_2', '--policy', 'remediate', ...args], env, options);
 
   h.accountWrites = async () => {
-    const reads = /^[a-z0-9-]+:(Describe|List|Get)/;
+    const reads = /^[a-z0-9-]+:(Describe|List|Get|Lookup)/;
     return (await recordedActions(h.moto.endpoint)).filter(
       (a) => !reads.test(a) && !a.startsWith('dynamodb:'),
     );
