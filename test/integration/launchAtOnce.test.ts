@@ -162,3 +162,40 @@ describe('a launch into a subnet without egress', () => {
     expect(Messages ?? []).toEqual([]);
   });
 });
+
+describe('launches that fail', () => {
+  /** Failed launches of new_nodegroup_2 as the launch queue delivers them. */
+  async function failedLaunches(count: number, statusMessage: string): Promise<SQSEvent> {
+    const sample = JSON.parse(await readFile('events/asg-launch-unsuccessful.json', 'utf8'));
+    const events = Array.from({ length: count }, (_, n) => {
+      const event = structuredClone(sample);
+      event.id = `failed-${Date.now()}-${n}`;
+      event.time = new Date(Date.now() - (count - n) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      event.detail.AutoScalingGroupName = seed.nodegroups.new.autoScalingGroupName;
+      event.detail.StatusMessage = statusMessage;
+      return event;
+    });
+    return sqsEventOf(events, launchQueue.arn);
+  }
+  const CAPACITY =
+    'We currently do not have sufficient t3.medium capacity in the Availability Zone you requested (us-west-2a). Launching EC2 instance failed.';
+
+  it('are alerted once per nodegroup and cause, however many fail, and never written about', async () => {
+    const handler = await coldStart();
+
+    expect(await handler(await failedLaunches(3, CAPACITY), {} as never)).toEqual({ batchItemFailures: [] });
+
+    const [alert, ...more] = await readAlerts(moto.endpoint, seed.queueUrl, { waitMs: 5000 });
+    expect(more).toEqual([]);
+    const finding = (JSON.parse(alert?.message ?? '{}') as Report).nodegroups[0]?.findings.find(
+      (f) => f.code === 'LAUNCH_FAILURES',
+    );
+    expect(finding?.launchFailures).toMatchObject({ count: 3, statusMessages: [CAPACITY] });
+
+    // More of the same within the cooldown: skipped before any AWS call but the state read.
+    await startRecording(moto.endpoint);
+    expect(await handler(await failedLaunches(2, CAPACITY), {} as never)).toEqual({ batchItemFailures: [] });
+    expect(await readAlerts(moto.endpoint, seed.queueUrl, { waitMs: 1500 })).toEqual([]);
+    expect((await recordedActions(moto.endpoint)).filter((a) => !a.startsWith('dynamodb:'))).toEqual([]);
+  });
+});

@@ -11,6 +11,7 @@ function load(name: string): Sample {
 
 const SAMPLES = {
   launch: load('asg-launch-successful.json'),
+  failed: load('asg-launch-unsuccessful.json'),
   create: load('eks-create-nodegroup.json'),
   updateConfig: load('eks-update-nodegroup-config.json'),
 };
@@ -72,15 +73,15 @@ describe('parseEvent: Auto Scaling launch', () => {
     expect(result).not.toHaveProperty('time');
   });
 
-  it.each([
-    'EC2 Instance Terminate Successful',
-    'EC2 Instance-launch Lifecycle Action',
-  ])("skips Auto Scaling '%s'", (detailType) => {
-    const event = sample('launch');
-    event['detail-type'] = detailType;
+  it.each(['EC2 Instance Terminate Successful', 'EC2 Instance-launch Lifecycle Action'])(
+    "skips Auto Scaling '%s'",
+    (detailType) => {
+      const event = sample('launch');
+      event['detail-type'] = detailType;
 
-    expect(expectSkip(parseEvent(event))).toContain(detailType);
-  });
+      expect(expectSkip(parseEvent(event))).toContain(detailType);
+    },
+  );
 
   it('reports a launch without detail.AutoScalingGroupName as malformed', () => {
     const event = sample('launch');
@@ -98,6 +99,47 @@ describe('parseEvent: Auto Scaling launch', () => {
       expect(expectMalformed(parseEvent(event))).toContain('AutoScalingGroupName');
     },
   );
+});
+
+describe('parseEvent: Auto Scaling launch that failed', () => {
+  it('turns an unsuccessful launch into a failure with the status message, cause, subnet, zone and time', () => {
+    expect(parseEvent(sample('failed'))).toEqual({
+      kind: 'launch-failed',
+      autoScalingGroupName: GROUP,
+      statusMessage:
+        'Instance became unhealthy while waiting for instance to be in InService state. Termination Reason: Client.InternalError: Client error on launch',
+      cause: expect.stringContaining('an instance was started in response to a difference'),
+      subnetId: 'subnet-0e5e4b6c1d2a3f405',
+      availabilityZone: 'us-west-2a',
+      region: 'us-west-2',
+      account: '123456789012',
+      time: '2026-11-26T09:50:41Z',
+    });
+  });
+
+  it('keeps a failure without a status message, Details or cause: it is still a failed launch', () => {
+    const event = sample('failed');
+    delete event.detail.StatusMessage;
+    delete event.detail.Details;
+    delete event.detail.Cause;
+    expect(parseEvent(event)).toMatchObject({ kind: 'launch-failed', statusMessage: '' });
+    expect(parseEvent(event)).not.toHaveProperty('subnetId');
+  });
+
+  it('reports a failure whose status message is not a string, or without a group, as malformed', () => {
+    const numeric = sample('failed');
+    numeric.detail.StatusMessage = 42;
+    expect(expectMalformed(parseEvent(numeric))).toContain('StatusMessage');
+    const groupless = sample('failed');
+    delete groupless.detail.AutoScalingGroupName;
+    expect(expectMalformed(parseEvent(groupless))).toContain('AutoScalingGroupName');
+  });
+
+  it('reports a failure dated beyond the join window plus 5 minutes as malformed, like a launch', () => {
+    const event = sample('failed');
+    const options = { receivedAt: new Date('2026-11-26T09:00:00Z'), joinWindowSeconds: 300 };
+    expect(expectMalformed(parseEvent(event, options))).toContain('in the future');
+  });
 });
 
 describe('parseEvent: EKS nodegroup API calls', () => {
