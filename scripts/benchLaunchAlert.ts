@@ -90,11 +90,12 @@ try {
     '\nLaunch into a subnet without egress, delivery to alert (moto, seed account, 2 s after launch):',
   );
   console.log('  run  handler (checks + alert + re-queue)  delivery to alert readable');
-  rows.forEach((r, n) =>
+  for (const [n, r] of rows.entries()) {
+    const cold = n === 0 ? `  (cold: after a ${fmt(importMs)} import)` : '';
     console.log(
-      `  ${String(n + 1).padStart(3)}  ${fmt(r.handlerMs).padStart(34)}  ${fmt(r.alertMs).padStart(26)}${n === 0 ? `  (cold: after a ${fmt(importMs)} import)` : ''}`,
-    ),
-  );
+      `  ${String(n + 1).padStart(3)}  ${fmt(r.handlerMs).padStart(34)}  ${fmt(r.alertMs).padStart(26)}${cold}`,
+    );
+  }
   console.log(
     `  warm runs: median ${fmt(warm[Math.floor(warm.length / 2)] ?? 0)}, max ${fmt(warm.at(-1) ?? 0)}; cold: ${fmt((rows[0]?.alertMs ?? 0) + importMs)} including the import`,
   );

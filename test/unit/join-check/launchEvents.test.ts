@@ -184,7 +184,6 @@ describe('processEvents: a launch inside its window', () => {
       () => ports,
     );
 
-    console.log(JSON.stringify(due.checks[0]?.result?.report.nodegroups[0]?.actions, null, 1), JSON.stringify(due.checks[0]?.result?.report.nodegroups[0]?.instances), due.checks[0]?.error, JSON.stringify(due.skipped));
     expect(due.notDue).toEqual([]);
     expect(account.writes.map((w) => w.op)).toEqual(['createRoute', 'terminateInstance']);
     const actions = due.checks[0]?.result?.report.nodegroups[0]?.actions ?? [];
