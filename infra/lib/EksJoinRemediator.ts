@@ -408,6 +408,20 @@ export class EksJoinRemediator extends Construct {
             'kms:GenerateDataKey* on the alert key only: the grant CDK makes for publishing to the encrypted topic.',
           appliesTo: ['Action::kms:GenerateDataKey*'],
         },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'kms:DescribeKey and kms:GetKeyPolicy (reads, never a use of a key) on any key: a failed launch names ' +
+            'the key of its launch template, which is not known at deploy time and may be shared from another account.',
+          appliesTo: ['Resource::arn:<AWS::Partition>:kms:<AWS::Region>:*:key/*'],
+        },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            'ec2:GetConsoleOutput on instances: their IDs are made by Auto Scaling; limited by the condition to ' +
+            "instances tagged with a watched cluster's eks:cluster-name.",
+          appliesTo: ['Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*'],
+        },
       ],
       true,
     );

@@ -133,7 +133,7 @@ function fixedEarlierUnder(
       egress.kind === 'internet' &&
       route?.state === 'active' &&
       route.target.kind === 'nat-gateway' &&
-      (fix.natGatewayId === undefined || route.target.id === fix.natGatewayId),
+      route.target.id === fix.natGatewayId,
   )?.at;
 }
 

@@ -7,8 +7,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { silentLog } from '../../../functions/core/model/ports.js';
-import type { Action, InstanceVerdict, NetworkSnapshot, Route } from '../../../functions/core/model/types.js';
+import type {
+  Action,
+  InstanceVerdict,
+  NetworkSnapshot,
+  RemediationRecord,
+  Route,
+} from '../../../functions/core/model/types.js';
 import { executePlan } from '../../../functions/core/remediate/executePlan.js';
+import { evaluateLoopGuard } from '../../../functions/core/remediate/loopGuard.js';
 import { type PlanInput, planRemediation } from '../../../functions/core/remediate/planRemediation.js';
 import {
   instance,
@@ -199,5 +206,68 @@ describe('property: an earlier fix lets the window check recycle exactly the ins
       ),
       { numRuns: Number(process.env.PROPERTY_RUNS ?? 300) },
     );
+  });
+});
+
+describe('the loop guard counts a fix at launch and the recycle behind it as one remediation', () => {
+  const settings = { maxRemediations: 2, windowSeconds: 21_600 };
+  const record = (actions: Action[], at = FIX_AT): RemediationRecord => ({
+    cluster: 'eks-workshop',
+    nodegroup: 'new_nodegroup_2',
+    at,
+    status: 'open',
+    actions,
+    replacedInstanceIds: [],
+  });
+  const routeFix = {
+    type: 'create-route',
+    resourceId: NEW_TABLE,
+    routeTableId: NEW_TABLE,
+    destination: '0.0.0.0/0',
+    subnetIds: [NEW_SUBNET],
+    natGatewayId: NAT,
+    before: 'none',
+    status: 'done',
+    reason: '',
+  } as Action;
+  const recycle = (extra: Record<string, unknown>) =>
+    ({
+      type: 'replace-instances',
+      resourceId: 'i-0a1b2c3d4e5f60718',
+      instanceIds: ['i-0a1b2c3d4e5f60718'],
+      autoScalingGroupName: 'eks-ng-asg',
+      routeTableId: NEW_TABLE,
+      status: 'done',
+      reason: '',
+      ...extra,
+    }) as Action;
+
+  it('allows another remediation after a fix at launch and its recycle', () => {
+    const recent = [
+      record([routeFix]),
+      record([recycle({ routeFixedAt: FIX_AT })], '2026-11-26T10:00:10.000Z'),
+    ];
+    expect(evaluateLoopGuard(recent, settings)).toEqual({ allowed: true });
+  });
+
+  it('counts a recycle behind a fix of its own run, and a scale-cycle not wholly behind earlier fixes', () => {
+    const cycle = {
+      type: 'scale-cycle',
+      resourceId: 'new_nodegroup_2',
+      nodegroup: 'new_nodegroup_2',
+      desiredSize: 1,
+      instanceIds: ['i-0a1b2c3d4e5f60718'],
+      routeTableIds: [NEW_TABLE, 'rtb-0other'],
+      routesFixedEarlier: [{ routeTableId: NEW_TABLE, at: FIX_AT }],
+      status: 'done',
+      reason: '',
+    } as Action;
+    expect(evaluateLoopGuard([record([routeFix]), record([routeFix, recycle({})])], settings)).toMatchObject({
+      allowed: false,
+      remediations: 2,
+    });
+    expect(evaluateLoopGuard([record([routeFix]), record([cycle])], settings)).toMatchObject({
+      allowed: false,
+    });
   });
 });
