@@ -86,7 +86,13 @@ function failure(error: unknown, resourceName: string): ResourceChange {
     };
   }
   // The first line: an SDK error may append a debugging hint meant for developers.
-  const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]?.trim();
+  let message = (error instanceof Error ? error.message : String(error)).split('\n')[0]?.trim();
+  // An answer that is not CloudTrail's (an HTML error page from a proxy or an emulator): say that,
+  // not the parser's complaint about it.
+  if (message && /is not valid JSON|Unexpected token/.test(message)) {
+    const status = httpStatusOf(error);
+    message = `cloudtrail:LookupEvents got an answer that is not CloudTrail's${status ? ` (HTTP ${status})` : ''}`;
+  }
   return {
     found: false,
     why: 'UNAVAILABLE',
@@ -148,4 +154,14 @@ function logLookups(log: Log, lookups: Map<string, Lookup>): void {
       });
   }
   log.debug('CloudTrail lookups', { resources: [...lookups.keys()], failed: failed.length });
+}
+
+/** The HTTP status behind an SDK error (on it or on its cause), when the SDK kept it. */
+function httpStatusOf(error: unknown): number | undefined {
+  for (let e: unknown = error; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    const meta = e as { $metadata?: { httpStatusCode?: number }; $response?: { statusCode?: number } };
+    const status = meta.$metadata?.httpStatusCode ?? meta.$response?.statusCode;
+    if (status) return status;
+  }
+  return undefined;
 }
