@@ -58,7 +58,7 @@ export function diagnoseSubnetRouting(input: SubnetRoutingInput): Finding | unde
   const tableFinding = (
     code: Finding['code'],
     choice: NatChoice | undefined,
-    rest: Pick<Finding, 'message' | 'fix'>,
+    rest: Pick<Finding, 'message' | 'fix' | 'deadNatGatewayId'>,
   ) => ({
     code,
     severity: 'critical' as const,
@@ -78,6 +78,7 @@ export function diagnoseSubnetRouting(input: SubnetRoutingInput): Finding | unde
       const why = deadWords(egress.route, egress.cause);
       const natTarget = egress.route.target.kind === 'nat-gateway';
       return tableFinding('BLACKHOLE_DEFAULT_ROUTE', choice, {
+        ...(egress.route.target.kind === 'nat-gateway' && { deadNatGatewayId: egress.route.target.id }),
         message: `${which} sends ${egress.route.destination} nowhere: ${why}. Nodes in ${subnetId} cannot reach the EKS API, ECR or STS.${mainTableWarning(source)}`,
         fix: natTarget
           ? routeFix('replace-route', region, network, table.routeTableId, zone, choice)

@@ -67,11 +67,7 @@ export function changeTargets(finding: Finding): ChangeTarget[] {
     // NO_PUBLIC_IP names the subnet as its resource; every routing finding carries its table.
     const table =
       finding.routeTableId ?? (finding.resourceId.startsWith('rtb-') ? finding.resourceId : undefined);
-    const deadNats = finding.code === 'BLACKHOLE_DEFAULT_ROUTE' ? deadNatGateways(finding) : [];
-    return [
-      ...ec2(table, ROUTE_TABLE_EVENTS),
-      ...deadNats.flatMap((natGatewayId) => ec2(natGatewayId, NAT_GATEWAY_EVENTS)),
-    ];
+    return [...ec2(table, ROUTE_TABLE_EVENTS), ...ec2(finding.deadNatGatewayId, NAT_GATEWAY_EVENTS)];
   }
   switch (finding.code) {
     case 'MISSING_VPC_ENDPOINTS':
@@ -123,16 +119,6 @@ export function latestChange(
 function timeOf(event: ChangeEvent): number {
   const time = Date.parse(event.eventTime);
   return Number.isNaN(time) ? Number.NEGATIVE_INFINITY : time;
-}
-
-/**
- * The dead NAT gateway of a BLACKHOLE_DEFAULT_ROUTE finding. The finding has no field for it (its
- * natGatewayId is the live gateway the fix would use), but its message names the dead one: every NAT
- * id in the message other than the fix's.
- */
-function deadNatGateways(finding: Finding): string[] {
-  const ids = finding.message.match(/\bnat-[0-9a-z]+\b/g) ?? [];
-  return [...new Set(ids)].filter((id) => id !== finding.natGatewayId);
 }
 
 /** A cluster's name from its ARN (arn:aws:eks:REGION:ACCOUNT:cluster/NAME) or the name itself. */

@@ -326,6 +326,8 @@ export interface Finding {
   /** How the subnet got its route table: an explicit association or the VPC main table. */
   routeTableSource?: 'explicit' | 'main';
   natGatewayId?: string;
+  /** BLACKHOLE_DEFAULT_ROUTE: the NAT gateway the dead route goes to (natGatewayId is the one a fix would use). */
+  deadNatGatewayId?: string;
   /** The most recent change of the resource in CloudTrail (routing, endpoint, NACL, security group findings). */
   lastChange?: ResourceChange;
   /** NODES_NOT_READY: the nodes, with their Ready condition. */

@@ -186,7 +186,9 @@ describe('annotateChanges', () => {
       resourceId: NEW_TABLE,
       routeTableId: NEW_TABLE,
       natGatewayId: 'nat-0123456789abcdef0',
-      message: `Route table ${NEW_TABLE} sends 0.0.0.0/0 nowhere: its NAT gateway ${deadNat} is deleted.`,
+      deadNatGatewayId: deadNat,
+      // The lookup reads the field, never the sentence.
+      message: `Route table ${NEW_TABLE} sends 0.0.0.0/0 nowhere.`,
     });
     const [annotated] = await annotateChanges([blackhole], { changes: history, log: silentLog }, NOW);
     expect(looked()).toEqual([NEW_TABLE, deadNat]);
@@ -203,7 +205,8 @@ describe('annotateChanges', () => {
       code: 'BLACKHOLE_DEFAULT_ROUTE',
       resourceId: NEW_TABLE,
       routeTableId: NEW_TABLE,
-      message: `its NAT gateway ${deadNat} does not exist any more`,
+      deadNatGatewayId: deadNat,
+      message: 'its NAT gateway does not exist any more',
     });
     const [annotated] = await annotateChanges([blackhole], { changes: history, log: silentLog }, NOW);
     expect(annotated?.lastChange).toMatchObject({ found: true, eventName: 'DeleteRoute' });

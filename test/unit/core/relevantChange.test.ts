@@ -62,7 +62,11 @@ describe('changeTargets: which resource a finding is about in CloudTrail', () =>
       [route('0.0.0.0/0', { kind: 'nat-gateway', id: DEAD_NAT })],
     );
     const [blackhole] = diagnoseRouting({ region, network, instances: [instance()] });
-    expect(blackhole).toMatchObject({ code: 'BLACKHOLE_DEFAULT_ROUTE', natGatewayId: NAT });
+    expect(blackhole).toMatchObject({
+      code: 'BLACKHOLE_DEFAULT_ROUTE',
+      natGatewayId: NAT,
+      deadNatGatewayId: DEAD_NAT,
+    });
     const targets = changeTargets(blackhole as Finding);
     expect(names(targets)).toEqual([NEW_TABLE, DEAD_NAT]);
     expect(targets[1]?.eventNames).toEqual(['DeleteNatGateway']);
