@@ -11,13 +11,14 @@ import {
   paginateListRolePolicies,
 } from '@aws-sdk/client-iam';
 import { parseRoleArn, sameRole } from '../core/diagnose/diagnoseNodeIdentity.js';
-import { errorName, isAccessDenied } from '../core/model/errors.js';
+import { errorName } from '../core/model/errors.js';
 import { type IdentityReader, type Log, silentLog } from '../core/model/ports.js';
 import type { Cluster, Nodegroup, NodeIdentity, VpcCniAddon } from '../core/model/types.js';
 import { AWS_AUTH, parseMapRolesArns } from '../kubernetes/awsAuth.js';
 import type { ConfigMapRead } from '../kubernetes/KubernetesNodeReader.js';
 import { Memo } from '../Memo.js';
 import { awsCall } from './awsCall.js';
+import { deniedOrUnsupported, httpStatusOf } from './unreadable.js';
 
 /** The Kubernetes read the identity check needs; KubernetesNodeReader implements it. */
 export interface ConfigMapReader {
@@ -40,15 +41,6 @@ const NOT_FOUND = new Set([
   'NoSuchEntityException',
   'ResourceNotFoundException',
   'NotFoundException',
-]);
-const NOT_SUPPORTED = new Set([
-  // EKS: ListAccessEntries on a CONFIG_MAP cluster, an API a partition or endpoint does not offer.
-  'InvalidRequestException',
-  'UnsupportedOperation',
-  'UnsupportedOperationException',
-  'UnknownOperationException',
-  'NotSupportedException',
-  'InvalidAction',
 ]);
 
 /**
@@ -262,14 +254,11 @@ function clusterKey(cluster: Cluster): string {
 /** Why an error means "not readable here", or undefined when it is a real failure. */
 function unreadable(error: unknown): string | undefined {
   const name = errorName(error);
-  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
-    ?.httpStatusCode;
-  if (isAccessDenied(error)) return 'access denied';
-  // Other 403s are access denied too, except bad credentials, which fail every other call as well.
-  if (status === 403 && !/token|signature|credential|unrecognizedclient/i.test(name)) return 'access denied';
   if (NOT_FOUND.has(name)) return 'not found';
-  if (NOT_SUPPORTED.has(name)) return 'not supported';
+  // EKS: ListAccessEntries on a CONFIG_MAP cluster.
+  if (name === 'InvalidRequestException') return 'not supported';
   // An endpoint without the API at all (an older partition, an emulator) answers a bare 404.
-  if (status === 404) return 'not offered by this endpoint';
-  return undefined;
+  return (
+    deniedOrUnsupported(error) ?? (httpStatusOf(error) === 404 ? 'not offered by this endpoint' : undefined)
+  );
 }

@@ -10,7 +10,7 @@ import {
   type LaunchTemplateBlockDeviceMapping,
 } from '@aws-sdk/client-ec2';
 import { DescribeKeyCommand, GetKeyPolicyCommand } from '@aws-sdk/client-kms';
-import { errorName, isAccessDenied, NotFoundError } from '../core/model/errors.js';
+import { errorName, NotFoundError } from '../core/model/errors.js';
 import {
   type KmsKeyFacts,
   type LaunchReader,
@@ -22,6 +22,7 @@ import type { Nodegroup } from '../core/model/types.js';
 import { Memo } from '../Memo.js';
 import { awsCall } from './awsCall.js';
 import type { AwsClients } from './clients.js';
+import { deniedOrUnsupported, httpStatusOf } from './unreadable.js';
 
 export interface AwsLaunchReaderOptions {
   clients: Pick<AwsClients, 'autoScaling' | 'ec2' | 'kms'>;
@@ -228,28 +229,16 @@ function toRef(spec: LaunchTemplateSpecification | undefined): TemplateRef | und
   };
 }
 
-const NOT_SUPPORTED = new Set([
-  'UnsupportedOperation',
-  'UnsupportedOperationException',
-  'UnknownOperationException',
-  'InvalidAction',
-]);
-
 function isNotFound(error: unknown): boolean {
   return /NotFound/i.test(errorName(error));
 }
 
 /** Why an error means "not readable here", or undefined when it is a real failure. */
 function unreadable(error: unknown): string | undefined {
-  const name = errorName(error);
-  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
-    ?.httpStatusCode;
-  if (isAccessDenied(error)) return 'access denied';
-  // Other 403s are access denied too, except bad credentials, which fail every other call as well.
-  if (status === 403 && !/token|signature|credential|unrecognizedclient/i.test(name)) return 'access denied';
-  if (NOT_SUPPORTED.has(name)) return 'not supported';
+  const denied = deniedOrUnsupported(error);
+  if (denied) return denied;
   // GetKeyPolicy of a key in a state that refuses it: the state alone then decides.
-  if (name === 'KMSInvalidStateException') return 'not readable in this key state';
-  if (status === 404 && !isNotFound(error)) return 'not offered by this endpoint';
+  if (errorName(error) === 'KMSInvalidStateException') return 'not readable in this key state';
+  if (httpStatusOf(error) === 404 && !isNotFound(error)) return 'not offered by this endpoint';
   return undefined;
 }

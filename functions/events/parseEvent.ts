@@ -1,3 +1,5 @@
+import type { LaunchFailure } from '../core/model/types.js';
+
 /**
  * Turns one EventBridge event into what to check, or says why not. Pure: the Auto Scaling group's
  * tags, which name the cluster and nodegroup, are looked up afterwards in one batched call.
@@ -30,17 +32,7 @@ export type ParsedEvent =
       time?: string;
     }
   /** A launch that failed: Auto Scaling's status message says why; the group's tags name the nodegroup. */
-  | {
-      kind: 'launch-failed';
-      region?: string;
-      account?: string;
-      autoScalingGroupName: string;
-      statusMessage: string;
-      cause?: string;
-      subnetId?: string;
-      availabilityZone?: string;
-      time?: string;
-    }
+  | ({ kind: 'launch-failed'; region?: string; account?: string } & LaunchFailure)
   /** A nodegroup API call: the request names the cluster and nodegroup. */
   | {
       kind: 'nodegroup';

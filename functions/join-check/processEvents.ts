@@ -175,8 +175,8 @@ export async function processEvents(
     else if (event.kind === 'nodegroup')
       addTarget(id, event.region, event.cluster, event.nodegroup, { preflight: true });
     else if (event.kind === 'launch-failed') {
-      const { kind: _kind, region, account: _account, time, ...failure } = event;
-      addLaunch(region, id, event.autoScalingGroupName, { failure: { ...failure, ...(time && { time }) } });
+      const { kind: _kind, region, account: _account, ...failure } = event;
+      addLaunch(region, id, event.autoScalingGroupName, { failure });
     } else if (secondsUntilDue(event.time, settings) > 0) {
       const cap = requeueCap(settings.joinWindowSeconds);
       if (requeues >= cap) {
