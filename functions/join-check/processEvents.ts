@@ -125,7 +125,9 @@ export async function processEvents(
     ask: TargetAsk,
   ) => {
     if (settings.clusters && !settings.clusters.includes(cluster)) {
-      outcome.skipped.push({ id, reason: `cluster ${cluster} is not watched (CLUSTERS)` });
+      // A launch that only asked for a preflight is in notDue: it is skipped when it comes back due.
+      if (ask.launchedAt === undefined)
+        outcome.skipped.push({ id, reason: `cluster ${cluster} is not watched (CLUSTERS)` });
       return;
     }
     const key = JSON.stringify([region ?? '', cluster, nodegroup]);
@@ -148,8 +150,8 @@ export async function processEvents(
     else target.preflightIds.push(id);
     if (ask.group) target.groups.add(ask.group);
     if (ask.dueAt !== undefined) target.dueAt = Math.max(target.dueAt, ask.dueAt);
-    if (ask.launchedAt !== undefined)
-      target.launchPreflightAt = Math.max(target.launchPreflightAt, ask.launchedAt);
+    const preflightAt = ask.launchedAt ?? ask.alsoPreflightAt;
+    if (preflightAt !== undefined) target.launchPreflightAt = Math.max(target.launchPreflightAt, preflightAt);
     if (ask.failure) {
       target.failures.push(ask.failure);
       target.failureIds.push(id);
@@ -224,15 +226,8 @@ export async function processEvents(
     }
     for (const launch of launches) {
       const owner = owners.get(ownerKey(launch.group));
-      if (owner) {
-        const { alsoPreflightAt, ...ask } = launch.ask;
-        addTarget(launch.id, region, owner.cluster, owner.nodegroup, ask);
-        // A due launch seen while still inside its window (a direct invocation): check its subnets too.
-        if (alsoPreflightAt !== undefined) {
-          const target = targets.get(JSON.stringify([region ?? '', owner.cluster, owner.nodegroup]));
-          if (target) target.launchPreflightAt = Math.max(target.launchPreflightAt, alsoPreflightAt);
-        }
-      } else {
+      if (owner) addTarget(launch.id, region, owner.cluster, owner.nodegroup, launch.ask);
+      else {
         const reason = tagsByGroup.has(launch.group)
           ? `Auto Scaling group ${launch.group} is not an EKS managed nodegroup (no eks:cluster-name / eks:nodegroup-name tags)`
           : `Auto Scaling group ${launch.group} no longer exists`;

@@ -122,6 +122,20 @@ describe('processEvents: a launch inside its window', () => {
     expect(describeNodegroup).toHaveBeenCalledTimes(2);
   });
 
+  it('invoked directly (no queue to wait in), checks a fresh launch at once with its static causes', async () => {
+    const { ports, topic, settings, launchedAt } = world();
+    const { now: _now, ...direct } = settings({ receivedAt: new Date('2026-11-26T10:00:00Z') });
+
+    const outcome = await processEvents([launch('fresh', launchedAt)], direct, () => ports);
+
+    expect(outcome.notDue).toEqual([]);
+    expect(outcome.checks).toHaveLength(1);
+    const report = outcome.checks[0]?.result?.report.nodegroups[0];
+    expect(report?.findings.map((f) => f.code)).toEqual(['NO_DEFAULT_ROUTE']);
+    expect(report?.findings[0]?.instanceIds).toEqual(['i-0fresh']);
+    expect(topic.sent).toHaveLength(1);
+  });
+
   it('does not check a launch again when it comes back still inside its window', async () => {
     const { ports, describeNodegroup, settings, launchedAt } = world();
 
