@@ -39,6 +39,11 @@ export interface Config {
    * AWS_REGION). Undefined only when neither is set (a CLI run on a profile's region): every region.
    */
   regions?: string[];
+  /**
+   * The function's own region (AWS_REGION): where its state table lives. Undefined in a CLI run
+   * without it (the table is then looked for in the region checked).
+   */
+  homeRegion?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -52,6 +57,7 @@ export function parseConfig(env: Env = process.env): Config {
   const clusters = parseClusters(env);
   if (kubernetesApiUrl !== undefined) checkUrl(kubernetesApiUrl);
   const regions = parseRegions(env);
+  const homeRegion = optional(env, 'AWS_REGION');
   return {
     policy: oneOf(env, SETTINGS.policy),
     joinWindowSeconds: parseJoinWindow(
@@ -71,6 +77,7 @@ export function parseConfig(env: Env = process.env): Config {
     scaleCyclePollSeconds: wholeNumber(env, SETTINGS.scaleCyclePollSeconds),
     ...(clusters && { clusters }),
     ...(regions && { regions }),
+    ...(homeRegion && { homeRegion }),
   };
 }
 

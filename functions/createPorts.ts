@@ -40,6 +40,9 @@ export function createPorts(
   options: PortsOptions = {},
 ): CheckPorts {
   const clients = awsClients(region);
+  // The state table and the alert topic live where they were deployed, whichever region an event
+  // comes from: the table in the function's own region, the topic in the region of its ARN.
+  const home = awsClients(config.homeRegion ?? region);
   const log = options.log ?? silentLog;
   const topicArn = options.topicArn ?? config.alertTopicArn;
   const kubernetes = kubernetesReaders.get(
@@ -54,7 +57,7 @@ export function createPorts(
   return {
     account: new AwsAccountReader(clients),
     writer: new AwsRemediationWriter(clients),
-    state: stateStore(config, clients),
+    state: stateStore(config, home),
     ...(options.runId && { runId: options.runId }),
     // A session per unit of work: each cluster's whole node list is read once here, never reused later.
     membership: kubernetes.session(),
@@ -64,8 +67,19 @@ export function createPorts(
     changes: new CloudTrailChangeHistory({ client: clients.cloudTrail, log }),
     consoles: new Ec2ConsoleReader({ client: clients.ec2, log }),
     launches: new AwsLaunchReader({ clients, log }),
-    ...(topicArn && { alerts: new SnsAlertPublisher({ client: clients.sns, topicArn, log }) }),
+    ...(topicArn && {
+      alerts: new SnsAlertPublisher({
+        client: awsClients(regionOfArn(topicArn) ?? region).sns,
+        topicArn,
+        log,
+      }),
+    }),
     clock: { now: () => new Date() },
     log,
   };
+}
+
+/** The region of an ARN (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE), when it names one. */
+function regionOfArn(arn: string): string | undefined {
+  return arn.split(':')[3] || undefined;
 }

@@ -259,6 +259,8 @@ export interface RecordedRequest {
   action: string;
   /** Signing name from the Authorization header: ec2, eks, autoscaling, sns, sqs, ... */
   service: string;
+  /** Signing region from the Authorization header: which region's clients made the call. */
+  region: string;
   operation: string;
   method: string;
   path: string;
@@ -344,8 +346,10 @@ function toRecordedRequest(entry: RecorderEntry): RecordedRequest | undefined {
   if (url.pathname.startsWith('/moto-api/')) return undefined;
   const headers = lowerCaseKeys(entry.headers ?? {});
   const method = (entry.method ?? 'GET').toUpperCase();
-  const service =
-    /Credential=[^/]*\/[^/]*\/[^/]*\/([^/]+)\//.exec(headers.authorization ?? '')?.[1] ?? 'unknown';
+  // Credential=KEY/DATE/REGION/SERVICE/aws4_request
+  const scope = /Credential=[^/]*\/[^/]*\/([^/]*)\/([^/]+)\//.exec(headers.authorization ?? '');
+  const service = scope?.[2] ?? 'unknown';
+  const region = scope?.[1] ?? 'unknown';
   const body = entry.body_encoded
     ? Buffer.from(entry.body ?? '', 'base64').toString('utf8')
     : (entry.body ?? '');
@@ -355,6 +359,7 @@ function toRecordedRequest(entry: RecorderEntry): RecordedRequest | undefined {
   return {
     action: `${service}:${operation}`,
     service,
+    region,
     operation,
     method,
     path: url.pathname,

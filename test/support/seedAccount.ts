@@ -62,6 +62,8 @@ export interface SeedOptions {
    * gateway's public IP (the cluster is created after the NAT gateway), to allow or leave it out.
    */
   publicAccessCidrs?: string[] | ((natPublicIp: string | undefined) => string[]);
+  /** The region to build it in (moto keeps regions apart). Default TEST_REGION. */
+  region?: string;
 }
 
 /** 'default' is the healthy nodegroup, 'new' is new_nodegroup_2 in the subnet without egress. */
@@ -138,13 +140,14 @@ export async function buildSeedAccount(endpoint: string, options: SeedOptions = 
     throw new Error(`newNodegroupDesired must be an integer in ${SEED.minSize}..${SEED.maxSize}`);
   }
 
-  const config = harnessClientConfig(endpoint);
+  const region = options.region ?? TEST_REGION;
+  const config = { ...harnessClientConfig(endpoint), region };
   const ec2 = new EC2Client(config);
   const eks = new EKSClient(config);
   const autoScaling = new AutoScalingClient(config);
   const sns = new SNSClient(config);
   const sqs = new SQSClient(config);
-  const az = SEED.availabilityZone;
+  const az = region === TEST_REGION ? SEED.availabilityZone : `${region}a`;
   const cluster = SEED.clusterName;
 
   try {
@@ -343,7 +346,7 @@ export async function buildSeedAccount(endpoint: string, options: SeedOptions = 
 
     return {
       endpoint,
-      region: TEST_REGION,
+      region,
       accountId: TEST_ACCOUNT_ID,
       availabilityZone: az,
       vpcId,
