@@ -19,6 +19,8 @@ import { sqsEventOf } from '../test/support/sqsEvent.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+// The metrics' EMF lines would fill the tables' output; what they hold is tested in test/unit/metrics.
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
 const launchSample = JSON.parse(readFileSync('events/asg-launch-successful.json', 'utf8'));
 

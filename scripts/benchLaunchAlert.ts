@@ -23,6 +23,8 @@ import { createStateTable } from '../test/support/stateTable.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+// The metrics' EMF lines would fill the tables' output; what they hold is tested in test/unit/metrics.
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 
 const RUNS = 6;
 const launchSample = JSON.parse(readFileSync('events/asg-launch-successful.json', 'utf8'));

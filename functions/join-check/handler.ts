@@ -9,6 +9,7 @@ import { UsageError } from '../core/model/errors.js';
 import { createPorts } from '../createPorts.js';
 import { log, logger } from '../logger.js';
 import { Memo } from '../Memo.js';
+import { publishCheckMetrics } from '../metrics/emitMetrics.js';
 import { type IncomingEvent, type ProcessOutcome, processEvents } from './processEvents.js';
 
 /** Parsed once at cold start: a bad value fails the init with a message naming the variable. */
@@ -43,6 +44,8 @@ export async function handler(event: unknown, context?: Context): Promise<SQSBat
     throw error;
   }
   const { response, outcome } = handled;
+  // In Lambda only (`cli invoke` calls handleEvent): stdout there must hold the result alone.
+  publishCheckMetrics(outcome.checks);
   const checksFailed = outcome.checks.filter(
     (c) => c.error && outcome.failed.some((f) => c.eventIds.includes(f.id)),
   );

@@ -31,6 +31,8 @@ export interface CheckSummary {
   eventIds: string[];
   findings: string[];
   alerted: boolean;
+  /** The instances named by the launch events this check gave the verdict for (not preflight-only ones). */
+  launchedInstanceIds?: string[];
   result?: CheckResult;
   error?: string;
 }
@@ -143,12 +145,14 @@ export async function processEvents(
       dueAt: Number.NEGATIVE_INFINITY,
       groups: new Set<string>(),
       failures: [],
+      launchedInstanceIds: [],
     };
     // A launch seen before its window asks only for the static checks: its own verdict comes later,
     // from the re-queued message, so a failed preflight does not fail (and re-deliver) the record.
     if (ask.launchedAt === undefined) target.ids.push(id);
     else target.preflightIds.push(id);
     if (ask.group) target.groups.add(ask.group);
+    if (ask.instanceId && ask.dueAt !== undefined) target.launchedInstanceIds.push(ask.instanceId);
     if (ask.dueAt !== undefined) target.dueAt = Math.max(target.dueAt, ask.dueAt);
     const preflightAt = ask.launchedAt ?? ask.alsoPreflightAt;
     if (preflightAt !== undefined) target.launchPreflightAt = Math.max(target.launchPreflightAt, preflightAt);
@@ -197,6 +201,7 @@ export async function processEvents(
       const fresh = insideWindow(event.time, settings) ? launchAsk(event.time) : {};
       addLaunch(event.region, id, event.autoScalingGroupName, {
         dueAt: dueAtOf(event.time, settings),
+        ...(event.instanceId && { instanceId: event.instanceId }),
         ...(fresh.launchedAt !== undefined && { alsoPreflightAt: fresh.launchedAt }),
       });
     }
@@ -371,6 +376,8 @@ interface TargetAsk {
   alsoPreflightAt?: number;
   failure?: LaunchFailure;
   group?: string;
+  /** A launch to judge: the instance its event names. */
+  instanceId?: string;
 }
 
 interface Target {
@@ -392,6 +399,8 @@ interface Target {
   /** Failed launches to diagnose, and the events that reported them (also in ids). */
   failures: LaunchFailure[];
   failureIds: string[];
+  /** The instances named by its launches to judge (dueAt set): their time to join is measured once. */
+  launchedInstanceIds: string[];
 }
 
 async function checkTarget(
@@ -407,6 +416,9 @@ async function checkTarget(
     eventIds: [...target.ids, ...target.preflightIds],
     findings: [],
     alerted: false,
+    ...(target.launchedInstanceIds.length > 0 && {
+      launchedInstanceIds: [...new Set(target.launchedInstanceIds)],
+    }),
   };
   const keys = { cluster: target.cluster, nodegroup: target.nodegroup, events: summary.eventIds.length };
   // A failed check fails its events, so they are retried; a launch that only asked for a preflight

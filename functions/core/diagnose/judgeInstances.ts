@@ -41,6 +41,7 @@ export function judgeInstances(
     };
     if (node) {
       verdict.nodeName = node.name;
+      if (node.createdAt) verdict.joinedAt = node.createdAt;
       verdict.ready = node.ready;
       if (!node.ready && node.readyReason) verdict.readyReason = node.readyReason;
       if (!node.ready && node.readyMessage) verdict.readyMessage = node.readyMessage;

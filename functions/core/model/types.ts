@@ -306,6 +306,8 @@ export interface InstanceVerdict {
   /** Still inside the join window: not judged yet. */
   pending: boolean;
   nodeName?: string;
+  /** With a Node: its metadata.creationTimestamp, when it registered (launch to this is the time to join). */
+  joinedAt?: string;
   ready?: boolean;
   /** With ready false: the Ready condition's reason and message. */
   readyReason?: string;
