@@ -1,5 +1,5 @@
 import { ArnFormat, Aws, aws_chatbot as chatbot, Duration, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Alarm, Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { CfnAccessEntry } from 'aws-cdk-lib/aws-eks';
 import { type EventPattern, Match, Rule } from 'aws-cdk-lib/aws-events';
@@ -30,6 +30,7 @@ import {
   parseDeploymentConfig,
 } from '../config.js';
 import { addAlarms } from './alarms.js';
+import { addDashboard } from './dashboard.js';
 import { FunctionWithLogGroup } from './FunctionWithLogGroup.js';
 import { functionStatements } from './permissions.js';
 
@@ -113,7 +114,7 @@ export type EksJoinRemediatorProps = DeploymentSettings;
 /**
  * Everything eks-join-remediator needs in one account and region: the EventBridge rules, the delaying
  * queue and its dead-letter queue, the join-check function and its role, the state table, the
- * KMS-encrypted alert topic (e-mail, optional Slack), the alarms, and the EKS access entries.
+ * KMS-encrypted alert topic (e-mail, optional Slack), the alarms, the dashboard, and the EKS access entries.
  *
  * Props are the deployment settings (infra/config.ts); they are checked here, so a bad value fails at
  * synth with a message that names the setting, in this stack or in a platform team's own app.
@@ -134,6 +135,8 @@ export class EksJoinRemediator extends Construct {
   readonly accessEntries: CfnAccessEntry[];
   readonly slackChannel?: chatbot.SlackChannelConfiguration;
   readonly alarms: Alarm[];
+  /** The CloudWatch dashboard (dashboard.ts; docs/operations.md shows and explains it). */
+  readonly dashboard: Dashboard;
 
   constructor(scope: Construct, id: string, props: EksJoinRemediatorProps = {}) {
     super(scope, id);
@@ -334,6 +337,16 @@ export class EksJoinRemediator extends Construct {
       launchDelay,
       preflightQueue: this.preflightQueue,
       deadLetterQueue: this.deadLetterQueue,
+    });
+    // Dashboard: the function's metrics, the queues and the function, and the alarms' state (dashboard.ts).
+    this.dashboard = addDashboard(this, {
+      function: this.function,
+      functionTimeout: FUNCTION_TIMEOUT,
+      launchQueue: this.queue,
+      launchDelay,
+      preflightQueue: this.preflightQueue,
+      deadLetterQueue: this.deadLetterQueue,
+      alarms: this.alarms,
     });
 
     this.#acknowledgeNagFindings();

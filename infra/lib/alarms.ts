@@ -6,10 +6,12 @@ import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-log
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../../functions/metrics/metricNames.js';
 
-/** Namespace of the metrics made from the function's log (docs/operations.md names it). */
-export const METRIC_NAMESPACE = 'EksJoinRemediator';
-/** Remediation actions that ended `failed` (any type, any reason code). */
+/**
+ * Remediation actions that ended `failed` (any type, any reason code): a metric made from the function's
+ * log, in the namespace of its own metrics (functions/metrics/metricNames.ts; docs/operations.md names it).
+ */
 export const FAILED_REMEDIATIONS_METRIC = 'FailedRemediations';
 /** scale-cycle actions that scaled a nodegroup to 0 and could not scale it back. */
 export const CAPACITY_LEFT_LOWER_METRIC = 'ScaleBackFailures';
@@ -35,6 +37,11 @@ export const CAPACITY_LEFT_LOWER_PATTERN =
  * about 11.5 minutes) or for free concurrency: the checks are falling behind the launches.
  */
 export const QUEUE_AGE_MARGIN = Duration.minutes(15);
+
+/** The launch queue's age threshold: the delay the function puts on a launch it sends back, plus the margin. */
+export function launchQueueAgeThreshold(launchDelay: Duration): Duration {
+  return launchDelay.plus(QUEUE_AGE_MARGIN);
+}
 
 export interface AlarmTargets {
   topic: ITopic;
@@ -79,14 +86,14 @@ export function addAlarms(scope: Construct, targets: AlarmTargets): Alarm[] {
   const failed = new MetricFilter(scope, 'FailedRemediationsFilter', {
     logGroup: targets.logGroup,
     filterPattern: FilterPattern.literal(FAILED_REMEDIATION_PATTERN),
-    metricNamespace: METRIC_NAMESPACE,
+    metricNamespace: METRICS_NAMESPACE,
     metricName: FAILED_REMEDIATIONS_METRIC,
     metricValue: '1',
   });
   const capacity = new MetricFilter(scope, 'CapacityLeftLowerFilter', {
     logGroup: targets.logGroup,
     filterPattern: FilterPattern.literal(CAPACITY_LEFT_LOWER_PATTERN),
-    metricNamespace: METRIC_NAMESPACE,
+    metricNamespace: METRICS_NAMESPACE,
     metricName: CAPACITY_LEFT_LOWER_METRIC,
     metricValue: '1',
   });
@@ -122,7 +129,7 @@ export function addAlarms(scope: Construct, targets: AlarmTargets): Alarm[] {
       'LaunchQueueAgeAlarm',
       'launch checks are falling behind: a launch waited more than 15 minutes past its re-queue delay (the join window, at most 15 minutes).',
       queueAge(targets.launchQueue),
-      targets.launchDelay.toSeconds() + QUEUE_AGE_MARGIN.toSeconds(),
+      launchQueueAgeThreshold(targets.launchDelay).toSeconds(),
       above,
     ),
     alarm(
