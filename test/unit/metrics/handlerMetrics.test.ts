@@ -192,6 +192,8 @@ interface EmfRecord {
 let stdout: MockInstance<typeof process.stdout.write>;
 
 beforeEach(() => {
+  // The other tests run with metrics off (vitest.config.ts): these read them.
+  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
   // The Node is created now, JOIN_SECONDS after its instance's launch.
   seedResponses(new Date(Date.now() - JOIN_SECONDS * 1000));
   stub.setNodes([{ instanceId: JOINED, availabilityZone: 'us-west-2a', nodegroup: 'new_nodegroup_2' }]);
