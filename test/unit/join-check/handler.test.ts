@@ -1,26 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 import {
-  type AttachmentStatus,
   DescribeInstancesCommand,
   DescribeInternetGatewaysCommand,
-  DescribeNatGatewaysCommand,
-  DescribeNetworkAclsCommand,
   DescribeRouteTablesCommand,
-  DescribeSecurityGroupsCommand,
-  DescribeSubnetsCommand,
-  DescribeVpcEndpointsCommand,
 } from '@aws-sdk/client-ec2';
 import { DescribeClusterCommand, DescribeNodegroupCommand } from '@aws-sdk/client-eks';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { asgGroup, asgInstance } from '../../support/autoScalingGroups.js';
 import { type KubernetesStub, startKubernetesStub } from '../../support/kubernetesStub.js';
 import { namedError } from '../../support/sdkErrors.js';
 import { mockSdkClients, stubLambdaEnvironment } from '../../support/sdkMocks.js';
+import { answerSeed, SEED_SDK } from '../../support/seedSdkAnswers.js';
 
 const { eks, autoScaling, ec2, sns, sqs, sts } = mockSdkClients(
   'eks',
@@ -31,10 +24,10 @@ const { eks, autoScaling, ec2, sns, sqs, sts } = mockSdkClients(
   'sts',
 );
 
-const TOPIC = 'arn:aws:sns:us-west-2:123456789012:eks-join-alerts';
-const GROUP = 'eks-new_nodegroup_2-a6c9a1b2-3c4d-5e6f-7a8b-9c0d1e2f3a4b';
-const SUBNET = 'subnet-0e5e4b6c1d2a3f405';
-const LAUNCHED = new Date('2026-11-26T09:00:00Z');
+const TOPIC = SEED_SDK.topicArn;
+const GROUP: string = SEED_SDK.group;
+const _SUBNET = SEED_SDK.subnetId;
+const _LAUNCHED = SEED_SDK.launchedAt;
 
 const sample = (name: string) =>
   JSON.parse(readFileSync(new URL(`../../../events/${name}`, import.meta.url), 'utf8'));
@@ -84,146 +77,11 @@ function launch(instanceId: string, group = GROUP) {
   return event;
 }
 
-/**
- * The seed, as the SDK would return it: new_nodegroup_2 in a subnet whose table holds only the local
- * route, and a NAT gateway in a public subnet whose table leads to the VPC's attached internet gateway.
- */
-function seedResponses() {
-  eks.on(DescribeClusterCommand).resolves({
-    cluster: {
-      name: 'eks-workshop',
-      arn: 'arn:aws:eks:us-west-2:123456789012:cluster/eks-workshop',
-      endpoint: 'https://ABCDEF.gr7.us-west-2.eks.amazonaws.com',
-      certificateAuthority: { data: 'LS0tLS1CRUdJTi==' },
-      resourcesVpcConfig: { vpcId: 'vpc-0a1b', endpointPublicAccess: true, publicAccessCidrs: ['0.0.0.0/0'] },
-      tags: {},
-    },
-  });
-  eks.on(DescribeNodegroupCommand).resolves({
-    nodegroup: {
-      nodegroupName: 'new_nodegroup_2',
-      clusterName: 'eks-workshop',
-      status: 'ACTIVE',
-      subnets: [SUBNET],
-      resources: { autoScalingGroups: [{ name: GROUP }] },
-      scalingConfig: { minSize: 0, maxSize: 2, desiredSize: 2 },
-      health: { issues: [] },
-      tags: {},
-    },
-  });
-  autoScaling
-    .on(DescribeAutoScalingGroupsCommand)
-    .callsFake(({ AutoScalingGroupNames }: { AutoScalingGroupNames: string[] }) => ({
-      AutoScalingGroups: AutoScalingGroupNames.map((name) =>
-        name === GROUP
-          ? asgGroup(
-              name,
-              { 'eks:cluster-name': 'eks-workshop', 'eks:nodegroup-name': 'new_nodegroup_2' },
-              ['i-0a1b2c3d4e5f60718', 'i-0b2c3d4e5f6071829'].map((id) => asgInstance(id)),
-              { CreatedTime: LAUNCHED },
-            )
-          : asgGroup(name, { team: 'batch' }, [], { DesiredCapacity: 2, CreatedTime: LAUNCHED }),
-      ),
-    }));
-  ec2.on(DescribeInstancesCommand).resolves({
-    Reservations: [
-      {
-        Instances: ['i-0a1b2c3d4e5f60718', 'i-0b2c3d4e5f6071829'].map((id) => ({
-          InstanceId: id,
-          SubnetId: SUBNET,
-          VpcId: 'vpc-0a1b',
-          Placement: { AvailabilityZone: 'us-west-2a' },
-          LaunchTime: LAUNCHED,
-          State: { Name: 'running', Code: 16 },
-          PrivateIpAddress: '10.42.200.17',
-        })),
-      },
-    ],
-  });
-  ec2.on(DescribeSubnetsCommand).resolves({
-    Subnets: [
-      { SubnetId: SUBNET, VpcId: 'vpc-0a1b', AvailabilityZone: 'us-west-2a', CidrBlock: '10.42.192.0/19' },
-      {
-        SubnetId: 'subnet-0pub',
-        VpcId: 'vpc-0a1b',
-        AvailabilityZone: 'us-west-2a',
-        CidrBlock: '10.42.0.0/19',
-      },
-    ],
-  });
-  ec2.on(DescribeRouteTablesCommand).resolves({
-    RouteTables: [
-      {
-        RouteTableId: 'rtb-0f1e2d3c4b5a69788',
-        VpcId: 'vpc-0a1b',
-        Associations: [{ SubnetId: SUBNET, Main: false, AssociationState: { State: 'associated' } }],
-        Routes: [
-          {
-            DestinationCidrBlock: '10.42.0.0/16',
-            GatewayId: 'local',
-            State: 'active',
-            Origin: 'CreateRouteTable',
-          },
-        ],
-      },
-      {
-        RouteTableId: 'rtb-0pub',
-        VpcId: 'vpc-0a1b',
-        Associations: [{ SubnetId: 'subnet-0pub', Main: false, AssociationState: { State: 'associated' } }],
-        Routes: [
-          {
-            DestinationCidrBlock: '10.42.0.0/16',
-            GatewayId: 'local',
-            State: 'active',
-            Origin: 'CreateRouteTable',
-          },
-          {
-            DestinationCidrBlock: '0.0.0.0/0',
-            GatewayId: 'igw-0a1b2c3d',
-            State: 'active',
-            Origin: 'CreateRoute',
-          },
-        ],
-      },
-    ],
-  });
-  ec2.on(DescribeInternetGatewaysCommand).resolves({
-    InternetGateways: [
-      {
-        InternetGatewayId: 'igw-0a1b2c3d',
-        // EC2 answers "available" for an attached internet gateway, a value the SDK type lacks.
-        Attachments: [{ VpcId: 'vpc-0a1b', State: 'available' as AttachmentStatus }],
-      },
-    ],
-  });
-  ec2.on(DescribeNatGatewaysCommand).resolves({
-    NatGateways: [
-      {
-        NatGatewayId: 'nat-0123456789abcdef0',
-        VpcId: 'vpc-0a1b',
-        SubnetId: 'subnet-0pub',
-        State: 'available',
-        ConnectivityType: 'public',
-      },
-    ],
-  });
-  // The rest of the network read: nothing to add to the routing diagnosis here.
-  ec2.on(DescribeVpcEndpointsCommand).resolves({ VpcEndpoints: [] });
-  ec2.on(DescribeNetworkAclsCommand).resolves({ NetworkAcls: [] });
-  ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
-  sns.on(PublishCommand).resolves({ MessageId: 'sns-msg-1' });
-  sts.on(GetCallerIdentityCommand).resolves({
-    Account: '123456789012',
-    Arn: 'arn:aws:sts::123456789012:assumed-role/eks-join-remediator/cli',
-    UserId: 'AROAEXAMPLE:cli',
-  });
-}
-
 beforeEach(() => {
   stub.setNodes([]);
   stub.setMode('ok');
   stub.requests.length = 0;
-  seedResponses();
+  answerSeed({ eks, autoScaling, ec2, sns, sts });
 });
 
 describe('join-check handler', () => {

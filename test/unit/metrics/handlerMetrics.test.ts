@@ -1,20 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
-import {
-  type AttachmentStatus,
-  DescribeInstancesCommand,
-  DescribeInternetGatewaysCommand,
-  DescribeNatGatewaysCommand,
-  DescribeNetworkAclsCommand,
-  DescribeRouteTablesCommand,
-  DescribeSecurityGroupsCommand,
-  DescribeSubnetsCommand,
-  DescribeVpcEndpointsCommand,
-} from '@aws-sdk/client-ec2';
-import { DescribeClusterCommand, DescribeNodegroupCommand } from '@aws-sdk/client-eks';
-import { PublishCommand } from '@aws-sdk/client-sns';
 import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import {
   afterAll,
   afterEach,
@@ -26,9 +11,9 @@ import {
   type MockInstance,
   vi,
 } from 'vitest';
-import { asgGroup, asgInstance } from '../../support/autoScalingGroups.js';
 import { type KubernetesStub, startKubernetesStub } from '../../support/kubernetesStub.js';
 import { mockSdkClients, stubLambdaEnvironment } from '../../support/sdkMocks.js';
+import { answerSeed, SEED_SDK } from '../../support/seedSdkAnswers.js';
 import { sqsEventOf } from '../../support/sqsEvent.js';
 
 const { eks, autoScaling, ec2, sns, sqs, sts } = mockSdkClients(
@@ -40,12 +25,11 @@ const { eks, autoScaling, ec2, sns, sqs, sts } = mockSdkClients(
   'sts',
 );
 
-const TOPIC = 'arn:aws:sns:us-west-2:123456789012:eks-join-alerts';
-const GROUP = 'eks-new_nodegroup_2-a6c9a1b2-3c4d-5e6f-7a8b-9c0d1e2f3a4b';
-const SUBNET = 'subnet-0e5e4b6c1d2a3f405';
-const UNJOINED = 'i-0a1b2c3d4e5f60718';
-const JOINED = 'i-0b2c3d4e5f6071829';
-const LAUNCHED = new Date('2026-11-26T09:00:00Z');
+const TOPIC = SEED_SDK.topicArn;
+const _GROUP = SEED_SDK.group;
+const _SUBNET = SEED_SDK.subnetId;
+const [UNJOINED, JOINED] = SEED_SDK.instanceIds;
+const _LAUNCHED = SEED_SDK.launchedAt;
 /** The joined instance launched this long before its Node was created (the stub creates it now). */
 const JOIN_SECONDS = 75;
 
@@ -69,113 +53,6 @@ function launch(instanceId: string) {
   return event as { id: string };
 }
 
-/**
- * The seed as the SDK returns it (as in test/unit/join-check/handler.test.ts): new_nodegroup_2 in a
- * subnet whose table holds only the local route, beside a NAT gateway that leads out. Of its two
- * instances one never joined; the other joined JOIN_SECONDS after its launch.
- */
-function seedResponses(joinedLaunchTime: Date) {
-  eks.on(DescribeClusterCommand).resolves({
-    cluster: {
-      name: 'eks-workshop',
-      arn: 'arn:aws:eks:us-west-2:123456789012:cluster/eks-workshop',
-      endpoint: 'https://ABCDEF.gr7.us-west-2.eks.amazonaws.com',
-      certificateAuthority: { data: 'LS0tLS1CRUdJTi==' },
-      resourcesVpcConfig: { vpcId: 'vpc-0a1b', endpointPublicAccess: true, publicAccessCidrs: ['0.0.0.0/0'] },
-      tags: {},
-    },
-  });
-  eks.on(DescribeNodegroupCommand).resolves({
-    nodegroup: {
-      nodegroupName: 'new_nodegroup_2',
-      clusterName: 'eks-workshop',
-      status: 'ACTIVE',
-      subnets: [SUBNET],
-      resources: { autoScalingGroups: [{ name: GROUP }] },
-      scalingConfig: { minSize: 0, maxSize: 2, desiredSize: 2 },
-      health: { issues: [] },
-      tags: {},
-    },
-  });
-  autoScaling.on(DescribeAutoScalingGroupsCommand).resolves({
-    AutoScalingGroups: [
-      asgGroup(
-        GROUP,
-        { 'eks:cluster-name': 'eks-workshop', 'eks:nodegroup-name': 'new_nodegroup_2' },
-        [UNJOINED, JOINED].map((id) => asgInstance(id)),
-        { CreatedTime: LAUNCHED },
-      ),
-    ],
-  });
-  ec2.on(DescribeInstancesCommand).resolves({
-    Reservations: [
-      {
-        Instances: [UNJOINED, JOINED].map((id) => ({
-          InstanceId: id,
-          SubnetId: SUBNET,
-          VpcId: 'vpc-0a1b',
-          Placement: { AvailabilityZone: 'us-west-2a' },
-          LaunchTime: id === JOINED ? joinedLaunchTime : LAUNCHED,
-          State: { Name: 'running', Code: 16 },
-          PrivateIpAddress: '10.42.200.17',
-        })),
-      },
-    ],
-  });
-  ec2.on(DescribeSubnetsCommand).resolves({
-    Subnets: [
-      { SubnetId: SUBNET, VpcId: 'vpc-0a1b', AvailabilityZone: 'us-west-2a', CidrBlock: '10.42.192.0/19' },
-      {
-        SubnetId: 'subnet-0pub',
-        VpcId: 'vpc-0a1b',
-        AvailabilityZone: 'us-west-2a',
-        CidrBlock: '10.42.0.0/19',
-      },
-    ],
-  });
-  const local = { DestinationCidrBlock: '10.42.0.0/16', GatewayId: 'local', State: 'active' as const };
-  ec2.on(DescribeRouteTablesCommand).resolves({
-    RouteTables: [
-      {
-        RouteTableId: 'rtb-0f1e2d3c4b5a69788',
-        VpcId: 'vpc-0a1b',
-        Associations: [{ SubnetId: SUBNET, Main: false, AssociationState: { State: 'associated' } }],
-        Routes: [local],
-      },
-      {
-        RouteTableId: 'rtb-0pub',
-        VpcId: 'vpc-0a1b',
-        Associations: [{ SubnetId: 'subnet-0pub', Main: false, AssociationState: { State: 'associated' } }],
-        Routes: [local, { DestinationCidrBlock: '0.0.0.0/0', GatewayId: 'igw-0a1b2c3d', State: 'active' }],
-      },
-    ],
-  });
-  ec2.on(DescribeInternetGatewaysCommand).resolves({
-    InternetGateways: [
-      {
-        InternetGatewayId: 'igw-0a1b2c3d',
-        Attachments: [{ VpcId: 'vpc-0a1b', State: 'available' as AttachmentStatus }],
-      },
-    ],
-  });
-  ec2.on(DescribeNatGatewaysCommand).resolves({
-    NatGateways: [
-      {
-        NatGatewayId: 'nat-0123456789abcdef0',
-        VpcId: 'vpc-0a1b',
-        SubnetId: 'subnet-0pub',
-        State: 'available',
-        ConnectivityType: 'public',
-      },
-    ],
-  });
-  ec2.on(DescribeVpcEndpointsCommand).resolves({ VpcEndpoints: [] });
-  ec2.on(DescribeNetworkAclsCommand).resolves({ NetworkAcls: [] });
-  ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
-  sns.on(PublishCommand).resolves({ MessageId: 'sns-msg-1' });
-  sts.on(GetCallerIdentityCommand).resolves({ Account: '123456789012' });
-}
-
 /** An embedded metric format record as Powertools writes it: one JSON line on stdout. */
 interface EmfRecord {
   _aws: {
@@ -195,7 +72,7 @@ beforeEach(() => {
   // The other tests run with metrics off (vitest.config.ts): these read them.
   vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
   // The Node is created now, JOIN_SECONDS after its instance's launch.
-  seedResponses(new Date(Date.now() - JOIN_SECONDS * 1000));
+  answerSeed({ eks, autoScaling, ec2, sns, sts }, { [JOINED]: new Date(Date.now() - JOIN_SECONDS * 1000) });
   stub.setNodes([{ instanceId: JOINED, availabilityZone: 'us-west-2a', nodegroup: 'new_nodegroup_2' }]);
   // The EMF records are kept from the test output; other lines pass through.
   const write = process.stdout.write.bind(process.stdout) as (chunk: unknown) => boolean;
