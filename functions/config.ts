@@ -89,7 +89,9 @@ function parseClusters(env: Env): string[] | undefined {
     .map((c) => c.trim())
     .filter(Boolean);
   if (clusters?.some((c) => !pattern.test(c))) {
-    throw new ConfigError(`${name} must be a comma-separated list of EKS cluster names, got '${env[name]}'`);
+    throw new ConfigError(
+      `${name} must be a comma-separated list of EKS cluster names (NAME or REGION/NAME), got '${env[name]}'`,
+    );
   }
   return clusters;
 }

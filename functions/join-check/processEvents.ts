@@ -10,6 +10,7 @@ import {
   SETTINGS,
 } from '../core/model/settings.js';
 import type { LaunchFailure, Policy } from '../core/model/types.js';
+import { isWatchedCluster } from '../core/model/watchedClusters.js';
 import { nodegroupOfGroup, type ParsedEvent, type ParseOptions, parseEvent } from '../events/parseEvent.js';
 
 /** One unit of input: an SQS record (id = messageId) or a direct EventBridge event. */
@@ -126,10 +127,13 @@ export async function processEvents(
     nodegroup: string,
     ask: TargetAsk,
   ) => {
-    if (settings.clusters && !settings.clusters.includes(cluster)) {
+    if (settings.clusters && !isWatchedCluster(settings.clusters, region, cluster)) {
       // A launch that only asked for a preflight is in notDue: it is skipped when it comes back due.
       if (ask.launchedAt === undefined)
-        outcome.skipped.push({ id, reason: `cluster ${cluster} is not watched (CLUSTERS)` });
+        outcome.skipped.push({
+          id,
+          reason: `cluster ${cluster}${region ? ` of ${region}` : ''} is not watched (CLUSTERS)`,
+        });
       return;
     }
     const key = JSON.stringify([region ?? '', cluster, nodegroup]);

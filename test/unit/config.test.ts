@@ -169,6 +169,11 @@ describe('parseConfig valid values', () => {
     expect(parseConfig({ CLUSTERS: ' eks-workshop, prod-1 ,' }).clusters).toEqual(['eks-workshop', 'prod-1']);
     expect(parseConfig({})).not.toHaveProperty('clusters');
     expect(() => parseConfig({ CLUSTERS: 'ok,not a name' })).toThrow(/^CLUSTERS must be/);
+    expect(parseConfig({ CLUSTERS: 'eu-west-1/prod,staging' }).clusters).toEqual([
+      'eu-west-1/prod',
+      'staging',
+    ]);
+    expect(() => parseConfig({ CLUSTERS: 'mars/prod' })).toThrow(/^CLUSTERS must be .*REGION\/NAME/);
   });
 
   it.each([

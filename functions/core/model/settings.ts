@@ -139,8 +139,10 @@ export const SETTINGS = {
   },
   clusters: {
     env: 'CLUSTERS',
-    pattern: /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/,
-    meaning: 'The EKS clusters to watch, comma-separated; unset: every cluster.',
+    // A cluster name, or REGION/NAME for that region's cluster only (watchedClusters.ts).
+    pattern: /^(?:[a-z]{2,4}(?:-[a-z]+)+-\d{1,2}\/)?[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/,
+    meaning:
+      'The EKS clusters to watch, comma-separated: NAME (in every handled region) or REGION/NAME; unset: every cluster.',
   },
   regions: {
     env: 'REGIONS',

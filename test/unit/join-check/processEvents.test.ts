@@ -357,7 +357,26 @@ describe('processEvents: checks', () => {
     const { group, run } = seedWorld();
     const outcome = await run([launchOf('a', group)], { clusters: ['production'] });
     expect(outcome.checks).toEqual([]);
-    expect(outcome.skipped).toEqual([{ id: 'a', reason: 'cluster eks-workshop is not watched (CLUSTERS)' }]);
+    expect(outcome.skipped).toEqual([
+      { id: 'a', reason: 'cluster eks-workshop of us-west-2 is not watched (CLUSTERS)' },
+    ]);
+  });
+
+  it('watches a REGION/NAME cluster in that region only (a deployment over several regions)', async () => {
+    const elsewhere = seedWorld();
+    const skipped = await elsewhere.run([launchOf('a', elsewhere.group)], {
+      clusters: ['eu-west-1/eks-workshop'],
+    });
+    expect(skipped.checks).toEqual([]);
+    expect(skipped.skipped).toEqual([
+      { id: 'a', reason: 'cluster eks-workshop of us-west-2 is not watched (CLUSTERS)' },
+    ]);
+    const here = seedWorld();
+    const checked = await here.run([launchOf('a', here.group)], {
+      clusters: ['eu-west-1/eks-workshop', 'us-west-2/eks-workshop'],
+    });
+    expect(checked.skipped).toEqual([]);
+    expect(checked.checks.map((c) => c.eventIds)).toEqual([['a']]);
   });
 
   it('skips a launch of a group that is not a managed nodegroup, and one of a group that is gone', async () => {
