@@ -18,6 +18,7 @@ import {
   type SettingKey,
 } from '../functions/core/model/settings.js';
 import type { Policy } from '../functions/core/model/types.js';
+import { watchedCluster } from '../functions/core/model/watchedClusters.js';
 
 /** CloudWatch Logs accepts only these retention periods (days). */
 export const LOG_RETENTION_DAYS = [
@@ -42,11 +43,40 @@ export interface DeploymentConfig {
   /** PREFLIGHT_POLICY. */
   readonly preflightPolicy: PreflightPolicy;
   /**
-   * EKS clusters (names, this account and region) to watch: each gets an access entry for the function,
-   * and remediation writes are scoped to them. Empty: EKS reads cover every cluster, no access entry is
-   * made, and no remediation is allowed (policy notify or off only).
+   * EKS clusters to watch: NAME (a cluster of the home region, or of the stack's own region when no
+   * region is set) or REGION/NAME (a cluster of another listed region). Each gets an access entry for
+   * the function, and remediation writes are scoped to them. Empty: EKS reads cover every cluster, no
+   * access entry is made, and no remediation is allowed (policy notify or off only).
    */
   readonly clusters: readonly string[];
+  /**
+   * The home region: the function, queues, state table, topic, dashboard and alarms live here. Unset
+   * (and no regions): one environment-agnostic stack, deployed to whichever region the CLI targets.
+   */
+  readonly region?: string;
+  /**
+   * Every region watched, the home region first. Each other region gets a forwarding stack whose rules
+   * send the same events to the home region's default event bus. Empty when no region is set.
+   */
+  readonly regions: readonly string[];
+  /**
+   * Deploy to every account of these organizational units (or the root, r-…) with a service-managed
+   * CloudFormation StackSet, new accounts included. Empty: this account only.
+   */
+  readonly organizationalUnitIds: readonly string[];
+  /**
+   * With organizationalUnitIds: the function's code is read from the S3 bucket
+   * `<assetBucketPrefix>-<home region>`, which `npm run stackset:publish` fills and the organization
+   * may read (docs/organization.md).
+   */
+  readonly assetBucketPrefix?: string;
+  /** With organizationalUnitIds: the StackSet is managed by the management account (SELF) or a delegated administrator. */
+  readonly stackSetCallAs: StackSetCallAs;
+  /**
+   * The function publishes its alerts to this topic (of any account, e.g. one central topic for the whole
+   * organization) instead of the stack's own; alarms still go to the stack's topic.
+   */
+  readonly centralTopicArn?: string;
   /** E-mail addresses subscribed to the alert topic (each must confirm the subscription). */
   readonly alertEmails: readonly string[];
   /** Slack workspace (team) ID as authorised in Amazon Q Developer in chat applications, e.g. T0123ABCD. */
@@ -83,6 +113,12 @@ export const SETTING_NAMES = [
   'allowSharedRouteTable',
   'preflightPolicy',
   'clusters',
+  'region',
+  'regions',
+  'organizationalUnitIds',
+  'assetBucketPrefix',
+  'stackSetCallAs',
+  'centralTopicArn',
   'alertEmails',
   'slackWorkspaceId',
   'slackChannelId',
@@ -96,6 +132,9 @@ export const SETTING_NAMES = [
 ] as const satisfies readonly (keyof DeploymentConfig)[];
 export type SettingName = (typeof SETTING_NAMES)[number];
 
+export const STACK_SET_CALL_AS = ['SELF', 'DELEGATED_ADMIN'] as const;
+export type StackSetCallAs = (typeof STACK_SET_CALL_AS)[number];
+
 const DEFAULTS = {
   policy: SETTINGS.policy.default,
   joinWindowSeconds: SETTINGS.joinWindowSeconds.default,
@@ -104,6 +143,9 @@ const DEFAULTS = {
   allowSharedRouteTable: SETTINGS.allowSharedRouteTable.default,
   preflightPolicy: SETTINGS.preflightPolicy.default,
   clusters: [],
+  regions: [],
+  organizationalUnitIds: [],
+  stackSetCallAs: 'SELF',
   alertEmails: [],
   vpcIds: [],
   functionSubnetIds: [],
@@ -116,6 +158,9 @@ const DEFAULTS = {
   | 'loopGuardMaxRemediations'
   | 'loopGuardWindowSeconds'
   | 'alertCooldownSeconds'
+  | 'region'
+  | 'assetBucketPrefix'
+  | 'centralTopicArn'
 >;
 
 /**
@@ -125,6 +170,33 @@ const DEFAULTS = {
  */
 const FUNCTION_SETTINGS = SETTING_NAMES.filter((name): name is SettingName & SettingKey => name in SETTINGS);
 
+/** The region whose clusters a CLUSTERS entry names: its own, else the home region (undefined: no region set). */
+export function regionOfCluster(config: Pick<DeploymentConfig, 'region'>, entry: string): string | undefined {
+  return watchedCluster(entry).region ?? config.region;
+}
+
+/**
+ * The names of the watched clusters of one region (undefined: the stack's own region, when no region is
+ * set), or all of them when `region` is '*'.
+ */
+export function clustersOf(
+  config: Pick<DeploymentConfig, 'region' | 'clusters'>,
+  region: string | undefined,
+): string[] {
+  return config.clusters
+    .filter((entry) => region === '*' || regionOfCluster(config, entry) === region)
+    .map((entry) => watchedCluster(entry).name);
+}
+
+/**
+ * CLUSTERS for the function: with a home region, every entry qualified with its region (a name may
+ * repeat across regions, and IAM and the access entries are per region).
+ */
+function functionClusters(config: DeploymentConfig): string[] {
+  if (config.region === undefined) return [...config.clusters];
+  return config.clusters.map((entry) => `${regionOfCluster(config, entry)}/${watchedCluster(entry).name}`);
+}
+
 /**
  * The function's environment for these settings, by the names the function reads. A setting left
  * unset (the tuning settings) or empty (no clusters) is not passed: the function's default applies.
@@ -132,7 +204,7 @@ const FUNCTION_SETTINGS = SETTING_NAMES.filter((name): name is SettingName & Set
 export function functionEnvironment(config: DeploymentConfig): Record<string, string> {
   const environment: Record<string, string> = {};
   for (const name of FUNCTION_SETTINGS) {
-    const value = config[name];
+    const value = name === 'clusters' ? functionClusters(config) : config[name];
     const text = Array.isArray(value) ? value.join(',') : value === undefined ? '' : String(value);
     if (text !== '') environment[SETTINGS[name].env] = text;
   }
@@ -189,6 +261,25 @@ export function parseDeploymentConfig(
       SETTINGS.clusters.pattern,
       'EKS cluster names (1-100 letters, digits, - or _, starting with a letter or digit)',
     ),
+    ...regionSettings(read, settings, fail),
+    organizationalUnitIds: read.list(
+      'organizationalUnitIds',
+      /^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/,
+      'organizational unit IDs (ou-…) or the root (r-…)',
+    ),
+    ...optionalString(
+      read,
+      'assetBucketPrefix',
+      /^[a-z0-9][a-z0-9-]{1,40}$/,
+      'the start of S3 bucket names: 2-41 lower-case letters, digits or -',
+    ),
+    stackSetCallAs: read.oneOf('stackSetCallAs', STACK_SET_CALL_AS),
+    ...optionalString(
+      read,
+      'centralTopicArn',
+      /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/,
+      'the ARN of an SNS topic (arn:aws:sns:REGION:ACCOUNT:NAME)',
+    ),
     alertEmails: read.list('alertEmails', /^[^\s@,]+@[^\s@,]+\.[^\s@,]+$/, 'e-mail addresses'),
     ...optionalString(
       read,
@@ -228,6 +319,38 @@ export function parseDeploymentConfig(
       `at least one cluster name when policy is '${config.policy}': remediation writes are scoped to the watched clusters`,
       settings.clusters,
     );
+  }
+  for (const entry of config.clusters) {
+    const region = watchedCluster(entry).region;
+    if (region !== undefined && !config.regions.includes(region)) {
+      fail(
+        'clusters',
+        config.regions.length === 0
+          ? 'cluster names without a region when no region is set (REGION/NAME names a cluster of a listed region)'
+          : `clusters of the listed regions (${config.regions.join(', ')}) as NAME or REGION/NAME`,
+        entry,
+      );
+    }
+  }
+  if (config.organizationalUnitIds.length > 0) {
+    if (config.region === undefined) {
+      fail('region', 'set with organizationalUnitIds: the StackSet deploys to named regions', undefined);
+    }
+    if (config.assetBucketPrefix === undefined) {
+      fail(
+        'assetBucketPrefix',
+        "set with organizationalUnitIds: the member accounts read the function's code from <assetBucketPrefix>-<region>",
+        undefined,
+      );
+    }
+    const elsewhere = config.clusters.find((entry) => regionOfCluster(config, entry) !== config.region);
+    if (elsewhere !== undefined) {
+      fail(
+        'clusters',
+        `clusters of the home region only with organizationalUnitIds: a stack set gives no order between the home stack (which makes the function's role) and the other regions' stacks (whose access entries name it)`,
+        elsewhere,
+      );
+    }
   }
   if (config.preflightPolicy === 'remediate' && !grantsWrites(config)) {
     fail(
@@ -305,9 +428,28 @@ function parsers(settings: DeploymentSettings, fail: Fail) {
   };
 }
 
+/**
+ * `region` and `regions`: either alone sets the other (the home region is the first listed); both: the
+ * home region must be listed. Neither: no region, one environment-agnostic stack.
+ */
+function regionSettings(
+  read: ReturnType<typeof parsers>,
+  settings: DeploymentSettings,
+  fail: Fail,
+): Pick<DeploymentConfig, 'region' | 'regions'> {
+  const { pattern } = SETTINGS.regions;
+  const listed = read.list('regions', pattern, 'AWS region names such as us-west-2');
+  const region = read.string('region', pattern, 'an AWS region name such as us-west-2') ?? listed[0];
+  if (region === undefined) return { regions: [] };
+  if (listed.length > 0 && !listed.includes(region)) {
+    fail('region', `one of the regions listed in 'regions' (${listed.join(', ')})`, settings.region);
+  }
+  return { region, regions: [region, ...listed.filter((r) => r !== region)] };
+}
+
 function optionalString(
   read: ReturnType<typeof parsers>,
-  name: 'slackWorkspaceId' | 'slackChannelId',
+  name: 'slackWorkspaceId' | 'slackChannelId' | 'assetBucketPrefix' | 'centralTopicArn',
   pattern: RegExp,
   what: string,
 ): Partial<Record<typeof name, string>> {

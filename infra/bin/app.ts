@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// The CDK app of the ready-made stack (cdk.json runs it with tsx). Settings: infra/loadSettings.ts.
+// The CDK app of the ready-made stacks (cdk.json runs it with tsx): deploymentStacks.ts says which. Settings: infra/loadSettings.ts.
 import { App, Aspects } from 'aws-cdk-lib';
 import cdkNag from 'cdk-nag';
 import { DeploymentConfigError } from '../config.js';
-import { EksJoinRemediatorStack } from '../lib/EksJoinRemediatorStack.js';
+import { addDeploymentStacks } from '../lib/deploymentStacks.js';
 import { loadDeploymentConfig } from '../loadSettings.js';
 
 const { AwsSolutionsChecks } = cdkNag;
@@ -13,7 +13,7 @@ const app = new App();
 try {
   const config = loadDeploymentConfig(app.node);
   const stackName = stackNameFrom(app.node.tryGetContext('stackName'));
-  new EksJoinRemediatorStack(app, stackName, { settings: config });
+  addDeploymentStacks(app, stackName, config);
 } catch (error) {
   if (!(error instanceof DeploymentConfigError)) throw error;
   // A configuration mistake: one line that names the setting, no stack trace.

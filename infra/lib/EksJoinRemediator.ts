@@ -24,6 +24,7 @@ import {
   NODEGROUP_CALLS,
 } from '../../functions/events/parseEvent.js';
 import {
+  clustersOf,
   type DeploymentConfig,
   type DeploymentSettings,
   functionEnvironment,
@@ -32,7 +33,7 @@ import {
 import { addAlarms } from './alarms.js';
 import { addDashboard } from './dashboard.js';
 import { FunctionWithLogGroup } from './FunctionWithLogGroup.js';
-import { functionStatements } from './permissions.js';
+import { centralTopicStatements, functionStatements } from './permissions.js';
 
 // cdk-nag is CommonJS whose named exports Node's ESM loader cannot see: take them from the default export.
 const { NagSuppressions } = cdkNag;
@@ -109,7 +110,15 @@ export const EVENT_SOURCES = {
   },
 } as const satisfies Record<string, EventPattern>;
 
-export type EksJoinRemediatorProps = DeploymentSettings;
+export type EksJoinRemediatorProps = DeploymentSettings & {
+  /**
+   * A fixed name for the function's role, where something outside the stack names it (the access
+   * entries of other regions, a central topic's policy); names.ts. Default: a generated name.
+   */
+  readonly functionRoleName?: string;
+  /** Other regions' forwarding dead-letter queues, by region, for the dashboard (names.ts). */
+  readonly forwardingDeadLetterQueues?: Readonly<Record<string, string>>;
+};
 
 /**
  * Everything eks-join-remediator needs in one account and region: the EventBridge rules, the delaying
@@ -140,7 +149,8 @@ export class EksJoinRemediator extends Construct {
 
   constructor(scope: Construct, id: string, props: EksJoinRemediatorProps = {}) {
     super(scope, id);
-    this.config = parseDeploymentConfig(props);
+    const { functionRoleName, forwardingDeadLetterQueues, ...settings } = props;
+    this.config = parseDeploymentConfig(settings);
     const config = this.config;
     const stack = Stack.of(this);
 
@@ -265,6 +275,7 @@ export class EksJoinRemediator extends Construct {
     this.role = new Role(this, 'FunctionRole', {
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: 'eks-join-remediator join-check function',
+      ...(functionRoleName !== undefined && { roleName: functionRoleName }),
     });
     for (const statement of functionStatements(stack, config)) this.role.addToPrincipalPolicy(statement);
 
@@ -280,7 +291,8 @@ export class EksJoinRemediator extends Construct {
       logRetention: config.logRetentionDays as RetentionDays,
       environment: {
         ...functionEnvironment(config),
-        [SETTINGS.alertTopicArn.env]: this.topic.topicArn,
+        // Alerts go to the central topic when there is one; the alarms stay with the stack's topic.
+        [SETTINGS.alertTopicArn.env]: config.centralTopicArn ?? this.topic.topicArn,
         [SETTINGS.stateTable.env]: this.stateTable.tableName,
       },
     });
@@ -303,7 +315,10 @@ export class EksJoinRemediator extends Construct {
       );
     }
     this.function.logGroup.grantWrite(this.role);
-    this.topic.grantPublish(this.role);
+    if (config.centralTopicArn === undefined) this.topic.grantPublish(this.role);
+    else
+      for (const statement of centralTopicStatements(config.centralTopicArn))
+        this.role.addToPrincipalPolicy(statement);
     this.stateTable.grant(
       this.role,
       // Exactly what functions/state/DynamoDbStateStore.ts calls.
@@ -318,7 +333,8 @@ export class EksJoinRemediator extends Construct {
 
     // Kubernetes read access: the access entry maps the role to a group; infra/k8s/rbac.yaml gives the
     // group get/list/watch on nodes (nothing else) -----------------------------------------------------
-    this.accessEntries = config.clusters.map(
+    // Only this region's clusters: the other regions' entries are made by their forwarding stacks.
+    this.accessEntries = clustersOf(config, config.region).map(
       (clusterName) =>
         new CfnAccessEntry(this, `AccessEntry-${clusterName}`, {
           clusterName,
@@ -347,6 +363,7 @@ export class EksJoinRemediator extends Construct {
       preflightQueue: this.preflightQueue,
       deadLetterQueue: this.deadLetterQueue,
       alarms: this.alarms,
+      forwardingDeadLetterQueues: forwardingDeadLetterQueues ?? {},
     });
 
     this.#acknowledgeNagFindings();
@@ -372,7 +389,7 @@ export class EksJoinRemediator extends Construct {
           appliesTo: [
             {
               regex:
-                '/^Resource::arn:<AWS::Partition>:eks:<AWS::Region>:<AWS::AccountId>:(cluster|nodegroup|access-entry|addon)\\/.*\\*$/g',
+                '/^Resource::arn:(?:<AWS::Partition>|[^:]+):eks:(?:<AWS::Region>|[^:]+):<AWS::AccountId>:(cluster|nodegroup|access-entry|addon)\\/.*\\*$/g',
             },
           ],
         },
@@ -381,21 +398,23 @@ export class EksJoinRemediator extends Construct {
           reason:
             'iam:ListAttachedRolePolicies and iam:ListRolePolicies (reads) on any role: the node roles to check are named by the nodegroups, ' +
             'not known at deploy time.',
-          appliesTo: ['Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*'],
+          appliesTo: [inAnyRegion('Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*')],
         },
         {
           id: 'AwsSolutions-IAM5',
           reason:
             'ec2:GetManagedPrefixListEntries (a read) on any prefix list in the region: the lists named by routes and ' +
             'security group rules are not known at deploy time, and may be AWS-managed or shared from another account.',
-          appliesTo: ['Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:*:prefix-list/*'],
+          appliesTo: [inAnyRegion('Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:*:prefix-list/*')],
         },
         {
           id: 'AwsSolutions-IAM5',
           reason:
             'Route writes are limited by condition to route tables of the configured VPCs (ec2:Vpc) or tagged ' +
             'eks-join-remediator/managed=true; the route table IDs are not known at deploy time.',
-          appliesTo: ['Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:route-table/*'],
+          appliesTo: [
+            inAnyRegion('Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:route-table/*'),
+          ],
         },
         {
           id: 'AwsSolutions-IAM5',
@@ -403,7 +422,9 @@ export class EksJoinRemediator extends Construct {
             'Instance termination is limited to groups named eks-* whose eks:cluster-name tag is a watched cluster; ' +
             'the group names end in generated IDs.',
           appliesTo: [
-            'Resource::arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/eks-*',
+            inAnyRegion(
+              'Resource::arn:<AWS::Partition>:autoscaling:<AWS::Region>:<AWS::AccountId>:autoScalingGroup:*:autoScalingGroupName/eks-*',
+            ),
           ],
         },
         {
@@ -412,7 +433,9 @@ export class EksJoinRemediator extends Construct {
             'Lambda network interfaces in the configured subnets: their IDs are made by Lambda; deletion and address ' +
             'changes are limited by the ec2:Subnet condition.',
           appliesTo: [
-            'Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*',
+            inAnyRegion(
+              'Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface/*',
+            ),
           ],
         },
         {
@@ -426,17 +449,40 @@ export class EksJoinRemediator extends Construct {
           reason:
             'kms:DescribeKey and kms:GetKeyPolicy (reads, never a use of a key) on any key: a failed launch names ' +
             'the key of its launch template, which is not known at deploy time and may be shared from another account.',
-          appliesTo: ['Resource::arn:<AWS::Partition>:kms:<AWS::Region>:*:key/*'],
+          appliesTo: [inAnyRegion('Resource::arn:<AWS::Partition>:kms:<AWS::Region>:*:key/*')],
+        },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason:
+            "kms:GenerateDataKey* and kms:Decrypt on the keys of the central topic's account and region, only through SNS " +
+            "(kms:ViaService): the topic's key is not known at deploy time and its own policy must allow the use too.",
+          appliesTo: [{ regex: '/^Resource::arn:[^:]+:kms:[^:]+:[0-9]{12}:key\\/\\*$/g' }],
         },
         {
           id: 'AwsSolutions-IAM5',
           reason:
             'ec2:GetConsoleOutput on instances: their IDs are made by Auto Scaling; limited by the condition to ' +
             "instances tagged with a watched cluster's eks:cluster-name.",
-          appliesTo: ['Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*'],
+          appliesTo: [
+            inAnyRegion('Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*'),
+          ],
         },
       ],
       true,
     );
   }
+}
+
+/**
+ * A cdk-nag finding on a resource ARN of any region: `<AWS::Region>` and `<AWS::Partition>` in an
+ * environment-agnostic stack, a listed region's name (and its partition) when the stack has a home region
+ * and the ARNs are made per region.
+ */
+function inAnyRegion(finding: string): { regex: string } {
+  const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const pattern = finding
+    .split(/<AWS::(?:Region|Partition)>/)
+    .map(literal)
+    .join('(?:<AWS::[A-Za-z]+>|[^:]+)');
+  return { regex: `/^${pattern}$/g` };
 }

@@ -6,6 +6,7 @@ import {
   type IAlarm,
   type IMetric,
   MathExpression,
+  Metric,
   SearchExpression,
   SingleValueWidget,
   TextWidget,
@@ -86,6 +87,11 @@ export interface DashboardTargets {
   deadLetterQueue: IQueue;
   /** The stack's alarms, shown with their state. */
   alarms: IAlarm[];
+  /**
+   * The forwarding stacks' dead-letter queues (events their rules could not deliver to the home
+   * region), by region: shown beside the home one (a dashboard may show any region's metrics).
+   */
+  forwardingDeadLetterQueues: Readonly<Record<string, string>>;
 }
 
 /** What the header says: what the dashboard is, and where the alarms' what-to-do is. No links. */
@@ -228,6 +234,18 @@ export function addDashboard(scope: Construct, targets: DashboardTargets): Dashb
           statistic: 'Maximum',
           label: 'messages',
         }),
+        ...Object.entries(targets.forwardingDeadLetterQueues).map(
+          ([region, queueName]) =>
+            new Metric({
+              namespace: 'AWS/SQS',
+              metricName: 'ApproximateNumberOfMessagesVisible',
+              dimensionsMap: { QueueName: queueName },
+              region,
+              period: PERIOD,
+              statistic: 'Maximum',
+              label: `not forwarded from ${region}`,
+            }),
+        ),
       ],
       leftAnnotations: [{ value: 0, label: 'alarm above 0' }],
       leftYAxis: { min: 0, label: 'messages', showUnits: false },

@@ -1,13 +1,17 @@
 import { ArnFormat, type Stack } from 'aws-cdk-lib';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { MANAGED_TAG } from '../../functions/core/model/settings.js';
-import { type DeploymentConfig, grantsWrites } from '../config.js';
+import { clustersOf, type DeploymentConfig, grantsWrites } from '../config.js';
 
 /**
  * The function's own IAM statements, apart from the grants on the stack's own resources (topic, key,
  * table, queue, log group). Reads are on `*` only where the API has no resource-level permissions
  * (EC2 and Auto Scaling Describe*); EKS reads are scoped to the watched clusters. Each write is scoped
  * by resource ARN and a condition, and there are none at all unless the policy is dry-run or remediate.
+ *
+ * With several regions (the `regions` setting), regional ARNs are made for each listed region (a
+ * cluster's only for its own region), and the statements on `*` are limited to the listed regions by
+ * `aws:RequestedRegion`; IAM reads are global and have no region.
  */
 export function functionStatements(stack: Stack, config: DeploymentConfig): PolicyStatement[] {
   return [
@@ -18,7 +22,18 @@ export function functionStatements(stack: Stack, config: DeploymentConfig): Poli
 }
 
 export function readStatements(stack: Stack, config: DeploymentConfig): PolicyStatement[] {
-  const clusters = config.clusters.length > 0 ? config.clusters : ['*'];
+  const inRegions = requestedRegions(config);
+  const regions = regionsOf(stack, config);
+  // Per region, its watched clusters' names ('*' in every region when none is watched).
+  const clusterArns = (resource: string, suffix: string) =>
+    config.clusters.length === 0
+      ? regions.map((region) => arn(stack, 'eks', resource, `*${suffix}`, region))
+      : regions.flatMap((region) =>
+          clustersOf(config, config.region === undefined ? undefined : region).map((name) =>
+            arn(stack, 'eks', resource, `${name}${suffix}`, region),
+          ),
+        );
+  const clusterNames = config.clusters.length > 0 ? [...new Set(clustersOf(config, '*'))] : ['*'];
   return [
     new PolicyStatement({
       sid: 'ReadNetworkInstancesAndGroups',
@@ -42,6 +57,7 @@ export function readStatements(stack: Stack, config: DeploymentConfig): PolicySt
         'ec2:DescribeVpcs',
       ],
       resources: ['*'],
+      ...inRegions,
     }),
     new PolicyStatement({
       sid: 'ReadPrefixListEntries',
@@ -50,9 +66,9 @@ export function readStatements(stack: Stack, config: DeploymentConfig): PolicySt
       // this region, of any owner, because the lists to read are not known at deploy time and may be
       // AWS-managed (owner `aws`, e.g. com.amazonaws.REGION.s3) or shared from another account.
       actions: ['ec2:GetManagedPrefixListEntries'],
-      resources: [
-        stack.formatArn({ service: 'ec2', account: '*', resource: 'prefix-list', resourceName: '*' }),
-      ],
+      resources: regions.map((region) =>
+        stack.formatArn({ service: 'ec2', region, account: '*', resource: 'prefix-list', resourceName: '*' }),
+      ),
     }),
     new PolicyStatement({
       sid: 'ReadWatchedClusters',
@@ -62,23 +78,23 @@ export function readStatements(stack: Stack, config: DeploymentConfig): PolicySt
         'eks:ListAccessEntries',
         'eks:ListPodIdentityAssociations',
       ],
-      resources: clusters.map((name) => arn(stack, 'eks', 'cluster', name)),
+      resources: clusterArns('cluster', ''),
     }),
     new PolicyStatement({
       sid: 'ReadWatchedNodegroups',
       actions: ['eks:DescribeNodegroup'],
-      resources: clusters.map((name) => nodegroupArn(stack, name)),
+      resources: clusterArns('nodegroup', '/*/*'),
     }),
     new PolicyStatement({
       sid: 'ReadWatchedAccessEntries',
       actions: ['eks:DescribeAccessEntry'],
-      resources: clusters.map((name) => arn(stack, 'eks', 'access-entry', `${name}/*`)),
+      resources: clusterArns('access-entry', '/*'),
     }),
     new PolicyStatement({
       sid: 'ReadWatchedAddons',
       // The vpc-cni add-on: whether aws-node runs with the node role.
       actions: ['eks:DescribeAddon'],
-      resources: clusters.map((name) => arn(stack, 'eks', 'addon', `${name}/*`)),
+      resources: clusterArns('addon', '/*'),
     }),
     new PolicyStatement({
       sid: 'ReadLaunchVolumes',
@@ -90,21 +106,24 @@ export function readStatements(stack: Stack, config: DeploymentConfig): PolicySt
         'ec2:GetEbsDefaultKmsKeyId',
       ],
       resources: ['*'],
+      ...inRegions,
     }),
     new PolicyStatement({
       sid: 'ReadLaunchVolumeKeys',
       // Whether a volume's KMS key is enabled and lets the Auto Scaling service-linked role use it. The
       // key may be shared from another account, so any account; reads only, never a use of the key.
       actions: ['kms:DescribeKey', 'kms:GetKeyPolicy'],
-      resources: [stack.formatArn({ service: 'kms', account: '*', resource: 'key', resourceName: '*' })],
+      resources: regions.map((region) =>
+        stack.formatArn({ service: 'kms', region, account: '*', resource: 'key', resourceName: '*' }),
+      ),
     }),
     new PolicyStatement({
       sid: 'ReadBootEvidence',
       // The serial console output of unjoined instances: it needs no agent and no egress, unlike SSM.
       // Only EKS nodes (EKS tags every managed node with its cluster).
       actions: ['ec2:GetConsoleOutput'],
-      resources: [stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })],
-      conditions: { StringLike: { 'aws:ResourceTag/eks:cluster-name': clusters } },
+      resources: regions.map((region) => arn(stack, 'ec2', 'instance', '*', region)),
+      conditions: { StringLike: { 'aws:ResourceTag/eks:cluster-name': clusterNames } },
     }),
     new PolicyStatement({
       sid: 'ReadWhoChangedIt',
@@ -112,6 +131,7 @@ export function readStatements(stack: Stack, config: DeploymentConfig): PolicySt
       // LookupEvents has no resource-level permissions.
       actions: ['cloudtrail:LookupEvents'],
       resources: ['*'],
+      ...inRegions,
     }),
     new PolicyStatement({
       sid: 'ReadNodeRolePolicies',
@@ -128,31 +148,41 @@ export function readStatements(stack: Stack, config: DeploymentConfig): PolicySt
  */
 export function remediationStatements(stack: Stack, config: DeploymentConfig): PolicyStatement[] {
   if (!grantsWrites(config)) return [];
-  const routeTables = arn(stack, 'ec2', 'route-table', '*');
+  const regions = regionsOf(stack, config);
+  const routeTables = regions.map((region) => arn(stack, 'ec2', 'route-table', '*', region));
   const routeCondition =
     config.vpcIds.length > 0
-      ? { ArnEquals: { 'ec2:Vpc': config.vpcIds.map((id) => arn(stack, 'ec2', 'vpc', id)) } }
+      ? {
+          ArnEquals: {
+            'ec2:Vpc': regions.flatMap((region) =>
+              config.vpcIds.map((id) => arn(stack, 'ec2', 'vpc', id, region)),
+            ),
+          },
+        }
       : { StringEquals: { [`aws:ResourceTag/${MANAGED_TAG}`]: 'true' } };
   return [
     new PolicyStatement({
       sid: 'PatchDefaultRoute',
       actions: ['ec2:CreateRoute', 'ec2:ReplaceRoute'],
-      resources: [routeTables],
+      resources: routeTables,
       conditions: routeCondition,
     }),
     new PolicyStatement({
       sid: 'ReplaceUnjoinedInstances',
       actions: ['autoscaling:TerminateInstanceInAutoScalingGroup'],
       // Managed nodegroups' groups are named eks-…; the tag EKS puts on them names the cluster.
-      resources: [
+      resources: regions.map((region) =>
         stack.formatArn({
           service: 'autoscaling',
+          region,
           resource: 'autoScalingGroup',
           resourceName: '*:autoScalingGroupName/eks-*',
           arnFormat: ArnFormat.COLON_RESOURCE_NAME,
         }),
-      ],
-      conditions: { StringEquals: { 'aws:ResourceTag/eks:cluster-name': [...config.clusters] } },
+      ),
+      conditions: {
+        StringEquals: { 'aws:ResourceTag/eks:cluster-name': [...new Set(clustersOf(config, '*'))] },
+      },
     }),
     ...scaleCycleStatements(stack, config),
   ];
@@ -176,7 +206,11 @@ export function scaleCycleStatements(stack: Stack, config: DeploymentConfig): Po
     new PolicyStatement({
       sid: 'ScaleCycleNodegroups',
       actions: ['eks:UpdateNodegroupConfig'],
-      resources: config.clusters.map((name) => nodegroupArn(stack, name)),
+      resources: regionsOf(stack, config).flatMap((region) =>
+        clustersOf(config, config.region === undefined ? undefined : region).map((name) =>
+          arn(stack, 'eks', 'nodegroup', `${name}/*/*`, region),
+        ),
+      ),
     }),
   ];
 }
@@ -219,11 +253,35 @@ export function networkInterfaceStatements(stack: Stack, config: DeploymentConfi
   ];
 }
 
-function arn(stack: Stack, service: string, resource: string, resourceName: string): string {
-  return stack.formatArn({ service, resource, resourceName });
+/** The regions whose resources the function reads and writes: the listed ones, else the stack's own. */
+function regionsOf(stack: Stack, config: DeploymentConfig): string[] {
+  return config.regions.length > 0 ? [...config.regions] : [stack.region];
 }
 
-/** arn:…:eks:REGION:ACCOUNT:nodegroup/CLUSTER/NODEGROUP/UUID */
-function nodegroupArn(stack: Stack, cluster: string): string {
-  return arn(stack, 'eks', 'nodegroup', `${cluster}/*/*`);
+/** On statements whose Resource is `*`: only calls to the listed regions (none when no region is set). */
+function requestedRegions(config: DeploymentConfig): { conditions?: Record<string, unknown> } {
+  if (config.regions.length === 0) return {};
+  return { conditions: { StringEquals: { 'aws:RequestedRegion': [...config.regions] } } };
+}
+
+function arn(stack: Stack, service: string, resource: string, resourceName: string, region?: string): string {
+  return stack.formatArn({ service, resource, resourceName, ...(region !== undefined && { region }) });
+}
+
+/**
+ * Alerts to a central topic (centralTopicArn), possibly of another account: publishing, and the topic's
+ * KMS key when it has one (the key's own policy must allow it too; docs/organization.md), used only
+ * through SNS in the topic's region.
+ */
+export function centralTopicStatements(topicArn: string): PolicyStatement[] {
+  const [, partition, , region, account] = topicArn.split(':');
+  return [
+    new PolicyStatement({ sid: 'PublishToCentralTopic', actions: ['sns:Publish'], resources: [topicArn] }),
+    new PolicyStatement({
+      sid: 'EncryptForCentralTopic',
+      actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+      resources: [`arn:${partition}:kms:${region}:${account}:key/*`],
+      conditions: { StringEquals: { 'kms:ViaService': `sns.${region}.amazonaws.com` } },
+    }),
+  ];
 }

@@ -10,7 +10,7 @@ import { EksJoinRemediator } from '../../infra/lib/EksJoinRemediator.js';
 import { REPOSITORY_ROOT } from '../../infra/lib/paths.js';
 import { loadDeploymentConfig } from '../../infra/loadSettings.js';
 import { DOCUMENTED_DEFAULTS } from '../support/settingDefaults.js';
-import { FULL_SETTINGS } from './synthStack.js';
+import { FULL_SETTINGS, MULTI_REGION_SETTINGS } from './synthStack.js';
 
 /** The deployment's defaults, written out here: what an empty settings file gives. */
 const DEFAULT_CONFIG = {
@@ -22,7 +22,14 @@ const DEFAULT_CONFIG = {
   vpcIds: [],
   functionSubnetIds: [],
   functionSecurityGroupIds: [],
+  // One account, one region: wherever the stack is deployed.
+  regions: [],
+  organizationalUnitIds: [],
+  stackSetCallAs: 'SELF',
 };
+
+/** What the settings of one account and region leave at their defaults. */
+const ONE_ACCOUNT_AND_REGION = { regions: [], organizationalUnitIds: [], stackSetCallAs: 'SELF' };
 
 function errorOf(run: () => unknown): DeploymentConfigError {
   try {
@@ -40,7 +47,12 @@ describe('parseDeploymentConfig', () => {
   });
 
   it('accepts every setting typed, as in a settings file', () => {
-    expect(parseDeploymentConfig(FULL_SETTINGS)).toEqual(FULL_SETTINGS);
+    expect(parseDeploymentConfig(FULL_SETTINGS)).toEqual({ ...FULL_SETTINGS, ...ONE_ACCOUNT_AND_REGION });
+    expect(parseDeploymentConfig(MULTI_REGION_SETTINGS)).toEqual({
+      ...MULTI_REGION_SETTINGS,
+      organizationalUnitIds: [],
+      stackSetCallAs: 'SELF',
+    });
   });
 
   it('accepts the strings `cdk -c key=value` gives, lists comma-separated', () => {
@@ -63,6 +75,21 @@ describe('parseDeploymentConfig', () => {
       alertEmails: ['platform@example.com'],
       logRetentionDays: 30,
       loopGuardMaxRemediations: 3,
+    });
+  });
+
+  it('takes the home region from regions (the first) or regions from region (just it), home region first', () => {
+    expect(parseDeploymentConfig({ regions: 'eu-west-1,us-west-2' })).toMatchObject({
+      region: 'eu-west-1',
+      regions: ['eu-west-1', 'us-west-2'],
+    });
+    expect(parseDeploymentConfig({ region: 'eu-central-1' })).toMatchObject({
+      region: 'eu-central-1',
+      regions: ['eu-central-1'],
+    });
+    expect(parseDeploymentConfig({ region: 'us-west-2', regions: 'eu-west-1,us-west-2' })).toMatchObject({
+      region: 'us-west-2',
+      regions: ['us-west-2', 'eu-west-1'],
     });
   });
 
@@ -114,6 +141,71 @@ describe('parseDeploymentConfig', () => {
     ],
     ['slackWorkspaceId', { slackChannelId: 'C0123ABCD' }, /'slackWorkspaceId' must be set together/],
     ['vpcIds', { vpcIds: ['vpc-xyz'] }, /'vpcIds' must be a list of VPC IDs/],
+    [
+      'region',
+      { region: 'mars-north-1a' },
+      /'region' must be an AWS region name such as us-west-2, got 'mars-north-1a'/,
+    ],
+    [
+      'regions',
+      { regions: 'us-west-2,Europe' },
+      /'regions' must be a list of AWS region names.*got 'Europe'/,
+    ],
+    [
+      'region',
+      { region: 'us-east-1', regions: 'us-west-2,eu-west-1' },
+      /'region' .*must be one of the regions listed in 'regions' \(us-west-2, eu-west-1\), got 'us-east-1'/,
+    ],
+    [
+      'clusters',
+      { clusters: 'eu-west-1/prod' },
+      /'clusters' must be cluster names without a region when no region is set.*got 'eu-west-1\/prod'/,
+    ],
+    [
+      'clusters',
+      { regions: 'us-west-2,eu-west-1', clusters: 'ap-south-1/prod' },
+      /'clusters' must be clusters of the listed regions \(us-west-2, eu-west-1\).*got 'ap-south-1\/prod'/,
+    ],
+    [
+      'organizationalUnitIds',
+      { organizationalUnitIds: 'Engineering' },
+      /'organizationalUnitIds' must be a list of organizational unit IDs \(ou-…\) or the root \(r-…\), got 'Engineering'/,
+    ],
+    [
+      'region',
+      { organizationalUnitIds: 'ou-ab12-cdef3456', assetBucketPrefix: 'acme' },
+      /'region' must be set with organizationalUnitIds/,
+    ],
+    [
+      'assetBucketPrefix',
+      { organizationalUnitIds: 'ou-ab12-cdef3456', region: 'us-west-2' },
+      /'assetBucketPrefix' must be set with organizationalUnitIds/,
+    ],
+    [
+      'assetBucketPrefix',
+      { assetBucketPrefix: 'Acme_Assets' },
+      /'assetBucketPrefix' must be the start of S3 bucket names/,
+    ],
+    [
+      'clusters',
+      {
+        organizationalUnitIds: 'ou-ab12-cdef3456',
+        assetBucketPrefix: 'acme',
+        regions: 'us-west-2,eu-west-1',
+        clusters: 'main,eu-west-1/main',
+      },
+      /'clusters' must be clusters of the home region only with organizationalUnitIds.*got 'eu-west-1\/main'/,
+    ],
+    [
+      'stackSetCallAs',
+      { stackSetCallAs: 'ADMIN' },
+      /'stackSetCallAs' must be one of SELF, DELEGATED_ADMIN, got 'ADMIN'/,
+    ],
+    [
+      'centralTopicArn',
+      { centralTopicArn: 'eks-join-alerts' },
+      /'centralTopicArn' must be the ARN of an SNS topic/,
+    ],
     [
       'functionSubnetIds',
       { functionSubnetIds: ['sub-1'] },
@@ -196,11 +288,18 @@ describe('functionEnvironment', () => {
   });
 
   it('passes every setting the function has too, so that the function reads back the same values', () => {
-    const config = parseDeploymentConfig(FULL_SETTINGS);
+    const config = parseDeploymentConfig(MULTI_REGION_SETTINGS);
     const functionConfig = parseConfig(functionEnvironment(config));
-    const shared = Object.keys(SETTINGS).filter((name) => name in config);
+    const shared = Object.keys(SETTINGS).filter((name) => name in config && name !== 'clusters');
 
     expect(shared).toHaveLength(10);
+    // Each cluster with its region: names repeat across regions.
+    expect(functionConfig.clusters).toEqual([
+      'us-west-2/eks-workshop',
+      'us-west-2/prod_2',
+      'eu-west-1/prod',
+      'eu-west-1/eks-workshop',
+    ]);
     for (const name of shared) {
       expect(functionConfig[name as keyof typeof functionConfig], name).toEqual(
         config[name as keyof typeof config],

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { App, Aspects } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import cdkNag from 'cdk-nag';
-import type { DeploymentSettings } from '../../infra/config.js';
+import { type DeploymentSettings, parseDeploymentConfig } from '../../infra/config.js';
+import { addDeploymentStacks } from '../../infra/lib/deploymentStacks.js';
 import { EksJoinRemediatorStack } from '../../infra/lib/EksJoinRemediatorStack.js';
 import { REPOSITORY_ROOT } from '../../infra/lib/paths.js';
 
@@ -41,6 +42,17 @@ export function synthStack(settings: DeploymentSettings = {}, options: SynthOpti
   return { app, stack, template };
 }
 
+/** Every stack `cdk deploy --all` deploys with these settings (infra/lib/deploymentStacks.ts), as infra/bin/app.ts makes them. */
+export function synthDeployment(settings: DeploymentSettings, options: SynthOptions = {}) {
+  const app = new App({
+    context: { ...cdkJsonContext(), ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) },
+    ...(options.outdir && { outdir: options.outdir }),
+  });
+  const stacks = addDeploymentStacks(app, 'EksJoinRemediator', parseDeploymentConfig(settings));
+  if (options.nag) Aspects.of(app).add(new AwsSolutionsChecks());
+  return { app, stacks };
+}
+
 /** Settings with every option on: remediation, Slack, e-mail, VPC scoping and a VPC-attached function. */
 export const FULL_SETTINGS = {
   policy: 'remediate',
@@ -60,4 +72,24 @@ export const FULL_SETTINGS = {
   loopGuardMaxRemediations: 3,
   loopGuardWindowSeconds: 7200,
   alertCooldownSeconds: 1800,
+} as const satisfies DeploymentSettings;
+
+/** Every option of one account over two regions: the home region us-west-2 and eu-west-1. */
+export const MULTI_REGION_SETTINGS = {
+  ...FULL_SETTINGS,
+  region: 'us-west-2',
+  regions: ['us-west-2', 'eu-west-1'],
+  clusters: ['eks-workshop', 'prod_2', 'eu-west-1/prod', 'eu-west-1/eks-workshop'],
+  centralTopicArn: 'arn:aws:sns:us-east-1:111122223333:eks-join-alerts',
+} as const satisfies DeploymentSettings;
+
+/** The organization: the stack in us-west-2 and forwarding from eu-west-1, in every account of two units. */
+export const ORGANIZATION_SETTINGS = {
+  policy: 'notify',
+  region: 'us-west-2',
+  regions: ['us-west-2', 'eu-west-1'],
+  organizationalUnitIds: ['ou-ab12-cdef3456', 'ou-ab12-0123abcd'],
+  assetBucketPrefix: 'acme-ejr-assets',
+  centralTopicArn: 'arn:aws:sns:us-west-2:111122223333:eks-join-alerts',
+  alertEmails: ['platform@example.com'],
 } as const satisfies DeploymentSettings;
