@@ -87,10 +87,16 @@ describe('the organization (-c organizationalUnitIds=ou-…)', () => {
       S3Bucket: { 'Fn::Join': ['-', ['acme-ejr-assets', { Ref: 'AWS::Region' }]] },
       S3Key: expect.stringMatching(/^[0-9a-f]{64}\.zip$/),
     });
-    // The copy: a BucketDeployment into acme-ejr-assets-us-west-2, done before the stack sets.
+    // The copy: a BucketDeployment puts that very object (same key, not extracted) into acme-ejr-assets-us-west-2,
+    // before the stack sets are made or updated.
+    const key = ((fn?.Properties as Json | undefined)?.Code as { S3Key?: string } | undefined)?.S3Key;
     template.hasResourceProperties('Custom::CDKBucketDeployment', {
       DestinationBucketName: 'acme-ejr-assets-us-west-2',
+      SourceObjectKeys: [key],
+      Extract: false,
     });
+    const [copyId] = Object.keys(template.findResources('Custom::CDKBucketDeployment'));
+    for (const set of stackSets(template)) expect(set.DependsOn).toContain(copyId);
   });
 
   it("the member stack is the account's stack: fixed role name, central topic, forwarding DLQs on its dashboard", () => {
