@@ -332,6 +332,13 @@ export function parseDeploymentConfig(
       );
     }
   }
+  if (config.centralTopicArn !== undefined && config.region === undefined) {
+    fail(
+      'region',
+      "set with centralTopicArn: the function's role then has a fixed name, <stack>-JoinCheck-<region>, which the topic's policy names",
+      undefined,
+    );
+  }
   if (config.organizationalUnitIds.length > 0) {
     if (config.region === undefined) {
       fail('region', 'set with organizationalUnitIds: the StackSet deploys to named regions', undefined);

@@ -197,6 +197,11 @@ describe('parseDeploymentConfig', () => {
       /'clusters' must be clusters of the home region only with organizationalUnitIds.*got 'eu-west-1\/main'/,
     ],
     [
+      'region',
+      { centralTopicArn: 'arn:aws:sns:us-west-2:111122223333:eks-join-alerts' },
+      /'region' must be set with centralTopicArn/,
+    ],
+    [
       'stackSetCallAs',
       { stackSetCallAs: 'ADMIN' },
       /'stackSetCallAs' must be one of SELF, DELEGATED_ADMIN, got 'ADMIN'/,
