@@ -58,11 +58,32 @@ export class OrganizationStack extends Stack {
       // An account that leaves the units loses the stacks with it.
       autoDeployRetainStacks: false,
     });
-    const operationPreferences = {
-      regionConcurrencyType: RegionConcurrencyType.PARALLEL,
-      maxConcurrentPercentage: 25,
-      failureTolerancePercentage: 10,
-    };
+    /** A StackSet of `template` in every account of the units, in these regions; the rest is shared. */
+    const stackSet = (
+      id: string,
+      name: string,
+      description: string,
+      regions: string[],
+      template: StackSetStack,
+    ) =>
+      new StackSet(this, id, {
+        stackSetName: name,
+        description,
+        target: StackSetTarget.fromOrganizationalUnits({
+          regions,
+          organizationalUnits: [...config.organizationalUnitIds],
+        }),
+        template: StackSetTemplate.fromStackSetStack(template),
+        deploymentType,
+        capabilities: [Capability.NAMED_IAM],
+        managedExecution: true,
+        // A quarter of the accounts at a time; stop when more than a tenth fail.
+        operationPreferences: {
+          regionConcurrencyType: RegionConcurrencyType.PARALLEL,
+          maxConcurrentPercentage: 25,
+          failureTolerancePercentage: 10,
+        },
+      });
 
     const home = new StackSetStack(this, 'Home', {
       assetBuckets: [Bucket.fromBucketName(this, 'AssetBucket', `${assetBucketPrefix}-${homeRegion}`)],
@@ -79,19 +100,7 @@ export class OrganizationStack extends Stack {
       ),
     });
     addRemediatorOutputs(home, remediator);
-    this.homeStackSet = new StackSet(this, 'HomeStackSet', {
-      stackSetName: baseName,
-      description: STACK_DESCRIPTION,
-      target: StackSetTarget.fromOrganizationalUnits({
-        regions: [homeRegion],
-        organizationalUnits: [...config.organizationalUnitIds],
-      }),
-      template: StackSetTemplate.fromStackSetStack(home),
-      deploymentType,
-      capabilities: [Capability.NAMED_IAM],
-      managedExecution: true,
-      operationPreferences,
-    });
+    this.homeStackSet = stackSet('HomeStackSet', baseName, STACK_DESCRIPTION, [homeRegion], home);
 
     if (otherRegions.length > 0) {
       const forwarding = new StackSetStack(this, 'Forwarding');
@@ -103,19 +112,13 @@ export class OrganizationStack extends Stack {
         clusters: [],
         deadLetterQueueName,
       });
-      this.forwardingStackSet = new StackSet(this, 'ForwardingStackSet', {
-        stackSetName: `${baseName}-forwarding`,
-        description: forwardingDescription(homeRegion),
-        target: StackSetTarget.fromOrganizationalUnits({
-          regions: otherRegions,
-          organizationalUnits: [...config.organizationalUnitIds],
-        }),
-        template: StackSetTemplate.fromStackSetStack(forwarding),
-        deploymentType,
-        capabilities: [Capability.NAMED_IAM],
-        managedExecution: true,
-        operationPreferences,
-      });
+      this.forwardingStackSet = stackSet(
+        'ForwardingStackSet',
+        `${baseName}-forwarding`,
+        forwardingDescription(homeRegion),
+        otherRegions,
+        forwarding,
+      );
       this.forwardingStackSet.node.addDependency(this.homeStackSet);
     }
     this.#acknowledgeAssetCopyFindings();

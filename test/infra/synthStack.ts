@@ -26,9 +26,9 @@ export interface SynthOptions {
   outdir?: string;
 }
 
-/** The ready-made stack with these settings, and its template. */
-export function synthStack(settings: DeploymentSettings = {}, options: SynthOptions = {}) {
-  const app = new App({
+/** An app with cdk.json's feature flags, bundling or not. */
+function appWith(options: SynthOptions): App {
+  return new App({
     context: {
       ...cdkJsonContext(),
       // Bundling is skipped for stacks not listed here.
@@ -36,6 +36,11 @@ export function synthStack(settings: DeploymentSettings = {}, options: SynthOpti
     },
     ...(options.outdir && { outdir: options.outdir }),
   });
+}
+
+/** The ready-made stack with these settings, and its template. */
+export function synthStack(settings: DeploymentSettings = {}, options: SynthOptions = {}) {
+  const app = appWith(options);
   const stack = new EksJoinRemediatorStack(app, 'EksJoinRemediator', { settings });
   if (options.nag) Aspects.of(app).add(new AwsSolutionsChecks());
   const template = Template.fromStack(stack);
@@ -44,10 +49,7 @@ export function synthStack(settings: DeploymentSettings = {}, options: SynthOpti
 
 /** Every stack `cdk deploy --all` deploys with these settings (infra/lib/deploymentStacks.ts), as infra/bin/app.ts makes them. */
 export function synthDeployment(settings: DeploymentSettings, options: SynthOptions = {}) {
-  const app = new App({
-    context: { ...cdkJsonContext(), ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) },
-    ...(options.outdir && { outdir: options.outdir }),
-  });
+  const app = appWith(options);
   const stacks = addDeploymentStacks(app, 'EksJoinRemediator', parseDeploymentConfig(settings));
   if (options.nag) Aspects.of(app).add(new AwsSolutionsChecks());
   return { app, stacks };
