@@ -66,8 +66,8 @@ export interface DeploymentConfig {
   readonly organizationalUnitIds: readonly string[];
   /**
    * With organizationalUnitIds: the function's code is read from the S3 bucket
-   * `<assetBucketPrefix>-<home region>`, which `npm run stackset:publish` fills and the organization
-   * may read (docs/organization.md).
+   * `<assetBucketPrefix>-<home region>`, which each deployment fills (OrganizationStack) and the
+   * organization may read (docs/organization.md).
    */
   readonly assetBucketPrefix?: string;
   /** With organizationalUnitIds: the StackSet is managed by the management account (SELF) or a delegated administrator. */
