@@ -49,7 +49,7 @@ function addAccountStacks(app: App, stackName: string, config: DeploymentConfig)
       deadLetterQueueName,
     });
     // The access entries name the home stack's role: it must exist first.
-    forwarding.addDependency(home);
+    forwarding.addStackDependency(home);
     stacks.push(forwarding);
   }
   return stacks;

@@ -100,6 +100,7 @@ describe('the CDK app (infra/bin/app.ts)', () => {
     it(`synthesizes offline without credentials, bundling with the local esbuild (${name})`, () => {
       const run = apps[name] as Run;
       expect(run.stderr).not.toMatch(/docker/i);
+      expect(run.stderr).not.toMatch(/is deprecated/);
       expect(run.status, run.stderr).toBe(0);
       expect(run.templates).toEqual(TEMPLATES[name].map((pattern) => expect.stringMatching(pattern)));
       expect(nagErrors(run.outdir)).toEqual([]);
