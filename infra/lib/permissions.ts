@@ -9,8 +9,8 @@ import { clustersOf, type DeploymentConfig, grantsWrites } from '../config.js';
  * (EC2 and Auto Scaling Describe*); EKS reads are scoped to the watched clusters. Each write is scoped
  * by resource ARN and a condition, and there are none at all unless the policy is dry-run or remediate.
  *
- * With several regions (the `regions` setting), regional ARNs are made for each listed region (a
- * cluster's only for its own region), and the statements on `*` are limited to the listed regions by
+ * Regional ARNs are made for each listed region (the `regions` setting; a cluster's only for its own
+ * region), else for the stack's own, and the statements on `*` are limited to the same regions by
  * `aws:RequestedRegion`; IAM reads are global and have no region.
  */
 export function functionStatements(stack: Stack, config: DeploymentConfig): PolicyStatement[] {
@@ -22,7 +22,7 @@ export function functionStatements(stack: Stack, config: DeploymentConfig): Poli
 }
 
 export function readStatements(stack: Stack, config: DeploymentConfig): PolicyStatement[] {
-  const inRegions = requestedRegions(config);
+  const inRegions = requestedRegions(stack, config);
   const regions = regionsOf(stack, config);
   // Per region, its watched clusters' names ('*' in every region when none is watched).
   const clusterArns = (resource: string, suffix: string) =>
@@ -258,10 +258,9 @@ function regionsOf(stack: Stack, config: DeploymentConfig): string[] {
   return config.regions.length > 0 ? [...config.regions] : [stack.region];
 }
 
-/** On statements whose Resource is `*`: only calls to the listed regions (none when no region is set). */
-function requestedRegions(config: DeploymentConfig): { conditions?: Record<string, unknown> } {
-  if (config.regions.length === 0) return {};
-  return { conditions: { StringEquals: { 'aws:RequestedRegion': [...config.regions] } } };
+/** On statements whose Resource is `*`: only calls to the listed regions (the stack's own when none is set). */
+function requestedRegions(stack: Stack, config: DeploymentConfig): { conditions: Record<string, unknown> } {
+  return { conditions: { StringEquals: { 'aws:RequestedRegion': regionsOf(stack, config) } } };
 }
 
 function arn(stack: Stack, service: string, resource: string, resourceName: string, region?: string): string {

@@ -273,6 +273,17 @@ describe('IAM', () => {
     expect(asList(network?.Action).sort()).toEqual([...NETWORK_READS].sort());
   });
 
+  it("limits the reads on * to the stack's own region (aws:RequestedRegion)", () => {
+    const { template } = synthStack({});
+    for (const sid of ['ReadNetworkInstancesAndGroups', 'ReadLaunchVolumes', 'ReadWhoChangedIt']) {
+      const statement = statementWithSid(template, sid);
+      expect(statement?.Resource, sid).toBe('*');
+      expect(statement?.Condition, sid).toEqual({
+        StringEquals: { 'aws:RequestedRegion': [{ Ref: 'AWS::Region' }] },
+      });
+    }
+  });
+
   it('reads prefix list entries on prefix lists of this region only, of any owner (AWS-managed, shared)', () => {
     const { template } = synthStack({});
     const statement = statementWithSid(template, 'ReadPrefixListEntries');
