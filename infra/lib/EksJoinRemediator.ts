@@ -33,6 +33,7 @@ import {
 import { addAlarms } from './alarms.js';
 import { addDashboard } from './dashboard.js';
 import { FunctionWithLogGroup } from './FunctionWithLogGroup.js';
+import { relayForwardingAlarms } from './forwardedAlarms.js';
 import { centralTopicStatements, functionStatements } from './permissions.js';
 
 // cdk-nag is CommonJS whose named exports Node's ESM loader cannot see: take them from the default export.
@@ -144,6 +145,8 @@ export class EksJoinRemediator extends Construct {
   readonly accessEntries: CfnAccessEntry[];
   readonly slackChannel?: chatbot.SlackChannelConfiguration;
   readonly alarms: Alarm[];
+  /** With other regions: the rule that publishes their forwarding alarms to the topic. */
+  readonly forwardingAlarmRelay?: Rule;
   /** The CloudWatch dashboard (dashboard.ts; docs/operations.md shows and explains it). */
   readonly dashboard: Dashboard;
 
@@ -353,6 +356,11 @@ export class EksJoinRemediator extends Construct {
       launchDelay,
       preflightQueue: this.preflightQueue,
       deadLetterQueue: this.deadLetterQueue,
+    });
+    // The other regions' forwarding alarms reach the topic through the home event bus (forwardedAlarms.ts).
+    this.forwardingAlarmRelay = relayForwardingAlarms(this, {
+      topic: this.topic,
+      forwardingDeadLetterQueues: forwardingDeadLetterQueues ?? {},
     });
     // Dashboard: the function's metrics, the queues and the function, and the alarms' state (dashboard.ts).
     this.dashboard = addDashboard(this, {

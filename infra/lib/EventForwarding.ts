@@ -1,4 +1,5 @@
 import { Duration, Stack } from 'aws-cdk-lib';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { CfnAccessEntry } from 'aws-cdk-lib/aws-eks';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { EventBus as EventBusTarget } from 'aws-cdk-lib/aws-events-targets';
@@ -8,6 +9,7 @@ import cdkNag from 'cdk-nag';
 import { Construct } from 'constructs';
 import { READER_GROUP } from '../../functions/core/model/settings.js';
 import { EVENT_SOURCES } from './EksJoinRemediator.js';
+import { addForwardingAlarm } from './forwardedAlarms.js';
 
 const { NagSuppressions } = cdkNag;
 
@@ -26,13 +28,16 @@ export interface EventForwardingProps {
  * What a region other than the home region needs: the same two rules as the home stack, whose target
  * is the home region's default event bus (an EventBridge cross-region target, with a role that may
  * only put events there), and the access entries of this region's clusters for the function's role.
- * Events the rules cannot deliver wait in a dead-letter queue here, 14 days.
+ * Events the rules cannot deliver wait in a dead-letter queue here, 14 days; its alarm's state changes
+ * are forwarded too, to reach the home region's alert topic.
  */
 export class EventForwarding extends Construct {
   readonly launchRule: Rule;
   readonly nodegroupApiRule: Rule;
   readonly role: Role;
   readonly deadLetterQueue: Queue;
+  /** Its state changes go to the home region's alert topic (forwardedAlarms.ts). */
+  readonly deadLetterAlarm: Alarm;
   readonly accessEntries: CfnAccessEntry[];
 
   constructor(scope: Construct, id: string, props: EventForwardingProps) {
@@ -73,6 +78,12 @@ export class EventForwarding extends Construct {
       eventPattern: EVENT_SOURCES.nodegroupApi,
       targets: [target()],
     });
+    this.deadLetterAlarm = addForwardingAlarm(this, {
+      deadLetterQueue: this.deadLetterQueue,
+      deadLetterQueueName,
+      homeRegion,
+      toHome: target,
+    }).alarm;
     const principalArn = stack.formatArn({
       service: 'iam',
       region: '',

@@ -111,7 +111,14 @@ describe('the organization (-c organizationalUnitIds=ou-…)', () => {
       },
     });
     const forwarding = member('Forwarding');
-    expect(Object.keys(forwarding.findResources('AWS::Events::Rule'))).toHaveLength(2);
+    // Launches, nodegroup calls, and the state changes of the dead-letter alarm.
+    expect(Object.keys(forwarding.findResources('AWS::Events::Rule'))).toHaveLength(3);
+    forwarding.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'EksJoinRemediator-forwarding-dlq-alarm',
+    });
+    home.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({ source: ['aws.cloudwatch'], region: ['eu-west-1'] }),
+    });
     expect(forwarding.findResources('AWS::EKS::AccessEntry')).toEqual({});
   });
 

@@ -50,13 +50,16 @@ describe('one deployment over several regions (-c regions=us-west-2,eu-west-1 -c
 
   it("the eu-west-1 rules match what the home rules match and target the home region's default event bus, with a role", () => {
     const template = euWest1?.template as Template;
-    const patterns = (t: Template | undefined) =>
-      Object.values(t?.findResources('AWS::Events::Rule') ?? {}).map(
-        (rule) => ((rule as Json).Properties as Json).EventPattern,
-      );
+    const patternOf = (rule: unknown) => ((rule as Json).Properties as Json).EventPattern as Json;
+    // The rules of launches and nodegroup calls (the third of each stack is about alarms).
+    const nodeEvents = (t: Template | undefined) =>
+      Object.values(t?.findResources('AWS::Events::Rule') ?? {})
+        .map(patternOf)
+        .filter((pattern) => !(pattern.source as string[]).includes('aws.cloudwatch'));
     const rules = Object.values(template.findResources('AWS::Events::Rule')) as Json[];
-    expect(rules).toHaveLength(2);
-    expect(patterns(template)).toEqual(patterns(home?.template));
+    expect(rules).toHaveLength(3);
+    expect(nodeEvents(template)).toHaveLength(2);
+    expect(nodeEvents(template)).toEqual(nodeEvents(home?.template));
     for (const rule of rules) {
       const [target] = (rule.Properties as { Targets: Json[] }).Targets;
       expect(strings(target?.Arn)).toEqual([
@@ -89,6 +92,63 @@ describe('one deployment over several regions (-c regions=us-west-2,eu-west-1 -c
     template.hasResourceProperties('AWS::SQS::Queue', {
       QueueName: 'EksJoinRemediator-forwarding-dlq',
       MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+  });
+
+  it("the eu-west-1 dead-letter queue's alarm reaches the home alert topic through the home event bus", () => {
+    const forwarding = euWest1?.template as Template;
+    forwarding.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'EksJoinRemediator-forwarding-dlq-alarm',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: Match.anyValue() }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    const alarmRules = (t: Template | undefined) =>
+      (Object.values(t?.findResources('AWS::Events::Rule') ?? {}) as Json[]).filter((rule) =>
+        JSON.stringify(rule).includes('aws.cloudwatch'),
+      );
+    const sent = alarmRules(forwarding)[0] as Json;
+    expect((sent.Properties as Json).EventPattern).toEqual({
+      source: ['aws.cloudwatch'],
+      'detail-type': ['CloudWatch Alarm State Change'],
+      detail: { alarmName: ['EksJoinRemediator-forwarding-dlq-alarm'] },
+    });
+    expect(strings((sent.Properties as { Targets: Json[] }).Targets[0]?.Arn)).toEqual([
+      'arn:aws:events:us-west-2:{"Ref":"AWS::AccountId"}:event-bus/default',
+    ]);
+    // At home: that alarm's changes from eu-west-1, one readable line, published with a role of its own.
+    const relays = alarmRules(home?.template);
+    expect(relays).toHaveLength(1);
+    const relay = relays[0] as Json;
+    expect((relay.Properties as Json).EventPattern).toEqual({
+      source: ['aws.cloudwatch'],
+      'detail-type': ['CloudWatch Alarm State Change'],
+      region: ['eu-west-1'],
+      detail: { alarmName: ['EksJoinRemediator-forwarding-dlq-alarm'] },
+    });
+    const [target] = (relay.Properties as { Targets: Json[] }).Targets;
+    expect(target?.Arn).toEqual({ Ref: expect.stringMatching(/^RemediatorAlertTopic/) });
+    expect(target?.RoleArn).toEqual({
+      'Fn::GetAtt': [expect.stringMatching(/^RemediatorForwardingAlarmRelayRole/), 'Arn'],
+    });
+    expect(JSON.stringify(target?.InputTransformer)).toContain('could not be put on this region');
+    // Neither the topic's nor the key's policy lets EventBridge in: the role does, for this account's rules.
+    const policies = JSON.stringify([
+      home?.template.findResources('AWS::SNS::TopicPolicy'),
+      home?.template.findResources('AWS::KMS::Key'),
+    ]);
+    expect(policies).not.toContain('events.amazonaws.com');
+    home?.template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Principal: { Service: 'events.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          }),
+        ],
+      },
+      Description: Match.stringLikeRegexp('forwarding regions'),
     });
   });
 
@@ -166,6 +226,8 @@ describe('one region, named', () => {
       (r) => ((r as Json).Properties as Json).RoleName,
     );
     expect(roleNames.filter((name) => name !== undefined)).toEqual([]);
+    // No other region: no alarm relay.
+    expect(JSON.stringify(only?.template.findResources('AWS::Events::Rule'))).not.toContain('aws.cloudwatch');
   });
 
   it('without a region, is the environment-agnostic stack of before, with no REGIONS', () => {
@@ -202,7 +264,13 @@ describe('a central alert topic (centralTopicArn)', () => {
       }),
     );
     // The function no longer publishes to the stack's own topic.
-    expect(statements.filter((s) => s.Action === 'sns:Publish')).toHaveLength(1);
+    const functionPolicy = Object.values(home?.template.findResources('AWS::IAM::Policy') ?? {}).find(
+      (policy) => JSON.stringify(policy).includes('RemediatorFunctionRole'),
+    ) as { Properties: { PolicyDocument: { Statement: Json[] } } };
+    const publishing = functionPolicy.Properties.PolicyDocument.Statement.filter(
+      (s) => s.Action === 'sns:Publish',
+    );
+    expect(publishing.map((s) => s.Resource)).toEqual([MULTI_REGION_SETTINGS.centralTopicArn]);
   });
 });
 

@@ -74,7 +74,13 @@ beforeAll(async () => {
 
   // The home rules, each to its queue (the launch rule matches aws.autoscaling, the other aws.eks).
   const homeEvents = new EventBridgeClient(harnessClientConfig(moto.endpoint));
-  for (const [i, rule] of rulesOf(home as Template).entries()) {
+  // (Not the relay of the forwarding alarms to the topic: moto forwards an event with the receiving region,
+  // which that rule's `region` condition rightly refuses.)
+  const nodeRules = rulesOf(home as Template).filter(
+    (rule) => !(rule.Properties.EventPattern.source as string[]).includes('aws.cloudwatch'),
+  );
+  expect(nodeRules).toHaveLength(2);
+  for (const [i, rule] of nodeRules.entries()) {
     const pattern = rule.Properties.EventPattern;
     const queue = (pattern.source as string[]).includes('aws.autoscaling') ? 'launch' : 'preflight';
     const name = `home-${i}`;
