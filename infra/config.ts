@@ -175,17 +175,19 @@ export function regionOfCluster(config: Pick<DeploymentConfig, 'region'>, entry:
   return watchedCluster(entry).region ?? config.region;
 }
 
-/**
- * The names of the watched clusters of one region (undefined: the stack's own region, when no region is
- * set), or all of them when `region` is '*'.
- */
+/** The names of the watched clusters of one region (undefined: the stack's own region, when no region is set). */
 export function clustersOf(
   config: Pick<DeploymentConfig, 'region' | 'clusters'>,
   region: string | undefined,
 ): string[] {
   return config.clusters
-    .filter((entry) => region === '*' || regionOfCluster(config, entry) === region)
+    .filter((entry) => regionOfCluster(config, entry) === region)
     .map((entry) => watchedCluster(entry).name);
+}
+
+/** The listed regions other than the home region: each gets a forwarding stack. */
+export function otherRegionsOf(config: Pick<DeploymentConfig, 'region' | 'regions'>): string[] {
+  return config.regions.filter((region) => region !== config.region);
 }
 
 /**

@@ -64,7 +64,9 @@ function byDimensions(points: MetricPoint[]): Map<string, MetricPoint[]> {
   const groups = new Map<string, MetricPoint[]>();
   for (const point of points) {
     const key = JSON.stringify(Object.entries(point.dimensions).sort(([a], [b]) => a.localeCompare(b)));
-    groups.set(key, [...(groups.get(key) ?? []), point]);
+    const group = groups.get(key);
+    if (group) group.push(point);
+    else groups.set(key, [point]);
   }
   return groups;
 }

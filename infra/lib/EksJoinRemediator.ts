@@ -34,6 +34,7 @@ import { addAlarms } from './alarms.js';
 import { addDashboard } from './dashboard.js';
 import { FunctionWithLogGroup } from './FunctionWithLogGroup.js';
 import { relayForwardingAlarms } from './forwardedAlarms.js';
+import type { ForwardingRegions } from './names.js';
 import { centralTopicStatements, functionStatements } from './permissions.js';
 
 // cdk-nag is CommonJS whose named exports Node's ESM loader cannot see: take them from the default export.
@@ -117,8 +118,8 @@ export type EksJoinRemediatorProps = DeploymentSettings & {
    * entries of other regions, a central topic's policy); names.ts. Default: a generated name.
    */
   readonly functionRoleName?: string;
-  /** Other regions' forwarding dead-letter queues, by region, for the dashboard (names.ts). */
-  readonly forwardingDeadLetterQueues?: Readonly<Record<string, string>>;
+  /** The other regions' forwarding stacks: their dead-letter queues on the dashboard, their alarms to the topic. */
+  readonly forwarding?: ForwardingRegions;
 };
 
 /**
@@ -152,7 +153,7 @@ export class EksJoinRemediator extends Construct {
 
   constructor(scope: Construct, id: string, props: EksJoinRemediatorProps = {}) {
     super(scope, id);
-    const { functionRoleName, forwardingDeadLetterQueues, ...settings } = props;
+    const { functionRoleName, forwarding, ...settings } = props;
     this.config = parseDeploymentConfig(settings);
     const config = this.config;
     const stack = Stack.of(this);
@@ -360,7 +361,7 @@ export class EksJoinRemediator extends Construct {
     // The other regions' forwarding alarms reach the topic through the home event bus (forwardedAlarms.ts).
     this.forwardingAlarmRelay = relayForwardingAlarms(this, {
       topic: this.topic,
-      forwardingDeadLetterQueues: forwardingDeadLetterQueues ?? {},
+      forwarding,
     });
     // Dashboard: the function's metrics, the queues and the function, and the alarms' state (dashboard.ts).
     this.dashboard = addDashboard(this, {
@@ -371,7 +372,7 @@ export class EksJoinRemediator extends Construct {
       preflightQueue: this.preflightQueue,
       deadLetterQueue: this.deadLetterQueue,
       alarms: this.alarms,
-      forwardingDeadLetterQueues: forwardingDeadLetterQueues ?? {},
+      forwarding,
     });
 
     this.#acknowledgeNagFindings();

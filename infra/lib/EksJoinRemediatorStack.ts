@@ -5,7 +5,7 @@ import { EksJoinRemediator, type EksJoinRemediatorProps } from './EksJoinRemedia
 
 export interface EksJoinRemediatorStackProps
   extends StackProps,
-    Pick<EksJoinRemediatorProps, 'functionRoleName' | 'forwardingDeadLetterQueues'> {
+    Pick<EksJoinRemediatorProps, 'functionRoleName' | 'forwarding'> {
   readonly settings: DeploymentSettings;
 }
 
@@ -20,12 +20,12 @@ export class EksJoinRemediatorStack extends Stack {
   readonly remediator: EksJoinRemediator;
 
   constructor(scope: Construct, id: string, props: EksJoinRemediatorStackProps) {
-    const { settings, functionRoleName, forwardingDeadLetterQueues, ...stackProps } = props;
+    const { settings, functionRoleName, forwarding, ...stackProps } = props;
     super(scope, id, { description: STACK_DESCRIPTION, ...stackProps });
     this.remediator = new EksJoinRemediator(this, 'Remediator', {
       ...settings,
-      ...(functionRoleName !== undefined && { functionRoleName }),
-      ...(forwardingDeadLetterQueues !== undefined && { forwardingDeadLetterQueues }),
+      functionRoleName,
+      forwarding,
     });
     addRemediatorOutputs(this, this.remediator);
   }

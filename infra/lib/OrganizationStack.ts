@@ -11,7 +11,7 @@ import {
   StackSetTemplate,
 } from 'cdk-stacksets';
 import type { Construct } from 'constructs';
-import type { DeploymentConfig } from '../config.js';
+import { type DeploymentConfig, otherRegionsOf } from '../config.js';
 import { EksJoinRemediator } from './EksJoinRemediator.js';
 import { addRemediatorOutputs, STACK_DESCRIPTION } from './EksJoinRemediatorStack.js';
 import { EventForwarding } from './EventForwarding.js';
@@ -51,7 +51,9 @@ export class OrganizationStack extends Stack {
     });
     const homeRegion = config.region as string;
     const assetBucketPrefix = config.assetBucketPrefix as string;
-    const otherRegions = config.regions.filter((region) => region !== homeRegion);
+    const otherRegions = otherRegionsOf(config);
+    // Fixed, so that a central topic's policy can name the role of every account (docs/organization.md).
+    const roleName = functionRoleName(baseName, homeRegion);
     const deploymentType = DeploymentType.serviceManaged({
       delegatedAdmin: config.stackSetCallAs === 'DELEGATED_ADMIN',
       autoDeployEnabled: true,
@@ -93,11 +95,8 @@ export class OrganizationStack extends Stack {
     const deadLetterQueueName = forwardingDeadLetterQueueName(baseName);
     const remediator = new EksJoinRemediator(home, 'Remediator', {
       ...config,
-      // Fixed, so that a central topic's policy can name the role of every account (docs/organization.md).
-      functionRoleName: functionRoleName(baseName, homeRegion),
-      forwardingDeadLetterQueues: Object.fromEntries(
-        otherRegions.map((region) => [region, deadLetterQueueName]),
-      ),
+      functionRoleName: roleName,
+      forwarding: { regions: otherRegions, deadLetterQueueName },
     });
     addRemediatorOutputs(home, remediator);
     this.homeStackSet = stackSet('HomeStackSet', baseName, STACK_DESCRIPTION, [homeRegion], home);
@@ -107,7 +106,7 @@ export class OrganizationStack extends Stack {
       forwarding.templateOptions.description = forwardingDescription(homeRegion);
       new EventForwarding(forwarding, 'Forwarding', {
         homeRegion,
-        functionRoleName: functionRoleName(baseName, homeRegion),
+        functionRoleName: roleName,
         // parseDeploymentConfig allows only home-region clusters with organizationalUnitIds.
         clusters: [],
         deadLetterQueueName,

@@ -21,6 +21,7 @@ import {
   METRICS_SERVICE,
 } from '../../functions/metrics/metricNames.js';
 import { launchQueueAgeThreshold, QUEUE_AGE_MARGIN } from './alarms.js';
+import type { ForwardingRegions } from './names.js';
 
 /** The dimension Powertools adds to every dimension set of the function's metrics (its default dimension). */
 export const SERVICE_DIMENSION = 'service';
@@ -88,10 +89,10 @@ export interface DashboardTargets {
   /** The stack's alarms, shown with their state. */
   alarms: IAlarm[];
   /**
-   * The forwarding stacks' dead-letter queues (events their rules could not deliver to the home
-   * region), by region: shown beside the home one (a dashboard may show any region's metrics).
+   * The forwarding stacks, whose dead-letter queues (events their rules could not deliver to the home
+   * region) are shown beside the home one (a dashboard may show any region's metrics).
    */
-  forwardingDeadLetterQueues: Readonly<Record<string, string>>;
+  forwarding: ForwardingRegions | undefined;
 }
 
 /** What the header says: what the dashboard is, and where the alarms' what-to-do is. No links. */
@@ -234,18 +235,7 @@ export function addDashboard(scope: Construct, targets: DashboardTargets): Dashb
           statistic: 'Maximum',
           label: 'messages',
         }),
-        ...Object.entries(targets.forwardingDeadLetterQueues).map(
-          ([region, queueName]) =>
-            new Metric({
-              namespace: 'AWS/SQS',
-              metricName: 'ApproximateNumberOfMessagesVisible',
-              dimensionsMap: { QueueName: queueName },
-              region,
-              period: PERIOD,
-              statistic: 'Maximum',
-              label: `not forwarded from ${region}`,
-            }),
-        ),
+        ...forwardingDeadLetters(targets.forwarding),
       ],
       leftAnnotations: [{ value: 0, label: 'alarm above 0' }],
       leftYAxis: { min: 0, label: 'messages', showUnits: false },
@@ -279,4 +269,21 @@ export function addDashboard(scope: Construct, targets: DashboardTargets): Dashb
     new AlarmStatusWidget({ title: 'Alarms', width: 12, height: 6, alarms: targets.alarms }),
   );
   return dashboard;
+}
+
+/** Each forwarding region's dead-letter queue depth: the queue is named alike in every region. */
+function forwardingDeadLetters(forwarding: ForwardingRegions | undefined): IMetric[] {
+  if (!forwarding) return [];
+  return forwarding.regions.map(
+    (region) =>
+      new Metric({
+        namespace: 'AWS/SQS',
+        metricName: 'ApproximateNumberOfMessagesVisible',
+        dimensionsMap: { QueueName: forwarding.deadLetterQueueName },
+        region,
+        period: PERIOD,
+        statistic: 'Maximum',
+        label: `not forwarded from ${region}`,
+      }),
+  );
 }

@@ -1,5 +1,5 @@
 import type { App, Stack } from 'aws-cdk-lib';
-import { clustersOf, type DeploymentConfig } from '../config.js';
+import { clustersOf, type DeploymentConfig, otherRegionsOf } from '../config.js';
 import { EksJoinRemediatorStack } from './EksJoinRemediatorStack.js';
 import { EventForwardingStack } from './EventForwardingStack.js';
 import { forwardingDeadLetterQueueName, forwardingStackName, functionRoleName } from './names.js';
@@ -24,7 +24,7 @@ export function addDeploymentStacks(app: App, stackName: string, config: Deploym
  */
 function addAccountStacks(app: App, stackName: string, config: DeploymentConfig): Stack[] {
   const homeRegion = config.region;
-  const otherRegions = config.regions.filter((region) => region !== homeRegion);
+  const otherRegions = otherRegionsOf(config);
   // A role name only where other stacks name it; a single-region stack keeps its generated one.
   const roleName =
     homeRegion !== undefined && (otherRegions.length > 0 || config.centralTopicArn !== undefined)
@@ -34,10 +34,8 @@ function addAccountStacks(app: App, stackName: string, config: DeploymentConfig)
   const home = new EksJoinRemediatorStack(app, stackName, {
     settings: config,
     ...(homeRegion !== undefined && { env: { region: homeRegion } }),
-    ...(roleName !== undefined && { functionRoleName: roleName }),
-    forwardingDeadLetterQueues: Object.fromEntries(
-      otherRegions.map((region) => [region, deadLetterQueueName]),
-    ),
+    functionRoleName: roleName,
+    forwarding: { regions: otherRegions, deadLetterQueueName },
   });
   const stacks: Stack[] = [home];
   for (const region of otherRegions) {

@@ -13,6 +13,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import cdkNag from 'cdk-nag';
 import type { Construct } from 'constructs';
+import type { ForwardingRegions } from './names.js';
 
 const { NagSuppressions } = cdkNag;
 
@@ -28,13 +29,13 @@ export function forwardingAlarmName(deadLetterQueueName: string): string {
   return `${deadLetterQueueName}-alarm`;
 }
 
-/** CloudWatch's event for a state change of these alarms (in these regions, when given). */
-export function alarmStateChanges(alarmNames: string[], regions?: string[]): EventPattern {
+/** CloudWatch's event for a state change of this alarm (in these regions, when given). */
+function alarmStateChanges(alarmName: string, regions?: readonly string[]): EventPattern {
   return {
     source: ['aws.cloudwatch'],
     detailType: ['CloudWatch Alarm State Change'],
-    ...(regions && { region: regions }),
-    detail: { alarmName: alarmNames },
+    ...(regions && { region: [...regions] }),
+    detail: { alarmName: [alarmName] },
   };
 }
 
@@ -63,7 +64,7 @@ export function addForwardingAlarm(
   });
   const rule = new Rule(scope, 'ForwardingAlarmRule', {
     description: `eks-join-remediator: the forwarding dead-letter alarm changed state; to ${props.homeRegion}`,
-    eventPattern: alarmStateChanges([alarmName]),
+    eventPattern: alarmStateChanges(alarmName),
     targets: [props.toHome()],
   });
   return { alarm, rule };
@@ -75,11 +76,10 @@ export function addForwardingAlarm(
  */
 export function relayForwardingAlarms(
   scope: Construct,
-  props: { topic: ITopic; forwardingDeadLetterQueues: Readonly<Record<string, string>> },
+  props: { topic: ITopic; forwarding: ForwardingRegions | undefined },
 ): Rule | undefined {
-  const regions = Object.keys(props.forwardingDeadLetterQueues);
-  if (regions.length === 0) return undefined;
-  const alarmNames = [...new Set(Object.values(props.forwardingDeadLetterQueues).map(forwardingAlarmName))];
+  if (!props.forwarding || props.forwarding.regions.length === 0) return undefined;
+  const { regions, deadLetterQueueName } = props.forwarding;
   // Published with a role of its own, so neither the topic's nor the key's policy opens to EventBridge as
   // a whole: only this account's rules may take the role, and the role may only publish to this topic.
   const role = new Role(scope, 'ForwardingAlarmRelayRole', {
@@ -92,7 +92,7 @@ export function relayForwardingAlarms(
   const relay = new Rule(scope, 'ForwardingAlarmRelay', {
     description:
       "eks-join-remediator: a forwarding region's dead-letter alarm changed state: to the alert topic",
-    eventPattern: alarmStateChanges(alarmNames, regions),
+    eventPattern: alarmStateChanges(forwardingAlarmName(deadLetterQueueName), regions),
     targets: [
       new SnsTopic(props.topic, {
         role,

@@ -22,6 +22,12 @@ export function forwardingStackName(stackName: string, region: string): string {
   return `${stackName}-${region}`;
 }
 
+/** What the home stack knows of the forwarding stacks: their regions and the one name of their dead-letter queues. */
+export interface ForwardingRegions {
+  readonly regions: readonly string[];
+  readonly deadLetterQueueName: string;
+}
+
 /**
  * The dead-letter queue of a forwarding stack's rules, named so that the home region's dashboard can
  * show every region's (a queue name is unique per account and region).

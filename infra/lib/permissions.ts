@@ -1,6 +1,7 @@
 import { ArnFormat, type Stack } from 'aws-cdk-lib';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { MANAGED_TAG } from '../../functions/core/model/settings.js';
+import { watchedCluster } from '../../functions/core/model/watchedClusters.js';
 import { clustersOf, type DeploymentConfig, grantsWrites } from '../config.js';
 
 /**
@@ -24,16 +25,9 @@ export function functionStatements(stack: Stack, config: DeploymentConfig): Poli
 export function readStatements(stack: Stack, config: DeploymentConfig): PolicyStatement[] {
   const inRegions = requestedRegions(stack, config);
   const regions = regionsOf(stack, config);
-  // Per region, its watched clusters' names ('*' in every region when none is watched).
   const clusterArns = (resource: string, suffix: string) =>
-    config.clusters.length === 0
-      ? regions.map((region) => arn(stack, 'eks', resource, `*${suffix}`, region))
-      : regions.flatMap((region) =>
-          clustersOf(config, config.region === undefined ? undefined : region).map((name) =>
-            arn(stack, 'eks', resource, `${name}${suffix}`, region),
-          ),
-        );
-  const clusterNames = config.clusters.length > 0 ? [...new Set(clustersOf(config, '*'))] : ['*'];
+    watchedClusterArns(stack, config, resource, suffix);
+  const clusterNames = config.clusters.length > 0 ? watchedClusterNames(config) : ['*'];
   return [
     new PolicyStatement({
       sid: 'ReadNetworkInstancesAndGroups',
@@ -181,7 +175,7 @@ export function remediationStatements(stack: Stack, config: DeploymentConfig): P
         }),
       ),
       conditions: {
-        StringEquals: { 'aws:ResourceTag/eks:cluster-name': [...new Set(clustersOf(config, '*'))] },
+        StringEquals: { 'aws:ResourceTag/eks:cluster-name': watchedClusterNames(config) },
       },
     }),
     ...scaleCycleStatements(stack, config),
@@ -206,11 +200,7 @@ export function scaleCycleStatements(stack: Stack, config: DeploymentConfig): Po
     new PolicyStatement({
       sid: 'ScaleCycleNodegroups',
       actions: ['eks:UpdateNodegroupConfig'],
-      resources: regionsOf(stack, config).flatMap((region) =>
-        clustersOf(config, config.region === undefined ? undefined : region).map((name) =>
-          arn(stack, 'eks', 'nodegroup', `${name}/*/*`, region),
-        ),
-      ),
+      resources: watchedClusterArns(stack, config, 'nodegroup', '/*/*'),
     }),
   ];
 }
@@ -251,6 +241,33 @@ export function networkInterfaceStatements(stack: Stack, config: DeploymentConfi
       conditions: { ArnEquals: { 'ec2:Subnet': subnets } },
     }),
   ];
+}
+
+/**
+ * `arn:…:eks:REGION:ACCOUNT:<resource>/<cluster><suffix>` for each watched cluster, in its own region only;
+ * `*` for the cluster in every region when none is watched.
+ */
+function watchedClusterArns(
+  stack: Stack,
+  config: DeploymentConfig,
+  resource: string,
+  suffix: string,
+): string[] {
+  const regions = regionsOf(stack, config);
+  if (config.clusters.length === 0) {
+    return regions.map((region) => arn(stack, 'eks', resource, `*${suffix}`, region));
+  }
+  // Without a region setting, the one region is the stack's own, and every cluster is of it.
+  return regions.flatMap((region) =>
+    clustersOf(config, config.region === undefined ? undefined : region).map((name) =>
+      arn(stack, 'eks', resource, `${name}${suffix}`, region),
+    ),
+  );
+}
+
+/** The watched clusters' names, each once (a name may be watched in several regions). */
+function watchedClusterNames(config: DeploymentConfig): string[] {
+  return [...new Set(config.clusters.map((entry) => watchedCluster(entry).name))];
 }
 
 /** The regions whose resources the function reads and writes: the listed ones, else the stack's own. */
