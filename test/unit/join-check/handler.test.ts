@@ -26,8 +26,6 @@ const { eks, autoScaling, ec2, sns, sqs, sts } = mockSdkClients(
 
 const TOPIC = SEED_SDK.topicArn;
 const GROUP: string = SEED_SDK.group;
-const _SUBNET = SEED_SDK.subnetId;
-const _LAUNCHED = SEED_SDK.launchedAt;
 
 const sample = (name: string) =>
   JSON.parse(readFileSync(new URL(`../../../events/${name}`, import.meta.url), 'utf8'));

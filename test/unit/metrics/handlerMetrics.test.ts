@@ -26,10 +26,7 @@ const { eks, autoScaling, ec2, sns, sqs, sts } = mockSdkClients(
 );
 
 const TOPIC = SEED_SDK.topicArn;
-const _GROUP = SEED_SDK.group;
-const _SUBNET = SEED_SDK.subnetId;
 const [UNJOINED, JOINED] = SEED_SDK.instanceIds;
-const _LAUNCHED = SEED_SDK.launchedAt;
 /** The joined instance launched this long before its Node was created (the stub creates it now). */
 const JOIN_SECONDS = 75;
 
